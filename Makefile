@@ -1,0 +1,141 @@
+# libdss - differential subspace search. `make help` lists the targets.
+
+# ---- install locations (packagers override these) ------------------------------------------
+PREFIX       ?= /usr/local
+EXEC_PREFIX  ?= $(PREFIX)
+LIBDIR       ?= $(EXEC_PREFIX)/lib
+INCLUDEDIR   ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DESTDIR      ?=
+
+# ---- toolchain ---------------------------------------------------------------------------------
+CC      ?= cc
+AR      ?= ar
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+STD     := -std=c11
+PKG_CONFIG ?= pkg-config
+
+# LAPACK/BLAS backend, found with pkg-config: `lapack blas` (Debian's alternatives: reference or
+# OpenBLAS, whichever is selected) or `make LAPACK=openblas` to link OpenBLAS directly.
+LAPACK ?= lapack blas
+LAPACK_LIBS = $(shell $(PKG_CONFIG) --libs $(LAPACK) 2>/dev/null)
+CMOCKA_CFLAGS = $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS   = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+# ---- version, read from the header in one place ---------------------------------------------
+VERSION_MAJOR := $(shell sed -n 's/^\#define DSS_VERSION_MAJOR \([0-9]*\).*/\1/p' include/dss/dss.h)
+VERSION_MINOR := $(shell sed -n 's/^\#define DSS_VERSION_MINOR \([0-9]*\).*/\1/p' include/dss/dss.h)
+VERSION_PATCH := $(shell sed -n 's/^\#define DSS_VERSION_PATCH \([0-9]*\).*/\1/p' include/dss/dss.h)
+VERSION := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
+
+# ---- files -------------------------------------------------------------------------------------
+B        := build
+LIB_SRC  := $(wildcard lib/*.c)
+LIB_OBJ  := $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
+STATIC   := $(B)/libdss.a
+SONAME   := libdss.so.$(VERSION_MAJOR)
+SHARED   := $(B)/libdss.so.$(VERSION)
+TEST_SRC := $(filter-out tests/support.c,$(wildcard tests/test_*.c))
+TESTS    := $(TEST_SRC:tests/%.c=$(B)/tests/%)
+EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
+
+LIB_CFLAGS  := $(STD) $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden -Iinclude -Ilib -DDSS_BUILDING
+TEST_CFLAGS := $(STD) $(WARN) $(CFLAGS) -Iinclude -Ilib -Itests $(CMOCKA_CFLAGS)
+EX_CFLAGS   := $(STD) $(WARN) $(CFLAGS) -Iinclude
+LINK_LIBS   := $(LAPACK_LIBS) -lm
+
+.PHONY: all lib deps check check-valgrind check-installed demo examples install uninstall clean help
+
+all: lib examples
+
+lib: $(STATIC) $(SHARED)
+
+$(B)/lib/%.o: lib/%.c $(wildcard lib/*.h) include/dss/dss.h
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -c $< -o $@
+
+$(STATIC): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(SHARED): $(LIB_OBJ) lib/libdss.map
+	$(CC) $(CFLAGS) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/libdss.map \
+	    -Wl,--no-undefined -o $@ $(LIB_OBJ) $(LINK_LIBS)
+	ln -sf libdss.so.$(VERSION) $(B)/$(SONAME)
+	ln -sf $(SONAME) $(B)/libdss.so
+
+# ---- dependencies: install from Debian when root, else say what to run -----------------------
+deps:
+	@sh scripts/deps.sh
+
+# ---- tests -------------------------------------------------------------------------------------
+$(B)/tests/support.o: tests/support.c tests/support.h include/dss/dss.h
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -c $< -o $@
+
+$(B)/tests/%: tests/%.c $(B)/tests/support.o $(STATIC) tests/support.h
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) $< $(B)/tests/support.o $(STATIC) -o $@ $(CMOCKA_LIBS) $(LINK_LIBS)
+
+check: deps
+	@$(MAKE) --no-print-directory all $(TESTS)
+	@sh scripts/run-tests.sh $(TESTS)
+	@$(MAKE) --no-print-directory check-installed
+
+# valgrind: every test binary under memcheck, failing on any error or leak
+check-valgrind: deps
+	@$(MAKE) --no-print-directory all $(TESTS)
+	@VALGRIND="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect" \
+	    sh scripts/run-tests.sh $(TESTS)
+
+# install into a temporary prefix and build every example against it through pkg-config
+check-installed: lib
+	@sh scripts/check-installed.sh
+
+# ---- examples and the demo ----------------------------------------------------------------------
+examples: $(EXAMPLES)
+
+$(B)/examples/%: examples/%.c $(STATIC) include/dss/dss.h
+	@mkdir -p $(@D)
+	$(CC) $(EX_CFLAGS) $< $(STATIC) -o $@ $(LINK_LIBS)
+
+demo: deps
+	@$(MAKE) --no-print-directory $(B)/examples/demo
+	$(B)/examples/demo --csv $(B)/demo.csv
+
+# ---- install -----------------------------------------------------------------------------------
+$(B)/dss.pc: dss.pc.in include/dss/dss.h
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	    -e 's|@VERSION@|$(VERSION)|' -e 's|@LAPACK@|$(LAPACK)|' $< > $@
+
+install: lib $(B)/dss.pc
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/dss $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 644 include/dss/*.h $(DESTDIR)$(INCLUDEDIR)/dss/
+	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/
+	ln -sf libdss.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libdss.so
+	install -m 644 $(B)/dss.pc $(DESTDIR)$(PKGCONFIGDIR)/dss.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libdss.a $(DESTDIR)$(LIBDIR)/libdss.so \
+	      $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libdss.so.$(VERSION) \
+	      $(DESTDIR)$(PKGCONFIGDIR)/dss.pc
+	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/dss/,$(notdir $(wildcard include/dss/*.h)))
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/dss 2>/dev/null
+
+clean:
+	rm -rf $(B)
+
+help:
+	@echo "make            build libdss.a, libdss.so.$(VERSION) and the examples"
+	@echo "make check      install missing Debian packages, build, run the test suite, test the install"
+	@echo "make demo       build and run the demonstration (DSS vs random directions)"
+	@echo "make check-valgrind   run the test suite under valgrind memcheck"
+	@echo "make install    install (PREFIX, DESTDIR, LIBDIR, INCLUDEDIR, PKGCONFIGDIR)"
+	@echo "make uninstall  remove what install installed"
+	@echo "make clean      remove build/"
+	@echo "make LAPACK=openblas ...   link OpenBLAS instead of the selected lapack/blas"

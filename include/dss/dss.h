@@ -1,0 +1,590 @@
+/*
+ * libdss: differential subspace search in the latent space of generative models.
+ * Copyright (c) 2026 the libdss authors. MIT licence, see LICENSE.
+ *
+ * This header is the manual. Read it top to bottom:
+ *   1. version and status codes
+ *   2. host callbacks (your generator, its derivatives, your score)
+ *   3. dss_model     - wraps your generator f: R^n -> R^m
+ *   4. dss_search    - a subspace-search session: centre, Jacobian SVD, slider
+ *   5. dss_line      - the simulated user: a batched 1-D line search ("find_optimal")
+ *   6. dss_synthetic - the authors' synthetic test problem, ready to use
+ *
+ * Conventions that hold everywhere:
+ *   - Every fallible function returns DSS_OK (0) or a negative DSS_E* code. libdss never aborts,
+ *     exits or prints.
+ *   - A function that fails leaves its handle exactly as it was before the call.
+ *   - Matrices are dense, row-major, contiguous doubles. A batch of k vectors of length n is a
+ *     k x n block. n is the latent dimension, m the output dimension.
+ *   - Caller buffers stay owned by the caller; libdss never keeps a pointer to them after the call
+ *     returns (the model keeps only the callback pointers and the user pointer you give it).
+ *   - Distinct handles may be used from distinct threads at once; one handle is not thread-safe.
+ *     A dss_model is only read by searches and line searches, so several threads may share it.
+ */
+#ifndef DSS_DSS_H
+#define DSS_DSS_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Marks the exported API. The library is built with hidden visibility and DSS_BUILDING. */
+#if defined(_WIN32) && defined(DSS_BUILDING_DLL)
+#  define DSS_API __declspec(dllexport)
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#  define DSS_API __attribute__((visibility("default")))
+#else
+#  define DSS_API
+#endif
+
+/* ============================================================================================
+ * 1. Version and status codes
+ * ========================================================================================== */
+
+#define DSS_VERSION_MAJOR 1
+#define DSS_VERSION_MINOR 0
+#define DSS_VERSION_PATCH 0
+#define DSS_VERSION_NUMBER (DSS_VERSION_MAJOR * 10000 + DSS_VERSION_MINOR * 100 + DSS_VERSION_PATCH)
+
+/**
+ * @return the runtime value of DSS_VERSION_NUMBER (compare it with the header you compiled with).
+ * @since 1.0
+ */
+DSS_API unsigned dss_version_number(void);
+
+/**
+ * @return the library version as a static string, e.g. "1.0.0".
+ * @since 1.0
+ */
+DSS_API const char *dss_version_string(void);
+
+/** Status codes. Values are part of the ABI and never change. */
+enum {
+    DSS_OK           =  0, /**< success */
+    DSS_EINVAL       = -1, /**< bad argument: NULL, zero or overflowing size, out-of-range value */
+    DSS_ENOMEM       = -2, /**< allocation failed */
+    DSS_ECALLBACK    = -3, /**< a host callback returned non-zero */
+    DSS_ENONFINITE   = -4, /**< NaN or infinity in an input or in a callback's output */
+    DSS_ELAPACK      = -5, /**< the linear-algebra backend reported failure */
+    DSS_ESTATE       = -6, /**< call not valid now, e.g. dss_search_point before dss_search_start */
+    DSS_EFORMAT      = -7, /**< malformed or incompatible saved state */
+    DSS_ECANCELLED   = -8, /**< the progress callback asked to stop */
+    DSS_EUNSUPPORTED = -9  /**< the requested mode needs a callback the model does not have */
+};
+
+/**
+ * Describe a status code.
+ * @param status a DSS_* status code (any int is accepted).
+ * @return a static English sentence; an unknown code gives a generic message. Never NULL.
+ * @since 1.0
+ */
+DSS_API const char *dss_strerror(int status);
+
+/* ============================================================================================
+ * 2. Host callbacks
+ *
+ * Each callback returns 0 on success; any other value aborts the library call, which then
+ * returns DSS_ECALLBACK and changes nothing. Outputs are checked for NaN and infinity
+ * (DSS_ENONFINITE). The `user` pointer is the one given to dss_model_create (or to the call that
+ * takes the score). Input arrays are valid only during the call; do not keep them.
+ * ========================================================================================== */
+
+/** f: decode k latent vectors z (k x n) into k outputs x (k x m). */
+typedef int (*dss_generate_fn)(void *user, size_t k, const double *z, double *x);
+
+/**
+ * Jacobian rows of f at z (n values). rows == NULL means all m rows in order (nrows == m);
+ * otherwise rows[] holds nrows distinct row indices (ascending). out: nrows x n, row i is the
+ * gradient of output rows[i].
+ */
+typedef int (*dss_jacobian_fn)(void *user, const double *z, size_t nrows,
+                               const size_t *rows, double *out);
+
+/** out (k x n) = U (k x m) * J(z): k vector-Jacobian products. */
+typedef int (*dss_vjp_fn)(void *user, const double *z, size_t k, const double *u, double *out);
+
+/** out (k x m): row i = J(z) * v_i for the rows v_i of V (k x n). */
+typedef int (*dss_jvp_fn)(void *user, const double *z, size_t k, const double *v, double *out);
+
+/** g: score k outputs x (k x m) into score[k]. */
+typedef int (*dss_score_fn)(void *user, size_t k, const double *x, double *score);
+
+/* ============================================================================================
+ * 3. dss_model: your generator
+ *
+ * A model wraps the host's generator f: R^n -> R^m and, optionally, its derivatives. Create it
+ * with the generator, add what derivatives you have, then hand it to any number of searches and
+ * line searches (it must outlive them). A model is never modified by the objects that use it.
+ *
+ *     dss_model *model;
+ *     dss_model_create(&model, n, m, my_f, my_state);
+ *     dss_model_set_jacobian(model, my_jacobian);   // optional
+ *     dss_model_set_max_batch(model, 64);            // optional: f sees at most 64 points
+ *     ...
+ *     dss_model_destroy(model);
+ * ========================================================================================== */
+
+typedef struct dss_model dss_model;
+
+/**
+ * Create a model.
+ * @param out   receives the new model; set to NULL on failure.
+ * @param n     latent dimension, >= 1.
+ * @param m     output dimension, >= 1; n * m doubles must fit in memory's address range.
+ * @param f     the generator; required.
+ * @param user  passed unchanged to every callback of this model; may be NULL.
+ * @retval DSS_OK      success.
+ * @retval DSS_EINVAL  out or f NULL, n or m zero, or n * m * sizeof(double) overflows.
+ * @retval DSS_ENOMEM  allocation failed.
+ * @since 1.0
+ */
+DSS_API int dss_model_create(dss_model **out, size_t n, size_t m, dss_generate_fn f, void *user);
+
+/**
+ * Destroy a model. NULL is a no-op. Searches using it must be destroyed first.
+ * @since 1.0
+ */
+DSS_API void dss_model_destroy(dss_model *model);
+
+/**
+ * Set (or, with NULL, remove) the full/row Jacobian callback. Enables DSS_JACOBIAN_FULL and
+ * DSS_JACOBIAN_ROWS, and makes DSS_JACOBIAN_AUTO use it.
+ * @retval DSS_OK success. @retval DSS_EINVAL model is NULL.
+ * @since 1.0
+ */
+DSS_API int dss_model_set_jacobian(dss_model *model, dss_jacobian_fn jacobian);
+
+/**
+ * Set (or, with NULL, remove) the vector-Jacobian-product callback (for the matrix-free mode).
+ * @retval DSS_OK success. @retval DSS_EINVAL model is NULL.
+ * @since 1.0
+ */
+DSS_API int dss_model_set_vjp(dss_model *model, dss_vjp_fn vjp);
+
+/**
+ * Set (or, with NULL, remove) the Jacobian-vector-product callback (for the matrix-free mode).
+ * @retval DSS_OK success. @retval DSS_EINVAL model is NULL.
+ * @since 1.0
+ */
+DSS_API int dss_model_set_jvp(dss_model *model, dss_jvp_fn jvp);
+
+/**
+ * Limit the number of points per call of f. Every library call that evaluates f (finite
+ * differences, line searches, dss_model_generate) splits its work into batches of at most k.
+ * The default is unlimited.
+ * @retval DSS_OK success. @retval DSS_EINVAL model NULL or k == 0.
+ * @since 1.0
+ */
+DSS_API int dss_model_set_max_batch(dss_model *model, size_t k);
+
+/**
+ * Evaluate f on k latent vectors, split into calls of at most the max batch.
+ * @param z k x n inputs (checked for NaN/infinity). @param x k x m outputs (caller-owned).
+ * @retval DSS_OK success.
+ * @retval DSS_EINVAL     model, z or x NULL, k zero or k * m overflowing.
+ * @retval DSS_ENONFINITE z or f's output holds NaN or infinity (x is then unspecified).
+ * @retval DSS_ECALLBACK  f returned non-zero (x is then unspecified).
+ * @since 1.0
+ */
+DSS_API int dss_model_generate(const dss_model *model, size_t k, const double *z, double *x);
+
+/** @return the latent dimension n, or 0 for NULL. @since 1.0 */
+DSS_API size_t dss_model_latent_dim(const dss_model *model);
+
+/** @return the output dimension m, or 0 for NULL. @since 1.0 */
+DSS_API size_t dss_model_output_dim(const dss_model *model);
+
+/* ============================================================================================
+ * 4. dss_search: a subspace-search session
+ *
+ * The session holds a centre c in latent space, the singular values s and right-singular vectors
+ * V of the generator's Jacobian J = df/dz(c), and the current l-dimensional subspace (l rows of
+ * V drawn with probability proportional to s_i + 1e-6, without replacement). The host shows a
+ * slider t in [0,1] that maps to c + (2t - 1) * radius * b and, when the user releases it,
+ * commits the position: the centre moves there, the Jacobian is recomputed unless the slider was
+ * left near the middle, and a new direction is drawn.
+ *
+ *     dss_search *s;
+ *     dss_search_create(&s, model);
+ *     dss_search_set(s, DSS_SEARCH_SEED, 42);
+ *     dss_search_start(s, z0);                    // Jacobian, SVD, first direction
+ *     for (;;) {
+ *         dss_search_point(s, t, z);              // on every slider move: show f(z)
+ *         dss_search_commit(s, t);                // on release
+ *         dss_search_resample(s);                 // on "show me another direction"
+ *     }
+ *     dss_search_destroy(s);
+ * ========================================================================================== */
+
+typedef struct dss_search dss_search;
+
+/**
+ * Create a session on a model (which must outlive it). Nothing is computed until
+ * dss_search_start.
+ * @param out receives the session; set to NULL on failure.
+ * @retval DSS_OK success. @retval DSS_EINVAL out or model NULL. @retval DSS_ENOMEM no memory.
+ * @since 1.0
+ */
+DSS_API int dss_search_create(dss_search **out, const dss_model *model);
+
+/** Destroy a session. NULL is a no-op. @since 1.0 */
+DSS_API void dss_search_destroy(dss_search *search);
+
+/** Parameters of a session, for dss_search_set / dss_search_get. Values never change. */
+enum dss_search_param {
+    DSS_SEARCH_SUBSPACE_DIM     = 1,  /**< l >= 1 (integer, <= n), default 1 */
+    DSS_SEARCH_RADIUS           = 2,  /**< slider half-length in latent units (> 0); default from the prior */
+    DSS_SEARCH_CENTER_TOLERANCE = 3,  /**< in [0, 0.5], default 0.05: |t - 0.5| <= tol keeps the Jacobian */
+    DSS_SEARCH_SEED             = 4,  /**< RNG seed, integer in [0, 2^53], default 0 */
+    DSS_SEARCH_JACOBIAN         = 5,  /**< one of DSS_JACOBIAN_*, default DSS_JACOBIAN_AUTO */
+    DSS_SEARCH_JACOBIAN_ROWS    = 6,  /**< rows drawn in DSS_JACOBIAN_ROWS mode (integer >= 1), default 50 */
+    DSS_SEARCH_RANK             = 7,  /**< k kept by DSS_JACOBIAN_RANDOMIZED (integer >= 1), default 32 */
+    DSS_SEARCH_SAMPLER          = 8,  /**< one of DSS_SAMPLER_*, default DSS_SAMPLER_SINGULAR */
+    DSS_SEARCH_PRIOR            = 9,  /**< DSS_PRIOR_GAUSSIAN (default) or DSS_PRIOR_BOX */
+    DSS_SEARCH_PRIOR_SCALE      = 10, /**< sigma of N(0, sigma^2 I), or R of the box [-R, R]^n; default 1 */
+    /* 11 is reserved for the undo history length. */
+    DSS_SEARCH_DIFF_SCHEME      = 12, /**< DSS_DIFF_FORWARD (default, n+1 points) or DSS_DIFF_CENTRAL (2n) */
+    DSS_SEARCH_DIFF_STEP        = 13  /**< finite-difference step h_i = step * max(1, |c_i|); 0 (default) picks
+                                           sqrt(eps) for forward and cbrt(eps) for central differences */
+};
+
+/** How the Jacobian is obtained (DSS_SEARCH_JACOBIAN). */
+enum {
+    DSS_JACOBIAN_AUTO        = 0, /**< FULL when the model has a Jacobian callback, else FINITE_DIFF */
+    DSS_JACOBIAN_FULL        = 1, /**< all m rows from the Jacobian callback */
+    DSS_JACOBIAN_ROWS        = 2, /**< DSS_SEARCH_JACOBIAN_ROWS distinct random rows (the authors'
+                                       "stochastic Jacobian"); min(rows, m) rows are used */
+    DSS_JACOBIAN_FINITE_DIFF = 3, /**< finite differences of f, issued as batched calls */
+    DSS_JACOBIAN_RANDOMIZED  = 4  /**< matrix-free randomized SVD; not available in 1.0.0: the call
+                                       that would compute the Jacobian returns DSS_EUNSUPPORTED */
+};
+
+/** How subspaces are drawn (DSS_SEARCH_SAMPLER). */
+enum {
+    DSS_SAMPLER_SINGULAR = 0, /**< importance sampling, p ~ s_i + 1e-6, without replacement */
+    DSS_SAMPLER_RANDOM   = 1, /**< uniformly random unit directions (baseline) */
+    DSS_SAMPLER_TOP      = 2  /**< largest singular values first (deterministic) */
+};
+
+/** The latent prior that sets the default radius (DSS_SEARCH_PRIOR). */
+enum { DSS_PRIOR_GAUSSIAN = 0, DSS_PRIOR_BOX = 1 };
+
+/** Finite-difference schemes (DSS_SEARCH_DIFF_SCHEME). */
+enum { DSS_DIFF_FORWARD = 0, DSS_DIFF_CENTRAL = 1 };
+
+/**
+ * Set a parameter. Parameters may be changed at any time and take effect at the next call that
+ * uses them: DSS_SEARCH_RADIUS at once for point, point_w and slider_ends; DSS_SEARCH_SEED
+ * restarts the random stream at once (and dss_search_start restarts it from the seed again);
+ * the others at the next start, commit or resample.
+ * @param param one of enum dss_search_param. @param value see the enum; integer parameters must
+ *              hold integer values.
+ * @retval DSS_OK success.
+ * @retval DSS_EINVAL search NULL, unknown param, or value out of range (NaN included); the
+ *                    session is unchanged.
+ * @since 1.0
+ */
+DSS_API int dss_search_set(dss_search *search, int param, double value);
+
+/**
+ * Read a parameter. DSS_SEARCH_RADIUS gives the radius in force (the prior's default until set).
+ * @retval DSS_OK success. @retval DSS_EINVAL search or value NULL, or unknown param.
+ * @since 1.0
+ */
+DSS_API int dss_search_get(const dss_search *search, int param, double *value);
+
+/**
+ * Start (or restart) the session at z0: reseed the random stream from DSS_SEARCH_SEED, compute
+ * the Jacobian and its SVD at z0, make every singular vector available and draw the first
+ * subspace.
+ * @param z0 n values (copied).
+ * @retval DSS_OK success.
+ * @retval DSS_EINVAL       search or z0 NULL, or l larger than the number of singular values.
+ * @retval DSS_ENONFINITE   z0, or the Jacobian (callback or finite differences), not finite.
+ * @retval DSS_ECALLBACK    a callback failed.
+ * @retval DSS_EUNSUPPORTED the Jacobian mode needs a callback the model lacks (or RANDOMIZED).
+ * @retval DSS_ELAPACK      the SVD failed to converge.
+ * @retval DSS_ENOMEM       allocation failed.
+ * On failure the session is unchanged (a started session stays started where it was).
+ * @since 1.0
+ */
+DSS_API int dss_search_start(dss_search *search, const double *z0);
+
+/**
+ * Map a slider position to a latent point: z = c + (2t - 1) * radius * b, where b is the first
+ * basis row.
+ * @param t in [0, 1]. @param z receives n values.
+ * @retval DSS_OK success. @retval DSS_EINVAL NULL pointer or t outside [0,1] (or NaN).
+ * @retval DSS_ESTATE not started.
+ * @since 1.0
+ */
+DSS_API int dss_search_point(const dss_search *search, double t, double *z);
+
+/**
+ * Map subspace coordinates to a latent point: z = c + radius * B^T w.
+ * @param w l values in [-1, 1] (l = dss_search_subspace_dim). @param z receives n values.
+ * @retval DSS_OK success. @retval DSS_EINVAL NULL pointer or some |w_i| > 1 (or NaN).
+ * @retval DSS_ESTATE not started.
+ * @since 1.0
+ */
+DSS_API int dss_search_point_w(const dss_search *search, const double *w, double *z);
+
+/**
+ * The slider's ends, point(0) and point(1). Either pointer may be NULL to skip it, not both.
+ * @retval DSS_OK success. @retval DSS_EINVAL search NULL or both outputs NULL.
+ * @retval DSS_ESTATE not started.
+ * @since 1.0
+ */
+DSS_API int dss_search_slider_ends(const dss_search *search, double *z_lo, double *z_hi);
+
+/**
+ * The user released the slider at t: move the centre to point(t). If |t - 0.5| > tolerance the
+ * Jacobian and its SVD are recomputed at the new centre and every singular vector becomes
+ * available again; otherwise the old SVD is kept. Then a new subspace is drawn.
+ * @retval DSS_OK success.
+ * @retval DSS_EINVAL   search NULL, t outside [0,1], or l larger than the number of singular
+ *                      values.
+ * @retval DSS_ESTATE   not started.
+ * @retval others       as dss_search_start when the Jacobian is recomputed.
+ * On failure the session is unchanged.
+ * @since 1.0
+ */
+DSS_API int dss_search_commit(dss_search *search, double t);
+
+/**
+ * As dss_search_commit for subspace coordinates w (l values in [-1,1]): the centre moves to
+ * point_w(w); the Jacobian is recomputed when max_i |w_i| > 2 * tolerance.
+ * @since 1.0
+ */
+DSS_API int dss_search_commit_w(dss_search *search, const double *w);
+
+/**
+ * Draw a new subspace with the same centre and Jacobian ("not this direction").
+ * @retval DSS_OK success. @retval DSS_EINVAL search NULL, or l larger than the number of singular
+ * values. @retval DSS_ESTATE not started. On failure the session is unchanged.
+ * @since 1.0
+ */
+DSS_API int dss_search_resample(dss_search *search);
+
+/**
+ * Copy the centre (n values) to z.
+ * @retval DSS_OK success. @retval DSS_EINVAL NULL pointer. @retval DSS_ESTATE not started.
+ * @since 1.0
+ */
+DSS_API int dss_search_center(const dss_search *search, double *z);
+
+/**
+ * Copy the current basis (l x n, orthonormal rows, l = dss_search_subspace_dim) to basis.
+ * @retval DSS_OK success. @retval DSS_EINVAL NULL pointer. @retval DSS_ESTATE not started.
+ * @since 1.0
+ */
+DSS_API int dss_search_basis(const dss_search *search, double *basis);
+
+/**
+ * The number l of rows of the current basis (which may differ from DSS_SEARCH_SUBSPACE_DIM until
+ * the next draw after that parameter changed).
+ * @return l, or 0 when search is NULL or not started.
+ * @since 1.0
+ */
+DSS_API size_t dss_search_subspace_dim(const dss_search *search);
+
+/**
+ * For each basis row, the index of the singular value it was drawn from (0 = largest), so that
+ * a host can show "strength" of a direction. Rows from DSS_SAMPLER_RANDOM get (size_t)-1.
+ * @param idx receives l values.
+ * @retval DSS_OK success. @retval DSS_EINVAL NULL pointer. @retval DSS_ESTATE not started.
+ * @since 1.0
+ */
+DSS_API int dss_search_basis_indices(const dss_search *search, size_t *idx);
+
+/**
+ * The number of singular values held: min(m, n) in FULL and FINITE_DIFF modes, min(rows, m, n)
+ * in ROWS mode. 0 before start or for NULL.
+ * @since 1.0
+ */
+DSS_API size_t dss_search_rank(const dss_search *search);
+
+/**
+ * Copy the singular values, in descending order. The first min(cap, rank) values are written.
+ * @param s receives the values (may be NULL when cap is 0).
+ * @retval DSS_OK success. @retval DSS_EINVAL search NULL, or s NULL with cap > 0.
+ * @retval DSS_ESTATE not started.
+ * @since 1.0
+ */
+DSS_API int dss_search_singular_values(const dss_search *search, double *s, size_t cap);
+
+/* ============================================================================================
+ * 5. dss_line: the simulated user (find_optimal)
+ *
+ * Samples a segment z(t) = z_lo + t (z_hi - z_lo) on the grid t_i = i / (samples - 1), scores
+ * g(f(z(t_i))) in batches, and returns the best t (ties go to the lowest i). With
+ * DSS_LINE_REFINE = 1 the best grid point and its two neighbours bracket a golden-section search
+ * that stops when the bracket is at most 1e-6 wide in t; the result is never worse than the
+ * grid's best. A coarse grid plus refinement reaches the 10001-point grid's score with a small
+ * fraction of the generator calls.
+ *
+ *     dss_line *line;
+ *     dss_line_create(&line);
+ *     dss_line_set(line, DSS_LINE_SAMPLES, 101);
+ *     dss_search_find_optimal(line, search, my_g, my_state, &t, &score);
+ *     dss_search_commit(search, t);
+ *     dss_line_destroy(line);
+ * ========================================================================================== */
+
+typedef struct dss_line dss_line;
+
+/**
+ * Create a line search with the authors' defaults (10001 samples, batches of 500, maximize).
+ * @param out receives the handle; set to NULL on failure.
+ * @retval DSS_OK success. @retval DSS_EINVAL out NULL. @retval DSS_ENOMEM no memory.
+ * @since 1.0
+ */
+DSS_API int dss_line_create(dss_line **out);
+
+/** Destroy a line search. NULL is a no-op. @since 1.0 */
+DSS_API void dss_line_destroy(dss_line *line);
+
+/** Parameters of a line search. Values never change. */
+enum dss_line_param {
+    DSS_LINE_SAMPLES = 1, /**< grid points, integer >= 2, default 10001 */
+    DSS_LINE_BATCH   = 2, /**< points per f call, integer >= 1, default 500 (also capped by the
+                               model's max batch) */
+    DSS_LINE_GOAL    = 3, /**< DSS_MAXIMIZE (default) or DSS_MINIMIZE */
+    DSS_LINE_REFINE  = 4  /**< 0 (default): grid only; 1: refine the best grid cell */
+};
+
+/** Optimisation goal (DSS_LINE_GOAL). */
+enum { DSS_MAXIMIZE = 0, DSS_MINIMIZE = 1 };
+
+/**
+ * Set a parameter.
+ * @retval DSS_OK success. @retval DSS_EINVAL line NULL, unknown param or value out of range
+ * (the handle is unchanged).
+ * @since 1.0
+ */
+DSS_API int dss_line_set(dss_line *line, int param, double value);
+
+/**
+ * Read a parameter.
+ * @retval DSS_OK success. @retval DSS_EINVAL line or value NULL, or unknown param.
+ * @since 1.0
+ */
+DSS_API int dss_line_get(const dss_line *line, int param, double *value);
+
+/**
+ * Best t in [0,1] on the segment z(t) = z_lo + t (z_hi - z_lo), scoring g(f(z(t))).
+ * @param z_lo, z_hi  segment ends, n values each (model's latent dimension).
+ * @param g, user     the score and its user pointer.
+ * @param t_best      receives the best t (required).
+ * @param score_best  receives its score (may be NULL).
+ * @retval DSS_OK success.
+ * @retval DSS_EINVAL     a required pointer is NULL, or sizes overflow.
+ * @retval DSS_ENONFINITE z_lo or z_hi not finite, or g returned NaN or infinity.
+ * @retval DSS_ECALLBACK  f or g returned non-zero.
+ * @retval DSS_ENOMEM     allocation failed.
+ * On failure *t_best and *score_best are not written.
+ * @since 1.0
+ */
+DSS_API int dss_find_optimal(dss_line *line, const dss_model *model, const double *z_lo,
+                             const double *z_hi, dss_score_fn g, void *user, double *t_best,
+                             double *score_best);
+
+/**
+ * The same on the search's current slider (z_lo = point(0), z_hi = point(1)). The session is not
+ * modified: commit the result with dss_search_commit.
+ * @retval DSS_ESTATE the search is not started; otherwise as dss_find_optimal.
+ * @since 1.0
+ */
+DSS_API int dss_search_find_optimal(dss_line *line, const dss_search *search, dss_score_fn g,
+                                    void *user, double *t_best, double *score_best);
+
+/**
+ * The number of generator points the last successful find_optimal on this handle evaluated
+ * (grid plus refinement); 0 before the first, or for NULL.
+ * @since 1.0
+ */
+DSS_API size_t dss_line_evaluations(const dss_line *line);
+
+/* ============================================================================================
+ * 6. dss_synthetic: the authors' synthetic test problem
+ *
+ * f_d(z) = sqrt((z - s)^T A_d (z - s)), d = 1..m, with A_d = Q^T D_d Q (Q one random orthogonal
+ * n x n matrix, D_d diagonal with entries alpha_d (0.01 + 0.99 u), alpha_d uniform in
+ * [0.01, 10]), s uniform in [-1.25, 1.25]^n; the score to maximise is the Rastrigin-like
+ * g(x) = -sum_d a_d - sum_d (x_d^2 - a_d cos(2 pi x_d)), a_d = gamma alpha_d^2, whose maximum 0
+ * is reached at z = s. The latent box is [-2.5, 2.5]^n (DSS_SYNTHETIC_BOX).
+ *
+ * The model has f and the analytic Jacobian set. By default the Jacobian is the true derivative
+ * A_d (z - s) / f_d(z) (row d is 0 where f_d(z) = 0, where the derivative is undefined);
+ * dss_synthetic_set_jacobian selects the authors' variant (A_d + A_d^T)(z - s) instead.
+ * The same seed gives the same problem on every platform (libdss's own RNG and arithmetic).
+ * ========================================================================================== */
+
+typedef struct dss_synthetic dss_synthetic;
+
+/** Half-width R of the synthetic problem's latent box [-R, R]^n. */
+#define DSS_SYNTHETIC_BOX 2.5
+
+/** Jacobian variants of the synthetic model (dss_synthetic_set_jacobian). */
+enum { DSS_SYNTHETIC_JACOBIAN_TRUE = 0, DSS_SYNTHETIC_JACOBIAN_AUTHORS = 1 };
+
+/**
+ * Create a synthetic problem.
+ * @param n latent dimension >= 1. @param m outputs >= 1. @param gamma >= 0, finite (2 in the
+ * paper; 0 gives a smooth problem). @param seed any value.
+ * @retval DSS_OK success. @retval DSS_EINVAL out NULL, n or m zero, sizes overflowing, gamma
+ * negative or not finite. @retval DSS_ENOMEM no memory.
+ * @since 1.0
+ */
+DSS_API int dss_synthetic_create(dss_synthetic **out, size_t n, size_t m, double gamma,
+                                 unsigned long long seed);
+
+/** Destroy a problem and its model. NULL is a no-op. @since 1.0 */
+DSS_API void dss_synthetic_destroy(dss_synthetic *problem);
+
+/**
+ * The problem's generator, with f and the Jacobian callback set. Owned by the problem; valid
+ * until dss_synthetic_destroy. @return NULL for NULL. @since 1.0
+ */
+DSS_API const dss_model *dss_synthetic_model(const dss_synthetic *problem);
+
+/**
+ * Choose the Jacobian variant: DSS_SYNTHETIC_JACOBIAN_TRUE (default) or
+ * DSS_SYNTHETIC_JACOBIAN_AUTHORS (the reference code's (A_d + A_d^T)(z - s), without the
+ * 1/(2 f_d) factor; the paper's figures used it).
+ * @retval DSS_OK success. @retval DSS_EINVAL NULL or unknown variant.
+ * @since 1.0
+ */
+DSS_API int dss_synthetic_set_jacobian(dss_synthetic *problem, int variant);
+
+/**
+ * The score g, usable as a dss_score_fn with the problem as user pointer.
+ * @param problem a dss_synthetic *. @param k outputs. @param x k x m. @param score k values.
+ * @retval DSS_OK success. @retval DSS_EINVAL a NULL pointer or k zero.
+ * @since 1.0
+ */
+DSS_API int dss_synthetic_score(void *problem, size_t k, const double *x, double *score);
+
+/**
+ * The authors' initial point (a point of a random 6-D subspace through the box; the same on
+ * every call). @param z0 receives n values.
+ * @retval DSS_OK success. @retval DSS_EINVAL a NULL pointer.
+ * @since 1.0
+ */
+DSS_API int dss_synthetic_initial_point(const dss_synthetic *problem, double *z0);
+
+/**
+ * The optimum: the shift s, where every output is 0 and the score its maximum 0.
+ * @param z_star receives n values.
+ * @retval DSS_OK success. @retval DSS_EINVAL a NULL pointer.
+ * @since 1.0
+ */
+DSS_API int dss_synthetic_optimum(const dss_synthetic *problem, double *z_star);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DSS_DSS_H */

@@ -1,0 +1,306 @@
+/* dss_line: the simulated user's batched 1-D line search (the authors' find_optimal), with an
+ * optional golden-section refinement of the best grid cell. */
+#include <math.h>
+#include <stdint.h>
+
+#include "model.h"
+#include "search.h"
+
+#define REFINE_WIDTH 1e-6  /* refinement stops when the bracket is at most this wide in t */
+
+struct dss_line {
+    mem_allocator alloc;
+    size_t samples, batch;
+    int goal, refine;
+    size_t evaluations;     /* points evaluated by the last successful search */
+    double *z;      size_t z_cap;      /* batch x n points */
+    double *x;      size_t x_cap;      /* batch x m outputs */
+    double *score;  size_t score_cap;  /* batch scores */
+    double *t;      size_t t_cap;      /* batch slider positions */
+    double *ends;   size_t ends_cap;   /* 2n: a search's slider ends */
+};
+
+/* One evaluation context: the segment, the model and the score. */
+struct segment {
+    const dss_model *model;
+    const double *lo, *hi;
+    dss_score_fn g;
+    void *user;
+};
+
+static int grow(const mem_allocator *a, double **buf, size_t *cap, size_t count)
+{
+    double *p;
+    if (*buf != NULL && *cap >= count)
+        return DSS_OK;
+    p = mem_array(a, count, sizeof *p);
+    if (p == NULL)
+        return DSS_ENOMEM;
+    mem_free(a, *buf);
+    *buf = p;
+    *cap = count;
+    return DSS_OK;
+}
+
+DSS_API int dss_line_create(dss_line **out)
+{
+    dss_line *line;
+    if (out != NULL)
+        *out = NULL;
+    if (out == NULL)
+        return DSS_EINVAL;
+    line = mem_alloc(&mem_default, sizeof *line);
+    if (line == NULL)
+        return DSS_ENOMEM;
+    *line = (dss_line){ .alloc = mem_default, .samples = 10001, .batch = 500,
+                        .goal = DSS_MAXIMIZE, .refine = 0 };
+    *out = line;
+    return DSS_OK;
+}
+
+DSS_API void dss_line_destroy(dss_line *line)
+{
+    mem_allocator a;
+    if (line == NULL)
+        return;
+    a = line->alloc;
+    mem_free(&a, line->z);
+    mem_free(&a, line->x);
+    mem_free(&a, line->score);
+    mem_free(&a, line->t);
+    mem_free(&a, line->ends);
+    mem_free(&a, line);
+}
+
+static int is_integer_in(double v, double lo, double hi)
+{
+    return isfinite(v) && v == floor(v) && v >= lo && v <= hi;
+}
+
+DSS_API int dss_line_set(dss_line *line, int param, double value)
+{
+    /* sample counts are kept exactly representable and far from size_t overflow */
+    const double count_max = 9007199254740992.0 < (double)SIZE_MAX ? 9007199254740992.0
+                                                                     : (double)SIZE_MAX;
+    if (line == NULL)
+        return DSS_EINVAL;
+    switch (param) {
+    case DSS_LINE_SAMPLES:
+        if (!is_integer_in(value, 2, count_max))
+            return DSS_EINVAL;
+        line->samples = (size_t)value;
+        return DSS_OK;
+    case DSS_LINE_BATCH:
+        if (!is_integer_in(value, 1, count_max))
+            return DSS_EINVAL;
+        line->batch = (size_t)value;
+        return DSS_OK;
+    case DSS_LINE_GOAL:
+        if (!is_integer_in(value, DSS_MAXIMIZE, DSS_MINIMIZE))
+            return DSS_EINVAL;
+        line->goal = (int)value;
+        return DSS_OK;
+    case DSS_LINE_REFINE:
+        if (!is_integer_in(value, 0, 1))
+            return DSS_EINVAL;
+        line->refine = (int)value;
+        return DSS_OK;
+    default:
+        return DSS_EINVAL;
+    }
+}
+
+DSS_API int dss_line_get(const dss_line *line, int param, double *value)
+{
+    if (line == NULL || value == NULL)
+        return DSS_EINVAL;
+    switch (param) {
+    case DSS_LINE_SAMPLES: *value = (double)line->samples; return DSS_OK;
+    case DSS_LINE_BATCH:   *value = (double)line->batch; return DSS_OK;
+    case DSS_LINE_GOAL:    *value = line->goal; return DSS_OK;
+    case DSS_LINE_REFINE:  *value = line->refine; return DSS_OK;
+    default:               return DSS_EINVAL;
+    }
+}
+
+DSS_API size_t dss_line_evaluations(const dss_line *line)
+{
+    return line != NULL ? line->evaluations : 0;
+}
+
+/* Is score a strictly better than b for the line's goal? */
+static int better(const dss_line *line, double a, double b)
+{
+    return line->goal == DSS_MINIMIZE ? a < b : a > b;
+}
+
+/* Score the points z(t) for count values of t (count <= the buffers' batch): one f call, one g
+   call. */
+static int score_points(dss_line *line, const struct segment *sg, const double *t, size_t count)
+{
+    const size_t n = sg->model->n, m = sg->model->m;
+    for (size_t i = 0; i < count; i++) {
+        double *z = line->z + i * n;
+        for (size_t j = 0; j < n; j++)
+            z[j] = sg->lo[j] + t[i] * (sg->hi[j] - sg->lo[j]);
+    }
+    if (sg->model->f(sg->model->user, count, line->z, line->x) != 0)
+        return DSS_ECALLBACK;
+    if (!all_finite(line->x, count * m))
+        return DSS_ENONFINITE;
+    if (sg->g(sg->user, count, line->x, line->score) != 0)
+        return DSS_ECALLBACK;
+    if (!all_finite(line->score, count))
+        return DSS_ENONFINITE;
+    line->evaluations += count;
+    return DSS_OK;
+}
+
+/* The grid t_i = i / (samples - 1) in batches; the first best index wins ties. */
+static int grid_search(dss_line *line, const struct segment *sg, size_t batch, size_t *best_i,
+                       double *best_score)
+{
+    const double last = (double)(line->samples - 1);
+    for (size_t first = 0; first < line->samples; first += batch) {
+        size_t count = line->samples - first < batch ? line->samples - first : batch;
+        int rc;
+        for (size_t i = 0; i < count; i++)
+            line->t[i] = (double)(first + i) / last;
+        if ((rc = score_points(line, sg, line->t, count)) != DSS_OK)
+            return rc;
+        for (size_t i = 0; i < count; i++) {
+            if (first + i == 0 || better(line, line->score[i], *best_score)) {
+                *best_i = first + i;
+                *best_score = line->score[i];
+            }
+        }
+    }
+    return DSS_OK;
+}
+
+/* Score one point t; keep it when strictly better than the best so far. */
+static int probe(dss_line *line, const struct segment *sg, double t, double *score,
+                 double *best_t, double *best_score)
+{
+    int rc = score_points(line, sg, &t, 1);
+    if (rc != DSS_OK)
+        return rc;
+    *score = line->score[0];
+    if (better(line, *score, *best_score)) {
+        *best_t = t;
+        *best_score = *score;
+    }
+    return DSS_OK;
+}
+
+/*
+ * Golden-section search on [a, b], the best grid point's neighbours: keeps the better of two
+ * interior points and shrinks by 1/phi per evaluation until b - a <= REFINE_WIDTH. The best
+ * point seen (grid point included) is returned, so the result is never worse than the grid's.
+ */
+static int refine(dss_line *line, const struct segment *sg, double a, double b, double *best_t,
+                  double *best_score)
+{
+    const double inv_phi = 0.6180339887498949; /* (sqrt(5) - 1) / 2 */
+    double c = b - inv_phi * (b - a), d = a + inv_phi * (b - a);
+    double fc, fd;
+    int rc;
+
+    if ((rc = probe(line, sg, c, &fc, best_t, best_score)) != DSS_OK
+        || (rc = probe(line, sg, d, &fd, best_t, best_score)) != DSS_OK)
+        return rc;
+    while (b - a > REFINE_WIDTH) {
+        if (!better(line, fd, fc)) { /* c at least as good: the peak is left of d */
+            b = d; d = c; fd = fc;
+            c = b - inv_phi * (b - a);
+            rc = probe(line, sg, c, &fc, best_t, best_score);
+        } else {
+            a = c; c = d; fc = fd;
+            d = a + inv_phi * (b - a);
+            rc = probe(line, sg, d, &fd, best_t, best_score);
+        }
+        if (rc != DSS_OK)
+            return rc;
+    }
+    return DSS_OK;
+}
+
+static int reserve_buffers(dss_line *line, const dss_model *model, size_t batch)
+{
+    size_t zn, xm;
+    if (mem_mul(batch, model->n, &zn) != 0 || mem_mul(batch, model->m, &xm) != 0)
+        return DSS_EINVAL;
+    if (grow(&line->alloc, &line->z, &line->z_cap, zn) != DSS_OK
+        || grow(&line->alloc, &line->x, &line->x_cap, xm) != DSS_OK
+        || grow(&line->alloc, &line->score, &line->score_cap, batch) != DSS_OK
+        || grow(&line->alloc, &line->t, &line->t_cap, batch) != DSS_OK)
+        return DSS_ENOMEM;
+    return DSS_OK;
+}
+
+static int find_on_segment(dss_line *line, const struct segment *sg, double *t_best,
+                           double *score_best)
+{
+    const dss_model *model = sg->model;
+    size_t batch = line->batch, best_i = 0;
+    double best_t, best_score = 0.0;
+    int rc;
+
+    if (batch > model->max_batch)
+        batch = model->max_batch;
+    if (batch > line->samples)
+        batch = line->samples;
+    if (!all_finite(sg->lo, model->n) || !all_finite(sg->hi, model->n))
+        return DSS_ENONFINITE;
+    if ((rc = reserve_buffers(line, model, batch)) != DSS_OK)
+        return rc;
+    line->evaluations = 0;
+    if ((rc = grid_search(line, sg, batch, &best_i, &best_score)) != DSS_OK)
+        return rc;
+    best_t = (double)best_i / (double)(line->samples - 1);
+    if (line->refine) {
+        const double step = 1.0 / (double)(line->samples - 1);
+        double a = best_i > 0 ? (double)(best_i - 1) * step : 0.0;
+        double b = best_i + 1 < line->samples ? (double)(best_i + 1) * step : 1.0;
+        if ((rc = refine(line, sg, a, b, &best_t, &best_score)) != DSS_OK)
+            return rc;
+    }
+    *t_best = best_t;
+    if (score_best != NULL)
+        *score_best = best_score;
+    return DSS_OK;
+}
+
+DSS_API int dss_find_optimal(dss_line *line, const dss_model *model, const double *z_lo,
+                             const double *z_hi, dss_score_fn g, void *user, double *t_best,
+                             double *score_best)
+{
+    struct segment sg = { model, z_lo, z_hi, g, user };
+    size_t before;
+    int rc;
+    if (line == NULL || model == NULL || z_lo == NULL || z_hi == NULL || g == NULL
+        || t_best == NULL)
+        return DSS_EINVAL;
+    before = line->evaluations;
+    rc = find_on_segment(line, &sg, t_best, score_best);
+    if (rc != DSS_OK)
+        line->evaluations = before;
+    return rc;
+}
+
+DSS_API int dss_search_find_optimal(dss_line *line, const dss_search *search, dss_score_fn g,
+                                    void *user, double *t_best, double *score_best)
+{
+    const dss_model *model;
+    int rc;
+    if (line == NULL || search == NULL || g == NULL || t_best == NULL)
+        return DSS_EINVAL;
+    model = search_model(search);
+    if (grow(&line->alloc, &line->ends, &line->ends_cap, 2 * model->n) != DSS_OK)
+        return DSS_ENOMEM;
+    rc = dss_search_slider_ends(search, line->ends, line->ends + model->n);
+    if (rc != DSS_OK)
+        return rc;
+    return dss_find_optimal(line, model, line->ends, line->ends + model->n, g, user, t_best,
+                            score_best);
+}

@@ -1,0 +1,24 @@
+/* Every byte libdss holds is allocated here, so that a per-handle allocator can be plugged in.
+ * mem_array checks count * size for overflow. */
+#ifndef DSS_MEM_H
+#define DSS_MEM_H
+
+#include <stddef.h>
+
+typedef struct mem_allocator {
+    void *(*alloc)(void *user, size_t size);
+    void  (*free)(void *user, void *ptr);
+    void   *user;
+} mem_allocator;
+
+/* The default allocator: malloc and free. */
+extern const mem_allocator mem_default;
+
+void *mem_alloc(const mem_allocator *a, size_t size);
+void *mem_array(const mem_allocator *a, size_t count, size_t size);   /* NULL on overflow too */
+void *mem_zeros(const mem_allocator *a, size_t count, size_t size);   /* zero-filled array */
+void  mem_free(const mem_allocator *a, void *ptr);
+/* count * size without overflow: 0 and *out set, or -1. */
+int   mem_mul(size_t count, size_t size, size_t *out);
+
+#endif

@@ -1,0 +1,107 @@
+/* dss_model: the host's generator and its optional derivatives. */
+#include <math.h>
+#include <stdint.h>
+
+#include "model.h"
+
+int all_finite(const double *v, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (!isfinite(v[i]))
+            return 0;
+    return 1;
+}
+
+DSS_API int dss_model_create(dss_model **out, size_t n, size_t m, dss_generate_fn f, void *user)
+{
+    size_t bytes;
+    dss_model *model;
+
+    if (out != NULL)
+        *out = NULL;
+    if (out == NULL || f == NULL || n == 0 || m == 0)
+        return DSS_EINVAL;
+    /* the library holds n x m Jacobians and n x n factors: both must be addressable */
+    if (mem_mul(n, m, &bytes) != 0 || mem_mul(bytes, sizeof(double), &bytes) != 0
+        || mem_mul(n, n, &bytes) != 0 || mem_mul(bytes, sizeof(double), &bytes) != 0)
+        return DSS_EINVAL;
+    model = mem_alloc(&mem_default, sizeof *model);
+    if (model == NULL)
+        return DSS_ENOMEM;
+    *model = (dss_model){ .n = n, .m = m, .max_batch = SIZE_MAX, .f = f, .user = user,
+                          .alloc = mem_default };
+    *out = model;
+    return DSS_OK;
+}
+
+DSS_API void dss_model_destroy(dss_model *model)
+{
+    if (model != NULL)
+        mem_free(&model->alloc, model);
+}
+
+DSS_API int dss_model_set_jacobian(dss_model *model, dss_jacobian_fn jacobian)
+{
+    if (model == NULL)
+        return DSS_EINVAL;
+    model->jacobian = jacobian;
+    return DSS_OK;
+}
+
+DSS_API int dss_model_set_vjp(dss_model *model, dss_vjp_fn vjp)
+{
+    if (model == NULL)
+        return DSS_EINVAL;
+    model->vjp = vjp;
+    return DSS_OK;
+}
+
+DSS_API int dss_model_set_jvp(dss_model *model, dss_jvp_fn jvp)
+{
+    if (model == NULL)
+        return DSS_EINVAL;
+    model->jvp = jvp;
+    return DSS_OK;
+}
+
+DSS_API int dss_model_set_max_batch(dss_model *model, size_t k)
+{
+    if (model == NULL || k == 0)
+        return DSS_EINVAL;
+    model->max_batch = k;
+    return DSS_OK;
+}
+
+int model_generate_unchecked(const dss_model *model, size_t k, const double *z, double *x)
+{
+    size_t done = 0;
+    while (done < k) {
+        size_t chunk = k - done < model->max_batch ? k - done : model->max_batch;
+        if (model->f(model->user, chunk, z + done * model->n, x + done * model->m) != 0)
+            return DSS_ECALLBACK;
+        done += chunk;
+    }
+    return DSS_OK;
+}
+
+DSS_API int dss_model_generate(const dss_model *model, size_t k, const double *z, double *x)
+{
+    size_t zlen, xlen;
+    int rc;
+
+    if (model == NULL || z == NULL || x == NULL || k == 0
+        || mem_mul(k, model->n, &zlen) != 0 || mem_mul(k, model->m, &xlen) != 0
+        || mem_mul(xlen, sizeof(double), &xlen) != 0)
+        return DSS_EINVAL;
+    xlen /= sizeof(double);
+    if (!all_finite(z, zlen))
+        return DSS_ENONFINITE;
+    rc = model_generate_unchecked(model, k, z, x);
+    if (rc != DSS_OK)
+        return rc;
+    return all_finite(x, xlen) ? DSS_OK : DSS_ENONFINITE;
+}
+
+DSS_API size_t dss_model_latent_dim(const dss_model *model) { return model ? model->n : 0; }
+
+DSS_API size_t dss_model_output_dim(const dss_model *model) { return model ? model->m : 0; }

@@ -1,0 +1,26 @@
+/* The generator handle, shared by the library's files. */
+#ifndef DSS_MODEL_H
+#define DSS_MODEL_H
+
+#include <dss/dss.h>
+
+#include "mem.h"
+
+struct dss_model {
+    size_t n, m;
+    size_t max_batch;            /* SIZE_MAX: unlimited */
+    dss_generate_fn f;
+    dss_jacobian_fn jacobian;
+    dss_vjp_fn vjp;
+    dss_jvp_fn jvp;
+    void *user;
+    mem_allocator alloc;
+};
+
+/* f on k points, split into calls of at most max_batch; no finiteness checks. */
+int model_generate_unchecked(const dss_model *model, size_t k, const double *z, double *x);
+
+/* 1 when all count values are finite. */
+int all_finite(const double *v, size_t count);
+
+#endif
