@@ -45,7 +45,8 @@ TEST_CFLAGS := $(STD) $(WARN) $(CFLAGS) -Iinclude -Ilib -Itests $(CMOCKA_CFLAGS)
 EX_CFLAGS   := $(STD) $(WARN) $(CFLAGS) -Iinclude
 LINK_LIBS   := $(LAPACK_LIBS) -lm
 
-.PHONY: all lib deps check check-valgrind check-installed demo examples install uninstall clean help
+
+.PHONY: all lib tests deps check check-valgrind check-installed demo examples install uninstall clean help
 
 all: lib examples
 
@@ -79,14 +80,16 @@ $(B)/tests/%: tests/%.c $(B)/tests/support.o $(STATIC) tests/support.h
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) $< $(B)/tests/support.o $(STATIC) -o $@ $(CMOCKA_LIBS) $(LINK_LIBS)
 
+tests: $(TESTS)
+
 check: deps
-	@$(MAKE) --no-print-directory all $(TESTS)
+	@$(MAKE) --no-print-directory all tests
 	@sh scripts/run-tests.sh $(TESTS)
 	@$(MAKE) --no-print-directory check-installed
 
 # valgrind: every test binary under memcheck, failing on any error or leak
 check-valgrind: deps
-	@$(MAKE) --no-print-directory all $(TESTS)
+	@$(MAKE) --no-print-directory all tests
 	@VALGRIND="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect" \
 	    sh scripts/run-tests.sh $(TESTS)
 

@@ -1,65 +1,249 @@
-/* SVD of the Jacobian through LAPACK dgesvd, computing only S and V. */
+/* Singular values and right-singular vectors of the Jacobian, computing only S and V. */
 #include <limits.h>
 #include <math.h>
+#include <string.h>
 
 #include <dss/dss.h>
 
 #include "decompose.h"
 #include "lapack.h"
 
-/*
- * The row-major J (rows x n) is, to LAPACK, the column-major A = J^T (n x rows, lda = n).
- * A = J^T = V S U^T, so the LEFT singular vectors of A are the right-singular vectors V of J.
- * dgesvd with JOBU = 'S' writes the first min(n, rows) columns of them, column-major with
- * ldu = n: column j is v_j, contiguous, which is exactly the row-major (k x n) block we want.
- * JOBVT = 'N' skips U of J (rows x rows), which the reference implementation wastes time on.
- */
-static int ensure_work(svd_work *w, const mem_allocator *a, int M, int N)
-{
-    int lwork = -1, info = 0, ldu = M;
-    double query = 0.0, dummy = 0.0;
-    double *work;
+#define SYRK_BLOCK ((size_t)1 << 30) /* rows per dsyrk call: its K is a Fortran int */
 
-    if (w->work != NULL && w->rows == (size_t)N && w->cols == (size_t)M)
-        return DSS_OK;
-    dgesvd_("S", "N", &M, &N, &dummy, &M, &dummy, &dummy, &ldu, &dummy, &ldu,
-            &query, &lwork, &info);
-    if (info != 0 || !(query >= 1.0) || query > (double)INT_MAX)
-        return DSS_ELAPACK;
-    lwork = (int)query;
-    work = mem_array(a, (size_t)lwork, sizeof(double));
-    if (work == NULL)
+/* ---- buffers ---------------------------------------------------------------------------- */
+
+int svd_dec_alloc(svd_dec *dec, const mem_allocator *a, size_t n, size_t max_rank)
+{
+    *dec = (svd_dec){ .n = n };
+    dec->s = mem_array(a, max_rank, sizeof(double));
+    dec->v = mem_array(a, max_rank * n, sizeof(double));
+    dec->have = mem_zeros(a, max_rank, 1);
+    dec->G = mem_array(a, n * n, sizeof(double));
+    dec->tau = mem_array(a, n, sizeof(double));
+    dec->d = mem_array(a, n, sizeof(double));
+    dec->e = mem_array(a, n, sizeof(double));
+    if (!dec->s || !dec->v || !dec->have || !dec->G || !dec->tau || !dec->d || !dec->e) {
+        svd_dec_free(dec, a);
         return DSS_ENOMEM;
-    mem_free(a, w->work);
-    w->work = work;
-    w->lwork = lwork;
-    w->rows = (size_t)N;
-    w->cols = (size_t)M;
+    }
     return DSS_OK;
 }
 
-int svd_right(svd_work *w, const mem_allocator *a, size_t rows, size_t n, double *J,
-              double *s, double *v)
+void svd_dec_free(svd_dec *dec, const mem_allocator *a)
 {
-    int M, N, info = 0, rc;
-    double dummy = 0.0;
-    int ldvt = 1;
-
-    if (rows == 0 || n == 0 || rows > INT_MAX || n > INT_MAX)
-        return DSS_EINVAL;
-    M = (int)n;
-    N = (int)rows;
-    rc = ensure_work(w, a, M, N);
-    if (rc != DSS_OK)
-        return rc;
-    dgesvd_("S", "N", &M, &N, J, &M, s, v, &M, &dummy, &ldvt, w->work, &w->lwork, &info);
-    if (info != 0)
-        return DSS_ELAPACK;
-    return DSS_OK;
+    mem_free(a, dec->s);
+    mem_free(a, dec->v);
+    mem_free(a, dec->have);
+    mem_free(a, dec->G);
+    mem_free(a, dec->tau);
+    mem_free(a, dec->d);
+    mem_free(a, dec->e);
+    *dec = (svd_dec){ 0 };
 }
 
 void svd_work_free(svd_work *w, const mem_allocator *a)
 {
     mem_free(a, w->work);
+    mem_free(a, w->iwork);
+    mem_free(a, w->dcopy);
+    mem_free(a, w->ecopy);
+    mem_free(a, w->eig);
     *w = (svd_work){ 0 };
+}
+
+static int reserve_work(svd_work *w, const mem_allocator *a, size_t doubles, size_t ints)
+{
+    if (w->work_cap < doubles) {
+        double *p = mem_array(a, doubles, sizeof *p);
+        if (p == NULL)
+            return DSS_ENOMEM;
+        mem_free(a, w->work);
+        w->work = p;
+        w->work_cap = doubles;
+    }
+    if (w->iwork_cap < ints) {
+        int *p = mem_array(a, ints, sizeof *p);
+        if (p == NULL)
+            return DSS_ENOMEM;
+        mem_free(a, w->iwork);
+        w->iwork = p;
+        w->iwork_cap = ints;
+    }
+    return DSS_OK;
+}
+
+/* ---- the wide route: dgesvd ------------------------------------------------------------- */
+
+/*
+ * The row-major J (rows x n) is, to LAPACK, the column-major A = J^T (n x rows, lda = n).
+ * A = J^T = V S U^T, so the LEFT singular vectors of A are the right-singular vectors V of J.
+ * dgesvd with JOBU = 'S' writes the first min(n, rows) of them, column-major with ldu = n:
+ * column j is v_j, contiguous, which is exactly the row-major (k x n) block we want.
+ * JOBVT = 'N' skips U of J (rows x rows), which the reference implementation wastes time on.
+ */
+static int svd_wide(svd_work *w, const mem_allocator *a, size_t rows, size_t n, double *J,
+                    svd_dec *dec)
+{
+    int M = (int)n, N = (int)rows, info = 0, ldvt = 1, rc;
+    double dummy = 0.0;
+
+    if (w->rows != rows || w->n != n) {
+        int query_lwork = -1;
+        double query = 0.0;
+        dgesvd_("S", "N", &M, &N, &dummy, &M, &dummy, &dummy, &M, &dummy, &ldvt, &query,
+                &query_lwork, &info);
+        if (info != 0 || !(query >= 1.0) || query > (double)INT_MAX)
+            return DSS_ELAPACK;
+        if ((rc = reserve_work(w, a, (size_t)query, 0)) != DSS_OK)
+            return rc;
+        w->lwork_svd = (int)query;
+        w->rows = rows;
+        w->n = n;
+    }
+    dgesvd_("S", "N", &M, &N, J, &M, dec->s, dec->v, &M, &dummy, &ldvt, w->work, &w->lwork_svd,
+            &info);
+    if (info != 0)
+        return DSS_ELAPACK;
+    dec->rank = rows < n ? rows : n;
+    dec->lazy = 0;
+    memset(dec->have, 1, dec->rank);
+    return DSS_OK;
+}
+
+/* ---- the Gram route: dsyrk, dsytrd, dsterf; vectors by dstemr + dormtr on demand -------- */
+
+/* Workspace for everything the Gram route and its lazy vectors need, so that svd_vector never
+   allocates: dsytrd's and dormtr's optimal lwork, dstemr's 18n doubles and 10n ints. */
+static int reserve_gram(svd_work *w, const mem_allocator *a, size_t n)
+{
+    int N = (int)n, info = 0, query_lwork = -1, one = 1, rc;
+    double query = 0.0, dummy = 0.0;
+    size_t lwork;
+
+    if (w->trd_n != n) {
+        dsytrd_("L", &N, &dummy, &N, &dummy, &dummy, &dummy, &query, &query_lwork, &info);
+        if (info != 0 || query > (double)INT_MAX)
+            return DSS_ELAPACK;
+        lwork = (size_t)query;
+        dormtr_("L", "L", "N", &N, &one, &dummy, &N, &dummy, &dummy, &N, &query, &query_lwork,
+                &info);
+        if (info != 0 || query > (double)INT_MAX)
+            return DSS_ELAPACK;
+        if ((size_t)query > lwork)
+            lwork = (size_t)query;
+        if (lwork < 18 * n)
+            lwork = 18 * n;
+        if (lwork > INT_MAX)
+            return DSS_EINVAL;
+        if ((rc = reserve_work(w, a, lwork, 10 * n)) != DSS_OK)
+            return rc;
+        w->lwork_trd = (int)lwork;
+        w->trd_n = n;
+    }
+    if (w->copy_cap < n) {
+        double *dc = mem_array(a, n, sizeof *dc), *ec = mem_array(a, n, sizeof *ec);
+        double *eig = mem_array(a, n, sizeof *eig);
+        if (dc == NULL || ec == NULL || eig == NULL) {
+            mem_free(a, dc);
+            mem_free(a, ec);
+            mem_free(a, eig);
+            return DSS_ENOMEM;
+        }
+        mem_free(a, w->dcopy);
+        mem_free(a, w->ecopy);
+        mem_free(a, w->eig);
+        w->dcopy = dc;
+        w->ecopy = ec;
+        w->eig = eig;
+        w->copy_cap = n;
+    }
+    return DSS_OK;
+}
+
+/*
+ * G = J^T J: the row-major J (rows x n) is the column-major A = J^T (n x rows, lda = n), and
+ * dsyrk('L', 'N') forms A A^T = J^T J in G's lower triangle (column-major, n x n). dsytrd('L')
+ * reduces it to T = Q^T G Q, keeping Q as reflectors in G and tau. The eigenvalues of T
+ * (ascending, from dsterf on copies of d and e) are the squared singular values.
+ *
+ * Accuracy: eigenvalues carry an absolute error of order eps * s_1^2, so s_i has an error of
+ * order eps * s_1^2 / s_i: relative to s_1 that is below 1e-10 for s_i >= 1e-5 s_1, while
+ * singular values below about sqrt(eps) s_1 ~ 1.5e-8 s_1 are not resolved (they come out as
+ * rounding noise of that size, or 0). Their vectors still span the near-null space.
+ */
+static int svd_gram(svd_work *w, const mem_allocator *a, size_t rows, size_t n, double *J,
+                    svd_dec *dec)
+{
+    int N = (int)n, K, info = 0, rc;
+    const double one = 1.0, zero = 0.0;
+
+    if ((rc = reserve_gram(w, a, n)) != DSS_OK)
+        return rc;
+    /* K is an int: accumulate very tall Jacobians in blocks of rows */
+    for (size_t first = 0; first < rows; first += SYRK_BLOCK) {
+        size_t count = rows - first < SYRK_BLOCK ? rows - first : SYRK_BLOCK;
+        K = (int)count;
+        dsyrk_("L", "N", &N, &K, &one, J + first * n, &N, first ? &one : &zero, dec->G, &N);
+    }
+    dsytrd_("L", &N, dec->G, &N, dec->d, dec->e, dec->tau, w->work, &w->lwork_trd, &info);
+    if (info != 0)
+        return DSS_ELAPACK;
+    memcpy(w->dcopy, dec->d, n * sizeof *dec->d);
+    memcpy(w->ecopy, dec->e, (n - 1) * sizeof *dec->e);
+    dsterf_(&N, w->dcopy, w->ecopy, &info);
+    if (info != 0)
+        return DSS_ELAPACK;
+    for (size_t i = 0; i < n; i++) /* descending singular values from ascending eigenvalues */
+        dec->s[i] = sqrt(fmax(w->dcopy[n - 1 - i], 0.0));
+    dec->rank = n;
+    dec->lazy = 1;
+    memset(dec->have, 0, n);
+    return DSS_OK;
+}
+
+/* Eigenvector n - i (1-based, ascending order) of T by MRRR (dstemr, range 'I' of one index),
+   then Q applied to it (dormtr): right-singular vector i of J, written into v row i. */
+static int gram_vector(svd_work *w, svd_dec *dec, size_t i)
+{
+    const size_t n = dec->n;
+    int N = (int)n, index = (int)(n - i), found = 0, nzc = 1, isuppz[2], tryrac = 1, info = 0;
+    int one = 1, liwork = (int)(10 * n);
+    double vl = 0.0, vu = 0.0;
+    double *z = dec->v + i * n;
+
+    memcpy(w->dcopy, dec->d, n * sizeof *dec->d);
+    memcpy(w->ecopy, dec->e, (n - 1) * sizeof *dec->e);
+    w->ecopy[n - 1] = 0.0;
+    dstemr_("V", "I", &N, w->dcopy, w->ecopy, &vl, &vu, &index, &index, &found, w->eig, z, &N,
+            &nzc, isuppz, &tryrac, w->work, &w->lwork_trd, w->iwork, &liwork, &info);
+    if (info != 0 || found != 1)
+        return DSS_ELAPACK;
+    dormtr_("L", "L", "N", &N, &one, dec->G, &N, dec->tau, z, &N, w->work, &w->lwork_trd, &info);
+    if (info != 0)
+        return DSS_ELAPACK;
+    return DSS_OK;
+}
+
+/* ---- interface -------------------------------------------------------------------------- */
+
+int svd_compute(svd_work *w, const mem_allocator *a, size_t rows, size_t n, double *J,
+                svd_dec *dec)
+{
+    if (rows == 0 || n == 0 || n > INT_MAX || n * n > INT_MAX)
+        return DSS_EINVAL;
+    if (n == 1 || rows < n)
+        return rows > INT_MAX ? DSS_EINVAL : svd_wide(w, a, rows, n, J, dec);
+    return svd_gram(w, a, rows, n, J, dec);
+}
+
+int svd_vector(svd_work *w, const mem_allocator *a, svd_dec *dec, size_t i)
+{
+    int rc;
+    (void)a;
+    if (dec->have[i])
+        return DSS_OK;
+    rc = gram_vector(w, dec, i);
+    if (rc == DSS_OK)
+        dec->have[i] = 1;
+    return rc;
 }

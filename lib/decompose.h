@@ -1,4 +1,14 @@
-/* Singular values and right-singular vectors of a row-major Jacobian block, never U. */
+/* Singular values and right-singular vectors of a row-major Jacobian block, never U.
+ *
+ * Two routes, chosen by shape:
+ *  - rows >= n (tall or square J): the Gram route. G = J^T J (dsyrk), reduced once to
+ *    tridiagonal form T = Q^T G Q (dsytrd); all eigenvalues of T (dsterf) give every singular
+ *    value, and a right-singular vector is computed only when the sampler draws it (dstemr on T
+ *    for that one index, then Q applied by dormtr). The tridiagonal form and the reflectors are
+ *    kept with the decomposition for that purpose.
+ *  - rows < n (wide J, e.g. the 50-row stochastic Jacobian): dgesvd on J^T computing only the
+ *    left singular vectors of J^T, which are V; all vectors are then present at once.
+ */
 #ifndef DSS_DECOMPOSE_H
 #define DSS_DECOMPOSE_H
 
@@ -6,18 +16,43 @@
 
 #include "mem.h"
 
-/* LAPACK workspace, queried once per shape and kept. */
+/* A decomposition: s and the rows of V, some computed lazily (Gram route). */
+typedef struct svd_dec {
+    size_t n, rank;
+    int lazy;               /* Gram route: vectors on demand from the kept tridiagonal form */
+    double *s;              /* rank values, descending */
+    double *v;              /* rank x n: row i valid when have[i] */
+    unsigned char *have;    /* rank flags */
+    double *G;              /* n x n: dsytrd's reflectors (Gram route) */
+    double *tau, *d, *e;    /* n each: reflector scales, diagonal and off-diagonal of T */
+} svd_dec;
+
+/* LAPACK workspace, sized once per shape and kept. */
 typedef struct svd_work {
-    size_t rows, cols;     /* shape the workspace was sized for; 0 = none */
-    double *work;
-    int lwork;
+    size_t rows, n;         /* dgesvd: shape its workspace was queried for */
+    double *work;  size_t work_cap;   /* doubles */
+    int *iwork;    size_t iwork_cap;
+    double *dcopy, *ecopy;  /* n each: dsterf and dstemr destroy their input */
+    double *eig;            /* n: dstemr's eigenvalue array (it needs all n) */
+    size_t copy_cap;
+    int lwork_svd;          /* dgesvd's optimal lwork for (rows, n) */
+    int lwork_trd;          /* max of dsytrd's and dormtr's optimal lwork for n */
+    size_t trd_n;           /* n lwork_trd was queried for */
 } svd_work;
 
-/* J: rows x n, row-major, destroyed. On success s (min(rows, n) values, descending) and
-   v (min(rows, n) x n, orthonormal rows: the right-singular vectors) are written.
-   Returns DSS_OK, DSS_EINVAL (too large for LAPACK's int), DSS_ENOMEM or DSS_ELAPACK. */
-int  svd_right(svd_work *w, const mem_allocator *a, size_t rows, size_t n, double *J,
-               double *s, double *v);
+int  svd_dec_alloc(svd_dec *dec, const mem_allocator *a, size_t n, size_t max_rank);
+void svd_dec_free(svd_dec *dec, const mem_allocator *a);
+
+/* Decompose J (rows x n, row-major, destroyed) into dec (allocated for n and a rank of at least
+   min(rows, n)). Returns DSS_OK, DSS_EINVAL (too large for LAPACK's int), DSS_ENOMEM or
+   DSS_ELAPACK. */
+int  svd_compute(svd_work *w, const mem_allocator *a, size_t rows, size_t n, double *J,
+                 svd_dec *dec);
+
+/* Make row i of dec->v valid (a no-op when it is). DSS_OK, DSS_ENOMEM or DSS_ELAPACK; on
+   failure dec is unchanged. */
+int  svd_vector(svd_work *w, const mem_allocator *a, svd_dec *dec, size_t i);
+
 void svd_work_free(svd_work *w, const mem_allocator *a);
 
 #endif

@@ -2,7 +2,8 @@
  *
  * Fortran is column-major: a row-major C matrix A (rows x cols) is, to LAPACK, the column-major
  * matrix A^T (cols x rows) with leading dimension cols. Every call site says which view it uses.
- * Integers are the LP64 Fortran INTEGER (int); sizes are checked against INT_MAX before calls.
+ * Integers are the LP64 Fortran INTEGER (int), LOGICAL is int too; sizes are checked against
+ * INT_MAX before calls.
  */
 #ifndef DSS_LAPACK_H
 #define DSS_LAPACK_H
@@ -14,5 +15,22 @@ void dgesvd_(const char *jobu, const char *jobvt, const int *m, const int *n, do
 void dgemm_(const char *transa, const char *transb, const int *m, const int *n, const int *k,
             const double *alpha, const double *a, const int *lda, const double *b,
             const int *ldb, const double *beta, double *c, const int *ldc);
+
+void dsyrk_(const char *uplo, const char *trans, const int *n, const int *k, const double *alpha,
+            const double *a, const int *lda, const double *beta, double *c, const int *ldc);
+
+void dsytrd_(const char *uplo, const int *n, double *a, const int *lda, double *d, double *e,
+             double *tau, double *work, const int *lwork, int *info);
+
+void dsterf_(const int *n, double *d, double *e, int *info);
+
+void dstemr_(const char *jobz, const char *range, const int *n, double *d, double *e,
+             const double *vl, const double *vu, const int *il, const int *iu, int *m,
+             double *w, double *z, const int *ldz, const int *nzc, int *isuppz, int *tryrac,
+             double *work, const int *lwork, int *iwork, const int *liwork, int *info);
+
+void dormtr_(const char *side, const char *uplo, const char *trans, const int *m, const int *n,
+             const double *a, const int *lda, const double *tau, double *c, const int *ldc,
+             double *work, const int *lwork, int *info);
 
 #endif

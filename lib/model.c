@@ -86,14 +86,14 @@ int model_generate_unchecked(const dss_model *model, size_t k, const double *z, 
 
 DSS_API int dss_model_generate(const dss_model *model, size_t k, const double *z, double *x)
 {
-    size_t zlen, xlen;
+    size_t zlen, xlen, bytes;
     int rc;
 
+    /* both blocks must be addressable: their byte counts may not overflow */
     if (model == NULL || z == NULL || x == NULL || k == 0
-        || mem_mul(k, model->n, &zlen) != 0 || mem_mul(k, model->m, &xlen) != 0
-        || mem_mul(xlen, sizeof(double), &xlen) != 0)
+        || mem_mul(k, model->n, &zlen) != 0 || mem_mul(zlen, sizeof(double), &bytes) != 0
+        || mem_mul(k, model->m, &xlen) != 0 || mem_mul(xlen, sizeof(double), &bytes) != 0)
         return DSS_EINVAL;
-    xlen /= sizeof(double);
     if (!all_finite(z, zlen))
         return DSS_ENONFINITE;
     rc = model_generate_unchecked(model, k, z, x);

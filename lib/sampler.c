@@ -75,8 +75,8 @@ static void random_frame(rng *r, size_t n, size_t l, double *basis)
     }
 }
 
-void sampler_draw(int kind, rng *r, size_t n, const double *s, const double *v, size_t rank,
-                  unsigned char *avail, size_t l, double *basis, size_t *idx)
+void sampler_draw(int kind, rng *r, size_t n, const double *s, size_t rank, unsigned char *avail,
+                  size_t l, double *basis, size_t *idx)
 {
     if (kind == DSS_SAMPLER_RANDOM) {
         random_frame(r, n, l, basis);
@@ -91,6 +91,5 @@ void sampler_draw(int kind, rng *r, size_t n, const double *s, const double *v, 
                                            : draw_weighted(r, s, avail, rank);
         avail[k] = 0;
         idx[i] = k;
-        memcpy(basis + i * n, v + k * n, n * sizeof *basis);
     }
 }

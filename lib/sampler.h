@@ -10,11 +10,12 @@
 /* The index recorded for a direction that is not a singular vector. */
 #define SAMPLER_NO_INDEX ((size_t)-1)
 
-/* Draw l directions into basis (l x n, orthonormal rows) and their singular indices into idx.
- * s: rank singular values (descending); v: rank x n right-singular vectors; avail: rank flags,
- * updated (drawn ones cleared; all set again first when fewer than l remain).
- * SINGULAR and TOP need l <= rank (checked by the caller). */
-void sampler_draw(int kind, rng *r, size_t n, const double *s, const double *v, size_t rank,
-                  unsigned char *avail, size_t l, double *basis, size_t *idx);
+/* Draw l singular indices into idx (SINGULAR, TOP), or, for RANDOM, l random orthonormal rows
+ * into basis (l x n) with idx set to SAMPLER_NO_INDEX.
+ * s: rank singular values (descending); avail: rank flags, updated (drawn ones cleared; all set
+ * again first when fewer than l remain). SINGULAR and TOP need l <= rank (checked by the
+ * caller); the caller fetches the drawn vectors. */
+void sampler_draw(int kind, rng *r, size_t n, const double *s, size_t rank, unsigned char *avail,
+                  size_t l, double *basis, size_t *idx);
 
 #endif

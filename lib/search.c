@@ -32,12 +32,10 @@ struct search_params {
 struct search_state {
     int started;
     rng rng;
-    size_t rank;            /* singular values held */
     size_t l;               /* rows of basis */
     double *center;         /* n */
-    double *s;              /* rank used, descending */
-    double *v;              /* rank x n right-singular vectors */
-    unsigned char *avail;   /* rank flags: still available to the sampler */
+    svd_dec dec;            /* singular values and (lazily) vectors at the centre's Jacobian */
+    unsigned char *avail;   /* dec.rank flags: still available to the sampler */
     double *basis;          /* l x n, orthonormal rows */
     size_t *basis_idx;      /* l singular indices (SAMPLER_NO_INDEX for random rows) */
 };
@@ -59,8 +57,7 @@ struct dss_search {
 static void state_free(struct search_state *st, const mem_allocator *a)
 {
     mem_free(a, st->center);
-    mem_free(a, st->s);
-    mem_free(a, st->v);
+    svd_dec_free(&st->dec, a);
     mem_free(a, st->avail);
     mem_free(a, st->basis);
     mem_free(a, st->basis_idx);
@@ -71,12 +68,11 @@ static int state_alloc(struct search_state *st, const mem_allocator *a, size_t n
 {
     *st = (struct search_state){ 0 };
     st->center = mem_array(a, n, sizeof(double));
-    st->s = mem_array(a, r, sizeof(double));
-    st->v = mem_array(a, r * n, sizeof(double));
     st->avail = mem_zeros(a, r, 1);
     st->basis = mem_array(a, n * n, sizeof(double));
     st->basis_idx = mem_array(a, n, sizeof(size_t));
-    if (!st->center || !st->s || !st->v || !st->avail || !st->basis || !st->basis_idx) {
+    if (!st->center || !st->avail || !st->basis || !st->basis_idx
+        || svd_dec_alloc(&st->dec, a, n, r) != DSS_OK) {
         state_free(st, a);
         return DSS_ENOMEM;
     }
@@ -273,22 +269,33 @@ static int decompose_at_next_center(dss_search *search)
                      &search->alloc, &rows);
     if (rc != DSS_OK)
         return rc;
-    rc = svd_right(&search->svd, &search->alloc, rows, n, search->jac.J, nx->s, nx->v);
+    rc = svd_compute(&search->svd, &search->alloc, rows, n, search->jac.J, &nx->dec);
     if (rc != DSS_OK)
         return rc;
-    nx->rank = rows < n ? rows : n;
-    memset(nx->avail, 1, nx->rank);
+    memset(nx->avail, 1, nx->dec.rank);
     return DSS_OK;
 }
 
-/* Draw next's subspace from the decomposition in `from` (cur or next); next.avail must hold
-   the availability to start from. */
-static void draw_into_next(dss_search *search, const struct search_state *from)
+/* Draw next's subspace from the decomposition in `from` (cur's or next's); next.avail must
+   hold the availability to start from. Drawn singular vectors not yet computed are computed
+   now (a cache fill of `from`, invisible to the host: the same vectors whenever computed). */
+static int draw_into_next(dss_search *search, svd_dec *from)
 {
     struct search_state *nx = &search->next;
+    const size_t n = search->model->n;
     nx->l = search->p.l;
-    sampler_draw(search->p.sampler, &nx->rng, search->model->n, from->s, from->v, from->rank,
-                 nx->avail, nx->l, nx->basis, nx->basis_idx);
+    sampler_draw(search->p.sampler, &nx->rng, n, from->s, from->rank, nx->avail, nx->l,
+                 nx->basis, nx->basis_idx);
+    if (search->p.sampler == DSS_SAMPLER_RANDOM)
+        return DSS_OK;
+    for (size_t i = 0; i < nx->l; i++) {
+        size_t k = nx->basis_idx[i];
+        int rc = svd_vector(&search->svd, &search->alloc, from, k);
+        if (rc != DSS_OK)
+            return rc;
+        memcpy(nx->basis + i * n, from->v + k * n, n * sizeof *nx->basis);
+    }
+    return DSS_OK;
 }
 
 /* Make next the session. With a new decomposition its buffers are swapped in too. */
@@ -297,11 +304,8 @@ static void publish(dss_search *search, int new_center, int new_decomposition)
     struct search_state *cur = &search->cur, *nx = &search->next;
     if (new_center)
         SWAP(double *, cur->center, nx->center);
-    if (new_decomposition) {
-        SWAP(double *, cur->s, nx->s);
-        SWAP(double *, cur->v, nx->v);
-        cur->rank = nx->rank;
-    }
+    if (new_decomposition)
+        SWAP(svd_dec, cur->dec, nx->dec);
     SWAP(unsigned char *, cur->avail, nx->avail);
     SWAP(double *, cur->basis, nx->basis);
     SWAP(size_t *, cur->basis_idx, nx->basis_idx);
@@ -314,7 +318,7 @@ static void publish(dss_search *search, int new_center, int new_decomposition)
 static void begin_from_cur(dss_search *search)
 {
     search->next.rng = search->cur.rng;
-    memcpy(search->next.avail, search->cur.avail, search->cur.rank);
+    memcpy(search->next.avail, search->cur.avail, search->cur.dec.rank);
 }
 
 /* Move the centre to next.center (already written), recomputing when asked, and draw. */
@@ -322,7 +326,7 @@ static int move_and_draw(dss_search *search, int recompute)
 {
     int rc;
     if ((rc = check_draw(search, recompute ? jac_rank(search->model, &search->p.jac)
-                                           : search->cur.rank)) != DSS_OK)
+                                           : search->cur.dec.rank)) != DSS_OK)
         return rc;
     if (recompute) {
         if ((rc = jac_check(search->model, &search->p.jac)) != DSS_OK)
@@ -330,7 +334,8 @@ static int move_and_draw(dss_search *search, int recompute)
         if ((rc = decompose_at_next_center(search)) != DSS_OK)
             return rc;
     }
-    draw_into_next(search, recompute ? &search->next : &search->cur);
+    if ((rc = draw_into_next(search, recompute ? &search->next.dec : &search->cur.dec)) != DSS_OK)
+        return rc;
     publish(search, 1, recompute);
     return DSS_OK;
 }
@@ -340,17 +345,12 @@ static int move_and_draw(dss_search *search, int recompute)
 DSS_API int dss_search_start(dss_search *search, const double *z0)
 {
     const dss_model *model;
-    int rc;
 
     if (search == NULL || z0 == NULL)
         return DSS_EINVAL;
     model = search->model;
     if (!all_finite(z0, model->n))
         return DSS_ENONFINITE;
-    if ((rc = jac_check(model, &search->p.jac)) != DSS_OK)
-        return rc;
-    if ((rc = check_draw(search, jac_rank(model, &search->p.jac))) != DSS_OK)
-        return rc;
     rng_seed(&search->next.rng, (uint64_t)search->p.seed);
     memcpy(search->next.center, z0, model->n * sizeof *z0);
     return move_and_draw(search, 1);
@@ -456,10 +456,11 @@ DSS_API int dss_search_resample(dss_search *search)
         return DSS_EINVAL;
     if (!search->cur.started)
         return DSS_ESTATE;
-    if ((rc = check_draw(search, search->cur.rank)) != DSS_OK)
+    if ((rc = check_draw(search, search->cur.dec.rank)) != DSS_OK)
         return rc;
     begin_from_cur(search);
-    draw_into_next(search, &search->cur);
+    if ((rc = draw_into_next(search, &search->cur.dec)) != DSS_OK)
+        return rc;
     publish(search, 0, 0);
     return DSS_OK;
 }
@@ -503,7 +504,7 @@ DSS_API int dss_search_basis_indices(const dss_search *search, size_t *idx)
 
 DSS_API size_t dss_search_rank(const dss_search *search)
 {
-    return search != NULL && search->cur.started ? search->cur.rank : 0;
+    return search != NULL && search->cur.started ? search->cur.dec.rank : 0;
 }
 
 DSS_API int dss_search_singular_values(const dss_search *search, double *s, size_t cap)
@@ -513,9 +514,9 @@ DSS_API int dss_search_singular_values(const dss_search *search, double *s, size
         return DSS_EINVAL;
     if (!search->cur.started)
         return DSS_ESTATE;
-    count = cap < search->cur.rank ? cap : search->cur.rank;
+    count = cap < search->cur.dec.rank ? cap : search->cur.dec.rank;
     if (count > 0)
-        memcpy(s, search->cur.s, count * sizeof *s);
+        memcpy(s, search->cur.dec.s, count * sizeof *s);
     return DSS_OK;
 }
 

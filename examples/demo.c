@@ -1,0 +1,366 @@
+/*
+ * demo.c - differential subspace search against random directions on the authors' synthetic
+ * problem (Chiu et al., SIGGRAPH 2020, section 4.2).
+ *
+ * For each case (a random problem instance): n = 32 latent dimensions, m = 1024 outputs,
+ * gamma = 2 (a Rastrigin-like, many-peaked score), the latent box [-2.5, 2.5]^n, the slider radius
+ * 0.2 x the mean distance between two points of the box, and the authors' initial point. Both
+ * methods run the same loop from the same start:
+ *
+ *     dss_search_find_optimal   the simulated user scans the slider and picks the best t
+ *     dss_search_commit(t)      the centre moves there; a new direction is drawn
+ *
+ * and differ only in how the slider's direction is drawn: DSS_SAMPLER_SINGULAR (right-singular
+ * vectors of the Jacobian, importance-sampled by singular value) or DSS_SAMPLER_RANDOM (uniform
+ * random unit directions). The score of the centre is tracked; the best so far is reported per
+ * iteration (maximise; the optimum is 0).
+ *
+ *     demo [--csv FILE] [--cases K] [--iters N] [--samples S] [--refine 0|1] [--smoke] [--help]
+ *
+ * `make demo` runs `build/examples/demo --csv build/demo.csv`.
+ *
+ * Copyright (c) 2026 the libdss authors. MIT licence, see LICENSE.
+ */
+#include <dss/dss.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define LATENT_DIM 32
+#define OUTPUT_DIM 1024
+#define GAMMA      2.0
+
+enum { METHOD_DSS = 0, METHOD_RANDOM = 1, METHODS = 2 };
+static const char *const method_name[METHODS] = { "dss", "random" };
+static const int method_sampler[METHODS] = { DSS_SAMPLER_SINGULAR, DSS_SAMPLER_RANDOM };
+
+typedef struct options {
+    const char *csv;  /* NULL: no CSV */
+    int cases;
+    int iters;
+    int samples;
+    int refine;
+} options;
+
+/* Per-method totals, for the closing lines. */
+typedef struct tally {
+    double seconds;
+    double evaluations; /* generator points evaluated by the line searches */
+} tally;
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    if (timespec_get(&ts, TIME_UTC) != TIME_UTC)
+        return (double)clock() / CLOCKS_PER_SEC;
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void usage(FILE *out, const char *prog)
+{
+    fprintf(out,
+            "usage: %s [--csv FILE] [--cases K] [--iters N] [--samples S] [--refine 0|1]\n"
+            "          [--smoke] [--help]\n"
+            "Differential subspace search (DSS) against random directions on the authors'\n"
+            "synthetic problem: n = %d, m = %d, gamma = %g, box [-%g, %g]^n.\n"
+            "  --csv FILE    write every iteration's best score (iteration,method,case,best_score)\n"
+            "  --cases K     problem instances (seeds 1..K), default 5\n"
+            "  --iters N     slider commits per run, default 100\n"
+            "  --samples S   slider grid points per line search, default 101\n"
+            "  --refine 0|1  golden-section refinement of the best grid cell, default 1\n"
+            "  --smoke       a tiny, fast run (1 case, 3 iterations, 21 samples)\n",
+            prog, LATENT_DIM, OUTPUT_DIM, GAMMA, DSS_SYNTHETIC_BOX, DSS_SYNTHETIC_BOX);
+}
+
+/* A positive int from argv, or -1. */
+static int parse_count(const char *s, int lo)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < lo || v > INT_MAX / 4)
+        return -1;
+    return (int)v;
+}
+
+static void report(const char *what, int status)
+{
+    fprintf(stderr, "demo: %s failed: %s (%d)\n", what, dss_strerror(status), status);
+}
+
+/* Score of one latent point: g(f(z)). x is m scratch doubles. */
+static int score_point(const dss_synthetic *problem, const double *z, double *x, double *score)
+{
+    int rc = dss_model_generate(dss_synthetic_model(problem), 1, z, x);
+    if (rc != DSS_OK)
+        return rc;
+    return dss_synthetic_score((void *)problem, 1, x, score);
+}
+
+/*
+ * One run: start at z0, iters x (line search, commit). best[i] receives the best centre score
+ * after i commits (best[0] is the start's). Returns a DSS status; `what` names the failing call.
+ */
+static int run(const dss_synthetic *problem, const double *z0, int sampler, unsigned seed,
+               const options *opt, dss_line *line, double *best, double *evaluations,
+               const char **what)
+{
+    const dss_model *model = dss_synthetic_model(problem);
+    dss_search *search = NULL;
+    double z[LATENT_DIM];
+    double *x = malloc(OUTPUT_DIM * sizeof *x);
+    double t, line_score, centre_score;
+    int rc = DSS_ENOMEM;
+
+    *what = "malloc";
+    if (x == NULL)
+        goto done;
+
+#define TRY(call)                    \
+    do {                             \
+        *what = #call;               \
+        if ((rc = (call)) != DSS_OK) \
+            goto done;               \
+    } while (0)
+
+    TRY(dss_search_create(&search, model));
+    /* The box prior makes the default radius 0.2 x the mean distance between two box points. */
+    TRY(dss_search_set(search, DSS_SEARCH_PRIOR, DSS_PRIOR_BOX));
+    TRY(dss_search_set(search, DSS_SEARCH_PRIOR_SCALE, DSS_SYNTHETIC_BOX));
+    TRY(dss_search_set(search, DSS_SEARCH_SAMPLER, sampler));
+    TRY(dss_search_set(search, DSS_SEARCH_SEED, seed));
+    TRY(dss_search_start(search, z0));
+
+    TRY(score_point(problem, z0, x, &centre_score));
+    best[0] = centre_score;
+    for (int i = 1; i <= opt->iters; i++) {
+        TRY(dss_search_find_optimal(line, search, dss_synthetic_score, (void *)problem, &t,
+                                    &line_score));
+        *evaluations += (double)dss_line_evaluations(line);
+        TRY(dss_search_commit(search, t));
+        /* The score of the new centre itself (one more generator call). */
+        TRY(dss_search_center(search, z));
+        TRY(score_point(problem, z, x, &centre_score));
+        best[i] = centre_score > best[i - 1] ? centre_score : best[i - 1];
+    }
+#undef TRY
+    rc = DSS_OK;
+done:
+    dss_search_destroy(search);
+    free(x);
+    return rc;
+}
+
+static void mean_sd(const double *v, int count, size_t stride, double *mean, double *sd)
+{
+    double s = 0.0, q = 0.0;
+    for (int c = 0; c < count; c++)
+        s += v[(size_t)c * stride];
+    s /= count;
+    for (int c = 0; c < count; c++) {
+        double d = v[(size_t)c * stride] - s;
+        q += d * d;
+    }
+    *mean = s;
+    *sd = count > 1 ? sqrt(q / (count - 1)) : 0.0;
+}
+
+static int write_csv(const char *path, const options *opt, const double *best)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        fprintf(stderr, "demo: cannot open %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    int bad = fprintf(f, "iteration,method,case,best_score\n") < 0;
+    size_t per_run = (size_t)opt->iters + 1;
+    for (int me = 0; me < METHODS && !bad; me++)
+        for (int c = 0; c < opt->cases && !bad; c++)
+            for (int i = 0; i <= opt->iters && !bad; i++)
+                bad = fprintf(f, "%d,%s,%d,%.17g\n", i, method_name[me], c + 1,
+                              best[((size_t)me * (size_t)opt->cases + (size_t)c) * per_run
+                                   + (size_t)i]) < 0;
+    if (fclose(f) != 0)
+        bad = 1;
+    if (bad) {
+        fprintf(stderr, "demo: writing %s failed\n", path);
+        return -1;
+    }
+    return 0;
+}
+
+/* Table rows: 0, 5, 10, 20, ..., 50, 75, 100, 150, 200, 300, ... and the final iteration. */
+static int next_row(int i)
+{
+    if (i < 5)
+        return 5;
+    if (i < 50)
+        return i < 10 ? 10 : (i / 10 + 1) * 10;
+    if (i < 100)
+        return i < 75 ? 75 : 100;
+    if (i < 200)
+        return i < 150 ? 150 : 200;
+    return (i / 100 + 1) * 100;
+}
+
+int main(int argc, char **argv)
+{
+    options opt = { NULL, 5, 100, 101, 1 };
+    for (int a = 1; a < argc; a++) {
+        const char *arg = argv[a];
+        const char *val = a + 1 < argc ? argv[a + 1] : NULL;
+        int *target = NULL, lo = 1;
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            usage(stdout, argv[0]);
+            return 0;
+        } else if (strcmp(arg, "--smoke") == 0) {
+            opt.cases = 1;
+            opt.iters = 3;
+            opt.samples = 21;
+            continue;
+        } else if (strcmp(arg, "--csv") == 0 && val != NULL) {
+            opt.csv = val;
+            a++;
+            continue;
+        } else if (strcmp(arg, "--cases") == 0) {
+            target = &opt.cases;
+        } else if (strcmp(arg, "--iters") == 0) {
+            target = &opt.iters;
+        } else if (strcmp(arg, "--samples") == 0) {
+            target = &opt.samples;
+            lo = 2;
+        } else if (strcmp(arg, "--refine") == 0) {
+            target = &opt.refine;
+            lo = 0;
+        }
+        if (target == NULL || val == NULL || (*target = parse_count(val, lo)) < 0
+            || (target == &opt.refine && opt.refine > 1)) {
+            fprintf(stderr, "demo: bad argument '%s'%s%s\n", arg, val ? " " : "", val ? val : "");
+            usage(stderr, argv[0]);
+            return 2;
+        }
+        a++;
+    }
+
+    size_t per_run = (size_t)opt.iters + 1;
+    double *best = malloc((size_t)METHODS * (size_t)opt.cases * per_run * sizeof *best);
+    dss_line *line = NULL;
+    dss_synthetic *problem = NULL;
+    tally tallies[METHODS] = { { 0, 0 }, { 0, 0 } };
+    int status = 1, rc;
+    const char *what = "malloc";
+    double z0[LATENT_DIM];
+    double start = now_seconds();
+
+    printf("libdss %s demo: DSS against random directions on the synthetic problem\n"
+           "n = %d, m = %d, gamma = %g, box [-%g, %g]^n, %d case%s, %d iterations,\n"
+           "line search: %d grid points%s; best centre score so far (maximise, optimum 0)\n\n",
+           dss_version_string(), LATENT_DIM, OUTPUT_DIM, GAMMA, DSS_SYNTHETIC_BOX,
+           DSS_SYNTHETIC_BOX, opt.cases, opt.cases == 1 ? "" : "s", opt.iters, opt.samples,
+           opt.refine ? " + golden-section refinement" : "");
+    fflush(stdout);
+
+    if (best == NULL) {
+        fprintf(stderr, "demo: out of memory\n");
+        return 1;
+    }
+#define CHECK(call)                     \
+    do {                                \
+        what = #call;                   \
+        if ((rc = (call)) != DSS_OK) {  \
+            report(what, rc);           \
+            goto done;                  \
+        }                               \
+    } while (0)
+
+    CHECK(dss_line_create(&line));
+    CHECK(dss_line_set(line, DSS_LINE_SAMPLES, opt.samples));
+    CHECK(dss_line_set(line, DSS_LINE_REFINE, opt.refine));
+
+    for (int c = 0; c < opt.cases; c++) {
+        CHECK(dss_synthetic_create(&problem, LATENT_DIM, OUTPUT_DIM, GAMMA,
+                                   (unsigned long long)c + 1));
+        CHECK(dss_synthetic_initial_point(problem, z0));
+        for (int me = 0; me < METHODS; me++) {
+            double *b = best + ((size_t)me * (size_t)opt.cases + (size_t)c) * per_run;
+            double t0 = now_seconds();
+            rc = run(problem, z0, method_sampler[me], (unsigned)c + 1, &opt, line, b,
+                     &tallies[me].evaluations, &what);
+            if (rc != DSS_OK) {
+                report(what, rc);
+                goto done;
+            }
+            tallies[me].seconds += now_seconds() - t0;
+        }
+        dss_synthetic_destroy(problem);
+        problem = NULL;
+    }
+#undef CHECK
+
+    /* ---- the table ------------------------------------------------------------------------ */
+    printf("%5s  %22s  %22s  %s\n", "iter", "DSS best (mean +- sd)", "random (mean +- sd)",
+           "DSS ahead");
+    for (int i = 0;; i = next_row(i)) {
+        if (i > opt.iters)
+            i = opt.iters;
+        double m[METHODS], sd[METHODS];
+        int ahead = 0;
+        for (int me = 0; me < METHODS; me++)
+            mean_sd(best + (size_t)me * (size_t)opt.cases * per_run + (size_t)i, opt.cases,
+                    per_run, &m[me], &sd[me]);
+        for (int c = 0; c < opt.cases; c++)
+            ahead += best[(size_t)c * per_run + (size_t)i]
+                     > best[((size_t)opt.cases + (size_t)c) * per_run + (size_t)i];
+        printf("%5d  %11.1f +- %7.1f  %11.1f +- %7.1f  %d/%d\n", i, m[0], sd[0], m[1], sd[1],
+               ahead, opt.cases);
+        if (i == opt.iters)
+            break;
+    }
+
+    /* ---- the verdict: where does DSS reach random directions' final mean? ----------------- */
+    double final_mean[METHODS], sd_unused;
+    for (int me = 0; me < METHODS; me++)
+        mean_sd(best + (size_t)me * (size_t)opt.cases * per_run + (size_t)opt.iters, opt.cases,
+                per_run, &final_mean[me], &sd_unused);
+    int reach = -1;
+    for (int i = 0; i <= opt.iters && reach < 0; i++) {
+        double m_i, sd_i;
+        mean_sd(best + (size_t)i, opt.cases, per_run, &m_i, &sd_i);
+        if (m_i >= final_mean[METHOD_RANDOM])
+            reach = i;
+    }
+    printf("\n");
+    if (final_mean[METHOD_DSS] > final_mean[METHOD_RANDOM])
+        printf("verdict: DSS wins. After %d iterations its mean best score is %.1f against %.1f "
+               "for random directions;\n         DSS reached random's final mean after %d "
+               "iterations.\n",
+               opt.iters, final_mean[METHOD_DSS], final_mean[METHOD_RANDOM], reach);
+    else
+        printf("verdict: DSS does NOT beat random directions here: mean best score %.1f against "
+               "%.1f after %d iterations.\n",
+               final_mean[METHOD_DSS], final_mean[METHOD_RANDOM], opt.iters);
+
+    for (int me = 0; me < METHODS; me++)
+        printf("%-7s %6.2f s, %.0f generator points in line searches (%.0f per iteration)\n",
+               method_name[me], tallies[me].seconds, tallies[me].evaluations,
+               tallies[me].evaluations / ((double)opt.cases * opt.iters));
+
+    if (opt.csv != NULL) {
+        if (write_csv(opt.csv, &opt, best) != 0)
+            goto done;
+        printf("per-iteration values written to %s\n", opt.csv);
+    }
+    printf("total time %.2f s\n", now_seconds() - start);
+    status = 0;
+
+done:
+    dss_synthetic_destroy(problem);
+    dss_line_destroy(line);
+    free(best);
+    return status;
+}
