@@ -6,8 +6,7 @@
 
 #include "jacobian.h"
 
-/* Grow a scratch array to hold at least count elements of size bytes. */
-static int reserve(const mem_allocator *a, void **buf, size_t *cap, size_t count, size_t size)
+int jac_reserve(const mem_allocator *a, void **buf, size_t *cap, size_t count, size_t size)
 {
     void *p;
     if (*buf != NULL && *cap >= count)
@@ -21,8 +20,7 @@ static int reserve(const mem_allocator *a, void **buf, size_t *cap, size_t count
     return DSS_OK;
 }
 
-#define RESERVE(a, s, field, count) \
-    reserve((a), (void **)&(s)->field, &(s)->field##_cap, (count), sizeof *(s)->field)
+#define RESERVE JAC_RESERVE
 
 static int compare_size(const void *x, const void *y)
 {
@@ -129,17 +127,21 @@ static int finite_diff(const dss_model *model, const jac_config *cfg, const doub
     return all_finite(s->J, m * n) ? DSS_OK : DSS_ENONFINITE;
 }
 
+/* AUTO: the host Jacobian when there is one, else the matrix-free mode when a VJP exists, else
+   finite differences. */
 static int resolve_mode(const dss_model *model, int mode)
 {
-    if (mode == DSS_JACOBIAN_AUTO)
-        return model->jacobian != NULL ? DSS_JACOBIAN_FULL : DSS_JACOBIAN_FINITE_DIFF;
-    return mode;
+    if (mode != DSS_JACOBIAN_AUTO)
+        return mode;
+    if (model->jacobian != NULL)
+        return DSS_JACOBIAN_FULL;
+    return model->vjp != NULL ? DSS_JACOBIAN_RANDOMIZED : DSS_JACOBIAN_FINITE_DIFF;
 }
 
 int jac_check(const dss_model *model, const jac_config *cfg)
 {
     int mode = resolve_mode(model, cfg->mode);
-    if (mode == DSS_JACOBIAN_RANDOMIZED)
+    if (mode == DSS_JACOBIAN_RANDOMIZED && model->vjp == NULL)
         return DSS_EUNSUPPORTED;
     if ((mode == DSS_JACOBIAN_FULL || mode == DSS_JACOBIAN_ROWS) && model->jacobian == NULL)
         return DSS_EUNSUPPORTED;
@@ -149,23 +151,23 @@ int jac_check(const dss_model *model, const jac_config *cfg)
 size_t jac_rank(const dss_model *model, const jac_config *cfg)
 {
     size_t rows = model->m;
-    if (resolve_mode(model, cfg->mode) == DSS_JACOBIAN_ROWS && cfg->rows < rows)
+    int mode = resolve_mode(model, cfg->mode);
+    if (mode == DSS_JACOBIAN_ROWS && cfg->rows < rows)
         rows = cfg->rows;
+    if (mode == DSS_JACOBIAN_RANDOMIZED && cfg->rank < rows)
+        rows = cfg->rank;
     return rows < model->n ? rows : model->n;
 }
 
-int jac_compute(const dss_model *model, const jac_config *cfg, const double *c, rng *r,
-                jac_scratch *s, const mem_allocator *a, size_t *nrows)
+/* The Jacobian block (rows x n) of the FULL, ROWS and FINITE_DIFF modes into s->J. */
+static int jacobian_block(const dss_model *model, const jac_config *cfg, int mode,
+                          const double *c, rng *r, jac_scratch *s, const mem_allocator *a,
+                          size_t *nrows)
 {
     const size_t n = model->n, m = model->m;
-    int mode = resolve_mode(model, cfg->mode);
-    size_t k;
+    size_t k = mode == DSS_JACOBIAN_ROWS ? (cfg->rows < m ? cfg->rows : m) : m;
     int rc;
 
-    if ((rc = jac_check(model, cfg)) != DSS_OK)
-        return rc;
-
-    k = mode == DSS_JACOBIAN_ROWS ? (cfg->rows < m ? cfg->rows : m) : m;
     if ((rc = RESERVE(a, s, J, k * n)) != DSS_OK)
         return rc;
     switch (mode) {
@@ -182,9 +184,53 @@ int jac_compute(const dss_model *model, const jac_config *cfg, const double *c, 
         rc = finite_diff(model, cfg, c, s, a);
         break;
     }
-    if (rc == DSS_OK)
-        *nrows = k;
+    *nrows = k;
     return rc;
+}
+
+int jac_decompose(const dss_model *model, const jac_config *cfg, const double *c, rng *r,
+                  jac_scratch *s, svd_work *w, const mem_allocator *a, svd_dec *dec)
+{
+    int mode = resolve_mode(model, cfg->mode);
+    size_t rows = 0;
+    int rc;
+
+    if ((rc = jac_check(model, cfg)) != DSS_OK)
+        return rc;
+    if (mode == DSS_JACOBIAN_RANDOMIZED)
+        return rsvd_decompose(model, cfg, c, r, s, a, dec);
+    if ((rc = jacobian_block(model, cfg, mode, c, r, s, a, &rows)) != DSS_OK)
+        return rc;
+    return svd_compute(w, a, rows, model->n, s->J, dec);
+}
+
+/* Forward differences along unit directions, for the matrix-free mode without a JVP: the
+   points c, c + h d_1, ..., c + h d_count go through f in batches, h = step * max(1, |c|_inf). */
+int jac_directional_diff(const dss_model *model, const jac_config *cfg, const double *c,
+                         const double *dirs, size_t count, jac_scratch *s,
+                         const mem_allocator *a, double *out)
+{
+    const size_t n = model->n, m = model->m, points = count + 1;
+    const double step = cfg->diff_step > 0 ? cfg->diff_step : default_step(DSS_DIFF_FORWARD);
+    double cmax = 1.0, h;
+    int rc;
+
+    for (size_t j = 0; j < n; j++)
+        cmax = fmax(cmax, fabs(c[j]));
+    h = step * cmax;
+    if ((rc = RESERVE(a, s, z, points * n)) != DSS_OK || (rc = RESERVE(a, s, x, points * m)) != DSS_OK)
+        return rc;
+    for (size_t p = 0; p < points; p++)
+        for (size_t j = 0; j < n; j++)
+            s->z[p * n + j] = c[j] + (p > 0 ? h * dirs[(p - 1) * n + j] : 0.0);
+    if ((rc = model_generate_unchecked(model, points, s->z, s->x)) != DSS_OK)
+        return rc;
+    if (!all_finite(s->x, points * m))
+        return DSS_ENONFINITE;
+    for (size_t p = 0; p < count; p++)
+        for (size_t d = 0; d < m; d++)
+            out[p * m + d] = (s->x[(p + 1) * m + d] - s->x[d]) / h;
+    return DSS_OK;
 }
 
 void jac_scratch_free(jac_scratch *s, const mem_allocator *a)
@@ -194,5 +240,8 @@ void jac_scratch_free(jac_scratch *s, const mem_allocator *a)
     mem_free(a, s->z);
     mem_free(a, s->x);
     mem_free(a, s->f0);
+    mem_free(a, s->probe);
+    mem_free(a, s->sketch);
+    mem_free(a, s->small);
     *s = (jac_scratch){ 0 };
 }

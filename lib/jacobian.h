@@ -1,11 +1,14 @@
-/* Jacobian strategies behind one interface: host Jacobian (all rows or a random subset of rows)
- * and finite differences of f. Each fills a row-major block J (rows x n) in scratch buffers that
- * persist across calls (grown when a shape needs more, never shrunk). */
+/* Jacobian strategies behind one interface, jac_decompose: the singular values and right-singular
+ * vectors of the generator's Jacobian at a point, from the host Jacobian (all rows or a random
+ * subset of rows), finite differences of f, or a matrix-free randomized SVD (VJP, and JVP or
+ * finite differences). Scratch buffers persist across calls (grown when a shape needs more,
+ * never shrunk), so a steady-state update allocates nothing. */
 #ifndef DSS_JACOBIAN_H
 #define DSS_JACOBIAN_H
 
 #include <stddef.h>
 
+#include "decompose.h"
 #include "model.h"
 #include "rng.h"
 
@@ -14,6 +17,9 @@ typedef struct jac_config {
     size_t rows;         /* ROWS mode: rows requested */
     int diff_scheme;     /* DSS_DIFF_FORWARD or DSS_DIFF_CENTRAL */
     double diff_step;    /* 0: default */
+    size_t rank;         /* RANDOMIZED: singular pairs kept */
+    size_t oversample;   /* RANDOMIZED: extra probe directions */
+    size_t power;        /* RANDOMIZED: power iterations */
 } jac_config;
 
 typedef struct jac_scratch {
@@ -22,13 +28,32 @@ typedef struct jac_scratch {
     double *z;      size_t z_cap;     /* finite differences: points */
     double *x;      size_t x_cap;     /* finite differences: outputs */
     double *f0;     size_t f0_cap;    /* finite differences: f(c) */
+    double *probe;  size_t probe_cap; /* randomized: r x m probes, then J Q (r x m) */
+    double *sketch; size_t sketch_cap;/* randomized: r x n sketch / orthonormal basis */
+    double *small;  size_t small_cap; /* randomized: r x r Gram matrix, eigenvalues, work */
 } jac_scratch;
 
-/* Compute the Jacobian of the model at c into s->J; *nrows receives its row count.
-   The RNG is used (ROWS mode only) and advanced. Returns DSS_OK or DSS_EUNSUPPORTED, DSS_ENOMEM,
-   DSS_ECALLBACK, DSS_ENONFINITE. */
-int  jac_compute(const dss_model *model, const jac_config *cfg, const double *c, rng *r,
-                 jac_scratch *s, const mem_allocator *a, size_t *nrows);
+/* Decompose the model's Jacobian at c into dec. The RNG is used (ROWS and RANDOMIZED modes) and
+   advanced. Returns DSS_OK or DSS_EUNSUPPORTED, DSS_ENOMEM, DSS_ECALLBACK, DSS_ENONFINITE,
+   DSS_ELAPACK, DSS_EINVAL (a shape too large for LAPACK). */
+int  jac_decompose(const dss_model *model, const jac_config *cfg, const double *c, rng *r,
+                   jac_scratch *s, svd_work *w, const mem_allocator *a, svd_dec *dec);
+
+/* Randomized SVD (randomized.c): the top cfg->rank singular pairs through the VJP callback and
+   the JVP callback or finite differences. Same returns as jac_decompose. */
+int  rsvd_decompose(const dss_model *model, const jac_config *cfg, const double *c, rng *r,
+                    jac_scratch *s, const mem_allocator *a, svd_dec *dec);
+
+/* Grow a scratch array to hold at least count elements of size bytes (contents lost). */
+int  jac_reserve(const mem_allocator *a, void **buf, size_t *cap, size_t count, size_t size);
+#define JAC_RESERVE(a, s, field, count) \
+    jac_reserve((a), (void **)&(s)->field, &(s)->field##_cap, (count), sizeof *(s)->field)
+
+/* Forward differences of f at c along the count unit rows of dirs (count x n): out (count x m)
+   = J dirs^T rows, by count + 1 batched evaluations of f. */
+int  jac_directional_diff(const dss_model *model, const jac_config *cfg, const double *c,
+                          const double *dirs, size_t count, jac_scratch *s,
+                          const mem_allocator *a, double *out);
 void jac_scratch_free(jac_scratch *s, const mem_allocator *a);
 
 /* Largest number of doubles finite differences hold for outputs at once (chunking bound). */

@@ -33,4 +33,7 @@ void dormtr_(const char *side, const char *uplo, const char *trans, const int *m
              const double *a, const int *lda, const double *tau, double *c, const int *ldc,
              double *work, const int *lwork, int *info);
 
+void dsyev_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda,
+            double *w, double *work, const int *lwork, int *info);
+
 #endif

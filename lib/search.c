@@ -25,7 +25,6 @@ struct search_params {
     int sampler;            /* DSS_SAMPLER_* */
     int prior;              /* DSS_PRIOR_* */
     double prior_scale;
-    size_t rank;            /* DSS_SEARCH_RANK: kept rank of the randomized mode */
     jac_config jac;         /* Jacobian strategy and its settings */
 };
 
@@ -108,9 +107,9 @@ DSS_API int dss_search_create(dss_search **out, const dss_model *model)
     }
     search->p = (struct search_params){
         .l = 1, .radius = 0.0, .tol = 0.05, .seed = 0.0, .sampler = DSS_SAMPLER_SINGULAR,
-        .prior = DSS_PRIOR_GAUSSIAN, .prior_scale = 1.0, .rank = 32,
+        .prior = DSS_PRIOR_GAUSSIAN, .prior_scale = 1.0,
         .jac = { .mode = DSS_JACOBIAN_AUTO, .rows = 50, .diff_scheme = DSS_DIFF_FORWARD,
-                 .diff_step = 0.0 },
+                 .diff_step = 0.0, .rank = 32, .oversample = 10, .power = 1 },
     };
     search->p.radius_default = RADIUS_FACTOR * prior_mean_distance(DSS_PRIOR_GAUSSIAN, 1.0, model->n);
     rng_seed(&search->cur.rng, 0);
@@ -186,7 +185,17 @@ DSS_API int dss_search_set(dss_search *search, int param, double value)
     case DSS_SEARCH_RANK:
         if (!is_integer_in(value, 1, size_max))
             return DSS_EINVAL;
-        p->rank = (size_t)value;
+        p->jac.rank = (size_t)value;
+        return DSS_OK;
+    case DSS_SEARCH_OVERSAMPLE:
+        if (!is_integer_in(value, 0, size_max))
+            return DSS_EINVAL;
+        p->jac.oversample = (size_t)value;
+        return DSS_OK;
+    case DSS_SEARCH_POWER_ITERATIONS:
+        if (!is_integer_in(value, 0, 16))
+            return DSS_EINVAL;
+        p->jac.power = (size_t)value;
         return DSS_OK;
     case DSS_SEARCH_SAMPLER:
         if (!is_integer_in(value, DSS_SAMPLER_SINGULAR, DSS_SAMPLER_TOP))
@@ -235,7 +244,9 @@ DSS_API int dss_search_get(const dss_search *search, int param, double *value)
     case DSS_SEARCH_SEED:             v = p->seed; break;
     case DSS_SEARCH_JACOBIAN:         v = p->jac.mode; break;
     case DSS_SEARCH_JACOBIAN_ROWS:    v = (double)p->jac.rows; break;
-    case DSS_SEARCH_RANK:             v = (double)p->rank; break;
+    case DSS_SEARCH_RANK:             v = (double)p->jac.rank; break;
+    case DSS_SEARCH_OVERSAMPLE:       v = (double)p->jac.oversample; break;
+    case DSS_SEARCH_POWER_ITERATIONS: v = (double)p->jac.power; break;
     case DSS_SEARCH_SAMPLER:          v = p->sampler; break;
     case DSS_SEARCH_PRIOR:            v = p->prior; break;
     case DSS_SEARCH_PRIOR_SCALE:      v = p->prior_scale; break;
@@ -261,15 +272,10 @@ static int check_draw(const dss_search *search, size_t rank)
 static int decompose_at_next_center(dss_search *search)
 {
     struct search_state *nx = &search->next;
-    const size_t n = search->model->n;
-    size_t rows = 0;
     int rc;
 
-    rc = jac_compute(search->model, &search->p.jac, nx->center, &nx->rng, &search->jac,
-                     &search->alloc, &rows);
-    if (rc != DSS_OK)
-        return rc;
-    rc = svd_compute(&search->svd, &search->alloc, rows, n, search->jac.J, &nx->dec);
+    rc = jac_decompose(search->model, &search->p.jac, nx->center, &nx->rng, &search->jac,
+                       &search->svd, &search->alloc, &nx->dec);
     if (rc != DSS_OK)
         return rc;
     memset(nx->avail, 1, nx->dec.rank);

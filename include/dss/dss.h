@@ -246,19 +246,27 @@ enum dss_search_param {
     DSS_SEARCH_PRIOR_SCALE      = 10, /**< sigma of N(0, sigma^2 I), or R of the box [-R, R]^n; default 1 */
     /* 11 is reserved for the undo history length. */
     DSS_SEARCH_DIFF_SCHEME      = 12, /**< DSS_DIFF_FORWARD (default, n+1 points) or DSS_DIFF_CENTRAL (2n) */
-    DSS_SEARCH_DIFF_STEP        = 13  /**< finite-difference step h_i = step * max(1, |c_i|); 0 (default) picks
+    DSS_SEARCH_DIFF_STEP        = 13, /**< finite-difference step h_i = step * max(1, |c_i|); 0 (default) picks
                                            sqrt(eps) for forward and cbrt(eps) for central differences */
+    DSS_SEARCH_OVERSAMPLE       = 14, /**< RANDOMIZED: extra probe directions beyond the rank (integer >= 0),
+                                           default 10 */
+    DSS_SEARCH_POWER_ITERATIONS = 15  /**< RANDOMIZED: power iterations (integer in [0, 16]), default 1 */
 };
 
 /** How the Jacobian is obtained (DSS_SEARCH_JACOBIAN). */
 enum {
-    DSS_JACOBIAN_AUTO        = 0, /**< FULL when the model has a Jacobian callback, else FINITE_DIFF */
+    DSS_JACOBIAN_AUTO        = 0, /**< FULL when the model has a Jacobian callback, else RANDOMIZED
+                                       when it has a VJP callback, else FINITE_DIFF */
     DSS_JACOBIAN_FULL        = 1, /**< all m rows from the Jacobian callback */
     DSS_JACOBIAN_ROWS        = 2, /**< DSS_SEARCH_JACOBIAN_ROWS distinct random rows (the authors'
                                        "stochastic Jacobian"); min(rows, m) rows are used */
     DSS_JACOBIAN_FINITE_DIFF = 3, /**< finite differences of f, issued as batched calls */
-    DSS_JACOBIAN_RANDOMIZED  = 4  /**< matrix-free randomized SVD; not available in 1.0.0: the call
-                                       that would compute the Jacobian returns DSS_EUNSUPPORTED */
+    DSS_JACOBIAN_RANDOMIZED  = 4  /**< matrix-free randomized SVD (Halko, Martinsson, Tropp 2011) of
+                                       the top DSS_SEARCH_RANK singular pairs, through the VJP
+                                       callback (required) and the JVP callback or, without one,
+                                       forward differences of f; (power + 1) * (rank + oversample)
+                                       VJPs and as many JVPs per update, whatever m is. Only the
+                                       kept directions are ever proposed at a centre. */
 };
 
 /** How subspaces are drawn (DSS_SEARCH_SAMPLER). */
@@ -304,7 +312,8 @@ DSS_API int dss_search_get(const dss_search *search, int param, double *value);
  * @retval DSS_EINVAL       search or z0 NULL, or l larger than the number of singular values.
  * @retval DSS_ENONFINITE   z0, or the Jacobian (callback or finite differences), not finite.
  * @retval DSS_ECALLBACK    a callback failed.
- * @retval DSS_EUNSUPPORTED the Jacobian mode needs a callback the model lacks (or RANDOMIZED).
+ * @retval DSS_EUNSUPPORTED the Jacobian mode needs a callback the model lacks (FULL and ROWS a
+ *                          Jacobian, RANDOMIZED a VJP).
  * @retval DSS_ELAPACK      the SVD failed to converge.
  * @retval DSS_ENOMEM       allocation failed.
  * On failure the session is unchanged (a started session stays started where it was).
@@ -401,7 +410,7 @@ DSS_API int dss_search_basis_indices(const dss_search *search, size_t *idx);
 
 /**
  * The number of singular values held: min(m, n) in FULL and FINITE_DIFF modes, min(rows, m, n)
- * in ROWS mode. 0 before start or for NULL.
+ * in ROWS mode, min(rank, m, n) in RANDOMIZED mode. 0 before start or for NULL.
  * @since 1.0
  */
 DSS_API size_t dss_search_rank(const dss_search *search);

@@ -1,0 +1,156 @@
+/* Matrix-free Jacobian: a randomized SVD through vector-Jacobian products (Halko, Martinsson
+ * and Tropp 2011, algorithms 4.3 and 5.1, here on J^T).
+ *
+ * With r = rank + oversample probes (at most min(n, m)):
+ *   1. Omega: r random sign vectors of length m (Rademacher; as good a sketch as Gaussian here
+ *      and far cheaper to draw for m in the hundreds of thousands).
+ *   2. Y = Omega J (r VJPs): its rows span, approximately, the top right-singular subspace.
+ *   3. q power iterations Y <- (J Y^T)^T J (r JVPs and r VJPs each) sharpen that subspace when
+ *      the singular values decay slowly; Y is re-orthonormalised after each.
+ *   4. Q = orth(Y) (r x n), B = J Q^T (r JVPs, or forward differences of f along the rows of Q).
+ *   5. B^T B = Q J^T J Q^T (r x r) = W L W^T: the singular values are sqrt(L), the vectors
+ *      V = W^T Q. The top `rank` pairs are kept.
+ * Callback products per update: (q + 1) r VJPs and (q + 1) r JVPs (or as many extra points of
+ * f), independent of m. Directions outside the kept subspace are never proposed at this centre:
+ * the sampler's ergodicity holds within the top `rank` singular directions only.
+ */
+#include <limits.h>
+#include <math.h>
+#include <string.h>
+
+#include "jacobian.h"
+#include "lapack.h"
+
+#define SYEV_BLOCK 34     /* dsyev's lwork per row: (block size 32 + 2), ample for small r */
+
+static void rademacher(rng *r, double *out, size_t count)
+{
+    uint64_t bits = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (i % 64 == 0)
+            bits = rng_next(r);
+        out[i] = (bits & 1) ? 1.0 : -1.0;
+        bits >>= 1;
+    }
+}
+
+/* Orthonormalise the rows of Y (rows x n) by modified Gram-Schmidt applied twice. A row that
+   (numerically) lies in the span of the previous ones is replaced by a random direction, so
+   the basis always has `rows` rows (J may have a lower rank than the number of probes). */
+static void orthonormalize_rows(rng *r, double *Y, size_t rows, size_t n)
+{
+    for (size_t i = 0; i < rows; i++) {
+        double *y = Y + i * n;
+        for (int attempt = 0;; attempt++) {
+            double before = 0.0, after = 0.0;
+            for (size_t j = 0; j < n; j++)
+                before += y[j] * y[j];
+            for (int pass = 0; pass < 2; pass++) {
+                for (size_t k = 0; k < i; k++) {
+                    const double *q = Y + k * n;
+                    double dot = 0.0;
+                    for (size_t j = 0; j < n; j++)
+                        dot += q[j] * y[j];
+                    for (size_t j = 0; j < n; j++)
+                        y[j] -= dot * q[j];
+                }
+            }
+            for (size_t j = 0; j < n; j++)
+                after += y[j] * y[j];
+            if (after > 1e-24 * before && after > 0.0) {
+                double inv = 1.0 / sqrt(after);
+                for (size_t j = 0; j < n; j++)
+                    y[j] *= inv;
+                break;
+            }
+            for (size_t j = 0; j < n; j++) /* dependent row: a fresh random one */
+                y[j] = rng_gaussian(r);
+        }
+    }
+}
+
+/* out (rows x m) = J Q^T row by row: the host's JVP, or forward differences of f. */
+static int apply_jacobian(const dss_model *model, const jac_config *cfg, const double *c,
+                          const double *Q, size_t rows, jac_scratch *s, const mem_allocator *a,
+                          double *out)
+{
+    if (model->jvp == NULL)
+        return jac_directional_diff(model, cfg, c, Q, rows, s, a, out);
+    if (model->jvp(model->user, c, rows, Q, out) != 0)
+        return DSS_ECALLBACK;
+    return all_finite(out, rows * model->m) ? DSS_OK : DSS_ENONFINITE;
+}
+
+/* Y (rows x n) = U J: the host's VJP. */
+static int apply_transpose(const dss_model *model, const double *c, const double *U,
+                           size_t rows, double *Y)
+{
+    if (model->vjp(model->user, c, rows, U, Y) != 0)
+        return DSS_ECALLBACK;
+    return all_finite(Y, rows * model->n) ? DSS_OK : DSS_ENONFINITE;
+}
+
+/* Eigen-decomposition of B B^T (r x r), B = s->probe (r x m): eigenvalues ascending into eig,
+   eigenvectors in the columns of G. */
+static int small_eigen(size_t r_, size_t m, const double *B, double *G, double *eig,
+                       double *work)
+{
+    /* row-major B (r x m) is the column-major m x r matrix whose columns are the rows b_i:
+       dsyrk('L', 'T') forms its A^T A = [b_i . b_j] */
+    const int N = (int)r_, K = (int)m, lwork = SYEV_BLOCK * (int)r_;
+    const double one = 1.0, zero = 0.0;
+    int info = 0;
+    dsyrk_("L", "T", &N, &K, &one, B, &K, &zero, G, &N);
+    dsyev_("V", "L", &N, G, &N, eig, work, &lwork, &info);
+    return info == 0 ? DSS_OK : DSS_ELAPACK;
+}
+
+int rsvd_decompose(const dss_model *model, const jac_config *cfg, const double *c, rng *r,
+                   jac_scratch *s, const mem_allocator *a, svd_dec *dec)
+{
+    const size_t n = model->n, m = model->m, full = n < m ? n : m;
+    const size_t keep = cfg->rank < full ? cfg->rank : full;
+    const size_t rr = cfg->oversample < full - keep ? keep + cfg->oversample : full;
+    double *G, *eig, *work;
+    int rc;
+
+    if (m > INT_MAX || rr * (size_t)SYEV_BLOCK > INT_MAX)
+        return DSS_EINVAL;
+    if ((rc = JAC_RESERVE(a, s, probe, rr * m)) != DSS_OK
+        || (rc = JAC_RESERVE(a, s, sketch, rr * n)) != DSS_OK
+        || (rc = JAC_RESERVE(a, s, small, rr * rr + rr + SYEV_BLOCK * rr)) != DSS_OK)
+        return rc;
+    G = s->small;
+    eig = G + rr * rr;
+    work = eig + rr;
+
+    rademacher(r, s->probe, rr * m);
+    if ((rc = apply_transpose(model, c, s->probe, rr, s->sketch)) != DSS_OK)
+        return rc;
+    orthonormalize_rows(r, s->sketch, rr, n);
+    for (size_t it = 0; it < cfg->power; it++) {
+        if ((rc = apply_jacobian(model, cfg, c, s->sketch, rr, s, a, s->probe)) != DSS_OK
+            || (rc = apply_transpose(model, c, s->probe, rr, s->sketch)) != DSS_OK)
+            return rc;
+        orthonormalize_rows(r, s->sketch, rr, n);
+    }
+    if ((rc = apply_jacobian(model, cfg, c, s->sketch, rr, s, a, s->probe)) != DSS_OK)
+        return rc;
+    if ((rc = small_eigen(rr, m, s->probe, G, eig, work)) != DSS_OK)
+        return rc;
+
+    /* singular pair j from eigenpair rr - 1 - j (eigenvalues ascend): v_j = sum_i w_i q_i */
+    for (size_t j = 0; j < keep; j++) {
+        const double *w = G + (rr - 1 - j) * rr;
+        double *v = dec->v + j * n;
+        dec->s[j] = sqrt(fmax(eig[rr - 1 - j], 0.0));
+        memset(v, 0, n * sizeof *v);
+        for (size_t i = 0; i < rr; i++)
+            for (size_t l = 0; l < n; l++)
+                v[l] += w[i] * s->sketch[i * n + l];
+    }
+    dec->rank = keep;
+    dec->lazy = 0;
+    memset(dec->have, 1, keep);
+    return DSS_OK;
+}
