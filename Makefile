@@ -39,6 +39,7 @@ SHARED   := $(B)/libdss.so.$(VERSION)
 TEST_SRC := $(filter-out tests/support.c,$(wildcard tests/test_*.c))
 TESTS    := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
+BENCHES  := $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
 
 LIB_CFLAGS  := $(STD) $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden -Iinclude -Ilib -DDSS_BUILDING
 TEST_CFLAGS := $(STD) $(WARN) $(CFLAGS) -Iinclude -Ilib -Itests $(CMOCKA_CFLAGS)
@@ -46,7 +47,7 @@ EX_CFLAGS   := $(STD) $(WARN) $(CFLAGS) -Iinclude
 LINK_LIBS   := $(LAPACK_LIBS) -lm
 
 
-.PHONY: all lib tests deps check check-valgrind check-installed demo examples install uninstall clean help
+.PHONY: all lib tests bench benches deps check check-valgrind check-installed demo examples install uninstall clean help
 
 all: lib examples
 
@@ -108,6 +109,18 @@ demo: deps
 	@$(MAKE) --no-print-directory $(B)/examples/demo
 	$(B)/examples/demo --csv $(B)/demo.csv
 
+# ---- benchmarks: programs that print medians and ratios measured in one run --------------------
+# bench/*.c may include lib/lapack.h to time the reference route (LAPACK called directly).
+benches: $(BENCHES)
+
+$(B)/bench/%: bench/%.c $(STATIC) include/dss/dss.h
+	@mkdir -p $(@D)
+	$(CC) $(EX_CFLAGS) -Ilib $< $(STATIC) -o $@ $(LINK_LIBS)
+
+bench: deps
+	@$(MAKE) --no-print-directory benches
+	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
+
 # ---- install -----------------------------------------------------------------------------------
 $(B)/dss.pc: dss.pc.in include/dss/dss.h
 	@mkdir -p $(@D)
@@ -138,6 +151,7 @@ help:
 	@echo "make check      install missing Debian packages, build, run the test suite, test the install"
 	@echo "make demo       build and run the demonstration (DSS vs random directions)"
 	@echo "make check-valgrind   run the test suite under valgrind memcheck"
+	@echo "make bench      build and run the benchmarks in bench/ (figures for docs/benchmarks.md)"
 	@echo "make install    install (PREFIX, DESTDIR, LIBDIR, INCLUDEDIR, PKGCONFIGDIR)"
 	@echo "make uninstall  remove what install installed"
 	@echo "make clean      remove build/"

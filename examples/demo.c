@@ -34,6 +34,7 @@
 #define LATENT_DIM 32
 #define OUTPUT_DIM 1024
 #define GAMMA      2.0
+#define SOLVED     0.01 /* a run "reached the optimum" when its best score is above -SOLVED */
 
 enum { METHOD_DSS = 0, METHOD_RANDOM = 1, METHODS = 2 };
 static const char *const method_name[METHODS] = { "dss", "random" };
@@ -156,18 +157,24 @@ done:
     return rc;
 }
 
-static void mean_sd(const double *v, int count, size_t stride, double *mean, double *sd)
+static int compare_double(const void *a, const void *b)
 {
-    double s = 0.0, q = 0.0;
-    for (int c = 0; c < count; c++)
-        s += v[(size_t)c * stride];
-    s /= count;
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Mean and median of count values spaced stride apart; tmp holds count doubles. */
+static void mean_median(const double *v, int count, size_t stride, double *tmp, double *mean,
+                        double *median)
+{
+    double s = 0.0;
     for (int c = 0; c < count; c++) {
-        double d = v[(size_t)c * stride] - s;
-        q += d * d;
+        tmp[c] = v[(size_t)c * stride];
+        s += tmp[c];
     }
-    *mean = s;
-    *sd = count > 1 ? sqrt(q / (count - 1)) : 0.0;
+    qsort(tmp, (size_t)count, sizeof *tmp, compare_double);
+    *mean = s / count;
+    *median = count % 2 ? tmp[count / 2] : 0.5 * (tmp[count / 2 - 1] + tmp[count / 2]);
 }
 
 static int write_csv(const char *path, const options *opt, const double *best)
@@ -206,6 +213,68 @@ static int next_row(int i)
     if (i < 200)
         return i < 150 ? 150 : 200;
     return (i / 100 + 1) * 100;
+}
+
+/* Best score of run (method, case) after iteration i. */
+static double at(const options *opt, const double *best, int method, int c, int i)
+{
+    return best[((size_t)method * (size_t)opt->cases + (size_t)c) * ((size_t)opt->iters + 1)
+                + (size_t)i];
+}
+
+/* The convergence table and the verdict. Returns -1 when out of memory. */
+static int print_results(const options *opt, const double *best)
+{
+    const size_t per_run = (size_t)opt->iters + 1;
+    double *tmp = malloc((size_t)opt->cases * sizeof *tmp);
+    double mean[METHODS], median[METHODS];
+    int solved[METHODS] = { 0, 0 }, ahead = 0, reach = -1;
+
+    if (tmp == NULL)
+        return -1;
+    printf("%5s  %14s %14s  %14s %14s  %s\n", "iter", "DSS mean", "DSS median", "random mean",
+           "random median", "DSS ahead");
+    for (int i = 0;; i = next_row(i)) {
+        if (i > opt->iters)
+            i = opt->iters;
+        ahead = 0;
+        for (int me = 0; me < METHODS; me++)
+            mean_median(best + (size_t)me * (size_t)opt->cases * per_run + (size_t)i,
+                        opt->cases, per_run, tmp, &mean[me], &median[me]);
+        for (int c = 0; c < opt->cases; c++)
+            ahead += at(opt, best, METHOD_DSS, c, i) > at(opt, best, METHOD_RANDOM, c, i);
+        printf("%5d  %14.6g %14.6g  %14.6g %14.6g  %d/%d\n", i, mean[METHOD_DSS],
+               median[METHOD_DSS], mean[METHOD_RANDOM], median[METHOD_RANDOM], ahead,
+               opt->cases);
+        if (i == opt->iters)
+            break;
+    }
+    /* mean[] and ahead now hold the final iteration's values. When does DSS's mean first reach
+       random directions' final mean? How many runs end within SOLVED of the optimum 0? */
+    for (int i = 0; i <= opt->iters && reach < 0; i++) {
+        double m_i, med_i;
+        mean_median(best + (size_t)i, opt->cases, per_run, tmp, &m_i, &med_i);
+        if (m_i >= mean[METHOD_RANDOM])
+            reach = i;
+    }
+    for (int me = 0; me < METHODS; me++)
+        for (int c = 0; c < opt->cases; c++)
+            solved[me] += at(opt, best, me, c, opt->iters) > -SOLVED;
+    free(tmp);
+
+    printf("\n");
+    if (mean[METHOD_DSS] > mean[METHOD_RANDOM])
+        printf("verdict: DSS beats random directions: mean best score %.6g against %.6g after %d "
+               "iterations,\n         ahead in %d of %d cases; DSS matched random's final mean "
+               "after %d iterations.\n",
+               mean[METHOD_DSS], mean[METHOD_RANDOM], opt->iters, ahead, opt->cases, reach);
+    else
+        printf("verdict: DSS does NOT beat random directions here: mean best score %.6g against "
+               "%.6g after %d iterations.\n",
+               mean[METHOD_DSS], mean[METHOD_RANDOM], opt->iters);
+    printf("         Runs ending within %g of the optimum: DSS %d/%d, random %d/%d.\n", SOLVED,
+           solved[METHOD_DSS], opt->cases, solved[METHOD_RANDOM], opt->cases);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -302,49 +371,10 @@ int main(int argc, char **argv)
     }
 #undef CHECK
 
-    /* ---- the table ------------------------------------------------------------------------ */
-    printf("%5s  %22s  %22s  %s\n", "iter", "DSS best (mean +- sd)", "random (mean +- sd)",
-           "DSS ahead");
-    for (int i = 0;; i = next_row(i)) {
-        if (i > opt.iters)
-            i = opt.iters;
-        double m[METHODS], sd[METHODS];
-        int ahead = 0;
-        for (int me = 0; me < METHODS; me++)
-            mean_sd(best + (size_t)me * (size_t)opt.cases * per_run + (size_t)i, opt.cases,
-                    per_run, &m[me], &sd[me]);
-        for (int c = 0; c < opt.cases; c++)
-            ahead += best[(size_t)c * per_run + (size_t)i]
-                     > best[((size_t)opt.cases + (size_t)c) * per_run + (size_t)i];
-        printf("%5d  %11.1f +- %7.1f  %11.1f +- %7.1f  %d/%d\n", i, m[0], sd[0], m[1], sd[1],
-               ahead, opt.cases);
-        if (i == opt.iters)
-            break;
+    if (print_results(&opt, best) != 0) {
+        fprintf(stderr, "demo: out of memory\n");
+        goto done;
     }
-
-    /* ---- the verdict: where does DSS reach random directions' final mean? ----------------- */
-    double final_mean[METHODS], sd_unused;
-    for (int me = 0; me < METHODS; me++)
-        mean_sd(best + (size_t)me * (size_t)opt.cases * per_run + (size_t)opt.iters, opt.cases,
-                per_run, &final_mean[me], &sd_unused);
-    int reach = -1;
-    for (int i = 0; i <= opt.iters && reach < 0; i++) {
-        double m_i, sd_i;
-        mean_sd(best + (size_t)i, opt.cases, per_run, &m_i, &sd_i);
-        if (m_i >= final_mean[METHOD_RANDOM])
-            reach = i;
-    }
-    printf("\n");
-    if (final_mean[METHOD_DSS] > final_mean[METHOD_RANDOM])
-        printf("verdict: DSS wins. After %d iterations its mean best score is %.1f against %.1f "
-               "for random directions;\n         DSS reached random's final mean after %d "
-               "iterations.\n",
-               opt.iters, final_mean[METHOD_DSS], final_mean[METHOD_RANDOM], reach);
-    else
-        printf("verdict: DSS does NOT beat random directions here: mean best score %.1f against "
-               "%.1f after %d iterations.\n",
-               final_mean[METHOD_DSS], final_mean[METHOD_RANDOM], opt.iters);
-
     for (int me = 0; me < METHODS; me++)
         printf("%-7s %6.2f s, %.0f generator points in line searches (%.0f per iteration)\n",
                method_name[me], tallies[me].seconds, tallies[me].evaluations,

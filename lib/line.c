@@ -42,20 +42,26 @@ static int grow(const mem_allocator *a, double **buf, size_t *cap, size_t count)
     return DSS_OK;
 }
 
-DSS_API int dss_line_create(dss_line **out)
+DSS_API int dss_line_create_with_allocator(dss_line **out, const dss_allocator *allocator)
 {
     dss_line *line;
+    mem_allocator a;
     if (out != NULL)
         *out = NULL;
-    if (out == NULL)
+    if (out == NULL || mem_from_host(&a, allocator) != 0)
         return DSS_EINVAL;
-    line = mem_alloc(&mem_default, sizeof *line);
+    line = mem_alloc(&a, sizeof *line);
     if (line == NULL)
         return DSS_ENOMEM;
-    *line = (dss_line){ .alloc = mem_default, .samples = 10001, .batch = 500,
-                        .goal = DSS_MAXIMIZE, .refine = 0 };
+    *line = (dss_line){ .alloc = a, .samples = 10001, .batch = 500, .goal = DSS_MAXIMIZE,
+                        .refine = 0 };
     *out = line;
     return DSS_OK;
+}
+
+DSS_API int dss_line_create(dss_line **out)
+{
+    return dss_line_create_with_allocator(out, NULL);
 }
 
 DSS_API void dss_line_destroy(dss_line *line)

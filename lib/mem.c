@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <dss/dss.h>
+
 #include "mem.h"
 
 static void *default_alloc(void *user, size_t size) { (void)user; return malloc(size); }
@@ -49,4 +51,16 @@ void mem_free(const mem_allocator *a, void *ptr)
 {
     if (ptr != NULL)
         a->free(a->user, ptr);
+}
+
+int mem_from_host(mem_allocator *out, const dss_allocator *host)
+{
+    if (host == NULL) {
+        *out = mem_default;
+        return 0;
+    }
+    if (host->alloc == NULL || host->free == NULL)
+        return -1;
+    *out = (mem_allocator){ host->alloc, host->free, host->user };
+    return 0;
 }

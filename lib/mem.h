@@ -14,6 +14,11 @@ typedef struct mem_allocator {
 /* The default allocator: malloc and free. */
 extern const mem_allocator mem_default;
 
+/* The allocator a handle keeps: a host's dss_allocator (NULL: the default). 0, or -1 when the
+   host's allocator lacks a function. */
+struct dss_allocator;
+int mem_from_host(mem_allocator *out, const struct dss_allocator *host);
+
 void *mem_alloc(const mem_allocator *a, size_t size);
 void *mem_array(const mem_allocator *a, size_t count, size_t size);   /* NULL on overflow too */
 void *mem_zeros(const mem_allocator *a, size_t count, size_t size);   /* zero-filled array */

@@ -12,32 +12,42 @@ int all_finite(const double *v, size_t count)
     return 1;
 }
 
-DSS_API int dss_model_create(dss_model **out, size_t n, size_t m, dss_generate_fn f, void *user)
+DSS_API int dss_model_create_with_allocator(dss_model **out, size_t n, size_t m,
+                                            dss_generate_fn f, void *user,
+                                            const dss_allocator *allocator)
 {
     size_t bytes;
     dss_model *model;
+    mem_allocator a;
 
     if (out != NULL)
         *out = NULL;
-    if (out == NULL || f == NULL || n == 0 || m == 0)
+    if (out == NULL || f == NULL || n == 0 || m == 0 || mem_from_host(&a, allocator) != 0)
         return DSS_EINVAL;
     /* the library holds n x m Jacobians and n x n factors: both must be addressable */
     if (mem_mul(n, m, &bytes) != 0 || mem_mul(bytes, sizeof(double), &bytes) != 0
         || mem_mul(n, n, &bytes) != 0 || mem_mul(bytes, sizeof(double), &bytes) != 0)
         return DSS_EINVAL;
-    model = mem_alloc(&mem_default, sizeof *model);
+    model = mem_alloc(&a, sizeof *model);
     if (model == NULL)
         return DSS_ENOMEM;
     *model = (dss_model){ .n = n, .m = m, .max_batch = SIZE_MAX, .f = f, .user = user,
-                          .alloc = mem_default };
+                          .alloc = a };
     *out = model;
     return DSS_OK;
 }
 
+DSS_API int dss_model_create(dss_model **out, size_t n, size_t m, dss_generate_fn f, void *user)
+{
+    return dss_model_create_with_allocator(out, n, m, f, user, NULL);
+}
+
 DSS_API void dss_model_destroy(dss_model *model)
 {
-    if (model != NULL)
-        mem_free(&model->alloc, model);
+    if (model != NULL) {
+        mem_allocator a = model->alloc;
+        mem_free(&a, model);
+    }
 }
 
 DSS_API int dss_model_set_jacobian(dss_model *model, dss_jacobian_fn jacobian)

@@ -380,6 +380,15 @@ static void map_point(const dss_search *search, const double *w, size_t l, doubl
 
 static int valid_t(double t) { return t >= 0.0 && t <= 1.0; }
 
+/* |t - 1/2| > tol, decided exactly: 1/2 - t may round (t < 1/4) onto tol itself, so its
+   rounding error is recovered by Fast2Sum (|a| >= |b|) and breaks the tie. */
+static int off_center(double t, double tol)
+{
+    const double a = t >= 0.5 ? t : 0.5, b = t >= 0.5 ? -0.5 : -t;
+    const double d = a + b, err = b - (d - a);
+    return d > tol || (d == tol && err > 0.0);
+}
+
 static int valid_w(const double *w, size_t l)
 {
     for (size_t i = 0; i < l; i++)
@@ -436,7 +445,7 @@ DSS_API int dss_search_commit(dss_search *search, double t)
     w = 2.0 * t - 1.0;
     begin_from_cur(search);
     map_point(search, &w, 1, search->next.center);
-    return move_and_draw(search, fabs(t - 0.5) > search->p.tol);
+    return move_and_draw(search, off_center(t, search->p.tol));
 }
 
 DSS_API int dss_search_commit_w(dss_search *search, const double *w)

@@ -447,7 +447,7 @@ static void central_differences_match_known_svd(void **state)
     fd_case(*state, 3, 7, DSS_JACOBIAN_FINITE_DIFF, DSS_DIFF_CENTRAL);
 }
 
-static void auto_mode_without_jacobian_callback_uses_finite_differences(void **state)
+static void auto_mode_without_derivative_callbacks_uses_finite_differences(void **state)
 {
     fixture *fx = *state;
     fd_case(fx, 8, 4, DSS_JACOBIAN_AUTO, DSS_DIFF_FORWARD);
@@ -617,7 +617,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(rows_mode_draws_different_rows_on_each_recomputation, setup, teardown),
         cmocka_unit_test_setup_teardown(forward_differences_match_known_svd, setup, teardown),
         cmocka_unit_test_setup_teardown(central_differences_match_known_svd, setup, teardown),
-        cmocka_unit_test_setup_teardown(auto_mode_without_jacobian_callback_uses_finite_differences, setup, teardown),
+        cmocka_unit_test_setup_teardown(auto_mode_without_derivative_callbacks_uses_finite_differences, setup, teardown),
         cmocka_unit_test_setup_teardown(forward_differences_send_n_plus_1_points_in_one_call_when_unlimited, setup, teardown),
         cmocka_unit_test_setup_teardown(central_differences_send_2n_points_in_one_call_when_unlimited, setup, teardown),
         cmocka_unit_test_setup_teardown(finite_differences_respect_the_models_max_batch, setup, teardown),

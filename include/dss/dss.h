@@ -143,6 +143,28 @@ typedef struct dss_model dss_model;
 DSS_API int dss_model_create(dss_model **out, size_t n, size_t m, dss_generate_fn f, void *user);
 
 /**
+ * Custom allocation. Every byte a handle holds (and the scratch its calls use) goes through its
+ * allocator; there is no global state. alloc returns NULL on failure (the call then returns
+ * DSS_ENOMEM and changes nothing); free(user, NULL) is never called. Both must be thread-safe
+ * only if handles sharing the allocator are used from several threads.
+ */
+typedef struct dss_allocator {
+    void *(*alloc)(void *user, size_t size); /**< like malloc; size is never 0 */
+    void  (*free)(void *user, void *ptr);    /**< like free */
+    void   *user;                            /**< passed to both */
+} dss_allocator;
+
+/**
+ * As dss_model_create, with an allocator (copied) used by the model and by every dss_search
+ * created on it. allocator == NULL means malloc and free.
+ * @retval DSS_EINVAL also when allocator has a NULL alloc or free.
+ * @since 1.0
+ */
+DSS_API int dss_model_create_with_allocator(dss_model **out, size_t n, size_t m,
+                                            dss_generate_fn f, void *user,
+                                            const dss_allocator *allocator);
+
+/**
  * Destroy a model. NULL is a no-op. Searches using it must be destroyed first.
  * @since 1.0
  */
@@ -451,6 +473,13 @@ typedef struct dss_line dss_line;
  * @since 1.0
  */
 DSS_API int dss_line_create(dss_line **out);
+
+/**
+ * As dss_line_create, with an allocator (copied; see dss_allocator). NULL means malloc and free.
+ * @retval DSS_EINVAL also when allocator has a NULL alloc or free.
+ * @since 1.0
+ */
+DSS_API int dss_line_create_with_allocator(dss_line **out, const dss_allocator *allocator);
 
 /** Destroy a line search. NULL is a no-op. @since 1.0 */
 DSS_API void dss_line_destroy(dss_line *line);
