@@ -70,7 +70,7 @@ static void usage(FILE *out, const char *prog)
             "Differential subspace search (DSS) against random directions on the authors'\n"
             "synthetic problem: n = %d, m = %d, gamma = %g, box [-%g, %g]^n.\n"
             "  --csv FILE    write every iteration's best score (iteration,method,case,best_score)\n"
-            "  --cases K     problem instances (seeds 1..K), default 5\n"
+            "  --cases K     problem instances (seeds 1..K), default 10\n"
             "  --iters N     slider commits per run, default 100\n"
             "  --samples S   slider grid points per line search, default 101\n"
             "  --refine 0|1  golden-section refinement of the best grid cell, default 1\n"
@@ -279,7 +279,7 @@ static int print_results(const options *opt, const double *best)
 
 int main(int argc, char **argv)
 {
-    options opt = { NULL, 5, 100, 101, 1 };
+    options opt = { NULL, 10, 100, 101, 1 };
     for (int a = 1; a < argc; a++) {
         const char *arg = argv[a];
         const char *val = a + 1 < argc ? argv[a + 1] : NULL;
@@ -325,6 +325,7 @@ int main(int argc, char **argv)
     const char *what = "malloc";
     double z0[LATENT_DIM];
     double start = now_seconds();
+    clock_t cpu_start = clock();
 
     printf("libdss %s demo: DSS against random directions on the synthetic problem\n"
            "n = %d, m = %d, gamma = %g, box [-%g, %g]^n, %d case%s, %d iterations,\n"
@@ -385,7 +386,8 @@ int main(int argc, char **argv)
             goto done;
         printf("per-iteration values written to %s\n", opt.csv);
     }
-    printf("total time %.2f s\n", now_seconds() - start);
+    printf("total time %.2f s wall clock, %.2f s CPU\n", now_seconds() - start,
+           (double)(clock() - cpu_start) / CLOCKS_PER_SEC);
     status = 0;
 
 done:

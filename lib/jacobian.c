@@ -1,4 +1,5 @@
-/* Jacobian strategies: FULL, ROWS (the authors' stochastic Jacobian) and FINITE_DIFF. */
+/* Jacobian strategies: FULL, ROWS (the authors' stochastic Jacobian), FINITE_DIFF, and the
+ * dispatch to RANDOMIZED (randomized.c). */
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
@@ -20,24 +21,21 @@ int jac_reserve(const mem_allocator *a, void **buf, size_t *cap, size_t count, s
     return DSS_OK;
 }
 
-#define RESERVE JAC_RESERVE
-
 static int compare_size(const void *x, const void *y)
 {
     size_t a = *(const size_t *)x, b = *(const size_t *)y;
     return (a > b) - (a < b);
 }
 
-/* k distinct indices in [0, m), ascending: Floyd's algorithm (k draws), then a sort. Membership
-   is checked on the sorted prefix with a binary search, so the cost is O(k log k) for any m. */
+/* k distinct indices in [0, m), ascending: Floyd's algorithm (k draws). Membership is checked
+   on the sorted prefix with a binary search; insertion keeps it sorted. */
 static void draw_rows(rng *r, size_t m, size_t k, size_t *rows)
 {
     size_t count = 0;
     for (size_t j = m - k; j < m; j++) {
         size_t t = rng_below(r, j + 1);
         size_t pick = bsearch(&t, rows, count, sizeof *rows, compare_size) ? j : t;
-        /* insert keeping rows[0..count) sorted; pick is absent from it */
-        size_t pos = count;
+        size_t pos = count; /* pick is absent from rows[0..count) */
         while (pos > 0 && rows[pos - 1] > pick) {
             rows[pos] = rows[pos - 1];
             pos--;
@@ -45,86 +43,6 @@ static void draw_rows(rng *r, size_t m, size_t k, size_t *rows)
         rows[pos] = pick;
         count++;
     }
-}
-
-static int host_jacobian(const dss_model *model, const double *c, size_t nrows,
-                         const size_t *rows, double *J)
-{
-    if (model->jacobian(model->user, c, nrows, rows, J) != 0)
-        return DSS_ECALLBACK;
-    return all_finite(J, nrows * model->n) ? DSS_OK : DSS_ENONFINITE;
-}
-
-static double default_step(int scheme)
-{
-    return scheme == DSS_DIFF_CENTRAL ? cbrt(DBL_EPSILON) : sqrt(DBL_EPSILON);
-}
-
-/*
- * Finite differences. Points are laid out in one list - forward: c, c + h_0 e_0, ...,
- * c + h_{n-1} e_{n-1} (n + 1 points); central: c + h_i e_i, c - h_i e_i for each i (2n points) -
- * and evaluated in chunks of as many points as the model's max batch and a memory bound allow,
- * so that f sees batched calls, never one call per point. Each result is folded into column i
- * of J as soon as it arrives.
- */
-static int finite_diff(const dss_model *model, const jac_config *cfg, const double *c,
-                       jac_scratch *s, const mem_allocator *a)
-{
-    const size_t n = model->n, m = model->m;
-    const int central = cfg->diff_scheme == DSS_DIFF_CENTRAL;
-    const size_t points = central ? 2 * n : n + 1;
-    const double step = cfg->diff_step > 0 ? cfg->diff_step : default_step(cfg->diff_scheme);
-    size_t chunk = points < model->max_batch ? points : model->max_batch;
-    size_t mem_bound = JAC_FD_MAX_DOUBLES / m > 0 ? JAC_FD_MAX_DOUBLES / m : 1;
-    int rc;
-
-    if (chunk > mem_bound)
-        chunk = mem_bound;
-    if ((rc = RESERVE(a, s, z, chunk * n)) != DSS_OK || (rc = RESERVE(a, s, x, chunk * m)) != DSS_OK
-        || (rc = RESERVE(a, s, f0, m)) != DSS_OK)
-        return rc;
-
-    for (size_t first = 0; first < points; first += chunk) {
-        size_t count = points - first < chunk ? points - first : chunk;
-        for (size_t p = 0; p < count; p++) {
-            size_t q = first + p;
-            double *zp = s->z + p * n;
-            for (size_t j = 0; j < n; j++)
-                zp[j] = c[j];
-            if (central)
-                zp[q / 2] += (q % 2 ? -1.0 : 1.0) * step * fmax(1.0, fabs(c[q / 2]));
-            else if (q > 0)
-                zp[q - 1] += step * fmax(1.0, fabs(c[q - 1]));
-        }
-        if ((rc = model_generate_unchecked(model, count, s->z, s->x)) != DSS_OK)
-            return rc;
-        if (!all_finite(s->x, count * m))
-            return DSS_ENONFINITE;
-        for (size_t p = 0; p < count; p++) {
-            size_t q = first + p;
-            const double *xp = s->x + p * m;
-            size_t i = central ? q / 2 : q - 1;
-            double h;
-            if (!central && q == 0) {
-                for (size_t d = 0; d < m; d++)
-                    s->f0[d] = xp[d];
-                continue;
-            }
-            /* the step actually taken, exactly representable: (c_i + h) - c_i */
-            h = s->z[p * n + i] - c[i];
-            if (central && q % 2 == 0) {
-                for (size_t d = 0; d < m; d++)
-                    s->J[d * n + i] = xp[d];
-            } else if (central) {
-                for (size_t d = 0; d < m; d++)
-                    s->J[d * n + i] = (s->J[d * n + i] - xp[d]) / (-2.0 * h);
-            } else {
-                for (size_t d = 0; d < m; d++)
-                    s->J[d * n + i] = (xp[d] - s->f0[d]) / h;
-            }
-        }
-    }
-    return all_finite(s->J, m * n) ? DSS_OK : DSS_ENONFINITE;
 }
 
 /* AUTO: the host Jacobian when there is one, else the matrix-free mode when a VJP exists, else
@@ -159,58 +77,155 @@ size_t jac_rank(const dss_model *model, const jac_config *cfg)
     return rows < model->n ? rows : model->n;
 }
 
-/* The Jacobian block (rows x n) of the FULL, ROWS and FINITE_DIFF modes into s->J. */
-static int jacobian_block(const dss_model *model, const jac_config *cfg, int mode,
-                          const double *c, rng *r, jac_scratch *s, const mem_allocator *a,
-                          size_t *nrows)
+/* The host Jacobian's rows (all of them when rows == NULL) into J, in chunks of cfg->chunk rows
+   with the progress callback asked after each (one call, rows as given, when not chunked). */
+static int host_rows(call_ctx *cx, const jac_config *cfg, const double *c, size_t k,
+                     size_t *rows, jac_scratch *s, const mem_allocator *a)
 {
-    const size_t n = model->n, m = model->m;
+    const size_t n = cx->model->n;
+    size_t chunk = cfg->chunk > 0 && cfg->chunk < k ? cfg->chunk : k;
+    int rc;
+
+    if (chunk == k) {
+        if ((rc = call_jacobian(cx, c, k, rows, s->J)) != DSS_OK)
+            return rc;
+        return call_progress(cx, DSS_STAGE_JACOBIAN, k, k);
+    }
+    if (rows == NULL) { /* a chunk of FULL mode names its rows explicitly */
+        if ((rc = JAC_RESERVE(a, s, rows, k)) != DSS_OK)
+            return rc;
+        rows = s->rows;
+        for (size_t i = 0; i < k; i++)
+            rows[i] = i;
+    }
+    for (size_t first = 0; first < k; first += chunk) {
+        size_t count = k - first < chunk ? k - first : chunk;
+        if ((rc = call_jacobian(cx, c, count, rows + first, s->J + first * n)) != DSS_OK
+            || (rc = call_progress(cx, DSS_STAGE_JACOBIAN, first + count, k)) != DSS_OK)
+            return rc;
+    }
+    return DSS_OK;
+}
+
+static double default_step(int scheme)
+{
+    return scheme == DSS_DIFF_CENTRAL ? cbrt(DBL_EPSILON) : sqrt(DBL_EPSILON);
+}
+
+/* Point q of the finite-difference list: forward c, c + h_0 e_0, ..., c + h_{n-1} e_{n-1};
+   central c + h_i e_i, c - h_i e_i for each i. */
+static void fd_point(const double *c, size_t n, int central, double step, size_t q, double *z)
+{
+    for (size_t j = 0; j < n; j++)
+        z[j] = c[j];
+    if (central)
+        z[q / 2] += (q % 2 ? -1.0 : 1.0) * step * fmax(1.0, fabs(c[q / 2]));
+    else if (q > 0)
+        z[q - 1] += step * fmax(1.0, fabs(c[q - 1]));
+}
+
+/*
+ * Finite differences: the point list goes through f in chunks of as many points as the model's
+ * max batch and a memory bound allow (batched calls, never one call per point), the progress
+ * callback asked after each chunk. Each output is folded into column i of J as it arrives,
+ * dividing by the step actually taken, (c_i + h) - c_i, which is exact.
+ */
+static int finite_diff(call_ctx *cx, const jac_config *cfg, const double *c, jac_scratch *s,
+                       const mem_allocator *a)
+{
+    const size_t n = cx->model->n, m = cx->model->m;
+    const int central = cfg->diff_scheme == DSS_DIFF_CENTRAL;
+    const size_t points = central ? 2 * n : n + 1;
+    const double step = cfg->diff_step > 0 ? cfg->diff_step : default_step(cfg->diff_scheme);
+    size_t chunk = points < cx->model->max_batch ? points : cx->model->max_batch;
+    size_t mem_bound = JAC_FD_MAX_DOUBLES / m > 0 ? JAC_FD_MAX_DOUBLES / m : 1;
+    int rc;
+
+    if (chunk > mem_bound)
+        chunk = mem_bound;
+    if ((rc = JAC_RESERVE(a, s, J, m * n)) != DSS_OK || (rc = JAC_RESERVE(a, s, z, chunk * n)) != DSS_OK
+        || (rc = JAC_RESERVE(a, s, x, chunk * m)) != DSS_OK || (rc = JAC_RESERVE(a, s, f0, m)) != DSS_OK)
+        return rc;
+    for (size_t first = 0; first < points; first += chunk) {
+        size_t count = points - first < chunk ? points - first : chunk;
+        for (size_t p = 0; p < count; p++)
+            fd_point(c, n, central, step, first + p, s->z + p * n);
+        if ((rc = call_f(cx, count, s->z, s->x)) != DSS_OK)
+            return rc;
+        if (!all_finite(s->x, count * m))
+            return DSS_ENONFINITE;
+        for (size_t p = 0; p < count; p++) {
+            size_t q = first + p, i = central ? q / 2 : q - 1;
+            const double *xp = s->x + p * m;
+            double h;
+            if (!central && q == 0) {
+                for (size_t d = 0; d < m; d++)
+                    s->f0[d] = xp[d];
+                continue;
+            }
+            h = s->z[p * n + i] - c[i];
+            if (central && q % 2 == 0)
+                for (size_t d = 0; d < m; d++)
+                    s->J[d * n + i] = xp[d];
+            else if (central)
+                for (size_t d = 0; d < m; d++)
+                    s->J[d * n + i] = (s->J[d * n + i] - xp[d]) / (-2.0 * h);
+            else
+                for (size_t d = 0; d < m; d++)
+                    s->J[d * n + i] = (xp[d] - s->f0[d]) / h;
+        }
+        if ((rc = call_progress(cx, DSS_STAGE_FINITE_DIFF, first + count, points)) != DSS_OK)
+            return rc;
+    }
+    return all_finite(s->J, m * n) ? DSS_OK : DSS_ENONFINITE;
+}
+
+/* The Jacobian block (rows x n) of the FULL, ROWS and FINITE_DIFF modes into s->J. */
+static int jacobian_block(call_ctx *cx, const jac_config *cfg, int mode, const double *c,
+                          rng *r, jac_scratch *s, const mem_allocator *a, size_t *nrows)
+{
+    const size_t n = cx->model->n, m = cx->model->m;
     size_t k = mode == DSS_JACOBIAN_ROWS ? (cfg->rows < m ? cfg->rows : m) : m;
     int rc;
 
-    if ((rc = RESERVE(a, s, J, k * n)) != DSS_OK)
-        return rc;
-    switch (mode) {
-    case DSS_JACOBIAN_FULL:
-        rc = host_jacobian(model, c, m, NULL, s->J);
-        break;
-    case DSS_JACOBIAN_ROWS:
-        if ((rc = RESERVE(a, s, rows, k)) != DSS_OK)
-            return rc;
-        draw_rows(r, m, k, s->rows);
-        rc = host_jacobian(model, c, k, s->rows, s->J);
-        break;
-    default:
-        rc = finite_diff(model, cfg, c, s, a);
-        break;
-    }
     *nrows = k;
-    return rc;
+    if (mode == DSS_JACOBIAN_FINITE_DIFF)
+        return finite_diff(cx, cfg, c, s, a);
+    if ((rc = JAC_RESERVE(a, s, J, k * n)) != DSS_OK)
+        return rc;
+    if (mode == DSS_JACOBIAN_FULL)
+        return host_rows(cx, cfg, c, m, NULL, s, a);
+    if ((rc = JAC_RESERVE(a, s, rows, k)) != DSS_OK)
+        return rc;
+    draw_rows(r, m, k, s->rows);
+    return host_rows(cx, cfg, c, k, s->rows, s, a);
 }
 
-int jac_decompose(const dss_model *model, const jac_config *cfg, const double *c, rng *r,
+int jac_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rng *r,
                   jac_scratch *s, svd_work *w, const mem_allocator *a, svd_dec *dec)
 {
-    int mode = resolve_mode(model, cfg->mode);
+    int mode = resolve_mode(cx->model, cfg->mode);
     size_t rows = 0;
     int rc;
 
-    if ((rc = jac_check(model, cfg)) != DSS_OK)
+    if ((rc = jac_check(cx->model, cfg)) != DSS_OK)
         return rc;
     if (mode == DSS_JACOBIAN_RANDOMIZED)
-        return rsvd_decompose(model, cfg, c, r, s, a, dec);
-    if ((rc = jacobian_block(model, cfg, mode, c, r, s, a, &rows)) != DSS_OK)
-        return rc;
-    return svd_compute(w, a, rows, model->n, s->J, dec);
+        rc = rsvd_decompose(cx, cfg, c, r, s, a, dec);
+    else if ((rc = jacobian_block(cx, cfg, mode, c, r, s, a, &rows)) == DSS_OK)
+        rc = svd_compute(w, a, rows, cx->model->n, s->J, dec);
+    if (rc == DSS_OK && cx->stats != NULL)
+        cx->stats->v[STAT_SVDS] += 1;
+    return rc;
 }
 
 /* Forward differences along unit directions, for the matrix-free mode without a JVP: the
    points c, c + h d_1, ..., c + h d_count go through f in batches, h = step * max(1, |c|_inf). */
-int jac_directional_diff(const dss_model *model, const jac_config *cfg, const double *c,
+int jac_directional_diff(call_ctx *cx, const jac_config *cfg, const double *c,
                          const double *dirs, size_t count, jac_scratch *s,
                          const mem_allocator *a, double *out)
 {
-    const size_t n = model->n, m = model->m, points = count + 1;
+    const size_t n = cx->model->n, m = cx->model->m, points = count + 1;
     const double step = cfg->diff_step > 0 ? cfg->diff_step : default_step(DSS_DIFF_FORWARD);
     double cmax = 1.0, h;
     int rc;
@@ -218,12 +233,12 @@ int jac_directional_diff(const dss_model *model, const jac_config *cfg, const do
     for (size_t j = 0; j < n; j++)
         cmax = fmax(cmax, fabs(c[j]));
     h = step * cmax;
-    if ((rc = RESERVE(a, s, z, points * n)) != DSS_OK || (rc = RESERVE(a, s, x, points * m)) != DSS_OK)
+    if ((rc = JAC_RESERVE(a, s, z, points * n)) != DSS_OK || (rc = JAC_RESERVE(a, s, x, points * m)) != DSS_OK)
         return rc;
     for (size_t p = 0; p < points; p++)
         for (size_t j = 0; j < n; j++)
             s->z[p * n + j] = c[j] + (p > 0 ? h * dirs[(p - 1) * n + j] : 0.0);
-    if ((rc = model_generate_unchecked(model, points, s->z, s->x)) != DSS_OK)
+    if ((rc = call_f(cx, points, s->z, s->x)) != DSS_OK)
         return rc;
     if (!all_finite(s->x, points * m))
         return DSS_ENONFINITE;

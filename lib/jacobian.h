@@ -8,13 +8,14 @@
 
 #include <stddef.h>
 
+#include "calls.h"
 #include "decompose.h"
-#include "model.h"
 #include "rng.h"
 
 typedef struct jac_config {
-    int mode;            /* DSS_JACOBIAN_*; AUTO is resolved by jac_compute */
+    int mode;            /* DSS_JACOBIAN_*; AUTO is resolved here */
     size_t rows;         /* ROWS mode: rows requested */
+    size_t chunk;        /* FULL/ROWS: rows per Jacobian callback, 0 = all at once */
     int diff_scheme;     /* DSS_DIFF_FORWARD or DSS_DIFF_CENTRAL */
     double diff_step;    /* 0: default */
     size_t rank;         /* RANDOMIZED: singular pairs kept */
@@ -23,25 +24,32 @@ typedef struct jac_config {
 } jac_config;
 
 typedef struct jac_scratch {
-    double *J;      size_t J_cap;     /* doubles */
-    size_t *rows;   size_t rows_cap;  /* row indices (ROWS mode) */
-    double *z;      size_t z_cap;     /* finite differences: points */
-    double *x;      size_t x_cap;     /* finite differences: outputs */
-    double *f0;     size_t f0_cap;    /* finite differences: f(c) */
-    double *probe;  size_t probe_cap; /* randomized: r x m probes, then J Q (r x m) */
-    double *sketch; size_t sketch_cap;/* randomized: r x n sketch / orthonormal basis */
-    double *small;  size_t small_cap; /* randomized: r x r Gram matrix, eigenvalues, work */
+    double *J;      size_t J_cap;      /* the Jacobian block, rows x n */
+    size_t *rows;   size_t rows_cap;   /* row indices (ROWS mode, chunked FULL mode) */
+    double *z;      size_t z_cap;      /* finite differences: points */
+    double *x;      size_t x_cap;      /* finite differences: outputs */
+    double *f0;     size_t f0_cap;     /* finite differences: f(c) */
+    double *probe;  size_t probe_cap;  /* randomized: r x m probes, then J Q (r x m) */
+    double *sketch; size_t sketch_cap; /* randomized: r x n sketch / orthonormal basis */
+    double *small;  size_t small_cap;  /* randomized: r x r Gram matrix, eigenvalues, work */
 } jac_scratch;
 
-/* Decompose the model's Jacobian at c into dec. The RNG is used (ROWS and RANDOMIZED modes) and
+/* Decompose the Jacobian at c into dec. The RNG is used (ROWS and RANDOMIZED modes) and
    advanced. Returns DSS_OK or DSS_EUNSUPPORTED, DSS_ENOMEM, DSS_ECALLBACK, DSS_ENONFINITE,
-   DSS_ELAPACK, DSS_EINVAL (a shape too large for LAPACK). */
-int  jac_decompose(const dss_model *model, const jac_config *cfg, const double *c, rng *r,
+   DSS_ELAPACK, DSS_ECANCELLED, DSS_EINVAL (a shape too large for LAPACK). */
+int  jac_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rng *r,
                    jac_scratch *s, svd_work *w, const mem_allocator *a, svd_dec *dec);
+void jac_scratch_free(jac_scratch *s, const mem_allocator *a);
 
-/* Randomized SVD (randomized.c): the top cfg->rank singular pairs through the VJP callback and
-   the JVP callback or finite differences. Same returns as jac_decompose. */
-int  rsvd_decompose(const dss_model *model, const jac_config *cfg, const double *c, rng *r,
+/* DSS_EUNSUPPORTED when the mode cannot run on this model, else DSS_OK. */
+int    jac_check(const dss_model *model, const jac_config *cfg);
+/* The number of singular values a decomposition of this mode's Jacobian holds. */
+size_t jac_rank(const dss_model *model, const jac_config *cfg);
+
+/* ---- shared with randomized.c --------------------------------------------------------- */
+
+/* Randomized SVD: the top cfg->rank singular pairs. Same returns as jac_decompose. */
+int  rsvd_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rng *r,
                     jac_scratch *s, const mem_allocator *a, svd_dec *dec);
 
 /* Grow a scratch array to hold at least count elements of size bytes (contents lost). */
@@ -50,18 +58,12 @@ int  jac_reserve(const mem_allocator *a, void **buf, size_t *cap, size_t count, 
     jac_reserve((a), (void **)&(s)->field, &(s)->field##_cap, (count), sizeof *(s)->field)
 
 /* Forward differences of f at c along the count unit rows of dirs (count x n): out (count x m)
-   = J dirs^T rows, by count + 1 batched evaluations of f. */
-int  jac_directional_diff(const dss_model *model, const jac_config *cfg, const double *c,
+   holds J d_i, from count + 1 batched evaluations of f. */
+int  jac_directional_diff(call_ctx *cx, const jac_config *cfg, const double *c,
                           const double *dirs, size_t count, jac_scratch *s,
                           const mem_allocator *a, double *out);
-void jac_scratch_free(jac_scratch *s, const mem_allocator *a);
 
 /* Largest number of doubles finite differences hold for outputs at once (chunking bound). */
 #define JAC_FD_MAX_DOUBLES ((size_t)1 << 22)
-
-/* DSS_EUNSUPPORTED when the mode cannot run on this model, else DSS_OK. */
-int    jac_check(const dss_model *model, const jac_config *cfg);
-/* The number of singular values a decomposition of this mode's Jacobian holds. */
-size_t jac_rank(const dss_model *model, const jac_config *cfg);
 
 #endif

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "calls.h"
 #include "model.h"
 #include "search.h"
 
@@ -18,6 +19,8 @@ struct dss_line {
     double *score;  size_t score_cap;  /* batch scores */
     double *t;      size_t t_cap;      /* batch slider positions */
     double *ends;   size_t ends_cap;   /* 2n: a search's slider ends */
+    dss_progress_fn progress;
+    void *progress_user;
 };
 
 /* One evaluation context: the segment, the model and the score. */
@@ -26,6 +29,7 @@ struct segment {
     const double *lo, *hi;
     dss_score_fn g;
     void *user;
+    call_ctx cx;
 };
 
 static int grow(const mem_allocator *a, double **buf, size_t *cap, size_t count)
@@ -129,6 +133,15 @@ DSS_API int dss_line_get(const dss_line *line, int param, double *value)
     }
 }
 
+DSS_API int dss_line_set_progress(dss_line *line, dss_progress_fn fn, void *user)
+{
+    if (line == NULL)
+        return DSS_EINVAL;
+    line->progress = fn;
+    line->progress_user = user;
+    return DSS_OK;
+}
+
 DSS_API size_t dss_line_evaluations(const dss_line *line)
 {
     return line != NULL ? line->evaluations : 0;
@@ -142,28 +155,27 @@ static int better(const dss_line *line, double a, double b)
 
 /* Score the points z(t) for count values of t (count <= the buffers' batch): one f call, one g
    call. */
-static int score_points(dss_line *line, const struct segment *sg, const double *t, size_t count)
+static int score_points(dss_line *line, struct segment *sg, const double *t, size_t count)
 {
     const size_t n = sg->model->n, m = sg->model->m;
+    int rc;
     for (size_t i = 0; i < count; i++) {
         double *z = line->z + i * n;
         for (size_t j = 0; j < n; j++)
             z[j] = sg->lo[j] + t[i] * (sg->hi[j] - sg->lo[j]);
     }
-    if (sg->model->f(sg->model->user, count, line->z, line->x) != 0)
-        return DSS_ECALLBACK;
+    if ((rc = call_f(&sg->cx, count, line->z, line->x)) != DSS_OK)
+        return rc;
     if (!all_finite(line->x, count * m))
         return DSS_ENONFINITE;
-    if (sg->g(sg->user, count, line->x, line->score) != 0)
-        return DSS_ECALLBACK;
-    if (!all_finite(line->score, count))
-        return DSS_ENONFINITE;
+    if ((rc = call_g(&sg->cx, sg->g, sg->user, count, line->x, line->score)) != DSS_OK)
+        return rc;
     line->evaluations += count;
     return DSS_OK;
 }
 
 /* The grid t_i = i / (samples - 1) in batches; the first best index wins ties. */
-static int grid_search(dss_line *line, const struct segment *sg, size_t batch, size_t *best_i,
+static int grid_search(dss_line *line, struct segment *sg, size_t batch, size_t *best_i,
                        double *best_score)
 {
     const double last = (double)(line->samples - 1);
@@ -180,12 +192,14 @@ static int grid_search(dss_line *line, const struct segment *sg, size_t batch, s
                 *best_score = line->score[i];
             }
         }
+        if ((rc = call_progress(&sg->cx, DSS_STAGE_LINE_GRID, first + count, line->samples)) != DSS_OK)
+            return rc;
     }
     return DSS_OK;
 }
 
 /* Score one point t; keep it when strictly better than the best so far. */
-static int probe(dss_line *line, const struct segment *sg, double t, double *score,
+static int probe(dss_line *line, struct segment *sg, double t, double *score,
                  double *best_t, double *best_score)
 {
     int rc = score_points(line, sg, &t, 1);
@@ -204,12 +218,14 @@ static int probe(dss_line *line, const struct segment *sg, double t, double *sco
  * interior points and shrinks by 1/phi per evaluation until b - a <= REFINE_WIDTH. The best
  * point seen (grid point included) is returned, so the result is never worse than the grid's.
  */
-static int refine(dss_line *line, const struct segment *sg, double a, double b, double *best_t,
+static int refine(dss_line *line, struct segment *sg, double a, double b, double *best_t,
                   double *best_score)
 {
     const double inv_phi = 0.6180339887498949; /* (sqrt(5) - 1) / 2 */
     double c = b - inv_phi * (b - a), d = a + inv_phi * (b - a);
     double fc, fd;
+    /* steps until the bracket is REFINE_WIDTH wide: an upper bound for the progress callback */
+    size_t steps = 0, total = 2 + (size_t)ceil(log(fmax((b - a) / REFINE_WIDTH, 1.0)) / log(1.0 / inv_phi));
     int rc;
 
     if ((rc = probe(line, sg, c, &fc, best_t, best_score)) != DSS_OK
@@ -225,7 +241,8 @@ static int refine(dss_line *line, const struct segment *sg, double a, double b, 
             d = a + inv_phi * (b - a);
             rc = probe(line, sg, d, &fd, best_t, best_score);
         }
-        if (rc != DSS_OK)
+        if (rc != DSS_OK
+            || (rc = call_progress(&sg->cx, DSS_STAGE_LINE_REFINE, ++steps + 2, total)) != DSS_OK)
             return rc;
     }
     return DSS_OK;
@@ -244,7 +261,7 @@ static int reserve_buffers(dss_line *line, const dss_model *model, size_t batch)
     return DSS_OK;
 }
 
-static int find_on_segment(dss_line *line, const struct segment *sg, double *t_best,
+static int find_on_segment(dss_line *line, struct segment *sg, double *t_best,
                            double *score_best)
 {
     const dss_model *model = sg->model;
@@ -281,7 +298,9 @@ DSS_API int dss_find_optimal(dss_line *line, const dss_model *model, const doubl
                              const double *z_hi, dss_score_fn g, void *user, double *t_best,
                              double *score_best)
 {
-    struct segment sg = { model, z_lo, z_hi, g, user };
+    struct segment sg = { model, z_lo, z_hi, g, user,
+                          { .model = model, .progress = line ? line->progress : NULL,
+                            .progress_user = line ? line->progress_user : NULL } };
     size_t before;
     int rc;
     if (line == NULL || model == NULL || z_lo == NULL || z_hi == NULL || g == NULL

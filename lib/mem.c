@@ -1,4 +1,6 @@
-/* The one allocation path of the library. */
+/* The one allocation path of the library. Each block carries a small header with its size so
+ * that frees can be metered without the host allocator's help. */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,10 +9,25 @@
 
 #include "mem.h"
 
+/* A header as large as the strictest fundamental alignment keeps the payload aligned. */
+#define HEADER sizeof(max_align_t)
+
 static void *default_alloc(void *user, size_t size) { (void)user; return malloc(size); }
 static void default_free(void *user, void *ptr) { (void)user; free(ptr); }
 
-const mem_allocator mem_default = { default_alloc, default_free, NULL };
+const mem_allocator mem_default = { default_alloc, default_free, NULL, NULL };
+
+int mem_from_host(mem_allocator *out, const dss_allocator *host)
+{
+    if (host == NULL) {
+        *out = mem_default;
+        return 0;
+    }
+    if (host->alloc == NULL || host->free == NULL)
+        return -1;
+    *out = (mem_allocator){ host->alloc, host->free, host->user, NULL };
+    return 0;
+}
 
 int mem_mul(size_t count, size_t size, size_t *out)
 {
@@ -22,9 +39,19 @@ int mem_mul(size_t count, size_t size, size_t *out)
 
 void *mem_alloc(const mem_allocator *a, size_t size)
 {
-    if (size == 0)
-        size = 1; /* a valid, freeable pointer for empty arrays */
-    return a->alloc(a->user, size);
+    unsigned char *block;
+    if (size > SIZE_MAX - HEADER)
+        return NULL;
+    block = a->alloc(a->user, size + HEADER);
+    if (block == NULL)
+        return NULL;
+    memcpy(block, &size, sizeof size);
+    if (a->meter != NULL) {
+        a->meter->held += size;
+        if (a->meter->held > a->meter->peak)
+            a->meter->peak = a->meter->held;
+    }
+    return block + HEADER;
 }
 
 void *mem_array(const mem_allocator *a, size_t count, size_t size)
@@ -49,18 +76,13 @@ void *mem_zeros(const mem_allocator *a, size_t count, size_t size)
 
 void mem_free(const mem_allocator *a, void *ptr)
 {
-    if (ptr != NULL)
-        a->free(a->user, ptr);
-}
-
-int mem_from_host(mem_allocator *out, const dss_allocator *host)
-{
-    if (host == NULL) {
-        *out = mem_default;
-        return 0;
-    }
-    if (host->alloc == NULL || host->free == NULL)
-        return -1;
-    *out = (mem_allocator){ host->alloc, host->free, host->user };
-    return 0;
+    unsigned char *block;
+    size_t size;
+    if (ptr == NULL)
+        return;
+    block = (unsigned char *)ptr - HEADER;
+    memcpy(&size, block, sizeof size);
+    if (a->meter != NULL)
+        a->meter->held -= size;
+    a->free(a->user, block);
 }

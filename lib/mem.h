@@ -1,14 +1,18 @@
-/* Every byte libdss holds is allocated here, so that a per-handle allocator can be plugged in.
- * mem_array checks count * size for overflow. */
+/* Every byte libdss holds is allocated here, so that a per-handle allocator can be plugged in
+ * and a handle can report the bytes it holds. mem_array checks count * size for overflow. */
 #ifndef DSS_MEM_H
 #define DSS_MEM_H
 
 #include <stddef.h>
 
+/* Bytes held through an allocator, now and at most. */
+typedef struct mem_meter { size_t held, peak; } mem_meter;
+
 typedef struct mem_allocator {
     void *(*alloc)(void *user, size_t size);
     void  (*free)(void *user, void *ptr);
     void   *user;
+    mem_meter *meter;   /* NULL: not metered */
 } mem_allocator;
 
 /* The default allocator: malloc and free. */

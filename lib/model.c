@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "calls.h"
 #include "model.h"
 
 int all_finite(const double *v, size_t count)
@@ -82,18 +83,6 @@ DSS_API int dss_model_set_max_batch(dss_model *model, size_t k)
     return DSS_OK;
 }
 
-int model_generate_unchecked(const dss_model *model, size_t k, const double *z, double *x)
-{
-    size_t done = 0;
-    while (done < k) {
-        size_t chunk = k - done < model->max_batch ? k - done : model->max_batch;
-        if (model->f(model->user, chunk, z + done * model->n, x + done * model->m) != 0)
-            return DSS_ECALLBACK;
-        done += chunk;
-    }
-    return DSS_OK;
-}
-
 DSS_API int dss_model_generate(const dss_model *model, size_t k, const double *z, double *x)
 {
     size_t zlen, xlen, bytes;
@@ -106,7 +95,10 @@ DSS_API int dss_model_generate(const dss_model *model, size_t k, const double *z
         return DSS_EINVAL;
     if (!all_finite(z, zlen))
         return DSS_ENONFINITE;
-    rc = model_generate_unchecked(model, k, z, x);
+    {
+        call_ctx cx = { .model = model };
+        rc = call_f(&cx, k, z, x);
+    }
     if (rc != DSS_OK)
         return rc;
     return all_finite(x, xlen) ? DSS_OK : DSS_ENONFINITE;

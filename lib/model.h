@@ -17,9 +17,6 @@ struct dss_model {
     mem_allocator alloc;
 };
 
-/* f on k points, split into calls of at most max_batch; no finiteness checks. */
-int model_generate_unchecked(const dss_model *model, size_t k, const double *z, double *x);
-
 /* 1 when all count values are finite. */
 int all_finite(const double *v, size_t count);
 

@@ -70,24 +70,12 @@ static void orthonormalize_rows(rng *r, double *Y, size_t rows, size_t n)
 }
 
 /* out (rows x m) = J Q^T row by row: the host's JVP, or forward differences of f. */
-static int apply_jacobian(const dss_model *model, const jac_config *cfg, const double *c,
-                          const double *Q, size_t rows, jac_scratch *s, const mem_allocator *a,
-                          double *out)
+static int apply_jacobian(call_ctx *cx, const jac_config *cfg, const double *c, const double *Q,
+                          size_t rows, jac_scratch *s, const mem_allocator *a, double *out)
 {
-    if (model->jvp == NULL)
-        return jac_directional_diff(model, cfg, c, Q, rows, s, a, out);
-    if (model->jvp(model->user, c, rows, Q, out) != 0)
-        return DSS_ECALLBACK;
-    return all_finite(out, rows * model->m) ? DSS_OK : DSS_ENONFINITE;
-}
-
-/* Y (rows x n) = U J: the host's VJP. */
-static int apply_transpose(const dss_model *model, const double *c, const double *U,
-                           size_t rows, double *Y)
-{
-    if (model->vjp(model->user, c, rows, U, Y) != 0)
-        return DSS_ECALLBACK;
-    return all_finite(Y, rows * model->n) ? DSS_OK : DSS_ENONFINITE;
+    if (cx->model->jvp == NULL)
+        return jac_directional_diff(cx, cfg, c, Q, rows, s, a, out);
+    return call_jvp(cx, c, rows, Q, out);
 }
 
 /* Eigen-decomposition of B B^T (r x r), B = s->probe (r x m): eigenvalues ascending into eig,
@@ -105,10 +93,11 @@ static int small_eigen(size_t r_, size_t m, const double *B, double *G, double *
     return info == 0 ? DSS_OK : DSS_ELAPACK;
 }
 
-int rsvd_decompose(const dss_model *model, const jac_config *cfg, const double *c, rng *r,
+int rsvd_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rng *r,
                    jac_scratch *s, const mem_allocator *a, svd_dec *dec)
 {
-    const size_t n = model->n, m = model->m, full = n < m ? n : m;
+    const size_t n = cx->model->n, m = cx->model->m, full = n < m ? n : m;
+    const size_t passes = 2 * cfg->power + 2;
     const size_t keep = cfg->rank < full ? cfg->rank : full;
     const size_t rr = cfg->oversample < full - keep ? keep + cfg->oversample : full;
     double *G, *eig, *work;
@@ -125,16 +114,20 @@ int rsvd_decompose(const dss_model *model, const jac_config *cfg, const double *
     work = eig + rr;
 
     rademacher(r, s->probe, rr * m);
-    if ((rc = apply_transpose(model, c, s->probe, rr, s->sketch)) != DSS_OK)
+    if ((rc = call_vjp(cx, c, rr, s->probe, s->sketch)) != DSS_OK
+        || (rc = call_progress(cx, DSS_STAGE_RANDOMIZED, 1, passes)) != DSS_OK)
         return rc;
     orthonormalize_rows(r, s->sketch, rr, n);
     for (size_t it = 0; it < cfg->power; it++) {
-        if ((rc = apply_jacobian(model, cfg, c, s->sketch, rr, s, a, s->probe)) != DSS_OK
-            || (rc = apply_transpose(model, c, s->probe, rr, s->sketch)) != DSS_OK)
+        if ((rc = apply_jacobian(cx, cfg, c, s->sketch, rr, s, a, s->probe)) != DSS_OK
+            || (rc = call_progress(cx, DSS_STAGE_RANDOMIZED, 2 * it + 2, passes)) != DSS_OK
+            || (rc = call_vjp(cx, c, rr, s->probe, s->sketch)) != DSS_OK
+            || (rc = call_progress(cx, DSS_STAGE_RANDOMIZED, 2 * it + 3, passes)) != DSS_OK)
             return rc;
         orthonormalize_rows(r, s->sketch, rr, n);
     }
-    if ((rc = apply_jacobian(model, cfg, c, s->sketch, rr, s, a, s->probe)) != DSS_OK)
+    if ((rc = apply_jacobian(cx, cfg, c, s->sketch, rr, s, a, s->probe)) != DSS_OK
+        || (rc = call_progress(cx, DSS_STAGE_RANDOMIZED, passes, passes)) != DSS_OK)
         return rc;
     if ((rc = small_eigen(rr, m, s->probe, G, eig, work)) != DSS_OK)
         return rc;

@@ -1,95 +1,122 @@
 /* dss_search: the subspace-search session.
  *
- * Everything a session is lives in `cur` (a struct search_state). Every mutating call works in
- * `next`, a second state with the same capacity, and publishes it by swapping buffers only once
- * nothing can fail any more: a failing call leaves `cur` untouched (the strong guarantee).
+ * Everything a session is lives in `cur` (a struct search_state) and the decomposition slot it
+ * names. Every mutating call works in `next`, a copy, and in a scratch decomposition slot, and
+ * publishes by swapping buffers only once nothing can fail any more: a failing call leaves the
+ * session untouched (the strong guarantee). Undo (history.c) keeps older states the same way.
  */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "decompose.h"
-#include "jacobian.h"
 #include "model.h"
 #include "prior.h"
-#include "rng.h"
 #include "sampler.h"
 #include "search.h"
 
-struct search_params {
-    size_t l;               /* subspace dimension for the next draw */
-    double radius;          /* host-set radius, or 0 for the prior's default */
-    double radius_default;  /* 0.2 x mean distance of two prior draws */
-    double tol;             /* centre tolerance on t */
-    double seed;            /* integer in [0, 2^53] */
-    int sampler;            /* DSS_SAMPLER_* */
-    int prior;              /* DSS_PRIOR_* */
-    double prior_scale;
-    jac_config jac;         /* Jacobian strategy and its settings */
-};
-
-struct search_state {
-    int started;
-    rng rng;
-    size_t l;               /* rows of basis */
-    double *center;         /* n */
-    svd_dec dec;            /* singular values and (lazily) vectors at the centre's Jacobian */
-    unsigned char *avail;   /* dec.rank flags: still available to the sampler */
-    double *basis;          /* l x n, orthonormal rows */
-    size_t *basis_idx;      /* l singular indices (SAMPLER_NO_INDEX for random rows) */
-};
-
-struct dss_search {
-    const dss_model *model;
-    mem_allocator alloc;
-    struct search_params p;
-    struct search_state cur, next;
-    jac_scratch jac;
-    svd_work svd;
-};
-
-#define RADIUS_FACTOR 0.2         /* the authors' slider half-length: 0.2 x mean distance */
-#define SEED_MAX 9007199254740992.0 /* 2^53: every integer up to it is a double */
-
-/* ---- state buffers ---------------------------------------------------------------------- */
-
-static void state_free(struct search_state *st, const mem_allocator *a)
-{
-    mem_free(a, st->center);
-    svd_dec_free(&st->dec, a);
-    mem_free(a, st->avail);
-    mem_free(a, st->basis);
-    mem_free(a, st->basis_idx);
-    *st = (struct search_state){ 0 };
-}
-
-static int state_alloc(struct search_state *st, const mem_allocator *a, size_t n, size_t r)
-{
-    *st = (struct search_state){ 0 };
-    st->center = mem_array(a, n, sizeof(double));
-    st->avail = mem_zeros(a, r, 1);
-    st->basis = mem_array(a, n * n, sizeof(double));
-    st->basis_idx = mem_array(a, n, sizeof(size_t));
-    if (!st->center || !st->avail || !st->basis || !st->basis_idx
-        || svd_dec_alloc(&st->dec, a, n, r) != DSS_OK) {
-        state_free(st, a);
-        return DSS_ENOMEM;
-    }
-    return DSS_OK;
-}
+#define RADIUS_FACTOR 0.2             /* the authors' slider half-length: 0.2 x mean distance */
+#define SEED_MAX 9007199254740992.0   /* 2^53: every integer up to it is a double */
+#define HISTORY_MAX 1048576.0         /* 2^20 undo steps */
 
 #define SWAP(type, a, b) do { type swap_tmp_ = (a); (a) = (b); (b) = swap_tmp_; } while (0)
 
+/* ---- states ----------------------------------------------------------------------------- */
+
+size_t search_max_rank(const dss_search *search)
+{
+    return search->model->m < search->model->n ? search->model->m : search->model->n;
+}
+
+void state_free(struct search_state *st, const mem_allocator *a)
+{
+    mem_free(a, st->center);
+    mem_free(a, st->basis);
+    mem_free(a, st->basis_idx);
+    mem_free(a, st->avail);
+    mem_free(a, st->dec_center);
+    *st = (struct search_state){ 0 };
+}
+
+int state_alloc(struct search_state *st, const mem_allocator *a, size_t n, size_t max_rank,
+                size_t l_cap)
+{
+    *st = (struct search_state){ 0 };
+    st->center = mem_array(a, n, sizeof(double));
+    st->basis = mem_array(a, l_cap * n, sizeof(double));
+    st->basis_idx = mem_array(a, l_cap, sizeof(size_t));
+    st->avail = mem_zeros(a, max_rank, 1);
+    st->dec_center = mem_array(a, n, sizeof(double));
+    if (!st->center || !st->basis || !st->basis_idx || !st->avail || !st->dec_center) {
+        state_free(st, a);
+        return DSS_ENOMEM;
+    }
+    st->l_cap = l_cap;
+    return DSS_OK;
+}
+
+void state_copy(struct search_state *dst, const struct search_state *src, size_t n,
+                size_t max_rank)
+{
+    dst->started = src->started;
+    dst->rng = src->rng;
+    dst->p = src->p;
+    memcpy(dst->center, src->center, n * sizeof *dst->center);
+    dst->l = src->l;
+    memcpy(dst->basis, src->basis, src->l * n * sizeof *dst->basis);
+    memcpy(dst->basis_idx, src->basis_idx, src->l * sizeof *dst->basis_idx);
+    memcpy(dst->avail, src->avail, max_rank);
+    dst->dec_id = src->dec_id;
+    dst->rank = src->rank;
+    memcpy(dst->dec_center, src->dec_center, n * sizeof *dst->dec_center);
+    dst->dec_rng = src->dec_rng;
+    dst->dec_cfg = src->dec_cfg;
+}
+
+int search_slot_of(const dss_search *search, uint64_t id)
+{
+    for (int k = 0; k < DEC_SLOTS; k++)
+        if (id != 0 && search->slot[k].id == id)
+            return k;
+    return -1;
+}
+
+int search_scratch_slot(const dss_search *search)
+{
+    for (int k = 0; k < DEC_SLOTS; k++)
+        if (k != search->cur_slot && k != search->prev_slot)
+            return k;
+    return -1; /* unreachable with DEC_SLOTS == 3 */
+}
+
+call_ctx search_ctx(const dss_search *search, call_stats *stats)
+{
+    return (call_ctx){ .model = search->model, .stats = stats, .progress = search->progress,
+                       .progress_user = search->progress_user };
+}
+
+const dss_model *search_model(const dss_search *search) { return search->model; }
+
 /* ---- create / destroy ------------------------------------------------------------------- */
 
-static size_t max_rank(const dss_model *model)
+static void search_free(dss_search *search)
 {
-    return model->m < model->n ? model->m : model->n;
+    mem_allocator a = search->alloc;
+    history_free(search);
+    state_free(&search->cur, &a);
+    state_free(&search->next, &a);
+    for (int k = 0; k < DEC_SLOTS; k++)
+        svd_dec_free(&search->slot[k].dec, &a);
+    jac_scratch_free(&search->jac, &a);
+    svd_work_free(&search->svd, &a);
+    a.meter = NULL; /* the meter lives in the struct being freed */
+    mem_free(&a, search);
 }
 
 DSS_API int dss_search_create(dss_search **out, const dss_model *model)
 {
     dss_search *search;
+    size_t n, r;
+    int rc = DSS_OK;
 
     if (out != NULL)
         *out = NULL;
@@ -98,20 +125,29 @@ DSS_API int dss_search_create(dss_search **out, const dss_model *model)
     search = mem_alloc(&model->alloc, sizeof *search);
     if (search == NULL)
         return DSS_ENOMEM;
-    *search = (dss_search){ .model = model, .alloc = model->alloc };
-    if (state_alloc(&search->cur, &search->alloc, model->n, max_rank(model)) != DSS_OK
-        || state_alloc(&search->next, &search->alloc, model->n, max_rank(model)) != DSS_OK) {
-        state_free(&search->cur, &search->alloc);
-        mem_free(&model->alloc, search);
-        return DSS_ENOMEM;
+    *search = (dss_search){ .model = model, .alloc = model->alloc, .cur_slot = 0, .prev_slot = 1 };
+    search->alloc.meter = &search->meter;
+    search->meter.held = search->meter.peak = sizeof *search;
+    n = model->n;
+    r = search_max_rank(search);
+    /* cur and next hold up to n basis rows, the most a subspace can have */
+    if (state_alloc(&search->cur, &search->alloc, n, r, n) != DSS_OK
+        || state_alloc(&search->next, &search->alloc, n, r, n) != DSS_OK)
+        rc = DSS_ENOMEM;
+    for (int k = 0; k < DEC_SLOTS && rc == DSS_OK; k++)
+        rc = svd_dec_alloc(&search->slot[k].dec, &search->alloc, n, r);
+    if (rc != DSS_OK) {
+        search_free(search);
+        return rc;
     }
-    search->p = (struct search_params){
+    search->cur.p = (struct search_params){
         .l = 1, .radius = 0.0, .tol = 0.05, .seed = 0.0, .sampler = DSS_SAMPLER_SINGULAR,
-        .prior = DSS_PRIOR_GAUSSIAN, .prior_scale = 1.0,
-        .jac = { .mode = DSS_JACOBIAN_AUTO, .rows = 50, .diff_scheme = DSS_DIFF_FORWARD,
-                 .diff_step = 0.0, .rank = 32, .oversample = 10, .power = 1 },
+        .prior = DSS_PRIOR_GAUSSIAN, .prior_scale = 1.0, .history = 64,
+        .jac = { .mode = DSS_JACOBIAN_AUTO, .rows = 50, .chunk = 0,
+                 .diff_scheme = DSS_DIFF_FORWARD, .diff_step = 0.0, .rank = 32,
+                 .oversample = 10, .power = 1 },
     };
-    search->p.radius_default = RADIUS_FACTOR * prior_mean_distance(DSS_PRIOR_GAUSSIAN, 1.0, model->n);
+    search->cur.p.radius_default = RADIUS_FACTOR * prior_mean_distance(DSS_PRIOR_GAUSSIAN, 1.0, n);
     rng_seed(&search->cur.rng, 0);
     *out = search;
     return DSS_OK;
@@ -119,15 +155,8 @@ DSS_API int dss_search_create(dss_search **out, const dss_model *model)
 
 DSS_API void dss_search_destroy(dss_search *search)
 {
-    mem_allocator a;
-    if (search == NULL)
-        return;
-    a = search->alloc;
-    state_free(&search->cur, &a);
-    state_free(&search->next, &a);
-    jac_scratch_free(&search->jac, &a);
-    svd_work_free(&search->svd, &a);
-    mem_free(&a, search);
+    if (search != NULL)
+        search_free(search);
 }
 
 /* ---- parameters ------------------------------------------------------------------------- */
@@ -137,25 +166,39 @@ static int is_integer_in(double v, double lo, double hi)
     return isfinite(v) && v == floor(v) && v >= lo && v <= hi;
 }
 
-static double radius_in_force(const dss_search *search)
+static int set_count(size_t *field, double value, double lo, double hi)
 {
-    return search->p.radius > 0.0 ? search->p.radius : search->p.radius_default;
+    if (!is_integer_in(value, lo, hi))
+        return DSS_EINVAL;
+    *field = (size_t)value;
+    return DSS_OK;
 }
 
-DSS_API int dss_search_set(dss_search *search, int param, double value)
+static int set_choice(int *field, double value, int lo, int hi)
 {
-    struct search_params *p;
-    const double size_max = (double)SIZE_MAX;
-
-    if (search == NULL)
+    if (!is_integer_in(value, lo, hi))
         return DSS_EINVAL;
-    p = &search->p;
+    *field = (int)value;
+    return DSS_OK;
+}
+
+int params_set(struct search_params *p, size_t n, int param, double value)
+{
+    const double size_max = (double)SIZE_MAX;
     switch (param) {
-    case DSS_SEARCH_SUBSPACE_DIM:
-        if (!is_integer_in(value, 1, (double)search->model->n))
-            return DSS_EINVAL;
-        p->l = (size_t)value;
-        return DSS_OK;
+    case DSS_SEARCH_SUBSPACE_DIM:     return set_count(&p->l, value, 1, (double)n);
+    case DSS_SEARCH_JACOBIAN_ROWS:    return set_count(&p->jac.rows, value, 1, size_max);
+    case DSS_SEARCH_RANK:             return set_count(&p->jac.rank, value, 1, size_max);
+    case DSS_SEARCH_OVERSAMPLE:       return set_count(&p->jac.oversample, value, 0, size_max);
+    case DSS_SEARCH_POWER_ITERATIONS: return set_count(&p->jac.power, value, 0, 16);
+    case DSS_SEARCH_JACOBIAN_CHUNK:   return set_count(&p->jac.chunk, value, 0, size_max);
+    case DSS_SEARCH_HISTORY:          return set_count(&p->history, value, 0, HISTORY_MAX);
+    case DSS_SEARCH_JACOBIAN:
+        return set_choice(&p->jac.mode, value, DSS_JACOBIAN_AUTO, DSS_JACOBIAN_RANDOMIZED);
+    case DSS_SEARCH_SAMPLER:
+        return set_choice(&p->sampler, value, DSS_SAMPLER_SINGULAR, DSS_SAMPLER_TOP);
+    case DSS_SEARCH_DIFF_SCHEME:
+        return set_choice(&p->jac.diff_scheme, value, DSS_DIFF_FORWARD, DSS_DIFF_CENTRAL);
     case DSS_SEARCH_RADIUS:
         if (!isfinite(value) || !(value > 0.0))
             return DSS_EINVAL;
@@ -170,63 +213,46 @@ DSS_API int dss_search_set(dss_search *search, int param, double value)
         if (!is_integer_in(value, 0, SEED_MAX))
             return DSS_EINVAL;
         p->seed = value;
-        rng_seed(&search->cur.rng, (uint64_t)value);
-        return DSS_OK;
-    case DSS_SEARCH_JACOBIAN:
-        if (!is_integer_in(value, DSS_JACOBIAN_AUTO, DSS_JACOBIAN_RANDOMIZED))
-            return DSS_EINVAL;
-        p->jac.mode = (int)value;
-        return DSS_OK;
-    case DSS_SEARCH_JACOBIAN_ROWS:
-        if (!is_integer_in(value, 1, size_max))
-            return DSS_EINVAL;
-        p->jac.rows = (size_t)value;
-        return DSS_OK;
-    case DSS_SEARCH_RANK:
-        if (!is_integer_in(value, 1, size_max))
-            return DSS_EINVAL;
-        p->jac.rank = (size_t)value;
-        return DSS_OK;
-    case DSS_SEARCH_OVERSAMPLE:
-        if (!is_integer_in(value, 0, size_max))
-            return DSS_EINVAL;
-        p->jac.oversample = (size_t)value;
-        return DSS_OK;
-    case DSS_SEARCH_POWER_ITERATIONS:
-        if (!is_integer_in(value, 0, 16))
-            return DSS_EINVAL;
-        p->jac.power = (size_t)value;
-        return DSS_OK;
-    case DSS_SEARCH_SAMPLER:
-        if (!is_integer_in(value, DSS_SAMPLER_SINGULAR, DSS_SAMPLER_TOP))
-            return DSS_EINVAL;
-        p->sampler = (int)value;
-        return DSS_OK;
-    case DSS_SEARCH_PRIOR:
-        if (!is_integer_in(value, DSS_PRIOR_GAUSSIAN, DSS_PRIOR_BOX))
-            return DSS_EINVAL;
-        p->prior = (int)value;
-        p->radius_default = RADIUS_FACTOR * prior_mean_distance(p->prior, p->prior_scale, search->model->n);
-        return DSS_OK;
-    case DSS_SEARCH_PRIOR_SCALE:
-        if (!isfinite(value) || !(value > 0.0))
-            return DSS_EINVAL;
-        p->prior_scale = value;
-        p->radius_default = RADIUS_FACTOR * prior_mean_distance(p->prior, value, search->model->n);
-        return DSS_OK;
-    case DSS_SEARCH_DIFF_SCHEME:
-        if (!is_integer_in(value, DSS_DIFF_FORWARD, DSS_DIFF_CENTRAL))
-            return DSS_EINVAL;
-        p->jac.diff_scheme = (int)value;
         return DSS_OK;
     case DSS_SEARCH_DIFF_STEP:
         if (!isfinite(value) || value < 0.0 || value >= 1.0)
             return DSS_EINVAL;
         p->jac.diff_step = value;
         return DSS_OK;
+    case DSS_SEARCH_PRIOR:
+        if (set_choice(&p->prior, value, DSS_PRIOR_GAUSSIAN, DSS_PRIOR_BOX) != DSS_OK)
+            return DSS_EINVAL;
+        p->radius_default = RADIUS_FACTOR * prior_mean_distance(p->prior, p->prior_scale, n);
+        return DSS_OK;
+    case DSS_SEARCH_PRIOR_SCALE:
+        if (!isfinite(value) || !(value > 0.0))
+            return DSS_EINVAL;
+        p->prior_scale = value;
+        p->radius_default = RADIUS_FACTOR * prior_mean_distance(p->prior, value, n);
+        return DSS_OK;
     default:
         return DSS_EINVAL;
     }
+}
+
+DSS_API int dss_search_set(dss_search *search, int param, double value)
+{
+    struct search_params p;
+    if (search == NULL)
+        return DSS_EINVAL;
+    p = search->cur.p;
+    if (params_set(&p, search->model->n, param, value) != DSS_OK)
+        return DSS_EINVAL;
+    search->cur.p = p;
+    if (param == DSS_SEARCH_SEED) /* the stream restarts at once */
+        rng_seed(&search->cur.rng, (uint64_t)value);
+    return DSS_OK;
+}
+
+double search_radius(const dss_search *search)
+{
+    const struct search_params *p = &search->cur.p;
+    return p->radius > 0.0 ? p->radius : p->radius_default;
 }
 
 DSS_API int dss_search_get(const dss_search *search, int param, double *value)
@@ -236,130 +262,179 @@ DSS_API int dss_search_get(const dss_search *search, int param, double *value)
 
     if (search == NULL || value == NULL)
         return DSS_EINVAL;
-    p = &search->p;
+    p = &search->cur.p;
     switch (param) {
     case DSS_SEARCH_SUBSPACE_DIM:     v = (double)p->l; break;
-    case DSS_SEARCH_RADIUS:           v = radius_in_force(search); break;
+    case DSS_SEARCH_RADIUS:           v = search_radius(search); break;
     case DSS_SEARCH_CENTER_TOLERANCE: v = p->tol; break;
     case DSS_SEARCH_SEED:             v = p->seed; break;
     case DSS_SEARCH_JACOBIAN:         v = p->jac.mode; break;
     case DSS_SEARCH_JACOBIAN_ROWS:    v = (double)p->jac.rows; break;
     case DSS_SEARCH_RANK:             v = (double)p->jac.rank; break;
-    case DSS_SEARCH_OVERSAMPLE:       v = (double)p->jac.oversample; break;
-    case DSS_SEARCH_POWER_ITERATIONS: v = (double)p->jac.power; break;
     case DSS_SEARCH_SAMPLER:          v = p->sampler; break;
     case DSS_SEARCH_PRIOR:            v = p->prior; break;
     case DSS_SEARCH_PRIOR_SCALE:      v = p->prior_scale; break;
+    case DSS_SEARCH_HISTORY:          v = (double)p->history; break;
     case DSS_SEARCH_DIFF_SCHEME:      v = p->jac.diff_scheme; break;
     case DSS_SEARCH_DIFF_STEP:        v = p->jac.diff_step; break;
+    case DSS_SEARCH_OVERSAMPLE:       v = (double)p->jac.oversample; break;
+    case DSS_SEARCH_POWER_ITERATIONS: v = (double)p->jac.power; break;
+    case DSS_SEARCH_JACOBIAN_CHUNK:   v = (double)p->jac.chunk; break;
     default: return DSS_EINVAL;
     }
     *value = v;
     return DSS_OK;
 }
 
-/* ---- the steps of a transaction --------------------------------------------------------- */
-
-/* Can the next draw take l directions out of `rank` singular vectors? */
-static int check_draw(const dss_search *search, size_t rank)
+DSS_API int dss_search_set_progress(dss_search *search, dss_progress_fn fn, void *user)
 {
-    if (search->p.sampler != DSS_SAMPLER_RANDOM && search->p.l > rank)
+    if (search == NULL)
+        return DSS_EINVAL;
+    search->progress = fn;
+    search->progress_user = user;
+    return DSS_OK;
+}
+
+DSS_API int dss_search_stat(const dss_search *search, int key, double *value)
+{
+    if (search == NULL || value == NULL)
+        return DSS_EINVAL;
+    switch (key) {
+    case DSS_STAT_POINTS:            *value = search->stats.v[STAT_POINTS]; break;
+    case DSS_STAT_F_CALLS:           *value = search->stats.v[STAT_F_CALLS]; break;
+    case DSS_STAT_JACOBIAN_CALLS:    *value = search->stats.v[STAT_JACOBIAN_CALLS]; break;
+    case DSS_STAT_JACOBIAN_ROWS:     *value = search->stats.v[STAT_JACOBIAN_ROWS]; break;
+    case DSS_STAT_VJP_CALLS:         *value = search->stats.v[STAT_VJP_CALLS]; break;
+    case DSS_STAT_VJP_PRODUCTS:      *value = search->stats.v[STAT_VJP_PRODUCTS]; break;
+    case DSS_STAT_JVP_CALLS:         *value = search->stats.v[STAT_JVP_CALLS]; break;
+    case DSS_STAT_JVP_PRODUCTS:      *value = search->stats.v[STAT_JVP_PRODUCTS]; break;
+    case DSS_STAT_DECOMPOSITIONS:    *value = search->stats.v[STAT_SVDS]; break;
+    case DSS_STAT_UNDO_RECOMPUTES:   *value = search->stats.v[STAT_UNDO_RECOMPUTES]; break;
+    case DSS_STAT_SECONDS_LIBRARY:   *value = search->stats.v[STAT_SECONDS_LIBRARY]; break;
+    case DSS_STAT_SECONDS_CALLBACKS: *value = search->stats.v[STAT_SECONDS_CALLBACKS]; break;
+    case DSS_STAT_BYTES_HELD:        *value = (double)search->meter.held; break;
+    case DSS_STAT_PEAK_BYTES:        *value = (double)search->meter.peak; break;
+    default: return DSS_EINVAL;
+    }
+    return DSS_OK;
+}
+
+/* ---- a step: the common path of start, commit, commit_w and resample --------------------- */
+
+/* Can a draw take l directions out of `rank` singular vectors? */
+static int check_draw(const struct search_state *st, size_t rank)
+{
+    if (st->p.sampler != DSS_SAMPLER_RANDOM && st->p.l > rank)
         return DSS_EINVAL;
     return DSS_OK;
 }
 
-/* Jacobian and SVD at next.center into next.s / next.v / next.rank, all vectors available. */
-static int decompose_at_next_center(dss_search *search)
-{
-    struct search_state *nx = &search->next;
-    int rc;
-
-    rc = jac_decompose(search->model, &search->p.jac, nx->center, &nx->rng, &search->jac,
-                       &search->svd, &search->alloc, &nx->dec);
-    if (rc != DSS_OK)
-        return rc;
-    memset(nx->avail, 1, nx->dec.rank);
-    return DSS_OK;
-}
-
-/* Draw next's subspace from the decomposition in `from` (cur's or next's); next.avail must
-   hold the availability to start from. Drawn singular vectors not yet computed are computed
-   now (a cache fill of `from`, invisible to the host: the same vectors whenever computed). */
-static int draw_into_next(dss_search *search, svd_dec *from)
+/* Draw next's subspace from dec; next.avail holds the availability to start from. Drawn
+   vectors not yet computed are computed now: a cache fill of dec, invisible to the host (the
+   same vectors whenever they are computed). */
+static int draw(dss_search *search, svd_dec *dec)
 {
     struct search_state *nx = &search->next;
     const size_t n = search->model->n;
-    nx->l = search->p.l;
-    sampler_draw(search->p.sampler, &nx->rng, n, from->s, from->rank, nx->avail, nx->l,
-                 nx->basis, nx->basis_idx);
-    if (search->p.sampler == DSS_SAMPLER_RANDOM)
+    nx->l = nx->p.l;
+    sampler_draw(nx->p.sampler, &nx->rng, n, dec->s, dec->rank, nx->avail, nx->l, nx->basis,
+                 nx->basis_idx);
+    if (nx->p.sampler == DSS_SAMPLER_RANDOM)
         return DSS_OK;
     for (size_t i = 0; i < nx->l; i++) {
         size_t k = nx->basis_idx[i];
-        int rc = svd_vector(&search->svd, &search->alloc, from, k);
+        int rc = svd_vector(&search->svd, &search->alloc, dec, k);
         if (rc != DSS_OK)
             return rc;
-        memcpy(nx->basis + i * n, from->v + k * n, n * sizeof *nx->basis);
+        memcpy(nx->basis + i * n, dec->v + k * n, n * sizeof *nx->basis);
     }
     return DSS_OK;
 }
 
-/* Make next the session. With a new decomposition its buffers are swapped in too. */
-static void publish(dss_search *search, int new_center, int new_decomposition)
+/* Jacobian and SVD at next.center into the scratch slot; next records how to redo it. */
+static int decompose_next(dss_search *search, call_ctx *cx, int scratch)
 {
-    struct search_state *cur = &search->cur, *nx = &search->next;
-    if (new_center)
-        SWAP(double *, cur->center, nx->center);
-    if (new_decomposition)
-        SWAP(svd_dec, cur->dec, nx->dec);
-    SWAP(unsigned char *, cur->avail, nx->avail);
-    SWAP(double *, cur->basis, nx->basis);
-    SWAP(size_t *, cur->basis_idx, nx->basis_idx);
-    cur->l = nx->l;
-    cur->rng = nx->rng;
-    cur->started = 1;
-}
-
-/* Begin a transaction that keeps the decomposition: next's RNG and availability from cur. */
-static void begin_from_cur(dss_search *search)
-{
-    search->next.rng = search->cur.rng;
-    memcpy(search->next.avail, search->cur.avail, search->cur.dec.rank);
-}
-
-/* Move the centre to next.center (already written), recomputing when asked, and draw. */
-static int move_and_draw(dss_search *search, int recompute)
-{
+    struct search_state *nx = &search->next;
+    struct dec_slot *slot = &search->slot[scratch];
     int rc;
-    if ((rc = check_draw(search, recompute ? jac_rank(search->model, &search->p.jac)
-                                           : search->cur.dec.rank)) != DSS_OK)
+
+    slot->id = 0; /* its old contents (an evicted decomposition) are about to be overwritten */
+    nx->dec_rng = nx->rng;
+    nx->dec_cfg = nx->p.jac;
+    memcpy(nx->dec_center, nx->center, search->model->n * sizeof *nx->center);
+    rc = jac_decompose(cx, &nx->p.jac, nx->center, &nx->rng, &search->jac, &search->svd,
+                       &search->alloc, &slot->dec);
+    if (rc != DSS_OK)
         return rc;
-    if (recompute) {
-        if ((rc = jac_check(search->model, &search->p.jac)) != DSS_OK)
-            return rc;
-        if ((rc = decompose_at_next_center(search)) != DSS_OK)
-            return rc;
-    }
-    if ((rc = draw_into_next(search, recompute ? &search->next.dec : &search->cur.dec)) != DSS_OK)
-        return rc;
-    publish(search, 1, recompute);
+    nx->dec_id = search->last_id + 1;
+    nx->rank = slot->dec.rank;
+    memset(nx->avail, 1, nx->rank);
     return DSS_OK;
+}
+
+enum { STEP_KEEP = 0, STEP_RECOMPUTE = 1 };
+enum { STEP_PUSH = 0, STEP_RESTART = 1 };
+
+/*
+ * Finish a transaction prepared in next (centre, RNG, parameters): recompute the decomposition
+ * or keep cur's, draw the subspace, then publish: record cur in the history (or clear it on a
+ * restart), swap next in, rotate the decomposition slots, and account the work.
+ */
+static int step(dss_search *search, int recompute, int history)
+{
+    struct search_state *nx = &search->next;
+    call_stats stats = search->stats;
+    call_ctx cx = search_ctx(search, &stats);
+    double t0 = clock_seconds(), callbacks0 = stats.v[STAT_SECONDS_CALLBACKS];
+    int scratch = search_scratch_slot(search), rc;
+
+    if ((rc = check_draw(nx, recompute ? jac_rank(search->model, &nx->p.jac) : nx->rank)) != DSS_OK)
+        return rc;
+    if (recompute && (rc = jac_check(search->model, &nx->p.jac)) != DSS_OK)
+        return rc;
+    if (history == STEP_PUSH && (rc = history_reserve(search)) != DSS_OK)
+        return rc;
+    if (recompute && (rc = decompose_next(search, &cx, scratch)) != DSS_OK)
+        return rc;
+    if ((rc = draw(search, recompute ? &search->slot[scratch].dec
+                                     : &search->slot[search->cur_slot].dec)) != DSS_OK)
+        return rc;
+
+    if (history == STEP_PUSH)
+        history_push(search);
+    else
+        history_clear(search);
+    nx->started = 1;
+    SWAP(struct search_state, search->cur, search->next);
+    if (recompute) {
+        search->slot[scratch].id = ++search->last_id;
+        search->prev_slot = search->cur_slot;
+        search->cur_slot = scratch;
+    }
+    stats.v[STAT_SECONDS_LIBRARY] += (clock_seconds() - t0)
+                                     - (stats.v[STAT_SECONDS_CALLBACKS] - callbacks0);
+    search->stats = stats;
+    return DSS_OK;
+}
+
+/* next := cur, the start of every transaction. */
+static void begin(dss_search *search)
+{
+    state_copy(&search->next, &search->cur, search->model->n, search_max_rank(search));
 }
 
 /* ---- the session ------------------------------------------------------------------------ */
 
 DSS_API int dss_search_start(dss_search *search, const double *z0)
 {
-    const dss_model *model;
-
     if (search == NULL || z0 == NULL)
         return DSS_EINVAL;
-    model = search->model;
-    if (!all_finite(z0, model->n))
+    if (!all_finite(z0, search->model->n))
         return DSS_ENONFINITE;
-    rng_seed(&search->next.rng, (uint64_t)search->p.seed);
-    memcpy(search->next.center, z0, model->n * sizeof *z0);
-    return move_and_draw(search, 1);
+    begin(search);
+    rng_seed(&search->next.rng, (uint64_t)search->next.p.seed);
+    memcpy(search->next.center, z0, search->model->n * sizeof *z0);
+    return step(search, STEP_RECOMPUTE, STEP_RESTART);
 }
 
 /* c + radius * sum_i w_i b_i */
@@ -367,7 +442,7 @@ static void map_point(const dss_search *search, const double *w, size_t l, doubl
 {
     const struct search_state *cur = &search->cur;
     const size_t n = search->model->n;
-    const double r = radius_in_force(search);
+    const double r = search_radius(search);
     for (size_t j = 0; j < n; j++)
         z[j] = cur->center[j];
     for (size_t i = 0; i < l; i++) {
@@ -380,6 +455,14 @@ static void map_point(const dss_search *search, const double *w, size_t l, doubl
 
 static int valid_t(double t) { return t >= 0.0 && t <= 1.0; }
 
+static int valid_w(const double *w, size_t l)
+{
+    for (size_t i = 0; i < l; i++)
+        if (!(w[i] >= -1.0 && w[i] <= 1.0))
+            return 0;
+    return 1;
+}
+
 /* |t - 1/2| > tol, decided exactly: 1/2 - t may round (t < 1/4) onto tol itself, so its
    rounding error is recovered by Fast2Sum (|a| >= |b|) and breaks the tie. */
 static int off_center(double t, double tol)
@@ -387,14 +470,6 @@ static int off_center(double t, double tol)
     const double a = t >= 0.5 ? t : 0.5, b = t >= 0.5 ? -0.5 : -t;
     const double d = a + b, err = b - (d - a);
     return d > tol || (d == tol && err > 0.0);
-}
-
-static int valid_w(const double *w, size_t l)
-{
-    for (size_t i = 0; i < l; i++)
-        if (!(w[i] >= -1.0 && w[i] <= 1.0))
-            return 0;
-    return 1;
 }
 
 DSS_API int dss_search_point(const dss_search *search, double t, double *z)
@@ -443,9 +518,9 @@ DSS_API int dss_search_commit(dss_search *search, double t)
     if (!search->cur.started)
         return DSS_ESTATE;
     w = 2.0 * t - 1.0;
-    begin_from_cur(search);
+    begin(search);
     map_point(search, &w, 1, search->next.center);
-    return move_and_draw(search, off_center(t, search->p.tol));
+    return step(search, off_center(t, search->cur.p.tol) ? STEP_RECOMPUTE : STEP_KEEP, STEP_PUSH);
 }
 
 DSS_API int dss_search_commit_w(dss_search *search, const double *w)
@@ -459,25 +534,19 @@ DSS_API int dss_search_commit_w(dss_search *search, const double *w)
         return DSS_EINVAL;
     for (size_t i = 0; i < search->cur.l; i++)
         wmax = fmax(wmax, fabs(w[i]));
-    begin_from_cur(search);
+    begin(search);
     map_point(search, w, search->cur.l, search->next.center);
-    return move_and_draw(search, wmax > 2.0 * search->p.tol);
+    return step(search, wmax > 2.0 * search->cur.p.tol ? STEP_RECOMPUTE : STEP_KEEP, STEP_PUSH);
 }
 
 DSS_API int dss_search_resample(dss_search *search)
 {
-    int rc;
     if (search == NULL)
         return DSS_EINVAL;
     if (!search->cur.started)
         return DSS_ESTATE;
-    if ((rc = check_draw(search, search->cur.dec.rank)) != DSS_OK)
-        return rc;
-    begin_from_cur(search);
-    if ((rc = draw_into_next(search, &search->cur.dec)) != DSS_OK)
-        return rc;
-    publish(search, 0, 0);
-    return DSS_OK;
+    begin(search);
+    return step(search, STEP_KEEP, STEP_PUSH);
 }
 
 /* ---- read-only views -------------------------------------------------------------------- */
@@ -519,7 +588,7 @@ DSS_API int dss_search_basis_indices(const dss_search *search, size_t *idx)
 
 DSS_API size_t dss_search_rank(const dss_search *search)
 {
-    return search != NULL && search->cur.started ? search->cur.dec.rank : 0;
+    return search != NULL && search->cur.started ? search->cur.rank : 0;
 }
 
 DSS_API int dss_search_singular_values(const dss_search *search, double *s, size_t cap)
@@ -529,12 +598,8 @@ DSS_API int dss_search_singular_values(const dss_search *search, double *s, size
         return DSS_EINVAL;
     if (!search->cur.started)
         return DSS_ESTATE;
-    count = cap < search->cur.dec.rank ? cap : search->cur.dec.rank;
+    count = cap < search->cur.rank ? cap : search->cur.rank;
     if (count > 0)
-        memcpy(s, search->cur.dec.s, count * sizeof *s);
+        memcpy(s, search->slot[search->cur_slot].dec.s, count * sizeof *s);
     return DSS_OK;
 }
-
-/* ---- for dss_search_find_optimal -------------------------------------------------------- */
-
-const dss_model *search_model(const dss_search *search) { return search->model; }

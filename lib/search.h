@@ -1,9 +1,97 @@
-/* What other library files need from a dss_search. */
+/* The session's insides, shared by search.c (the session), history.c (undo) and persist.c
+ * (save and load). */
 #ifndef DSS_SEARCH_H
 #define DSS_SEARCH_H
 
+#include <stdint.h>
+
 #include <dss/dss.h>
 
+#include "calls.h"
+#include "decompose.h"
+#include "jacobian.h"
+#include "rng.h"
+
+struct search_params {
+    size_t l;               /* subspace dimension for the next draw */
+    double radius;          /* host-set radius, or 0 for the prior's default */
+    double radius_default;  /* 0.2 x mean distance of two prior draws */
+    double tol;             /* centre tolerance on t */
+    double seed;            /* integer in [0, 2^53] */
+    int sampler;            /* DSS_SAMPLER_* */
+    int prior;              /* DSS_PRIOR_* */
+    double prior_scale;
+    size_t history;         /* undo steps kept */
+    jac_config jac;         /* Jacobian strategy and its settings */
+};
+
+/* One step of a session: what the host sees and what the next calls depend on. The live
+   session is one; every undo entry is another, with its own buffers. */
+struct search_state {
+    int started;
+    rng rng;
+    struct search_params p;
+    double *center;         /* n */
+    size_t l, l_cap;        /* rows of basis, rows it can hold */
+    double *basis;          /* l x n, orthonormal rows */
+    size_t *basis_idx;      /* l singular indices (SAMPLER_NO_INDEX for random rows) */
+    unsigned char *avail;   /* rank flags (capacity min(m, n)): still available to the sampler */
+    /* the decomposition in use, and how to compute it again: at dec_center, with the RNG as
+       it was before (ROWS and RANDOMIZED draw from it) and the Jacobian settings of then */
+    uint64_t dec_id;
+    size_t rank;
+    double *dec_center;     /* n */
+    rng dec_rng;
+    jac_config dec_cfg;
+};
+
+/* Decompositions are large (n x n and more) and shared by every step that kept the Jacobian;
+   the session keeps three: the current one, the previous one (so that undoing a moved commit
+   is free) and a scratch one that a recomputation fills before it is published. */
+#define DEC_SLOTS 3
+struct dec_slot { svd_dec dec; uint64_t id; /* 0: empty */ };
+
+struct dss_search {
+    const dss_model *model;
+    mem_allocator alloc;              /* the model's, metered into `meter` */
+    mem_meter meter;
+    struct search_state cur, next;    /* the session, and a transaction's scratch */
+    struct dec_slot slot[DEC_SLOTS];
+    int cur_slot, prev_slot;
+    uint64_t last_id;
+    struct search_state *hist;        /* undo ring: hist_cap entries, hist_len in use */
+    size_t hist_cap, hist_len, hist_top;  /* hist_top: index of the most recent entry */
+    jac_scratch jac;
+    svd_work svd;
+    call_stats stats;
+    dss_progress_fn progress;
+    void *progress_user;
+};
+
+/* ---- search.c -------------------------------------------------------------------------- */
+int  state_alloc(struct search_state *st, const mem_allocator *a, size_t n, size_t max_rank,
+                 size_t l_cap);
+void state_free(struct search_state *st, const mem_allocator *a);
+/* Copy src into dst, whose basis must hold src->l rows. */
+void state_copy(struct search_state *dst, const struct search_state *src, size_t n,
+                size_t max_rank);
+size_t search_max_rank(const dss_search *search);
+int  search_slot_of(const dss_search *search, uint64_t id);  /* -1: evicted */
+/* The scratch slot: neither the current nor the previous decomposition. */
+int  search_scratch_slot(const dss_search *search);
+/* A call context counting into stats (a transaction's copy of search->stats). */
+call_ctx search_ctx(const dss_search *search, call_stats *stats);
+double search_radius(const dss_search *search);
+int  params_set(struct search_params *p, size_t n, int param, double value);
 const dss_model *search_model(const dss_search *search);
+
+/* ---- history.c ------------------------------------------------------------------------- */
+/* Make room for one more entry (allocating if needed) before a step publishes: DSS_OK or
+   DSS_ENOMEM, nothing changed. */
+int  history_reserve(dss_search *search);
+/* Record cur as the newest entry (after history_reserve succeeded). */
+void history_push(dss_search *search);
+void history_clear(dss_search *search);
+void history_free(dss_search *search);
 
 #endif

@@ -111,6 +111,22 @@ typedef int (*dss_jvp_fn)(void *user, const double *z, size_t k, const double *v
 /** g: score k outputs x (k x m) into score[k]. */
 typedef int (*dss_score_fn)(void *user, size_t k, const double *x, double *score);
 
+/**
+ * Progress of long work, asked between its pieces: `done` of `total` units of `stage` (one of
+ * DSS_STAGE_*) are finished. Return 0 to go on, non-zero to cancel: the library call then
+ * returns DSS_ECANCELLED and changes nothing.
+ */
+typedef int (*dss_progress_fn)(void *user, int stage, size_t done, size_t total);
+
+/** Stages reported to a dss_progress_fn. Values never change. */
+enum {
+    DSS_STAGE_JACOBIAN    = 1, /**< host Jacobian rows fetched (per DSS_SEARCH_JACOBIAN_CHUNK) */
+    DSS_STAGE_FINITE_DIFF = 2, /**< finite-difference points evaluated (per batch) */
+    DSS_STAGE_RANDOMIZED  = 3, /**< randomized-SVD passes (VJP or JVP batches) finished */
+    DSS_STAGE_LINE_GRID   = 4, /**< line-search grid points scored (per batch) */
+    DSS_STAGE_LINE_REFINE = 5  /**< line-search refinement steps (total is an upper bound) */
+};
+
 /* ============================================================================================
  * 3. dss_model: your generator
  *
@@ -266,13 +282,18 @@ enum dss_search_param {
     DSS_SEARCH_SAMPLER          = 8,  /**< one of DSS_SAMPLER_*, default DSS_SAMPLER_SINGULAR */
     DSS_SEARCH_PRIOR            = 9,  /**< DSS_PRIOR_GAUSSIAN (default) or DSS_PRIOR_BOX */
     DSS_SEARCH_PRIOR_SCALE      = 10, /**< sigma of N(0, sigma^2 I), or R of the box [-R, R]^n; default 1 */
-    /* 11 is reserved for the undo history length. */
+    DSS_SEARCH_HISTORY          = 11, /**< steps dss_search_undo can go back (integer in [0, 2^20]), default 64;
+                                           shrinking it forgets the oldest steps */
     DSS_SEARCH_DIFF_SCHEME      = 12, /**< DSS_DIFF_FORWARD (default, n+1 points) or DSS_DIFF_CENTRAL (2n) */
     DSS_SEARCH_DIFF_STEP        = 13, /**< finite-difference step h_i = step * max(1, |c_i|); 0 (default) picks
                                            sqrt(eps) for forward and cbrt(eps) for central differences */
     DSS_SEARCH_OVERSAMPLE       = 14, /**< RANDOMIZED: extra probe directions beyond the rank (integer >= 0),
                                            default 10 */
-    DSS_SEARCH_POWER_ITERATIONS = 15  /**< RANDOMIZED: power iterations (integer in [0, 16]), default 1 */
+    DSS_SEARCH_POWER_ITERATIONS = 15, /**< RANDOMIZED: power iterations (integer in [0, 16]), default 1 */
+    DSS_SEARCH_JACOBIAN_CHUNK   = 16  /**< FULL and ROWS: rows per Jacobian callback (integer >= 0); 0
+                                           (default) asks for all rows at once. With chunks, FULL mode
+                                           names its rows explicitly, and the progress callback is
+                                           asked after each chunk. */
 };
 
 /** How the Jacobian is obtained (DSS_SEARCH_JACOBIAN). */
@@ -446,6 +467,79 @@ DSS_API size_t dss_search_rank(const dss_search *search);
  */
 DSS_API int dss_search_singular_values(const dss_search *search, double *s, size_t cap);
 
+/* ---- history, persistence, progress, statistics --------------------------------------- */
+
+/**
+ * Go back to the state before the last commit or resample: centre, subspace, availability of
+ * singular vectors, parameters and RNG state, so that the same calls then give bit-identical
+ * results to the first time. Up to DSS_SEARCH_HISTORY steps are kept (dss_search_start clears
+ * them). The session keeps the decompositions of its current and previous centres; undoing
+ * further back may recompute an older Jacobian and its SVD (counted in
+ * DSS_STAT_UNDO_RECOMPUTES), which calls the host's callbacks again.
+ * @retval DSS_OK success. @retval DSS_EINVAL search NULL. @retval DSS_ESTATE nothing to undo.
+ * @retval others as dss_search_start when a decomposition is recomputed.
+ * On failure the session is unchanged.
+ * @since 1.0
+ */
+DSS_API int dss_search_undo(dss_search *search);
+
+/**
+ * Save the session (centre, subspace, decomposition, parameters, RNG; not the undo history)
+ * as a versioned, self-checking byte string (docs/format.md): little-endian, with a magic, a
+ * format version, n, m and l, and a CRC-32.
+ * @param buf  destination, or NULL to ask for the size only.
+ * @param cap  bytes available at buf.
+ * @param len  receives the size of the string (always, when not NULL).
+ * @retval DSS_OK success (or size reported). @retval DSS_EINVAL search or len NULL, or cap too
+ * small (len then holds the size needed). @retval DSS_ESTATE not started.
+ * @since 1.0
+ */
+DSS_API int dss_search_save(const dss_search *search, void *buf, size_t cap, size_t *len);
+
+/**
+ * Restore a session saved by dss_search_save into a search on a model of the same n and m.
+ * The calls that follow give bit-identical results to the saved session's (same callbacks).
+ * The undo history is cleared.
+ * @retval DSS_OK success. @retval DSS_EINVAL search or buf NULL.
+ * @retval DSS_EFORMAT malformed, truncated or altered string, a future format version, or
+ * another model's n or m. @retval DSS_ENOMEM no memory. On failure the session is unchanged.
+ * @since 1.0
+ */
+DSS_API int dss_search_load(dss_search *search, const void *buf, size_t len);
+
+/**
+ * Set (or, with fn NULL, remove) the progress callback asked during the session's long work
+ * (finite differences, randomized passes, Jacobian chunks).
+ * @retval DSS_OK success. @retval DSS_EINVAL search NULL.
+ * @since 1.0
+ */
+DSS_API int dss_search_set_progress(dss_search *search, dss_progress_fn fn, void *user);
+
+/** Statistics keys for dss_search_stat: cumulative over the session's successful calls. */
+enum dss_search_stat_key {
+    DSS_STAT_POINTS           = 1,  /**< generator points evaluated (finite differences) */
+    DSS_STAT_F_CALLS          = 2,  /**< calls of f */
+    DSS_STAT_JACOBIAN_CALLS   = 3,  /**< calls of the Jacobian callback */
+    DSS_STAT_JACOBIAN_ROWS    = 4,  /**< Jacobian rows fetched */
+    DSS_STAT_VJP_CALLS        = 5,  /**< calls of the VJP callback */
+    DSS_STAT_VJP_PRODUCTS     = 6,  /**< vector-Jacobian products (rows passed to it) */
+    DSS_STAT_JVP_CALLS        = 7,  /**< calls of the JVP callback */
+    DSS_STAT_JVP_PRODUCTS     = 8,  /**< Jacobian-vector products */
+    DSS_STAT_DECOMPOSITIONS   = 9,  /**< Jacobians decomposed (SVDs) */
+    DSS_STAT_UNDO_RECOMPUTES  = 10, /**< decompositions recomputed by undo */
+    DSS_STAT_SECONDS_LIBRARY  = 11, /**< seconds spent in the library, callbacks excluded */
+    DSS_STAT_SECONDS_CALLBACKS= 12, /**< seconds spent in host callbacks */
+    DSS_STAT_BYTES_HELD       = 13, /**< bytes the session holds now */
+    DSS_STAT_PEAK_BYTES       = 14  /**< the most bytes it has held at once */
+};
+
+/**
+ * Read a statistic.
+ * @retval DSS_OK success. @retval DSS_EINVAL search or value NULL, or unknown key.
+ * @since 1.0
+ */
+DSS_API int dss_search_stat(const dss_search *search, int key, double *value);
+
 /* ============================================================================================
  * 5. dss_line: the simulated user (find_optimal)
  *
@@ -512,6 +606,15 @@ DSS_API int dss_line_set(dss_line *line, int param, double value);
 DSS_API int dss_line_get(const dss_line *line, int param, double *value);
 
 /**
+ * Set (or, with fn NULL, remove) the progress callback asked after each grid batch and
+ * refinement step of this line search's calls (DSS_STAGE_LINE_GRID, DSS_STAGE_LINE_REFINE).
+ * Cancelling makes find_optimal return DSS_ECANCELLED without writing its outputs.
+ * @retval DSS_OK success. @retval DSS_EINVAL line NULL.
+ * @since 1.0
+ */
+DSS_API int dss_line_set_progress(dss_line *line, dss_progress_fn fn, void *user);
+
+/**
  * Best t in [0,1] on the segment z(t) = z_lo + t (z_hi - z_lo), scoring g(f(z(t))).
  * @param z_lo, z_hi  segment ends, n values each (model's latent dimension).
  * @param g, user     the score and its user pointer.
@@ -522,6 +625,7 @@ DSS_API int dss_line_get(const dss_line *line, int param, double *value);
  * @retval DSS_ENONFINITE z_lo or z_hi not finite, or g returned NaN or infinity.
  * @retval DSS_ECALLBACK  f or g returned non-zero.
  * @retval DSS_ENOMEM     allocation failed.
+ * @retval DSS_ECANCELLED the progress callback asked to stop.
  * On failure *t_best and *score_best are not written.
  * @since 1.0
  */

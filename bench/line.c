@@ -1,0 +1,423 @@
+/*
+ * bench/line.c - economical line search: a coarse grid plus DSS_LINE_REFINE against the
+ * authors' 10001-point grid, and the library's own overhead per grid point.
+ *
+ * Part 1 (issue 3, section 3). On dss_synthetic (m = 1024, gamma = 2, n = 32 and n = 128) a
+ * DSS session (DSS_SAMPLER_SINGULAR, box prior of half-width DSS_SYNTHETIC_BOX, so the slider
+ * radius is 0.2 x the mean distance of two box points) walks from the authors' initial point:
+ * at every step its current slider is one test line, the authors' 10001-point grid finds that
+ * line's reference score, and the session commits at the reference optimum, so that the centres
+ * vary (from the start to well inside the basin). Lines come from several problem seeds. Each
+ * line is then searched by a coarse grid of S points with DSS_LINE_REFINE = 1 (and without, for
+ * comparison). A line is a success when the refined score is >= the reference score - 1e-9.
+ * For every S the program prints the success rate, the generator points per line
+ * (dss_line_evaluations) and, for the failures, how often the 10001-grid optimum lies outside
+ * the coarse grid's best cell (the bracket the refinement searches): "wrong cell".
+ *
+ * Part 2 (issue 3, section 3, second target). Library overhead per grid point: a no-op
+ * generator (m = 1, writes a zero) and a no-op score at n = 512, 10001 points, batches of 500.
+ * dss_find_optimal's time against the time of writing 10001 x 512 doubles to memory (memset,
+ * and a loop writing the segment's points), medians of repeated runs in the same process.
+ *
+ *     build/bench/line [--lines L] [--seeds K] [--reps R] [--quick] [--help]
+ *
+ * Copyright (c) 2026 the libdss authors. MIT licence, see LICENSE.
+ */
+#include "common.h" /* first: it sets _POSIX_C_SOURCE */
+
+#include <dss/dss.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OUTPUT_DIM   1024
+#define GAMMA        2.0
+#define REF_SAMPLES  10001
+#define TOLERANCE    1e-9
+#define OVERHEAD_N   512
+#define OVERHEAD_PTS 10001
+
+static const size_t latent_dims[] = { 32, 128 };
+#define N_DIMS (sizeof latent_dims / sizeof latent_dims[0])
+static const int coarse[] = { 5, 9, 17, 33, 49, 65, 101, 201 };
+#define N_COARSE ((int)(sizeof coarse / sizeof coarse[0]))
+
+typedef struct options {
+    int lines; /* test lines per latent dimension */
+    int seeds; /* problem seeds the lines are spread over */
+    int reps;  /* timing repetitions for part 2 */
+} options;
+
+/* Per coarse-grid size: totals over the lines of one n. */
+typedef struct tally {
+    int ok_refine, ok_grid, wrong_cell;
+    int moving, ok_moving;  /* lines whose reference optimum is off the centre t = 0.5 */
+    double evals_refine, evals_grid;
+    double shortfall_sum;   /* sum of (reference - refined) over failures */
+    double seconds_refine;  /* wall time of the refined searches */
+} tally;
+
+static void usage(FILE *out, const char *prog)
+{
+    fprintf(out,
+            "usage: %s [--lines L] [--seeds K] [--reps R] [--quick] [--help]\n"
+            "Coarse grid + DSS_LINE_REFINE against the authors' %d-point grid on dss_synthetic\n"
+            "(m = %d, gamma = %g, n = 32 and 128), then the library's overhead per grid point.\n"
+            "  --lines L  test lines per latent dimension, default 200\n"
+            "  --seeds K  problem seeds the lines are spread over, default 4\n"
+            "  --reps R   timing repetitions of the overhead measurement (median), default 15\n"
+            "  --quick    40 lines, 2 seeds, 7 repetitions\n",
+            prog, REF_SAMPLES, OUTPUT_DIM, GAMMA);
+}
+
+static int parse_count(const char *s, int lo)
+{
+    char *end;
+    long v;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < lo || v > INT_MAX / 4)
+        return -1;
+    return (int)v;
+}
+
+static void report(const char *what, int status)
+{
+    fprintf(stderr, "line: %s failed: %s (%d)\n", what, dss_strerror(status), status);
+}
+
+#define CHECK(call)                    \
+    do {                               \
+        int rc_ = (call);              \
+        if (rc_ != DSS_OK) {           \
+            report(#call, rc_);        \
+            goto done;                 \
+        }                              \
+    } while (0)
+
+/* ---- part 1: coarse grid + refinement against the 10001-point grid ------------------------ */
+
+/*
+ * Collect `count` lines for one problem: the slider ends of a DSS session that commits at the
+ * reference optimum after each line. ends receives count x 2n doubles (lo then hi), ref_t and
+ * ref_s the reference optimum of each line.
+ */
+static int collect_lines(const dss_synthetic *problem, unsigned seed, int count, dss_line *ref,
+                         double *ends, double *ref_t, double *ref_s)
+{
+    const dss_model *model = dss_synthetic_model(problem);
+    const size_t n = dss_model_latent_dim(model);
+    dss_search *search = NULL;
+    double *z0 = malloc(n * sizeof *z0);
+    int status = -1;
+
+    if (z0 == NULL) {
+        fprintf(stderr, "line: out of memory\n");
+        return -1;
+    }
+    CHECK(dss_search_create(&search, model));
+    CHECK(dss_search_set(search, DSS_SEARCH_PRIOR, DSS_PRIOR_BOX));
+    CHECK(dss_search_set(search, DSS_SEARCH_PRIOR_SCALE, DSS_SYNTHETIC_BOX));
+    CHECK(dss_search_set(search, DSS_SEARCH_SAMPLER, DSS_SAMPLER_SINGULAR));
+    CHECK(dss_search_set(search, DSS_SEARCH_SEED, seed));
+    CHECK(dss_synthetic_initial_point(problem, z0));
+    CHECK(dss_search_start(search, z0));
+    for (int i = 0; i < count; i++) {
+        double *lo = ends + (size_t)i * 2 * n, *hi = lo + n;
+        CHECK(dss_search_slider_ends(search, lo, hi));
+        CHECK(dss_find_optimal(ref, model, lo, hi, dss_synthetic_score, (void *)problem,
+                               &ref_t[i], &ref_s[i]));
+        CHECK(dss_search_commit(search, ref_t[i]));
+    }
+    status = 0;
+done:
+    dss_search_destroy(search);
+    free(z0);
+    return status;
+}
+
+/* Run every coarse size on one line and add to the tallies. */
+static int score_line(const dss_synthetic *problem, const double *lo, const double *hi,
+                      double t_ref, double s_ref, dss_line *line, tally *tl)
+{
+    const dss_model *model = dss_synthetic_model(problem);
+    for (int k = 0; k < N_COARSE; k++) {
+        const double cell = 1.0 / (double)(coarse[k] - 1);
+        double t_grid, s_grid, t_ref_line, s_refine, t0;
+        CHECK(dss_line_set(line, DSS_LINE_SAMPLES, coarse[k]));
+        CHECK(dss_line_set(line, DSS_LINE_REFINE, 0));
+        CHECK(dss_find_optimal(line, model, lo, hi, dss_synthetic_score, (void *)problem,
+                               &t_grid, &s_grid));
+        tl[k].evals_grid += (double)dss_line_evaluations(line);
+        tl[k].ok_grid += s_grid >= s_ref - TOLERANCE;
+        CHECK(dss_line_set(line, DSS_LINE_REFINE, 1));
+        t0 = bench_now();
+        CHECK(dss_find_optimal(line, model, lo, hi, dss_synthetic_score, (void *)problem,
+                               &t_ref_line, &s_refine));
+        tl[k].seconds_refine += bench_now() - t0;
+        tl[k].evals_refine += (double)dss_line_evaluations(line);
+        tl[k].moving += t_ref != 0.5;
+        if (s_refine >= s_ref - TOLERANCE) {
+            tl[k].ok_refine++;
+            tl[k].ok_moving += t_ref != 0.5;
+        } else {
+            tl[k].shortfall_sum += s_ref - s_refine;
+            /* the refinement searches [t_grid - cell, t_grid + cell] */
+            tl[k].wrong_cell += fabs(t_ref - t_grid) > cell * (1.0 + 1e-12);
+        }
+    }
+    return 0;
+done:
+    return -1;
+}
+
+static int part1(const options *opt)
+{
+    dss_line *ref = NULL, *line = NULL;
+    dss_synthetic *problem = NULL;
+    double *ends = NULL, *ref_t = NULL, *ref_s = NULL;
+    int status = -1;
+
+    printf("== Part 1: coarse grid + golden-section refinement (DSS_LINE_REFINE = 1) against the\n"
+           "   authors' %d-point grid. dss_synthetic, m = %d, gamma = %g; %d lines per n from %d\n"
+           "   problem seed%s: DSS-sampled sliders (box prior, radius 0.2 x mean box distance)\n"
+           "   along a session that commits at each line's %d-grid optimum.\n"
+           "   success: refined score >= %d-grid score - %g.\n\n",
+           REF_SAMPLES, OUTPUT_DIM, GAMMA, opt->lines, opt->seeds, opt->seeds == 1 ? "" : "s",
+           REF_SAMPLES, REF_SAMPLES, TOLERANCE);
+    CHECK(dss_line_create(&ref));
+    CHECK(dss_line_create(&line));
+    CHECK(dss_line_set(ref, DSS_LINE_SAMPLES, REF_SAMPLES));
+
+    for (size_t di = 0; di < N_DIMS; di++) {
+        const size_t n = latent_dims[di];
+        tally tl[N_COARSE];
+        double t_ref_total = 0.0, t0;
+        int done_lines = 0;
+
+        memset(tl, 0, sizeof tl);
+        for (int s = 0; s < opt->seeds; s++) {
+            /* split the lines as evenly as possible over the seeds */
+            int count = opt->lines / opt->seeds + (s < opt->lines % opt->seeds);
+            if (count == 0)
+                continue;
+            ends = malloc((size_t)count * 2 * n * sizeof *ends);
+            ref_t = malloc((size_t)count * sizeof *ref_t);
+            ref_s = malloc((size_t)count * sizeof *ref_s);
+            if (ends == NULL || ref_t == NULL || ref_s == NULL) {
+                fprintf(stderr, "line: out of memory\n");
+                goto done;
+            }
+            CHECK(dss_synthetic_create(&problem, n, OUTPUT_DIM, GAMMA, 1000u * n + (unsigned)s + 1));
+            t0 = bench_now();
+            if (collect_lines(problem, (unsigned)s + 1, count, ref, ends, ref_t, ref_s) != 0)
+                goto done;
+            t_ref_total += bench_now() - t0;
+            for (int i = 0; i < count; i++) {
+                const double *lo = ends + (size_t)i * 2 * n;
+                if (score_line(problem, lo, lo + n, ref_t[i], ref_s[i], line, tl) != 0)
+                    goto done;
+            }
+            done_lines += count;
+            dss_synthetic_destroy(problem);
+            problem = NULL;
+            free(ends);
+            free(ref_t);
+            free(ref_s);
+            ends = ref_t = ref_s = NULL;
+        }
+
+        printf("n = %zu: %d lines; reference %d-point grid: %d generator points per line, "
+               "%.1f ms per line\n\n",
+               n, done_lines, REF_SAMPLES, REF_SAMPLES, 1e3 * t_ref_total / done_lines);
+        printf("| S (grid) | points/line | %% of 10001 | success, refined | success, lines "
+               "off centre | success, grid only | failures in wrong cell | mean shortfall "
+               "| ms/line |\n"
+               "|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (int k = 0; k < N_COARSE; k++) {
+            int fail = done_lines - tl[k].ok_refine;
+            double per_line = tl[k].evals_refine / done_lines;
+            printf("| %d | %.1f | %.2f %% | %.1f %% | %.1f %% (%d) | %.1f %% | %d/%d | %.3g "
+                   "| %.2f |\n",
+                   coarse[k], per_line, 100.0 * per_line / REF_SAMPLES,
+                   100.0 * tl[k].ok_refine / done_lines,
+                   tl[k].moving > 0 ? 100.0 * tl[k].ok_moving / tl[k].moving : 100.0,
+                   tl[k].moving, 100.0 * tl[k].ok_grid / done_lines,
+                   tl[k].wrong_cell, fail, fail > 0 ? tl[k].shortfall_sum / fail : 0.0,
+                   1e3 * tl[k].seconds_refine / done_lines);
+        }
+        printf("\n");
+        fflush(stdout);
+    }
+    status = 0;
+done:
+    dss_synthetic_destroy(problem);
+    dss_line_destroy(ref);
+    dss_line_destroy(line);
+    free(ends);
+    free(ref_t);
+    free(ref_s);
+    return status;
+}
+
+/* ---- part 2: overhead per grid point ------------------------------------------------------ */
+
+static int noop_generate(void *user, size_t k, const double *z, double *x)
+{
+    (void)user;
+    (void)z;
+    memset(x, 0, k * sizeof *x); /* m = 1 */
+    return 0;
+}
+
+static int noop_score(void *user, size_t k, const double *x, double *score)
+{
+    (void)user;
+    (void)x;
+    memset(score, 0, k * sizeof *score);
+    return 0;
+}
+
+/* Keeps the compiler from discarding the baseline loops. */
+static volatile double sink;
+
+static int part2(const options *opt)
+{
+    const size_t n = OVERHEAD_N, pts = OVERHEAD_PTS, batch = 500;
+    dss_model *model = NULL;
+    dss_line *line = NULL;
+    double *lo = malloc(2 * n * sizeof *lo), *hi = lo != NULL ? lo + n : NULL;
+    double *buf = malloc(pts * n * sizeof *buf);
+    double *tlib = malloc((size_t)opt->reps * 4 * sizeof *tlib);
+    double *tset, *tloop, *tbatch;
+    double med_lib, med_set, med_loop, med_batch, t_best, s_best;
+    int status = -1;
+
+    if (lo == NULL || buf == NULL || tlib == NULL) {
+        fprintf(stderr, "line: out of memory\n");
+        goto done;
+    }
+    tset = tlib + opt->reps;
+    tloop = tset + opt->reps;
+    tbatch = tloop + opt->reps;
+    for (size_t j = 0; j < n; j++) {
+        lo[j] = -1.0 + 0.001 * (double)j;
+        hi[j] = 1.0 - 0.002 * (double)j;
+    }
+    memset(buf, 0, pts * n * sizeof *buf); /* fault the pages in before timing */
+    CHECK(dss_model_create(&model, n, 1, noop_generate, NULL));
+    CHECK(dss_line_create(&line));
+    CHECK(dss_line_set(line, DSS_LINE_SAMPLES, (double)pts));
+    CHECK(dss_line_set(line, DSS_LINE_BATCH, (double)batch));
+    CHECK(dss_find_optimal(line, model, lo, hi, noop_score, NULL, &t_best, &s_best)); /* warm */
+
+    for (int r = 0; r < opt->reps; r++) {
+        double t0 = bench_now();
+        CHECK(dss_find_optimal(line, model, lo, hi, noop_score, NULL, &t_best, &s_best));
+        tlib[r] = bench_now() - t0;
+
+        t0 = bench_now();
+        memset(buf, 0, pts * n * sizeof *buf);
+        tset[r] = bench_now() - t0;
+        sink = buf[(size_t)r % (pts * n)];
+
+        /* the points themselves, z_i = lo + t_i (hi - lo), into one pts x n block */
+        t0 = bench_now();
+        for (size_t i = 0; i < pts; i++) {
+            const double t = (double)i / (double)(pts - 1);
+            double *z = buf + i * n;
+            for (size_t j = 0; j < n; j++)
+                z[j] = lo[j] + t * (hi[j] - lo[j]);
+        }
+        tloop[r] = bench_now() - t0;
+        sink = buf[(size_t)r * 7 % (pts * n)];
+
+        /* the same points into a reused batch x n block (what a batched caller writes) */
+        t0 = bench_now();
+        for (size_t first = 0; first < pts; first += batch) {
+            size_t count = pts - first < batch ? pts - first : batch;
+            for (size_t i = 0; i < count; i++) {
+                const double t = (double)(first + i) / (double)(pts - 1);
+                double *z = buf + i * n;
+                for (size_t j = 0; j < n; j++)
+                    z[j] = lo[j] + t * (hi[j] - lo[j]);
+            }
+            sink = buf[first % (batch * n)];
+        }
+        tbatch[r] = bench_now() - t0;
+    }
+    med_lib = bench_median(tlib, (size_t)opt->reps);
+    med_set = bench_median(tset, (size_t)opt->reps);
+    med_loop = bench_median(tloop, (size_t)opt->reps);
+    med_batch = bench_median(tbatch, (size_t)opt->reps);
+
+    printf("== Part 2: library overhead per grid point: no-op generator (m = 1) and no-op score,\n"
+           "   n = %zu, %zu points, batches of %zu; medians of %d runs in this process.\n\n",
+           n, pts, batch, opt->reps);
+    printf("| what | median time | ns per point | ratio library / this |\n"
+           "|---|---:|---:|---:|\n");
+    printf("| dss_find_optimal (library, callbacks no-op) | %.3f ms | %.1f | 1.00 |\n",
+           1e3 * med_lib, 1e9 * med_lib / (double)pts);
+    printf("| memset of %zu x %zu doubles (%.1f MB) | %.3f ms | %.1f | %.2f |\n", pts, n,
+           (double)(pts * n * sizeof(double)) / 1e6, 1e3 * med_set, 1e9 * med_set / (double)pts,
+           med_lib / med_set);
+    printf("| loop writing the %zu points into one %zu x %zu block | %.3f ms | %.1f | %.2f |\n",
+           pts, pts, n, 1e3 * med_loop, 1e9 * med_loop / (double)pts, med_lib / med_loop);
+    printf("| loop writing them into a reused %zu x %zu batch block | %.3f ms | %.1f | %.2f |\n",
+           batch, n, 1e3 * med_batch, 1e9 * med_batch / (double)pts, med_lib / med_batch);
+    printf("\ntarget: library <= 2x the time of writing the points to memory: %.2fx the memset, "
+           "%.2fx the point loop -> %s\n",
+           med_lib / med_set, med_lib / med_loop,
+           med_lib <= 2.0 * (med_set < med_loop ? med_set : med_loop) ? "MET" : "MISSED");
+    status = 0;
+done:
+    dss_line_destroy(line);
+    dss_model_destroy(model);
+    free(lo);
+    free(buf);
+    free(tlib);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    options opt = { 200, 4, 15 };
+    double start = bench_now();
+
+    for (int a = 1; a < argc; a++) {
+        const char *arg = argv[a], *val = a + 1 < argc ? argv[a + 1] : NULL;
+        int *target = NULL;
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            usage(stdout, argv[0]);
+            return 0;
+        } else if (strcmp(arg, "--quick") == 0) {
+            opt = (options){ 40, 2, 7 };
+            continue;
+        } else if (strcmp(arg, "--lines") == 0) {
+            target = &opt.lines;
+        } else if (strcmp(arg, "--seeds") == 0) {
+            target = &opt.seeds;
+        } else if (strcmp(arg, "--reps") == 0) {
+            target = &opt.reps;
+        }
+        if (target == NULL || val == NULL || (*target = parse_count(val, 1)) < 0) {
+            fprintf(stderr, "line: bad argument '%s'%s%s\n", arg, val ? " " : "", val ? val : "");
+            usage(stderr, argv[0]);
+            return 2;
+        }
+        a++;
+    }
+    if (opt.seeds > opt.lines)
+        opt.seeds = opt.lines;
+
+    printf("libdss %s line-search benchmark\n\n", dss_version_string());
+    fflush(stdout);
+    if (part1(&opt) != 0 || part2(&opt) != 0)
+        return 1;
+    printf("\ntotal time %.1f s\n", bench_now() - start);
+    return 0;
+}

@@ -1,0 +1,773 @@
+/*
+ * bench/paper.c - the paper's synthetic global experiment (Chiu et al., SIGGRAPH 2020,
+ * sections 4.2-4.5), reproduced with dss_synthetic.
+ *
+ * Problem: m = 1024 outputs, n in {8, 32, 128, 512}, gamma = 2 (Rastrigin-like score, maximise,
+ * optimum 0), latent box [-2.5, 2.5]^n, the authors' initial point, slider radius 0.2 x the mean
+ * distance between two points of the box (DSS_PRIOR_BOX with scale DSS_SYNTHETIC_BOX).
+ * Every method runs the authors' loop from the same start: find_optimal on the current slider
+ * (the simulated user), then commit there; the best score so far is tracked per iteration.
+ *
+ *   dss-authors      DSS_SAMPLER_SINGULAR, the authors' Jacobian (A_d + A_d^T)(z - s)
+ *                    (dss_synthetic_set_jacobian(p, DSS_SYNTHETIC_JACOBIAN_AUTHORS))
+ *   dss-true         DSS_SAMPLER_SINGULAR, the true Jacobian A_d (z - s) / f_d(z)
+ *   random-gauss     DSS_SAMPLER_RANDOM: uniformly distributed unit directions (normalised
+ *                    Gaussians); the Jacobian is not used, so the session computes a 1-row one
+ *                    (DSS_JACOBIAN_ROWS, 1 row) to save time
+ *   random-positive  the authors' baseline: d = rand(n) / |rand(n)| (uniform [0,1) components,
+ *                    all positive), segment c +- radius d driven by dss_find_optimal in this
+ *                    program, the centre moving to the best point
+ *
+ * Outputs: tables on stdout and in docs/bench/paper.md (mean +- std and min/max of the best
+ * score over cases at selected iterations), every value in build/bench/paper.csv
+ * (iteration,n,method,case,best_score), the mean curves in build/bench/paper-mean.dat and a plot
+ * docs/bench/paper.png drawn by gnuplot with bench/plot.gp (skipped, with a message, when
+ * gnuplot is absent). It also measures the synthetic generator's speed (dss_model_generate,
+ * n = 512, m = 1024, batches of 500).
+ *
+ *     build/bench/paper [--full] [--cases K] [--iters N] [--samples S] [--refine 0|1]
+ *                       [--dims LIST] [--csv FILE] [--md FILE] [--png FILE] [--no-plot]
+ *
+ * Default: 3 cases, 60 iterations, 1001 samples per line (the paper: 10 cases, 200 iterations,
+ * 10001 samples; --full). Run from the repository root (as `make bench` does).
+ *
+ * Copyright (c) 2026 the libdss authors. MIT licence, see LICENSE.
+ */
+#include "common.h" /* first: it sets _POSIX_C_SOURCE */
+
+#include <dss/dss.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define OUTPUT_DIM 1024
+#define GAMMA      2.0
+#define MAX_DIMS   8
+
+enum { M_DSS_AUTHORS, M_DSS_TRUE, M_RANDOM_GAUSS, M_RANDOM_POSITIVE, METHODS };
+static const char *const method_name[METHODS] = { "dss-authors", "dss-true", "random-gauss",
+                                                  "random-positive" };
+
+typedef struct options {
+    int cases, iters, samples, refine, plot, full;
+    size_t dims[MAX_DIMS];
+    int ndims;
+    const char *csv, *mean, *md, *png, *script;
+} options;
+
+/* best[((d * METHODS + me) * cases + c) * (iters + 1) + i] */
+typedef struct results {
+    double *best;
+    double seconds[MAX_DIMS][METHODS];
+    double points[MAX_DIMS][METHODS]; /* generator points evaluated by the line searches */
+} results;
+
+static double *cell(const options *o, const results *r, int d, int me, int c)
+{
+    return r->best + (((size_t)d * METHODS + (size_t)me) * (size_t)o->cases + (size_t)c)
+                         * ((size_t)o->iters + 1);
+}
+
+static void usage(FILE *out, const char *prog)
+{
+    fprintf(out,
+            "usage: %s [--full] [--cases K] [--iters N] [--samples S] [--refine 0|1]\n"
+            "          [--dims LIST] [--csv FILE] [--md FILE] [--png FILE] [--no-plot] [--help]\n"
+            "The paper's synthetic experiment: DSS (authors' and true Jacobian) against random\n"
+            "directions (Gaussian, and the authors' positive-only rand(n)) on dss_synthetic,\n"
+            "m = %d, gamma = %g, box [-%g, %g]^n.\n"
+            "  --full        the paper's protocol: 10 cases, 200 iterations, 10001 samples\n"
+            "  --cases K     problem instances (seeds 1..K), default 3\n"
+            "  --iters N     iterations (line search + commit), default 60\n"
+            "  --samples S   slider grid points per line search, default 1001\n"
+            "  --refine 0|1  golden-section refinement of the best grid cell, default 0\n"
+            "  --dims LIST   comma-separated latent dimensions, default 8,32,128,512\n"
+            "  --csv FILE    default build/bench/paper.csv\n"
+            "  --md FILE     default docs/bench/paper.md\n"
+            "  --png FILE    default docs/bench/paper.png\n"
+            "  --no-plot     do not run gnuplot\n",
+            prog, OUTPUT_DIM, GAMMA, DSS_SYNTHETIC_BOX, DSS_SYNTHETIC_BOX);
+}
+
+static int parse_count(const char *s, int lo, int hi)
+{
+    char *end;
+    long v;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+        return -1;
+    return (int)v;
+}
+
+static int parse_dims(const char *s, options *o)
+{
+    o->ndims = 0;
+    while (*s != '\0') {
+        char *end;
+        long v;
+        errno = 0;
+        v = strtol(s, &end, 10);
+        if (errno != 0 || end == s || v < 1 || v > 1 << 16 || o->ndims == MAX_DIMS
+            || (*end != ',' && *end != '\0'))
+            return -1;
+        o->dims[o->ndims++] = (size_t)v;
+        s = *end == ',' ? end + 1 : end;
+    }
+    return o->ndims > 0 ? 0 : -1;
+}
+
+static void report(const char *what, int status)
+{
+    fprintf(stderr, "paper: %s failed: %s (%d)\n", what, dss_strerror(status), status);
+}
+
+#define CHECK(call)                    \
+    do {                               \
+        int rc_ = (call);              \
+        if (rc_ != DSS_OK) {           \
+            report(#call, rc_);        \
+            goto done;                 \
+        }                              \
+    } while (0)
+
+/* ---- the authors' positive-only random directions: a small seeded generator ---------------- */
+
+static uint64_t splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+/* uniform [0, 1) with 53 random bits */
+static double uniform01(uint64_t *state)
+{
+    return (double)(splitmix64(state) >> 11) * 0x1.0p-53;
+}
+
+/* ---- one run ----------------------------------------------------------------------------- */
+
+static int score_point(const dss_synthetic *problem, const double *z, double *x, double *score)
+{
+    int rc = dss_model_generate(dss_synthetic_model(problem), 1, z, x);
+    return rc != DSS_OK ? rc : dss_synthetic_score((void *)problem, 1, x, score);
+}
+
+/* The session-driven methods: find_optimal on the slider, commit, iters times. */
+static int run_session(dss_synthetic *problem, int method, unsigned seed, const options *o,
+                       dss_line *line, double *best, double *points)
+{
+    const dss_model *model = dss_synthetic_model(problem);
+    const size_t n = dss_model_latent_dim(model);
+    dss_search *search = NULL;
+    double *z0 = malloc(n * sizeof *z0), *x = malloc(OUTPUT_DIM * sizeof *x);
+    int status = -1;
+
+    if (z0 == NULL || x == NULL) {
+        fprintf(stderr, "paper: out of memory\n");
+        goto done;
+    }
+    CHECK(dss_synthetic_set_jacobian(problem, method == M_DSS_AUTHORS
+                                                  ? DSS_SYNTHETIC_JACOBIAN_AUTHORS
+                                                  : DSS_SYNTHETIC_JACOBIAN_TRUE));
+    CHECK(dss_search_create(&search, model));
+    CHECK(dss_search_set(search, DSS_SEARCH_PRIOR, DSS_PRIOR_BOX));
+    CHECK(dss_search_set(search, DSS_SEARCH_PRIOR_SCALE, DSS_SYNTHETIC_BOX));
+    CHECK(dss_search_set(search, DSS_SEARCH_SEED, seed));
+    if (method == M_RANDOM_GAUSS) {
+        CHECK(dss_search_set(search, DSS_SEARCH_SAMPLER, DSS_SAMPLER_RANDOM));
+        CHECK(dss_search_set(search, DSS_SEARCH_JACOBIAN, DSS_JACOBIAN_ROWS));
+        CHECK(dss_search_set(search, DSS_SEARCH_JACOBIAN_ROWS, 1));
+    } else {
+        CHECK(dss_search_set(search, DSS_SEARCH_SAMPLER, DSS_SAMPLER_SINGULAR));
+        CHECK(dss_search_set(search, DSS_SEARCH_JACOBIAN, DSS_JACOBIAN_FULL));
+    }
+    CHECK(dss_synthetic_initial_point(problem, z0));
+    CHECK(dss_search_start(search, z0));
+    CHECK(score_point(problem, z0, x, &best[0]));
+    for (int i = 1; i <= o->iters; i++) {
+        double t, s;
+        CHECK(dss_search_find_optimal(line, search, dss_synthetic_score, problem, &t, &s));
+        *points += (double)dss_line_evaluations(line);
+        CHECK(dss_search_commit(search, t));
+        best[i] = s > best[i - 1] ? s : best[i - 1];
+    }
+    status = 0;
+done:
+    dss_search_destroy(search);
+    free(z0);
+    free(x);
+    return status;
+}
+
+/* The authors' random baseline, driven here: segment c +- radius d, d = rand(n) normalised. */
+static int run_positive(const dss_synthetic *problem, unsigned seed, double radius,
+                        const options *o, dss_line *line, double *best, double *points)
+{
+    const dss_model *model = dss_synthetic_model(problem);
+    const size_t n = dss_model_latent_dim(model);
+    double *c = malloc(4 * n * sizeof *c), *lo = c + n, *hi = lo + n, *d = hi + n;
+    double *x = malloc(OUTPUT_DIM * sizeof *x);
+    uint64_t state = 0x5eed0000u + seed;
+    int status = -1;
+
+    if (c == NULL || x == NULL) {
+        fprintf(stderr, "paper: out of memory\n");
+        goto done;
+    }
+    CHECK(dss_synthetic_initial_point(problem, c));
+    CHECK(score_point(problem, c, x, &best[0]));
+    for (int i = 1; i <= o->iters; i++) {
+        double norm = 0.0, t, s;
+        for (size_t j = 0; j < n; j++) {
+            d[j] = uniform01(&state);
+            norm += d[j] * d[j];
+        }
+        norm = sqrt(norm);
+        for (size_t j = 0; j < n; j++) {
+            lo[j] = c[j] - radius * d[j] / norm;
+            hi[j] = c[j] + radius * d[j] / norm;
+        }
+        CHECK(dss_find_optimal(line, model, lo, hi, dss_synthetic_score, (void *)problem, &t, &s));
+        *points += (double)dss_line_evaluations(line);
+        for (size_t j = 0; j < n; j++)
+            c[j] = lo[j] + t * (hi[j] - lo[j]);
+        best[i] = s > best[i - 1] ? s : best[i - 1];
+    }
+    status = 0;
+done:
+    free(c);
+    free(x);
+    return status;
+}
+
+/* The slider radius of the box prior for dimension n, as the library computes it. */
+static int box_radius(const dss_model *model, double *radius)
+{
+    dss_search *search = NULL;
+    int rc = dss_search_create(&search, model);
+    if (rc == DSS_OK)
+        rc = dss_search_set(search, DSS_SEARCH_PRIOR, DSS_PRIOR_BOX);
+    if (rc == DSS_OK)
+        rc = dss_search_set(search, DSS_SEARCH_PRIOR_SCALE, DSS_SYNTHETIC_BOX);
+    if (rc == DSS_OK)
+        rc = dss_search_get(search, DSS_SEARCH_RADIUS, radius);
+    dss_search_destroy(search);
+    return rc;
+}
+
+static int run_all(const options *o, results *r)
+{
+    dss_line *line = NULL;
+    dss_synthetic *problem = NULL;
+    int status = -1;
+
+    CHECK(dss_line_create(&line));
+    CHECK(dss_line_set(line, DSS_LINE_SAMPLES, o->samples));
+    CHECK(dss_line_set(line, DSS_LINE_REFINE, o->refine));
+    for (int d = 0; d < o->ndims; d++) {
+        const size_t n = o->dims[d];
+        double radius = 0.0, t_dim = bench_now();
+        for (int c = 0; c < o->cases; c++) {
+            CHECK(dss_synthetic_create(&problem, n, OUTPUT_DIM, GAMMA, (unsigned long long)c + 1));
+            CHECK(box_radius(dss_synthetic_model(problem), &radius));
+            for (int me = 0; me < METHODS; me++) {
+                double t0 = bench_now();
+                int rc = me == M_RANDOM_POSITIVE
+                             ? run_positive(problem, (unsigned)c + 1, radius, o, line,
+                                            cell(o, r, d, me, c), &r->points[d][me])
+                             : run_session(problem, me, (unsigned)c + 1, o, line,
+                                           cell(o, r, d, me, c), &r->points[d][me]);
+                if (rc != 0)
+                    goto done;
+                r->seconds[d][me] += bench_now() - t0;
+            }
+            dss_synthetic_destroy(problem);
+            problem = NULL;
+        }
+        printf("n = %zu done in %.1f s (slider radius %.4g)\n", n, bench_now() - t_dim, radius);
+        fflush(stdout);
+    }
+    status = 0;
+done:
+    dss_synthetic_destroy(problem);
+    dss_line_destroy(line);
+    return status;
+}
+
+/* ---- generator speed --------------------------------------------------------------------- */
+
+typedef struct speed {
+    double gen_pps, score_pps, gen_gflops;
+    int reps;
+} speed;
+
+static int measure_speed(speed *sp)
+{
+    const size_t n = 512, m = OUTPUT_DIM, k = 500;
+    const int reps = 9;
+    dss_synthetic *problem = NULL;
+    double *z = malloc(k * n * sizeof *z), *x = malloc(k * m * sizeof *x), *s = malloc(k * sizeof *s);
+    double tg[9], ts[9];
+    int status = -1;
+    uint64_t state = 12345;
+
+    if (z == NULL || x == NULL || s == NULL) {
+        fprintf(stderr, "paper: out of memory\n");
+        goto done;
+    }
+    CHECK(dss_synthetic_create(&problem, n, m, GAMMA, 1));
+    for (size_t i = 0; i < k * n; i++)
+        z[i] = DSS_SYNTHETIC_BOX * (2.0 * uniform01(&state) - 1.0);
+    CHECK(dss_model_generate(dss_synthetic_model(problem), k, z, x)); /* warm up */
+    for (int rep = 0; rep < reps; rep++) {
+        double t0 = bench_now();
+        CHECK(dss_model_generate(dss_synthetic_model(problem), k, z, x));
+        tg[rep] = bench_now() - t0;
+        t0 = bench_now();
+        CHECK(dss_synthetic_score(problem, k, x, s));
+        ts[rep] = bench_now() - t0;
+    }
+    sp->reps = reps;
+    sp->gen_pps = (double)k / bench_median(tg, (size_t)reps);
+    sp->score_pps = (double)k / bench_median(ts, (size_t)reps);
+    /* per point: y = Q (z - s) (2 n^2 flops) and x = D (y o y) (2 m n flops) */
+    sp->gen_gflops = sp->gen_pps * (2.0 * (double)n * (double)n + 2.0 * (double)m * (double)n) / 1e9;
+    status = 0;
+done:
+    dss_synthetic_destroy(problem);
+    free(z);
+    free(x);
+    free(s);
+    return status;
+}
+
+/* ---- the machine ------------------------------------------------------------------------- */
+
+typedef struct machine {
+    long cores;
+    char cpu[160];
+    char blas[400];
+    char date[40];
+} machine;
+
+static void trim_newline(char *s)
+{
+    size_t len = strlen(s);
+    while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == ' '))
+        s[--len] = '\0';
+}
+
+static void describe_machine(machine *mc)
+{
+    FILE *f;
+    char line[512];
+    time_t now = time(NULL);
+    struct tm *utc = gmtime(&now);
+
+    mc->cores = sysconf(_SC_NPROCESSORS_ONLN);
+    strcpy(mc->cpu, "unknown");
+    strcpy(mc->blas, "unknown");
+    if (utc == NULL || strftime(mc->date, sizeof mc->date, "%Y-%m-%d %H:%M UTC", utc) == 0)
+        strcpy(mc->date, "unknown");
+    if ((f = fopen("/proc/cpuinfo", "r")) != NULL) {
+        while (fgets(line, sizeof line, f) != NULL) {
+            char *colon = strchr(line, ':');
+            if (strncmp(line, "model name", 10) == 0 && colon != NULL) {
+                snprintf(mc->cpu, sizeof mc->cpu, "%s", colon + 2);
+                trim_newline(mc->cpu);
+                break;
+            }
+        }
+        fclose(f);
+    }
+    /* the shared objects mapped into this process whose names say BLAS or LAPACK */
+    if ((f = fopen("/proc/self/maps", "r")) != NULL) {
+        size_t used = 0;
+        mc->blas[0] = '\0';
+        while (fgets(line, sizeof line, f) != NULL) {
+            char *path = strchr(line, '/');
+            if (path == NULL || (strstr(path, "blas") == NULL && strstr(path, "lapack") == NULL))
+                continue;
+            trim_newline(path);
+            if (strstr(mc->blas, path) != NULL)
+                continue;
+            if (used + strlen(path) + 3 < sizeof mc->blas) {
+                used += (size_t)snprintf(mc->blas + used, sizeof mc->blas - used, "%s%s",
+                                         used > 0 ? ", " : "", path);
+            }
+        }
+        fclose(f);
+        if (mc->blas[0] == '\0')
+            strcpy(mc->blas, "statically linked or unknown");
+    }
+}
+
+/* Create the directory part of path (one level), ignoring failure: fopen reports it. */
+static void make_parent(const char *path)
+{
+    char dir[512];
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL || (size_t)(slash - path) >= sizeof dir || slash == path)
+        return;
+    memcpy(dir, path, (size_t)(slash - path));
+    dir[slash - path] = '\0';
+    (void)mkdir(dir, 0777);
+}
+
+/* ---- reports ------------------------------------------------------------------------------ */
+
+static void stats(const options *o, const results *r, int d, int me, int i, double *mean,
+                  double *sd, double *lo, double *hi)
+{
+    double s = 0.0, s2 = 0.0;
+    *lo = INFINITY;
+    *hi = -INFINITY;
+    for (int c = 0; c < o->cases; c++) {
+        double v = cell(o, r, d, me, c)[i];
+        s += v;
+        *lo = v < *lo ? v : *lo;
+        *hi = v > *hi ? v : *hi;
+    }
+    *mean = s / o->cases;
+    for (int c = 0; c < o->cases; c++) {
+        double v = cell(o, r, d, me, c)[i] - *mean;
+        s2 += v * v;
+    }
+    *sd = o->cases > 1 ? sqrt(s2 / (o->cases - 1)) : 0.0;
+}
+
+/* The iterations shown in the tables: 0, 10, 25, 50, 100, 200, ... and the last. */
+static int table_iterations(const options *o, int *out)
+{
+    static const int marks[] = { 0, 10, 25, 50, 100, 150, 200, 300, 500, 1000 };
+    int count = 0;
+    for (size_t k = 0; k < sizeof marks / sizeof marks[0]; k++)
+        if (marks[k] < o->iters)
+            out[count++] = marks[k];
+    out[count++] = o->iters;
+    return count;
+}
+
+static void print_tables(FILE *f, const options *o, const results *r)
+{
+    int its[16], nits = table_iterations(o, its);
+    for (int d = 0; d < o->ndims; d++) {
+        int ahead_g = 0, ahead_p = 0;
+        fprintf(f, "\n#### n = %zu: best score so far, mean +- std over %d case%s "
+                   "[min, max] (optimum 0)\n\n| method |",
+                o->dims[d], o->cases, o->cases == 1 ? "" : "s");
+        for (int k = 0; k < nits; k++)
+            fprintf(f, " iter %d |", its[k]);
+        fprintf(f, "\n|---|");
+        for (int k = 0; k < nits; k++)
+            fprintf(f, "---:|");
+        fprintf(f, "\n");
+        for (int me = 0; me < METHODS; me++) {
+            fprintf(f, "| %s |", method_name[me]);
+            for (int k = 0; k < nits; k++) {
+                double mean, sd, lo, hi;
+                stats(o, r, d, me, its[k], &mean, &sd, &lo, &hi);
+                fprintf(f, " %.4g +- %.2g [%.4g, %.4g] |", mean, sd, lo, hi);
+            }
+            fprintf(f, "\n");
+        }
+        for (int c = 0; c < o->cases; c++) {
+            double dss = cell(o, r, d, M_DSS_TRUE, c)[o->iters];
+            double dss_a = cell(o, r, d, M_DSS_AUTHORS, c)[o->iters];
+            double best_dss = dss > dss_a ? dss : dss_a;
+            ahead_g += best_dss > cell(o, r, d, M_RANDOM_GAUSS, c)[o->iters];
+            ahead_p += best_dss > cell(o, r, d, M_RANDOM_POSITIVE, c)[o->iters];
+        }
+        {
+            double m_true, m_auth, m_g, m_p, sd, lo, hi;
+            stats(o, r, d, M_DSS_TRUE, o->iters, &m_true, &sd, &lo, &hi);
+            stats(o, r, d, M_DSS_AUTHORS, o->iters, &m_auth, &sd, &lo, &hi);
+            stats(o, r, d, M_RANDOM_GAUSS, o->iters, &m_g, &sd, &lo, &hi);
+            stats(o, r, d, M_RANDOM_POSITIVE, o->iters, &m_p, &sd, &lo, &hi);
+            fprintf(f, "\nAfter %d iterations: gap to the optimum (mean) dss-authors %.4g, dss-true "
+                       "%.4g, random-gauss %.4g, random-positive %.4g; the better DSS variant is "
+                       "ahead of random-gauss in %d/%d cases, of random-positive in %d/%d.\n",
+                    o->iters, -m_auth, -m_true, -m_g, -m_p, ahead_g, o->cases, ahead_p, o->cases);
+        }
+    }
+}
+
+static void print_costs(FILE *f, const options *o, const results *r)
+{
+    fprintf(f, "\n| n | method | seconds (all cases) | generator points per line search |\n"
+               "|---:|---|---:|---:|\n");
+    for (int d = 0; d < o->ndims; d++)
+        for (int me = 0; me < METHODS; me++)
+            fprintf(f, "| %zu | %s | %.1f | %.0f |\n", o->dims[d], method_name[me],
+                    r->seconds[d][me], r->points[d][me] / ((double)o->cases * o->iters));
+}
+
+static int write_csv(const options *o, const results *r)
+{
+    FILE *f;
+    int bad;
+    make_parent(o->csv);
+    f = fopen(o->csv, "w");
+    if (f == NULL) {
+        fprintf(stderr, "paper: cannot open %s: %s\n", o->csv, strerror(errno));
+        return -1;
+    }
+    bad = fprintf(f, "iteration,n,method,case,best_score\n") < 0;
+    for (int d = 0; d < o->ndims && !bad; d++)
+        for (int me = 0; me < METHODS && !bad; me++)
+            for (int c = 0; c < o->cases && !bad; c++)
+                for (int i = 0; i <= o->iters && !bad; i++)
+                    bad = fprintf(f, "%d,%zu,%s,%d,%.17g\n", i, o->dims[d], method_name[me], c + 1,
+                                  cell(o, r, d, me, c)[i]) < 0;
+    bad |= fclose(f) != 0;
+    if (bad)
+        fprintf(stderr, "paper: writing %s failed\n", o->csv);
+    return bad ? -1 : 0;
+}
+
+/* Mean gap to the optimum (-best score) per iteration: one gnuplot data block per n. */
+static int write_mean(const options *o, const results *r)
+{
+    FILE *f;
+    int bad;
+    make_parent(o->mean);
+    f = fopen(o->mean, "w");
+    if (f == NULL) {
+        fprintf(stderr, "paper: cannot open %s: %s\n", o->mean, strerror(errno));
+        return -1;
+    }
+    bad = fprintf(f, "# mean over %d cases of the gap to the optimum (0 - best score so far)\n"
+                     "# one block per n; columns: iteration", o->cases) < 0;
+    for (int me = 0; me < METHODS; me++)
+        bad |= fprintf(f, " %s", method_name[me]) < 0;
+    for (int d = 0; d < o->ndims && !bad; d++) {
+        bad |= fprintf(f, "%s# n = %zu\n", d == 0 ? "\n" : "\n\n", o->dims[d]) < 0;
+        for (int i = 0; i <= o->iters && !bad; i++) {
+            bad |= fprintf(f, "%d", i) < 0;
+            for (int me = 0; me < METHODS; me++) {
+                double mean, sd, lo, hi;
+                stats(o, r, d, me, i, &mean, &sd, &lo, &hi);
+                bad |= fprintf(f, " %.10g", -mean) < 0;
+            }
+            bad |= fprintf(f, "\n") < 0;
+        }
+    }
+    bad |= fclose(f) != 0;
+    if (bad)
+        fprintf(stderr, "paper: writing %s failed\n", o->mean);
+    return bad ? -1 : 0;
+}
+
+/* gnuplot, when installed. Returns 1 when the PNG was written, 0 when skipped. */
+static int plot(const options *o)
+{
+    char cmd[2048], dims[256] = "";
+    size_t used = 0;
+    FILE *probe;
+
+    if (!o->plot) {
+        printf("plot: skipped (--no-plot)\n");
+        return 0;
+    }
+    if ((probe = fopen(o->script, "r")) == NULL) {
+        printf("plot: skipped: %s not found (run from the repository root)\n", o->script);
+        return 0;
+    }
+    fclose(probe);
+    if (system(NULL) == 0 || system("command -v gnuplot >/dev/null 2>&1") != 0) {
+        printf("plot: skipped: gnuplot is not installed (Debian: apt-get install gnuplot-nox); "
+               "the data are in %s\n", o->mean);
+        return 0;
+    }
+    for (int d = 0; d < o->ndims; d++)
+        used += (size_t)snprintf(dims + used, sizeof dims - used, "%s%zu", d ? " " : "", o->dims[d]);
+    snprintf(cmd, sizeof cmd,
+             "gnuplot -e \"datafile='%s'; outfile='%s'; dims='%s'; "
+             "subtitle='%d cases, %d iterations, %d samples%s'\" %s",
+             o->mean, o->png, dims, o->cases, o->iters, o->samples,
+             o->refine ? " + refinement" : "", o->script);
+    if (system(cmd) != 0) {
+        printf("plot: gnuplot failed (command: %s); continuing without the plot\n", cmd);
+        return 0;
+    }
+    printf("plot: %s\n", o->png);
+    return 1;
+}
+
+static int write_md(const options *o, const results *r, const speed *sp, const machine *mc,
+                    const char *command, double total, int plotted)
+{
+    FILE *f;
+    int bad;
+    make_parent(o->md);
+    f = fopen(o->md, "w");
+    if (f == NULL) {
+        fprintf(stderr, "paper: cannot open %s: %s\n", o->md, strerror(errno));
+        return -1;
+    }
+    fprintf(f, "# The paper's synthetic benchmark, reproduced\n\n"
+               "Generated by `bench/paper.c` (do not edit by hand: rerun it).\n\n"
+               "- Command: `%s` (from the repository root; `make bench` runs it without arguments)\n"
+               "- Machine: %ld cores, %s; BLAS/LAPACK: %s\n"
+               "- Date: %s; libdss %s; total time %.0f s\n\n",
+            command, mc->cores, mc->cpu, mc->blas, mc->date, dss_version_string(), total);
+    fprintf(f, "## Protocol\n\n"
+               "Chiu et al. (SIGGRAPH 2020), sections 4.2-4.5, with `dss_synthetic`: m = %d, "
+               "gamma = %g (Rastrigin-like, maximise, optimum 0), latent box [-%g, %g]^n, the "
+               "authors' initial point, slider radius 0.2 x the mean distance between two points of "
+               "the box. Every method runs the authors' loop: line search on the slider "
+               "(find_optimal, %d grid points%s), then commit there; the table gives the best score "
+               "so far. Problem seeds 1..%d (the same problems for every method).\n\n",
+            OUTPUT_DIM, GAMMA, DSS_SYNTHETIC_BOX, DSS_SYNTHETIC_BOX, o->samples,
+            o->refine ? " + golden-section refinement" : "", o->cases);
+    if (!o->full)
+        fprintf(f, "**Reduced protocol** so that `make bench` finishes in minutes: %d cases, %d "
+                   "iterations, %d samples per line (the paper: 10 cases, 200 iterations, 10001 "
+                   "samples; `build/bench/paper --full`).\n\n",
+                o->cases, o->iters, o->samples);
+    fprintf(f, "Methods:\n\n"
+               "- `dss-authors`: DSS (importance-sampled right-singular vectors), the authors' "
+               "Jacobian (A_d + A_d^T)(z - s), as in the paper's figures;\n"
+               "- `dss-true`: DSS with the true Jacobian A_d (z - s) / f_d(z) (libdss's default);\n"
+               "- `random-gauss`: uniformly distributed unit directions (DSS_SAMPLER_RANDOM);\n"
+               "- `random-positive`: the authors' random baseline, d = rand(n) / |rand(n)| (all "
+               "components positive), driven by the benchmark with dss_find_optimal.\n");
+    fprintf(f, "\n## Best score per iteration\n");
+    print_tables(f, o, r);
+    if (plotted)
+        fprintf(f, "\n![mean gap to the optimum against iteration](%s)\n\n"
+                   "The plot shows the mean over cases of the gap to the optimum, 0 - best score "
+                   "(log scale, lower is better).\n",
+                "paper.png");
+    fprintf(f, "\n## Cost\n");
+    print_costs(f, o, r);
+    fprintf(f, "\n## Synthetic generator speed\n\n"
+               "`dss_model_generate` on `dss_synthetic` at n = 512, m = %d, batches of 500 points "
+               "(two dgemm calls per batch), median of %d batches: **%.0f points/s** (%.1f GFLOP/s "
+               "counting 2n^2 + 2mn flops per point). The score g (1024 cosines per point): %.0f "
+               "points/s.\n",
+            OUTPUT_DIM, sp->reps, sp->gen_pps, sp->gen_gflops, sp->score_pps);
+    bad = ferror(f);
+    bad |= fclose(f) != 0;
+    if (bad)
+        fprintf(stderr, "paper: writing %s failed\n", o->md);
+    return bad ? -1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    options o = { .cases = 3, .iters = 60, .samples = 1001, .refine = 0, .plot = 1, .full = 0,
+                  .dims = { 8, 32, 128, 512 }, .ndims = 4,
+                  .csv = "build/bench/paper.csv", .mean = "build/bench/paper-mean.dat",
+                  .md = "docs/bench/paper.md", .png = "docs/bench/paper.png",
+                  .script = "bench/plot.gp" };
+    results r;
+    speed sp;
+    machine mc;
+    char command[1024];
+    size_t used = 0;
+    int status = 1, plotted;
+    double start = bench_now();
+
+    for (int a = 1; a < argc; a++) {
+        const char *arg = argv[a], *val = a + 1 < argc ? argv[a + 1] : NULL;
+        int bad = 0;
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            usage(stdout, argv[0]);
+            return 0;
+        } else if (strcmp(arg, "--full") == 0) {
+            o.cases = 10;
+            o.iters = 200;
+            o.samples = 10001;
+            o.full = 1;
+            continue;
+        } else if (strcmp(arg, "--no-plot") == 0) {
+            o.plot = 0;
+            continue;
+        } else if (val == NULL) {
+            bad = 1;
+        } else if (strcmp(arg, "--cases") == 0) {
+            bad = (o.cases = parse_count(val, 1, 1000)) < 0;
+        } else if (strcmp(arg, "--iters") == 0) {
+            bad = (o.iters = parse_count(val, 1, 100000)) < 0;
+        } else if (strcmp(arg, "--samples") == 0) {
+            bad = (o.samples = parse_count(val, 2, 10000001)) < 0;
+        } else if (strcmp(arg, "--refine") == 0) {
+            bad = (o.refine = parse_count(val, 0, 1)) < 0;
+        } else if (strcmp(arg, "--dims") == 0) {
+            bad = parse_dims(val, &o) != 0;
+        } else if (strcmp(arg, "--csv") == 0) {
+            o.csv = val;
+        } else if (strcmp(arg, "--md") == 0) {
+            o.md = val;
+        } else if (strcmp(arg, "--png") == 0) {
+            o.png = val;
+        } else {
+            bad = 1;
+        }
+        if (bad) {
+            fprintf(stderr, "paper: bad argument '%s'%s%s\n", arg, val ? " " : "", val ? val : "");
+            usage(stderr, argv[0]);
+            return 2;
+        }
+        a++;
+    }
+    o.full = o.full && o.cases == 10 && o.iters == 200 && o.samples == 10001 && !o.refine;
+    for (int a = 0; a < argc; a++)
+        used += (size_t)snprintf(command + used, sizeof command - used, "%s%s", a ? " " : "",
+                                 a == 0 ? "build/bench/paper" : argv[a]);
+
+    memset(&r, 0, sizeof r);
+    r.best = malloc((size_t)o.ndims * METHODS * (size_t)o.cases * ((size_t)o.iters + 1)
+                    * sizeof *r.best);
+    if (r.best == NULL) {
+        fprintf(stderr, "paper: out of memory\n");
+        return 1;
+    }
+    describe_machine(&mc);
+    printf("libdss %s: the paper's synthetic benchmark (Chiu et al. 2020, sections 4.2-4.5)\n"
+           "m = %d, gamma = %g, box [-%g, %g]^n; %d case%s, %d iterations, %d samples per line%s\n"
+           "%s\n"
+           "machine: %ld cores, %s; BLAS/LAPACK: %s\n\n",
+           dss_version_string(), OUTPUT_DIM, GAMMA, DSS_SYNTHETIC_BOX, DSS_SYNTHETIC_BOX, o.cases,
+           o.cases == 1 ? "" : "s", o.iters, o.samples, o.refine ? " + refinement" : "",
+           o.full ? "the paper's protocol (--full)"
+                  : "REDUCED protocol (the paper: 10 cases, 200 iterations, 10001 samples: --full)",
+           mc.cores, mc.cpu, mc.blas);
+    fflush(stdout);
+
+    if (measure_speed(&sp) != 0)
+        goto done;
+    printf("synthetic generator, n = 512, m = %d, batches of 500: %.0f points/s (%.1f GFLOP/s); "
+           "score: %.0f points/s\n\n",
+           OUTPUT_DIM, sp.gen_pps, sp.gen_gflops, sp.score_pps);
+    fflush(stdout);
+
+    if (run_all(&o, &r) != 0)
+        goto done;
+    print_tables(stdout, &o, &r);
+    print_costs(stdout, &o, &r);
+    printf("\n");
+    if (write_csv(&o, &r) != 0 || write_mean(&o, &r) != 0)
+        goto done;
+    printf("per-iteration values: %s; mean curves: %s\n", o.csv, o.mean);
+    plotted = plot(&o);
+    if (write_md(&o, &r, &sp, &mc, command, bench_now() - start, plotted) != 0)
+        goto done;
+    printf("tables: %s\ntotal time %.1f s\n", o.md, bench_now() - start);
+    status = 0;
+done:
+    free(r.best);
+    return status;
+}

@@ -1,0 +1,358 @@
+/* bench/update: the cost of a subspace update (a moved commit) in FULL mode, against the
+ * authors' route and against the floor, measured in one process (issue 3, section 1).
+ *
+ *   (a) authors: LAPACK dgesdd with JOBZ = 'A' on the m x n Jacobian, what
+ *       numpy.linalg.svd(J, full_matrices=True) runs, including numpy's copy of the row-major J
+ *       into the column-major scratch that dgesdd destroys (U, m x m, is allocated once outside
+ *       the timing, to the authors' advantage);
+ *   (b) libdss: dss_search_commit(search, t) in DSS_JACOBIAN_FULL, t alternating between 1 and
+ *       0 so that every commit moves and recomputes; the model's Jacobian callback memcpy's a
+ *       fixed J into the library's buffer (the host's copy counts as libdss's time);
+ *   (c) floor: dsyrk alone (G = J^T J) on the same J.
+ * Medians of --runs runs (default 7), interleaved a, b, c in each run.
+ *
+ *   build/bench/update [--shape M N]... [--runs K] [--authors-runs K]
+ */
+#include "common.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <dss/dss.h>
+
+#include "lapack.h"
+
+void dgesdd_(const char *jobz, const int *m, const int *n, double *a, const int *lda, double *s,
+             double *u, const int *ldu, double *vt, const int *ldvt, double *work,
+             const int *lwork, int *iwork, int *info);
+
+#define MAX_SHAPES 16
+#define MAX_RUNS 1000
+
+/* ---- a small deterministic generator (splitmix64) --------------------------------------- */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15u;
+
+static uint64_t next_u64(void)
+{
+    uint64_t z = (rng_state += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+/* uniform in [-1, 1) */
+static double uniform(void) { return (double)(next_u64() >> 11) * 0x1.0p-52 - 1.0; }
+
+/* ---- the host's model: f(z) = J z, Jacobian = a fixed J, copied on each call ------------- */
+
+typedef struct host {
+    size_t m, n;
+    const double *J;      /* m x n, row-major */
+    double copy_seconds;  /* time spent in the Jacobian callback (the host's copy) */
+} host;
+
+static int host_f(void *user, size_t k, const double *z, double *x)
+{
+    const host *h = user;
+    for (size_t p = 0; p < k; p++)
+        for (size_t d = 0; d < h->m; d++) {
+            double acc = 0.0;
+            for (size_t j = 0; j < h->n; j++)
+                acc += h->J[d * h->n + j] * z[p * h->n + j];
+            x[p * h->m + d] = acc;
+        }
+    return 0;
+}
+
+static int host_jacobian(void *user, const double *z, size_t nrows, const size_t *rows,
+                         double *out)
+{
+    host *h = user;
+    double t0 = bench_now();
+    (void)z;
+    if (rows == NULL)
+        memcpy(out, h->J, h->m * h->n * sizeof *out);
+    else
+        for (size_t i = 0; i < nrows; i++)
+            memcpy(out + i * h->n, h->J + rows[i] * h->n, h->n * sizeof *out);
+    h->copy_seconds += bench_now() - t0;
+    return 0;
+}
+
+/* ---- the three routes ------------------------------------------------------------------- */
+
+typedef struct authors {
+    int m, n, lwork;
+    double *A, *S, *U, *VT, *work;
+    int *iwork;
+} authors;
+
+static int authors_init(authors *a, size_t m, size_t n)
+{
+    int info = 0, query_lwork = -1;
+    double query = 0.0;
+    const size_t mn = m < n ? m : n;
+
+    *a = (authors){ .m = (int)m, .n = (int)n };
+    a->A = malloc(m * n * sizeof *a->A);
+    a->S = malloc(mn * sizeof *a->S);
+    a->U = malloc(m * m * sizeof *a->U);
+    a->VT = malloc(n * n * sizeof *a->VT);
+    a->iwork = malloc(8 * mn * sizeof *a->iwork);
+    if (!a->A || !a->S || !a->U || !a->VT || !a->iwork)
+        return -1;
+    dgesdd_("A", &a->m, &a->n, a->A, &a->m, a->S, a->U, &a->m, a->VT, &a->n, &query,
+            &query_lwork, a->iwork, &info);
+    if (info != 0)
+        return -1;
+    a->lwork = (int)query;
+    a->work = malloc((size_t)a->lwork * sizeof *a->work);
+    if (!a->work)
+        return -1;
+    memset(a->U, 0, m * m * sizeof *a->U); /* fault the pages in outside the timing */
+    memset(a->work, 0, (size_t)a->lwork * sizeof *a->work);
+    return 0;
+}
+
+static void authors_free(authors *a)
+{
+    free(a->A);
+    free(a->S);
+    free(a->U);
+    free(a->VT);
+    free(a->work);
+    free(a->iwork);
+}
+
+/* numpy's route: copy the row-major J into a column-major (Fortran) m x n buffer, then
+   dgesdd('A'). Returns the seconds taken, or a negative value on failure. */
+static double authors_run(authors *a, const double *J)
+{
+    const size_t m = (size_t)a->m, n = (size_t)a->n;
+    int info = 0;
+    double t0 = bench_now();
+    for (size_t i0 = 0; i0 < m; i0 += 64) /* blocked transpose copy */
+        for (size_t j0 = 0; j0 < n; j0 += 64)
+            for (size_t j = j0; j < j0 + 64 && j < n; j++)
+                for (size_t i = i0; i < i0 + 64 && i < m; i++)
+                    a->A[j * m + i] = J[i * n + j];
+    dgesdd_("A", &a->m, &a->n, a->A, &a->m, a->S, a->U, &a->m, a->VT, &a->n, a->work,
+            &a->lwork, a->iwork, &info);
+    if (info != 0)
+        return -1.0;
+    return bench_now() - t0;
+}
+
+static double floor_run(const double *J, double *G, size_t m, size_t n)
+{
+    const int N = (int)n, K = (int)m;
+    const double one = 1.0, zero = 0.0;
+    double t0 = bench_now();
+    dsyrk_("L", "N", &N, &K, &one, J, &N, &zero, G, &N);
+    return bench_now() - t0;
+}
+
+/* ---- one shape --------------------------------------------------------------------------- */
+
+typedef struct result {
+    size_t m, n;
+    double authors, libdss, copy, floor, accuracy, target;
+    int runs, authors_runs;
+} result;
+
+static double target_for(size_t m, size_t n)
+{
+    if (m == 1024 && n == 512)
+        return 10.0;
+    if (m == 1024 && n == 128)
+        return 12.0;
+    if (m == 16384 && n == 512)
+        return 100.0;
+    return 0.0;
+}
+
+static int run_shape(size_t m, size_t n, int runs, int authors_runs, result *res)
+{
+    double *J = malloc(m * n * sizeof *J), *G = malloc(n * n * sizeof *G);
+    double *z0 = calloc(n, sizeof *z0), *s = malloc(n * sizeof *s);
+    double t_a[MAX_RUNS], t_b[MAX_RUNS], t_c[MAX_RUNS], t_copy[MAX_RUNS];
+    host h = { .m = m, .n = n };
+    authors a = { 0 };
+    dss_model *model = NULL;
+    dss_search *search = NULL;
+    int rc, ok = -1, commits = 0;
+
+    if (!J || !G || !z0 || !s)
+        goto done;
+    for (size_t i = 0; i < m * n; i++)
+        J[i] = uniform();
+    h.J = J;
+    if (authors_init(&a, m, n) != 0) {
+        fprintf(stderr, "update: dgesdd setup failed for %zu x %zu\n", m, n);
+        goto done;
+    }
+    if ((rc = dss_model_create(&model, n, m, host_f, &h)) != DSS_OK
+        || (rc = dss_model_set_jacobian(model, host_jacobian)) != DSS_OK
+        || (rc = dss_search_create(&search, model)) != DSS_OK
+        || (rc = dss_search_set(search, DSS_SEARCH_JACOBIAN, DSS_JACOBIAN_FULL)) != DSS_OK
+        || (rc = dss_search_set(search, DSS_SEARCH_SEED, 1)) != DSS_OK
+        || (rc = dss_search_start(search, z0)) != DSS_OK) {
+        fprintf(stderr, "update: libdss setup failed: %s\n", dss_strerror(rc));
+        goto done;
+    }
+    /* warm-up: libdss's workspaces are sized at start; one more commit and one dsyrk */
+    if ((rc = dss_search_commit(search, 1.0)) != DSS_OK) {
+        fprintf(stderr, "update: commit failed: %s\n", dss_strerror(rc));
+        goto done;
+    }
+    commits++;
+    (void)floor_run(J, G, m, n);
+
+    for (int r = 0; r < runs; r++) {
+        double t0;
+        if (r < authors_runs && (t_a[r] = authors_run(&a, J)) < 0.0) {
+            fprintf(stderr, "update: dgesdd failed\n");
+            goto done;
+        }
+        h.copy_seconds = 0.0;
+        t0 = bench_now();
+        rc = dss_search_commit(search, commits % 2 ? 0.0 : 1.0);
+        t_b[r] = bench_now() - t0;
+        t_copy[r] = h.copy_seconds;
+        commits++;
+        if (rc != DSS_OK) {
+            fprintf(stderr, "update: commit failed: %s\n", dss_strerror(rc));
+            goto done;
+        }
+        t_c[r] = floor_run(J, G, m, n);
+    }
+
+    /* accuracy: libdss's singular values against dgesdd's (a->S is from the last run) */
+    if (dss_search_singular_values(search, s, n) != DSS_OK || dss_search_rank(search) != n)
+        goto done;
+    res->accuracy = 0.0;
+    for (size_t i = 0; i < n; i++)
+        res->accuracy = fmax(res->accuracy, fabs(s[i] - a.S[i]) / a.S[0]);
+
+    res->m = m;
+    res->n = n;
+    res->runs = runs;
+    res->authors_runs = authors_runs;
+    res->authors = bench_median(t_a, (size_t)authors_runs);
+    res->libdss = bench_median(t_b, (size_t)runs);
+    res->copy = bench_median(t_copy, (size_t)runs);
+    res->floor = bench_median(t_c, (size_t)runs);
+    res->target = target_for(m, n);
+    ok = 0;
+done:
+    dss_search_destroy(search);
+    dss_model_destroy(model);
+    authors_free(&a);
+    free(J);
+    free(G);
+    free(z0);
+    free(s);
+    return ok;
+}
+
+/* ---- main ------------------------------------------------------------------------------- */
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: update [--shape M N]... [--runs K] [--authors-runs K]\n"
+                    "  default shapes: 1024 512, 1024 128, 16384 512; default runs: 7\n"
+                    "  --authors-runs: runs of dgesdd('A') (default: --runs), for slow BLAS\n");
+}
+
+static int parse_size(const char *s, size_t *out)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || v == 0 || v > 1u << 20)
+        return -1;
+    *out = (size_t)v;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    size_t shapes[MAX_SHAPES][2];
+    size_t nshapes = 0;
+    int runs = 7, authors_runs = -1;
+    result res[MAX_SHAPES];
+
+    for (int i = 1; i < argc; i++) {
+        size_t v;
+        if (strcmp(argv[i], "--shape") == 0 && i + 2 < argc && nshapes < MAX_SHAPES) {
+            if (parse_size(argv[i + 1], &shapes[nshapes][0]) != 0
+                || parse_size(argv[i + 2], &shapes[nshapes][1]) != 0) {
+                usage();
+                return 2;
+            }
+            nshapes++;
+            i += 2;
+        } else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc
+                   && parse_size(argv[i + 1], &v) == 0 && v <= MAX_RUNS) {
+            runs = (int)v;
+            i++;
+        } else if (strcmp(argv[i], "--authors-runs") == 0 && i + 1 < argc
+                   && parse_size(argv[i + 1], &v) == 0 && v <= MAX_RUNS) {
+            authors_runs = (int)v;
+            i++;
+        } else {
+            usage();
+            return 2;
+        }
+    }
+    if (nshapes == 0) {
+        const size_t def[3][2] = { { 1024, 512 }, { 1024, 128 }, { 16384, 512 } };
+        for (size_t i = 0; i < 3; i++) {
+            shapes[i][0] = def[i][0];
+            shapes[i][1] = def[i][1];
+        }
+        nshapes = 3;
+    }
+    if (authors_runs < 0 || authors_runs > runs)
+        authors_runs = runs;
+
+    printf("libdss %s: subspace update (moved commit, FULL mode) vs dgesdd('A') vs dsyrk\n",
+           dss_version_string());
+    printf("medians of %d runs (dgesdd: %d); libdss includes the host's copy of J\n\n", runs,
+           authors_runs);
+    for (size_t i = 0; i < nshapes; i++) {
+        if (shapes[i][1] > shapes[i][0]) {
+            fprintf(stderr, "update: this benchmark is for m >= n (got %zu x %zu)\n",
+                    shapes[i][0], shapes[i][1]);
+            return 2;
+        }
+        if (run_shape(shapes[i][0], shapes[i][1], runs, authors_runs, &res[i]) != 0)
+            return 1;
+        fprintf(stderr, "  done %zu x %zu\n", shapes[i][0], shapes[i][1]);
+    }
+
+    printf("| m x n | dgesdd 'A' ms | libdss ms | (host copy ms) | dsyrk floor ms "
+           "| authors/libdss | libdss/floor | target | met |\n");
+    printf("|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
+    for (size_t i = 0; i < nshapes; i++) {
+        const result *r = &res[i];
+        double ratio = r->authors / r->libdss;
+        char target[32] = "-", met[8] = "-";
+        if (r->target > 0.0) {
+            snprintf(target, sizeof target, ">= %gx", r->target);
+            snprintf(met, sizeof met, "%s", ratio >= r->target ? "yes" : "NO");
+        }
+        printf("| %zu x %zu | %.2f | %.3f | %.3f | %.3f | %.1fx | %.2fx | %s | %s |\n", r->m,
+               r->n, 1e3 * r->authors, 1e3 * r->libdss, 1e3 * r->copy, 1e3 * r->floor, ratio,
+               r->libdss / r->floor, target, met);
+    }
+    printf("\naccuracy: max_i |s_i(libdss) - s_i(dgesdd)| / s_1 (target <= 1e-10)\n");
+    printf("| m x n | max rel. error | met |\n|---|---:|---|\n");
+    for (size_t i = 0; i < nshapes; i++)
+        printf("| %zu x %zu | %.2e | %s |\n", res[i].m, res[i].n, res[i].accuracy,
+               res[i].accuracy <= 1e-10 ? "yes" : "NO");
+    return 0;
+}

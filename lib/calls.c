@@ -1,0 +1,104 @@
+/* Counting, timing and checking host callbacks. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+#include <time.h>
+
+#include "calls.h"
+
+double clock_seconds(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+        return 0.0;
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void count(call_ctx *cx, int key, double amount)
+{
+    if (cx->stats != NULL)
+        cx->stats->v[key] += amount;
+}
+
+static void count_time(call_ctx *cx, double since)
+{
+    if (cx->stats != NULL)
+        cx->stats->v[STAT_SECONDS_CALLBACKS] += clock_seconds() - since;
+}
+
+int call_f(call_ctx *cx, size_t k, const double *z, double *x)
+{
+    const dss_model *model = cx->model;
+    size_t done = 0;
+    while (done < k) {
+        size_t chunk = k - done < model->max_batch ? k - done : model->max_batch;
+        double t0 = clock_seconds();
+        int rc = model->f(model->user, chunk, z + done * model->n, x + done * model->m);
+        count_time(cx, t0);
+        count(cx, STAT_F_CALLS, 1);
+        if (rc != 0)
+            return DSS_ECALLBACK;
+        count(cx, STAT_POINTS, (double)chunk);
+        done += chunk;
+    }
+    return DSS_OK;
+}
+
+int call_jacobian(call_ctx *cx, const double *c, size_t nrows, const size_t *rows, double *out)
+{
+    const dss_model *model = cx->model;
+    double t0 = clock_seconds();
+    int rc = model->jacobian(model->user, c, nrows, rows, out);
+    count_time(cx, t0);
+    count(cx, STAT_JACOBIAN_CALLS, 1);
+    if (rc != 0)
+        return DSS_ECALLBACK;
+    count(cx, STAT_JACOBIAN_ROWS, (double)nrows);
+    return all_finite(out, nrows * model->n) ? DSS_OK : DSS_ENONFINITE;
+}
+
+int call_vjp(call_ctx *cx, const double *c, size_t k, const double *U, double *out)
+{
+    const dss_model *model = cx->model;
+    double t0 = clock_seconds();
+    int rc = model->vjp(model->user, c, k, U, out);
+    count_time(cx, t0);
+    count(cx, STAT_VJP_CALLS, 1);
+    if (rc != 0)
+        return DSS_ECALLBACK;
+    count(cx, STAT_VJP_PRODUCTS, (double)k);
+    return all_finite(out, k * model->n) ? DSS_OK : DSS_ENONFINITE;
+}
+
+int call_jvp(call_ctx *cx, const double *c, size_t k, const double *V, double *out)
+{
+    const dss_model *model = cx->model;
+    double t0 = clock_seconds();
+    int rc = model->jvp(model->user, c, k, V, out);
+    count_time(cx, t0);
+    count(cx, STAT_JVP_CALLS, 1);
+    if (rc != 0)
+        return DSS_ECALLBACK;
+    count(cx, STAT_JVP_PRODUCTS, (double)k);
+    return all_finite(out, k * model->m) ? DSS_OK : DSS_ENONFINITE;
+}
+
+int call_g(call_ctx *cx, dss_score_fn g, void *user, size_t k, const double *x, double *score)
+{
+    double t0 = clock_seconds();
+    int rc = g(user, k, x, score);
+    count_time(cx, t0);
+    if (rc != 0)
+        return DSS_ECALLBACK;
+    return all_finite(score, k) ? DSS_OK : DSS_ENONFINITE;
+}
+
+int call_progress(call_ctx *cx, int stage, size_t done, size_t total)
+{
+    int rc;
+    double t0;
+    if (cx->progress == NULL)
+        return DSS_OK;
+    t0 = clock_seconds();
+    rc = cx->progress(cx->progress_user, stage, done, total);
+    count_time(cx, t0);
+    return rc != 0 ? DSS_ECANCELLED : DSS_OK;
+}

@@ -1,0 +1,159 @@
+/* Undo: a ring of the session's past states (struct search_state), newest at hist_top.
+ *
+ * The ring is allocated whole when it is first needed or resized, so that steady-state steps
+ * allocate nothing. An entry names its decomposition by id; when that decomposition has left
+ * the session's slots, undo computes it again from the recorded centre, RNG and settings,
+ * which gives the same bits with the same callbacks.
+ */
+#include <string.h>
+
+#include "search.h"
+
+#define SWAP(type, a, b) do { type swap_tmp_ = (a); (a) = (b); (b) = swap_tmp_; } while (0)
+
+/* Entry i steps back from the newest (0 = newest). */
+static struct search_state *entry(dss_search *search, size_t back)
+{
+    return &search->hist[(search->hist_top + search->hist_cap - back) % search->hist_cap];
+}
+
+static void free_ring(struct search_state *ring, size_t count, const mem_allocator *a)
+{
+    for (size_t i = 0; i < count; i++)
+        state_free(&ring[i], a);
+    mem_free(a, ring);
+}
+
+/* A new ring of `cap` entries, each able to hold l basis rows, keeping the newest entries of
+   the old ring (their buffers move over; the rest are freed). */
+static int resize(dss_search *search, size_t cap, size_t l)
+{
+    const size_t n = search->model->n, r = search_max_rank(search);
+    const size_t keep = search->hist_len < cap ? search->hist_len : cap;
+    struct search_state *ring = mem_zeros(&search->alloc, cap, sizeof *ring);
+    if (ring == NULL)
+        return DSS_ENOMEM;
+    /* kept entries go to ring[0..keep), oldest first, the newest at keep - 1 */
+    for (size_t i = keep; i < cap; i++) {
+        if (state_alloc(&ring[i], &search->alloc, n, r, l) != DSS_OK) {
+            free_ring(ring, cap, &search->alloc);
+            return DSS_ENOMEM;
+        }
+    }
+    for (size_t i = 0; i < keep; i++)
+        SWAP(struct search_state, ring[keep - 1 - i], *entry(search, i));
+    free_ring(search->hist, search->hist_cap, &search->alloc);
+    search->hist = ring;
+    search->hist_cap = cap;
+    search->hist_len = keep;
+    search->hist_top = keep > 0 ? keep - 1 : cap - 1;
+    return DSS_OK;
+}
+
+int history_reserve(dss_search *search)
+{
+    const size_t cap = search->cur.p.history, l = search->cur.l;
+    struct search_state *slot;
+    int rc;
+
+    if (cap == 0) {
+        if (search->hist_cap > 0 && (rc = resize(search, 0, 1)) != DSS_OK)
+            return rc;
+        return DSS_OK;
+    }
+    if (search->hist_cap != cap && (rc = resize(search, cap, l > 0 ? l : 1)) != DSS_OK)
+        return rc;
+    slot = &search->hist[(search->hist_top + 1) % cap];
+    if (slot->l_cap < l) { /* a larger subspace than this entry has held: grow it */
+        struct search_state bigger;
+        if (state_alloc(&bigger, &search->alloc, search->model->n, search_max_rank(search), l)
+            != DSS_OK)
+            return DSS_ENOMEM;
+        state_free(slot, &search->alloc);
+        *slot = bigger;
+    }
+    return DSS_OK;
+}
+
+void history_push(dss_search *search)
+{
+    const size_t cap = search->hist_cap;
+    if (cap == 0)
+        return;
+    search->hist_top = (search->hist_top + 1) % cap;
+    state_copy(&search->hist[search->hist_top], &search->cur, search->model->n,
+               search_max_rank(search));
+    if (search->hist_len < cap)
+        search->hist_len++;
+}
+
+void history_clear(dss_search *search)
+{
+    search->hist_len = 0;
+}
+
+void history_free(dss_search *search)
+{
+    free_ring(search->hist, search->hist_cap, &search->alloc);
+    search->hist = NULL;
+    search->hist_cap = search->hist_len = search->hist_top = 0;
+}
+
+/* The slot holding the decomposition of state e, recomputing it into the scratch slot when it
+   was evicted. */
+static int find_or_recompute(dss_search *search, const struct search_state *e, call_stats *stats,
+                             int *slot_out)
+{
+    int k = search_slot_of(search, e->dec_id), rc;
+    call_ctx cx;
+    rng r;
+
+    if (k >= 0) {
+        *slot_out = k;
+        return DSS_OK;
+    }
+    k = search_scratch_slot(search);
+    search->slot[k].id = 0;
+    cx = search_ctx(search, stats);
+    r = e->dec_rng;
+    rc = jac_decompose(&cx, &e->dec_cfg, e->dec_center, &r, &search->jac, &search->svd,
+                       &search->alloc, &search->slot[k].dec);
+    if (rc != DSS_OK)
+        return rc;
+    search->slot[k].id = e->dec_id;
+    stats->v[STAT_UNDO_RECOMPUTES] += 1;
+    *slot_out = k;
+    return DSS_OK;
+}
+
+DSS_API int dss_search_undo(dss_search *search)
+{
+    struct search_state *e;
+    call_stats stats;
+    double t0, callbacks0;
+    int k, rc;
+
+    if (search == NULL)
+        return DSS_EINVAL;
+    if (!search->cur.started || search->hist_len == 0)
+        return DSS_ESTATE;
+    e = entry(search, 0);
+    stats = search->stats;
+    t0 = clock_seconds();
+    callbacks0 = stats.v[STAT_SECONDS_CALLBACKS];
+    if ((rc = find_or_recompute(search, e, &stats, &k)) != DSS_OK)
+        return rc;
+
+    /* copied, not swapped: cur keeps its buffers, which hold a subspace of any size */
+    state_copy(&search->cur, e, search->model->n, search_max_rank(search));
+    search->hist_top = (search->hist_top + search->hist_cap - 1) % search->hist_cap;
+    search->hist_len--;
+    if (k != search->cur_slot) {
+        search->prev_slot = search->cur_slot;
+        search->cur_slot = k;
+    }
+    stats.v[STAT_SECONDS_LIBRARY] += (clock_seconds() - t0)
+                                     - (stats.v[STAT_SECONDS_CALLBACKS] - callbacks0);
+    search->stats = stats;
+    return DSS_OK;
+}

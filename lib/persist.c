@@ -1,0 +1,390 @@
+/* Save and load a session as a versioned, self-checking byte string (docs/format.md).
+ *
+ * Everything is little-endian whatever the host: integers as unsigned 64-bit (32-bit in the
+ * header), doubles as their IEEE-754 binary64 bit patterns, flags as bytes. The string ends
+ * with the CRC-32 (IEEE 802.3) of everything before it. Loading validates every field before
+ * it touches the session, so a malformed string is DSS_EFORMAT and changes nothing.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "sampler.h"
+#include "search.h"
+
+static const unsigned char MAGIC[8] = { 'D', 'S', 'S', 'S', 'T', 'A', 'T', 'E' };
+#define FORMAT_VERSION 1u
+#define BYTE_ORDER_MARK 0x01020304u
+#define HEADER_BYTES 48u   /* magic, version, byte-order mark, total length, n, m, l */
+#define N_PARAMS 16        /* parameter ids 1..16 */
+
+/* ---- CRC-32 (reflected polynomial 0xEDB88320), a nibble at a time ------------------------- */
+
+static uint32_t crc32(const unsigned char *p, size_t len)
+{
+    static const uint32_t table[16] = {
+        0x00000000u, 0x1DB71064u, 0x3B6E20C8u, 0x26D930ACu, 0x76DC4190u, 0x6B6B51F4u,
+        0x4DB26158u, 0x5005713Cu, 0xEDB88320u, 0xF00F9344u, 0xD6D6A3E8u, 0xCB61B38Cu,
+        0x9B64C2B0u, 0x86D3D2D4u, 0xA00AE278u, 0xBDBDF21Cu
+    };
+    uint32_t crc = 0xFFFFFFFFu;
+    for (size_t i = 0; i < len; i++) {
+        crc ^= p[i];
+        crc = (crc >> 4) ^ table[crc & 15];
+        crc = (crc >> 4) ^ table[crc & 15];
+    }
+    return crc ^ 0xFFFFFFFFu;
+}
+
+/* ---- a cursor over the byte string ------------------------------------------------------- */
+
+typedef struct cursor {
+    unsigned char *out;        /* writing: destination, or NULL to measure */
+    const unsigned char *in;   /* reading */
+    size_t pos, len;
+    int bad;                   /* reading ran past the end */
+} cursor;
+
+static void put_bytes(cursor *c, const void *p, size_t count)
+{
+    if (c->out != NULL)
+        memcpy(c->out + c->pos, p, count);
+    c->pos += count;
+}
+
+static void put_u(cursor *c, uint64_t v, int bytes)
+{
+    unsigned char b[8];
+    for (int i = 0; i < bytes; i++)
+        b[i] = (unsigned char)(v >> (8 * i));
+    put_bytes(c, b, (size_t)bytes);
+}
+
+static void put_u64(cursor *c, uint64_t v) { put_u(c, v, 8); }
+
+static void put_f64(cursor *c, double v)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    put_u64(c, bits);
+}
+
+static void put_f64s(cursor *c, const double *v, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        put_f64(c, v[i]);
+}
+
+static const unsigned char *take(cursor *c, size_t count)
+{
+    const unsigned char *p;
+    if (c->bad || count > c->len - c->pos) {
+        c->bad = 1;
+        return NULL;
+    }
+    p = c->in + c->pos;
+    c->pos += count;
+    return p;
+}
+
+static uint64_t get_u(cursor *c, int bytes)
+{
+    const unsigned char *p = take(c, (size_t)bytes);
+    uint64_t v = 0;
+    if (p == NULL)
+        return 0;
+    for (int i = bytes - 1; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static uint64_t get_u64(cursor *c) { return get_u(c, 8); }
+
+static double get_f64(cursor *c)
+{
+    uint64_t bits = get_u64(c);
+    double v;
+    memcpy(&v, &bits, sizeof v);
+    return v;
+}
+
+/* count doubles, all finite (else the cursor goes bad) */
+static void get_f64s(cursor *c, double *v, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        v[i] = get_f64(c);
+        if (!isfinite(v[i]))
+            c->bad = 1;
+    }
+}
+
+/* count flags, each 0 or 1 */
+static void get_flags(cursor *c, unsigned char *v, size_t count)
+{
+    const unsigned char *p = take(c, count);
+    if (p == NULL)
+        return;
+    for (size_t i = 0; i < count; i++) {
+        if (p[i] > 1)
+            c->bad = 1;
+        v[i] = p[i];
+    }
+}
+
+/* ---- the layout, written once for both measuring and writing ----------------------------- */
+
+static void put_rng(cursor *c, const rng *r)
+{
+    for (int i = 0; i < 4; i++)
+        put_u64(c, r->s[i]);
+}
+
+static void put_jac(cursor *c, const jac_config *j)
+{
+    put_u64(c, (uint64_t)j->mode);
+    put_u64(c, j->rows);
+    put_u64(c, j->chunk);
+    put_u64(c, (uint64_t)j->diff_scheme);
+    put_f64(c, j->diff_step);
+    put_u64(c, j->rank);
+    put_u64(c, j->oversample);
+    put_u64(c, j->power);
+}
+
+/* The parameters as (id, value) pairs; the radius is its raw setting (0: the prior's). */
+static double param_value(const struct search_params *p, int id)
+{
+    switch (id) {
+    case DSS_SEARCH_SUBSPACE_DIM:     return (double)p->l;
+    case DSS_SEARCH_RADIUS:           return p->radius;
+    case DSS_SEARCH_CENTER_TOLERANCE: return p->tol;
+    case DSS_SEARCH_SEED:             return p->seed;
+    case DSS_SEARCH_JACOBIAN:         return p->jac.mode;
+    case DSS_SEARCH_JACOBIAN_ROWS:    return (double)p->jac.rows;
+    case DSS_SEARCH_RANK:             return (double)p->jac.rank;
+    case DSS_SEARCH_SAMPLER:          return p->sampler;
+    case DSS_SEARCH_PRIOR:            return p->prior;
+    case DSS_SEARCH_PRIOR_SCALE:      return p->prior_scale;
+    case DSS_SEARCH_HISTORY:          return (double)p->history;
+    case DSS_SEARCH_DIFF_SCHEME:      return p->jac.diff_scheme;
+    case DSS_SEARCH_DIFF_STEP:        return p->jac.diff_step;
+    case DSS_SEARCH_OVERSAMPLE:       return (double)p->jac.oversample;
+    case DSS_SEARCH_POWER_ITERATIONS: return (double)p->jac.power;
+    default:                          return (double)p->jac.chunk; /* DSS_SEARCH_JACOBIAN_CHUNK */
+    }
+}
+
+static void put_session(cursor *c, const dss_search *search)
+{
+    const struct search_state *st = &search->cur;
+    const svd_dec *dec = &search->slot[search->cur_slot].dec;
+    const size_t n = search->model->n;
+
+    put_bytes(c, MAGIC, sizeof MAGIC);
+    put_u(c, FORMAT_VERSION, 4);
+    put_u(c, BYTE_ORDER_MARK, 4);
+    put_u64(c, 0); /* total length: patched by the writer */
+    put_u64(c, n);
+    put_u64(c, search->model->m);
+    put_u64(c, st->l);
+    for (int id = 1; id <= N_PARAMS; id++) {
+        put_u64(c, (uint64_t)id);
+        put_f64(c, param_value(&st->p, id));
+    }
+    put_rng(c, &st->rng);
+    put_f64s(c, st->center, n);
+    put_f64s(c, st->basis, st->l * n);
+    for (size_t i = 0; i < st->l; i++)
+        put_u64(c, st->basis_idx[i]);
+    put_u64(c, st->rank);
+    put_bytes(c, st->avail, st->rank);
+    put_f64s(c, st->dec_center, n);
+    put_rng(c, &st->dec_rng);
+    put_jac(c, &st->dec_cfg);
+    put_u(c, (uint64_t)dec->lazy, 1);
+    put_f64s(c, dec->s, dec->rank);
+    put_bytes(c, dec->have, dec->rank);
+    for (size_t i = 0; i < dec->rank; i++) /* rows not computed yet are written as zeros */
+        for (size_t j = 0; j < n; j++)
+            put_f64(c, dec->have[i] ? dec->v[i * n + j] : 0.0);
+    if (dec->lazy) {
+        put_f64s(c, dec->G, n * n);
+        put_f64s(c, dec->tau, n);
+        put_f64s(c, dec->d, n);
+        put_f64s(c, dec->e, n);
+    }
+}
+
+DSS_API int dss_search_save(const dss_search *search, void *buf, size_t cap, size_t *len)
+{
+    cursor c = { 0 };
+    size_t size;
+    unsigned char *out = buf;
+
+    if (search == NULL || len == NULL)
+        return DSS_EINVAL;
+    if (!search->cur.started)
+        return DSS_ESTATE;
+    put_session(&c, search);
+    size = c.pos + 4;
+    *len = size;
+    if (buf == NULL)
+        return DSS_OK;
+    if (cap < size)
+        return DSS_EINVAL;
+    c = (cursor){ .out = out };
+    put_session(&c, search);
+    c.pos = 16;
+    put_u64(&c, size);
+    c.pos = size - 4;
+    put_u(&c, crc32(out, size - 4), 4);
+    return DSS_OK;
+}
+
+/* ---- loading ------------------------------------------------------------------------------ */
+
+static void get_rng(cursor *c, rng *r)
+{
+    for (int i = 0; i < 4; i++)
+        r->s[i] = get_u64(c);
+    if ((r->s[0] | r->s[1] | r->s[2] | r->s[3]) == 0) /* xoshiro's one invalid state */
+        c->bad = 1;
+}
+
+static void get_jac(cursor *c, jac_config *j)
+{
+    uint64_t mode = get_u64(c), scheme;
+    j->rows = get_u64(c);
+    j->chunk = get_u64(c);
+    scheme = get_u64(c);
+    j->diff_step = get_f64(c);
+    j->rank = get_u64(c);
+    j->oversample = get_u64(c);
+    j->power = get_u64(c);
+    if (mode > DSS_JACOBIAN_RANDOMIZED || scheme > DSS_DIFF_CENTRAL || j->rows == 0
+        || j->rank == 0 || j->power > 16 || !(j->diff_step >= 0.0 && j->diff_step < 1.0))
+        c->bad = 1;
+    j->mode = (int)mode;
+    j->diff_scheme = (int)scheme;
+}
+
+/* Parameters through the setters' own validation, starting from the session's. */
+static void get_params(cursor *c, struct search_params *p, size_t n)
+{
+    for (int id = 1; id <= N_PARAMS; id++) {
+        uint64_t got = get_u64(c);
+        double value = get_f64(c);
+        if (got != (uint64_t)id)
+            c->bad = 1;
+        else if (id == DSS_SEARCH_RADIUS && value == 0.0)
+            p->radius = 0.0;
+        else if (params_set(p, n, id, value) != DSS_OK)
+            c->bad = 1;
+    }
+}
+
+/* The header: DSS_EFORMAT for anything but this format version for this model. */
+static int check_header(cursor *c, const dss_search *search, size_t len, size_t *l)
+{
+    const unsigned char *magic = take(c, sizeof MAGIC);
+    uint64_t version, bom, total, n, m;
+    uint32_t crc;
+    if (magic == NULL || memcmp(magic, MAGIC, sizeof MAGIC) != 0)
+        return DSS_EFORMAT;
+    version = get_u(c, 4);
+    bom = get_u(c, 4);
+    total = get_u64(c);
+    n = get_u64(c);
+    m = get_u64(c);
+    *l = (size_t)get_u64(c);
+    if (c->bad || version != FORMAT_VERSION || bom != BYTE_ORDER_MARK || total != len
+        || len < HEADER_BYTES + 4)
+        return DSS_EFORMAT;
+    crc = (uint32_t)(c->in[len - 4] | (uint32_t)c->in[len - 3] << 8
+                     | (uint32_t)c->in[len - 2] << 16 | (uint32_t)c->in[len - 1] << 24);
+    if (crc != crc32(c->in, len - 4))
+        return DSS_EFORMAT;
+    if (n != search->model->n || m != search->model->m || *l == 0 || *l > search->model->n)
+        return DSS_EFORMAT;
+    c->len = len - 4; /* the body ends before the CRC */
+    return DSS_OK;
+}
+
+/* The body into next and the scratch slot's decomposition; c->bad on any invalid field. */
+static void get_session(cursor *c, dss_search *search, size_t l, svd_dec *dec)
+{
+    struct search_state *nx = &search->next;
+    const size_t n = search->model->n, max_rank = search_max_rank(search);
+    size_t rank;
+
+    nx->p = search->cur.p;
+    get_params(c, &nx->p, n);
+    get_rng(c, &nx->rng);
+    get_f64s(c, nx->center, n);
+    nx->l = l;
+    get_f64s(c, nx->basis, l * n);
+    for (size_t i = 0; i < l; i++)
+        nx->basis_idx[i] = (size_t)get_u64(c);
+    rank = (size_t)get_u64(c);
+    if (c->bad || rank == 0 || rank > max_rank) {
+        c->bad = 1;
+        return;
+    }
+    for (size_t i = 0; i < l; i++)
+        if (nx->basis_idx[i] >= rank && nx->basis_idx[i] != SAMPLER_NO_INDEX)
+            c->bad = 1;
+    nx->rank = rank;
+    get_flags(c, nx->avail, rank);
+    get_f64s(c, nx->dec_center, n);
+    get_rng(c, &nx->dec_rng);
+    get_jac(c, &nx->dec_cfg);
+
+    dec->lazy = (int)get_u(c, 1);
+    dec->rank = rank;
+    get_f64s(c, dec->s, rank);
+    get_flags(c, dec->have, rank);
+    get_f64s(c, dec->v, rank * n);
+    if (dec->lazy > 1 || (dec->lazy && rank != n))
+        c->bad = 1;
+    for (size_t i = 0; i < rank && !c->bad; i++)
+        if (dec->s[i] < 0.0 || (!dec->lazy && !dec->have[i]))
+            c->bad = 1;
+    if (dec->lazy && !c->bad) {
+        get_f64s(c, dec->G, n * n);
+        get_f64s(c, dec->tau, n);
+        get_f64s(c, dec->d, n);
+        get_f64s(c, dec->e, n);
+    }
+    if (c->pos != c->len)
+        c->bad = 1; /* trailing bytes */
+}
+
+DSS_API int dss_search_load(dss_search *search, const void *buf, size_t len)
+{
+    cursor c;
+    size_t l = 0;
+    int scratch, rc;
+
+    if (search == NULL || buf == NULL)
+        return DSS_EINVAL;
+    c = (cursor){ .in = buf, .len = len };
+    if ((rc = check_header(&c, search, len, &l)) != DSS_OK)
+        return rc;
+    scratch = search_scratch_slot(search);
+    search->slot[scratch].id = 0; /* overwritten below, valid or not */
+    get_session(&c, search, l, &search->slot[scratch].dec);
+    if (c.bad)
+        return DSS_EFORMAT;
+
+    /* publish: the loaded state and decomposition become the session's, with no history */
+    search->next.started = 1;
+    search->next.dec_id = search->slot[scratch].id = ++search->last_id;
+    {
+        struct search_state tmp = search->cur;
+        search->cur = search->next;
+        search->next = tmp;
+    }
+    search->prev_slot = search->cur_slot;
+    search->cur_slot = scratch;
+    history_clear(search);
+    return DSS_OK;
+}
