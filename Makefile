@@ -83,10 +83,16 @@ $(B)/tests/%: tests/%.c $(B)/tests/support.o $(STATIC) tests/support.h
 
 tests: $(TESTS)
 
+# Extra check steps (Python bindings, the slider program, ...) come from mk/*.mk, each adding
+# its target to CHECK_EXTRA; install steps likewise to INSTALL_EXTRA.
+CHECK_EXTRA :=
+INSTALL_EXTRA :=
+-include $(wildcard mk/*.mk)
+
 check: deps
 	@$(MAKE) --no-print-directory all tests
 	@sh scripts/run-tests.sh $(TESTS)
-	@$(MAKE) --no-print-directory check-installed
+	@$(MAKE) --no-print-directory check-installed $(CHECK_EXTRA)
 
 # valgrind: every test binary under memcheck, failing on any error or leak
 check-valgrind: deps
@@ -135,6 +141,7 @@ install: lib $(B)/dss.pc
 	ln -sf libdss.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libdss.so
 	install -m 644 $(B)/dss.pc $(DESTDIR)$(PKGCONFIGDIR)/dss.pc
+	@$(if $(INSTALL_EXTRA),$(MAKE) --no-print-directory $(INSTALL_EXTRA))
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libdss.a $(DESTDIR)$(LIBDIR)/libdss.so \

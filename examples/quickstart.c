@@ -34,7 +34,7 @@ static void toy_init(toy *t)
 {
     for (int i = 0; i < M; i++)
         for (int j = 0; j < N; j++)
-            t->w[i][j] = 0.6 * sin(1.0 + (double)(i * N + j)); /* any fixed, full-rank matrix */
+            t->w[i][j] = 0.6 * sin(1.0 + 0.37 * i * i + 1.91 * j + 0.53 * i * j); /* full rank */
 }
 
 /* dss_generate_fn: k latent vectors (k x N) -> k outputs (k x M). */
@@ -140,6 +140,15 @@ int main(int argc, char **argv)
         z[j] = 0.0; /* start at the origin */
     CHECK(dss_search_start(search, z));
 
+    /* What the session computed: the singular values of J at the start (strong directions
+       first); slider directions are drawn with probability proportional to them. */
+    double sv[N];
+    CHECK(dss_search_singular_values(search, sv, N));
+    printf("singular values of J at the start:");
+    for (size_t i = 0; i < dss_search_rank(search); i++)
+        printf(" %.2f", sv[i]);
+    printf("\n");
+
     /* 3. The simulated user: a coarse grid of 51 slider positions, refined around the best. */
     CHECK(dss_line_create(&line));
     CHECK(dss_line_set(line, DSS_LINE_SAMPLES, 51));
@@ -151,9 +160,12 @@ int main(int argc, char **argv)
 
     /* 4. The loop a host runs: show the slider, let the user pick t, commit it. */
     for (int it = 1; it <= iterations; it++) {
+        size_t dir; /* which right-singular vector the slider follows (0 = strongest) */
+        CHECK(dss_search_basis_indices(search, &dir));
         CHECK(dss_search_find_optimal(line, search, closeness, &user, &t, &score));
         CHECK(dss_search_commit(search, t));  /* move the centre, draw a new direction */
-        printf("iter %3d  score %10.6f   slider t = %.3f\n", it, score, t);
+        printf("iter %3d  score %10.6f   slider along v_%zu, released at t = %.3f\n", it, score,
+               dir, t);
     }
 
     /* The centre is the user's current favourite. */

@@ -18,10 +18,12 @@ int svd_dec_alloc(svd_dec *dec, const mem_allocator *a, size_t n, size_t max_ran
     dec->s = mem_array(a, max_rank, sizeof(double));
     dec->v = mem_array(a, max_rank * n, sizeof(double));
     dec->have = mem_zeros(a, max_rank, 1);
-    dec->G = mem_array(a, n * n, sizeof(double));
-    dec->tau = mem_array(a, n, sizeof(double));
-    dec->d = mem_array(a, n, sizeof(double));
-    dec->e = mem_array(a, n, sizeof(double));
+    /* zeroed: dsyrk and dsytrd fill only G's lower triangle and n - 1 entries of tau and e,
+       and a saved session (persist.c) must not carry stale or uninitialised bytes */
+    dec->G = mem_zeros(a, n * n, sizeof(double));
+    dec->tau = mem_zeros(a, n, sizeof(double));
+    dec->d = mem_zeros(a, n, sizeof(double));
+    dec->e = mem_zeros(a, n, sizeof(double));
     if (!dec->s || !dec->v || !dec->have || !dec->G || !dec->tau || !dec->d || !dec->e) {
         svd_dec_free(dec, a);
         return DSS_ENOMEM;

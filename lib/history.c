@@ -1,13 +1,17 @@
 /* Undo: a ring of the session's past states (struct search_state), newest at hist_top.
  *
- * The ring is allocated whole when it is first needed or resized, so that steady-state steps
- * allocate nothing. An entry names its decomposition by id; when that decomposition has left
+ * The ring (up to EAGER_ENTRIES entries of it) is allocated when it is first needed or resized,
+ * so that steady-state steps allocate nothing. An entry names its decomposition by id; when that decomposition has left
  * the session's slots, undo computes it again from the recorded centre, RNG and settings,
  * which gives the same bits with the same callbacks.
  */
 #include <string.h>
 
 #include "search.h"
+
+/* Entries allocated with the ring, so that steady-state steps allocate nothing; a longer
+   history allocates its further entries as it first fills them. */
+#define EAGER_ENTRIES 256
 
 #define SWAP(type, a, b) do { type swap_tmp_ = (a); (a) = (b); (b) = swap_tmp_; } while (0)
 
@@ -33,8 +37,9 @@ static int resize(dss_search *search, size_t cap, size_t l)
     struct search_state *ring = mem_zeros(&search->alloc, cap, sizeof *ring);
     if (ring == NULL)
         return DSS_ENOMEM;
-    /* kept entries go to ring[0..keep), oldest first, the newest at keep - 1 */
-    for (size_t i = keep; i < cap; i++) {
+    /* kept entries go to ring[0..keep), oldest first, the newest at keep - 1; the first
+       EAGER_ENTRIES others are allocated now, any beyond when first used */
+    for (size_t i = keep; i < cap && i < EAGER_ENTRIES; i++) {
         if (state_alloc(&ring[i], &search->alloc, n, r, l) != DSS_OK) {
             free_ring(ring, cap, &search->alloc);
             return DSS_ENOMEM;
@@ -64,7 +69,7 @@ int history_reserve(dss_search *search)
     if (search->hist_cap != cap && (rc = resize(search, cap, l > 0 ? l : 1)) != DSS_OK)
         return rc;
     slot = &search->hist[(search->hist_top + 1) % cap];
-    if (slot->l_cap < l) { /* a larger subspace than this entry has held: grow it */
+    if (slot->center == NULL || slot->l_cap < l) { /* new, or a subspace larger than it held */
         struct search_state bigger;
         if (state_alloc(&bigger, &search->alloc, search->model->n, search_max_rank(search), l)
             != DSS_OK)

@@ -16,7 +16,7 @@
 
 #define RADIUS_FACTOR 0.2             /* the authors' slider half-length: 0.2 x mean distance */
 #define SEED_MAX 9007199254740992.0   /* 2^53: every integer up to it is a double */
-#define HISTORY_MAX 1048576.0         /* 2^20 undo steps */
+#define HISTORY_MAX 65536.0           /* undo steps */
 
 #define SWAP(type, a, b) do { type swap_tmp_ = (a); (a) = (b); (b) = swap_tmp_; } while (0)
 

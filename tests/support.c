@@ -101,7 +101,9 @@ lin_model *lin_create(size_t m, size_t n, const double *s, uint64_t seed)
     lm->j = malloc(m * n * sizeof *lm->j);
     lm->jac_last_rows = calloc(m, sizeof *lm->jac_last_rows);
     lm->jac_last_z = calloc(n, sizeof *lm->jac_last_z);
-    if (!lm->u || !lm->v || !lm->s || !lm->j || !lm->jac_last_rows || !lm->jac_last_z)
+    lm->jac_row_count = calloc(m, sizeof *lm->jac_row_count);
+    if (!lm->u || !lm->v || !lm->s || !lm->j || !lm->jac_last_rows || !lm->jac_last_z
+        || !lm->jac_row_count)
         goto fail;
 
     support_rng g;
@@ -138,6 +140,7 @@ void lin_destroy(lin_model *lm)
     free(lm->j);
     free(lm->jac_last_rows);
     free(lm->jac_last_z);
+    free(lm->jac_row_count);
     free(lm->f_log);
     free(lm);
 }
@@ -220,6 +223,9 @@ int lin_jacobian(void *user, const double *z, size_t nrows, const size_t *rows, 
         lm->protocol_errors++;
         return -1;
     }
+    lm->jac_rows_total += nrows;
+    for (size_t i = 0; i < nrows; i++)
+        lm->jac_row_count[rows ? rows[i] : i]++;
     int fault = lin_fault_now(lm, LIN_JACOBIAN);
     if (fault == LIN_FAULT_ERROR)
         return LIN_FAULT_STATUS;
@@ -296,6 +302,8 @@ void lin_reset_counters(lin_model *lm)
     lm->jac_last_rows_null = 0;
     memset(lm->jac_last_rows, 0, lm->m * sizeof *lm->jac_last_rows);
     memset(lm->jac_last_z, 0, lm->n * sizeof *lm->jac_last_z);
+    memset(lm->jac_row_count, 0, lm->m * sizeof *lm->jac_row_count);
+    lm->jac_rows_total = 0;
     lm->vjp_calls = lm->jvp_calls = 0;
     lm->protocol_errors = 0;
     lm->faults_fired = 0;
@@ -539,7 +547,15 @@ static const int snapshot_params[] = {
     DSS_SEARCH_SUBSPACE_DIM, DSS_SEARCH_RADIUS, DSS_SEARCH_CENTER_TOLERANCE, DSS_SEARCH_SEED,
     DSS_SEARCH_JACOBIAN, DSS_SEARCH_JACOBIAN_ROWS, DSS_SEARCH_RANK, DSS_SEARCH_SAMPLER,
     DSS_SEARCH_PRIOR, DSS_SEARCH_PRIOR_SCALE, DSS_SEARCH_DIFF_SCHEME, DSS_SEARCH_DIFF_STEP,
-    DSS_SEARCH_OVERSAMPLE, DSS_SEARCH_POWER_ITERATIONS
+    DSS_SEARCH_OVERSAMPLE, DSS_SEARCH_POWER_ITERATIONS, DSS_SEARCH_HISTORY,
+    DSS_SEARCH_JACOBIAN_CHUNK
+};
+
+/* The deterministic statistics (times and byte counts left out). */
+static const int snapshot_stats[] = {
+    DSS_STAT_POINTS, DSS_STAT_F_CALLS, DSS_STAT_JACOBIAN_CALLS, DSS_STAT_JACOBIAN_ROWS,
+    DSS_STAT_VJP_CALLS, DSS_STAT_VJP_PRODUCTS, DSS_STAT_JVP_CALLS, DSS_STAT_JVP_PRODUCTS,
+    DSS_STAT_DECOMPOSITIONS, DSS_STAT_UNDO_RECOMPUTES
 };
 
 int support_snapshot_take(const dss_search *search, size_t n, support_snapshot *snap)
@@ -551,6 +567,10 @@ int support_snapshot_take(const dss_search *search, size_t n, support_snapshot *
     for (size_t i = 0; i < sizeof snapshot_params / sizeof snapshot_params[0]; i++) {
         int p = snapshot_params[i];
         snap->param_status[p] = dss_search_get(search, p, &snap->params[p]);
+    }
+    for (size_t i = 0; i < sizeof snapshot_stats / sizeof snapshot_stats[0]; i++) {
+        if (dss_search_stat(search, snapshot_stats[i], &snap->stats[snapshot_stats[i]]) != DSS_OK)
+            return -1;
     }
     snap->center = calloc(n, sizeof *snap->center);
     if (!snap->center)
@@ -605,7 +625,8 @@ int support_snapshot_equal(const support_snapshot *a, const support_snapshot *b)
 int support_snapshot_matches(const dss_search *search, size_t n, const support_snapshot *snap)
 {
     support_snapshot now;
-    int ok = support_snapshot_take(search, n, &now) == 0 && support_snapshot_equal(&now, snap);
+    int ok = support_snapshot_take(search, n, &now) == 0 && support_snapshot_equal(&now, snap)
+             && memcmp(now.stats, snap->stats, sizeof now.stats) == 0;
     support_snapshot_free(&now);
     return ok;
 }
@@ -647,5 +668,9 @@ int support_twins_agree(dss_search *a, dss_search *b, size_t n, size_t draws)
         return 0;
     if (dss_search_commit(a, 0.5) != dss_search_commit(b, 0.5) || !same_now(a, b, n))
         return 0;
+    for (size_t k = 0; k < draws + 3; k++) {
+        if (dss_search_undo(a) != dss_search_undo(b) || !same_now(a, b, n))
+            return 0;
+    }
     return 1;
 }

@@ -81,6 +81,9 @@ typedef struct lin_model {
     double *f_log;            /**< f_log_cap x n: the points f received, in call order */
     size_t  f_log_cap;        /**< capacity in points */
     size_t  f_log_count;      /**< points logged (stops growing at f_log_cap) */
+
+    size_t *jac_row_count;    /**< m counters: how often each row was asked for (all calls) */
+    size_t  jac_rows_total;   /**< rows asked for over all calls (nrows summed) */
 } lin_model;
 
 /**
@@ -115,7 +118,8 @@ int lin_jvp(void *user, const double *z, size_t k, const double *v, double *out)
  */
 int lin_dss_model(lin_model *lm, unsigned flags, dss_model **out);
 
-/** Zero every counter, the recorded rows/z, the f log count and faults_fired (not pending faults). */
+/** Zero every counter (row counts included), the recorded rows/z, the f log count and
+ *  faults_fired (not pending faults). */
 void lin_reset_counters(lin_model *lm);
 
 /**
@@ -195,6 +199,10 @@ double support_chi_square_sf(double x, double df);
  * 4. Session snapshots and twins
  * ============================================================================================ */
 
+/** Largest parameter id and statistics key a snapshot records. */
+#define SUPPORT_MAX_PARAM 31
+#define SUPPORT_MAX_STAT 15
+
 /** Everything the public API shows of a session. Fill with support_snapshot_take. */
 typedef struct support_snapshot {
     int     started;        /**< dss_search_center returned DSS_OK (else it returned DSS_ESTATE) */
@@ -205,8 +213,13 @@ typedef struct support_snapshot {
     double *basis;          /**< l x n (when started) */
     size_t *indices;        /**< l (when started) */
     double *sv;             /**< rank singular values (when started) */
-    double  params[16];     /**< dss_search_get of every documented parameter, indexed by its id */
-    int     param_status[16]; /**< the status of each of those gets */
+    double  params[SUPPORT_MAX_PARAM + 1];     /**< dss_search_get of every documented parameter,
+                                                    indexed by its id */
+    int     param_status[SUPPORT_MAX_PARAM + 1]; /**< the status of each of those gets */
+    double  stats[SUPPORT_MAX_STAT + 1];       /**< dss_search_stat of the deterministic counters
+                                                    (DSS_STAT_POINTS .. DSS_STAT_UNDO_RECOMPUTES),
+                                                    indexed by key; cumulative over successful
+                                                    calls, so a failed call leaves them alone */
 } support_snapshot;
 
 /**
@@ -216,9 +229,13 @@ typedef struct support_snapshot {
 int  support_snapshot_take(const dss_search *search, size_t n, support_snapshot *snap);
 /** Free the arrays of a snapshot (the struct itself is the caller's). */
 void support_snapshot_free(support_snapshot *snap);
-/** 1 when two snapshots are bit-identical (memcmp on every array and parameter), else 0. */
+/** 1 when two snapshots are bit-identical (memcmp on every array and parameter), else 0. The
+ *  statistics are not compared: twins with different (successful) histories may legitimately
+ *  differ there. (The RNG state and availability flags are not visible here: compare futures
+ *  with support_same_draws / support_twins_agree.) */
 int  support_snapshot_equal(const support_snapshot *a, const support_snapshot *b);
-/** 1 when search still shows exactly what snap recorded (takes a fresh snapshot and compares). */
+/** 1 when search still shows exactly what snap recorded, statistics included (takes a fresh
+ *  snapshot and compares): the check for "a failed call changes nothing". */
 int  support_snapshot_matches(const dss_search *search, size_t n, const support_snapshot *snap);
 
 /**
@@ -232,7 +249,9 @@ int  support_same_draws(dss_search *a, dss_search *b, size_t n, size_t draws);
 /**
  * Full twin check: a and b show bit-identical snapshots now, then `draws` resamples match
  * (support_same_draws), then dss_search_commit(., 0.9) (far from the centre: recomputes the
- * Jacobian) and dss_search_commit(., 0.5) (near: keeps it) give equal statuses and snapshots.
+ * Jacobian) and dss_search_commit(., 0.5) (near: keeps it) give equal statuses and snapshots,
+ * then draws + 3 calls of dss_search_undo give equal statuses and snapshots (so a failed call
+ * must not have left a step in the undo history either).
  * Both sessions advance; disarm injected faults first.
  * @return 1 when everything matched, else 0.
  */

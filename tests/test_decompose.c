@@ -413,6 +413,73 @@ static void rows_mode_draws_different_rows_on_each_recomputation(void **state)
     assert_true(differs);
 }
 
+/* DSS_SEARCH_JACOBIAN_CHUNK = k: FULL mode asks for its m rows in ceil(m / k) calls naming the
+ * rows explicitly, each row exactly once; ROWS mode splits its drawn rows the same way. The
+ * decomposition is the same as with one call. */
+static void jacobian_chunk_splits_the_rows_into_calls(void **state)
+{
+    fixture *fx = *state;
+    double z0[5];
+    rebuild(fx, 8, 5, NULL, LIN_WITH_JACOBIAN);
+    make_z0(z0, 5, 21);
+    assert_int_equal(dss_search_set(fx->search, DSS_SEARCH_JACOBIAN, DSS_JACOBIAN_FULL), DSS_OK);
+    assert_int_equal(dss_search_set(fx->search, DSS_SEARCH_JACOBIAN_CHUNK, 3), DSS_OK);
+    assert_int_equal(dss_search_set(fx->search, DSS_SEARCH_SAMPLER, DSS_SAMPLER_TOP), DSS_OK);
+    lin_reset_counters(fx->lm);
+    assert_int_equal(dss_search_start(fx->search, z0), DSS_OK);
+    assert_int_equal(fx->lm->protocol_errors, 0);
+    assert_int_equal(fx->lm->jac_calls, 3);          /* 3 + 3 + 2 rows */
+    assert_int_equal(fx->lm->jac_last_rows_null, 0); /* named explicitly */
+    assert_int_equal(fx->lm->jac_rows_total, 8);
+    for (size_t i = 0; i < 8; i++)
+        assert_int_equal(fx->lm->jac_row_count[i], 1);
+    double tol = exact_sv_tol(fx->lm);
+    check_known_svd(fx, 5, tol, tol);
+
+    rebuild(fx, 40, 5, NULL, LIN_WITH_JACOBIAN);
+    assert_int_equal(dss_search_set(fx->search, DSS_SEARCH_JACOBIAN, DSS_JACOBIAN_ROWS), DSS_OK);
+    assert_int_equal(dss_search_set(fx->search, DSS_SEARCH_JACOBIAN_ROWS, 7), DSS_OK);
+    assert_int_equal(dss_search_set(fx->search, DSS_SEARCH_JACOBIAN_CHUNK, 2), DSS_OK);
+    lin_reset_counters(fx->lm);
+    assert_int_equal(dss_search_start(fx->search, z0), DSS_OK);
+    assert_int_equal(fx->lm->protocol_errors, 0);
+    assert_int_equal(fx->lm->jac_calls, 4);          /* 2 + 2 + 2 + 1 rows */
+    assert_int_equal(fx->lm->jac_rows_total, 7);
+    for (size_t i = 0; i < 40; i++)
+        assert_true(fx->lm->jac_row_count[i] <= 1);  /* 7 distinct rows */
+    assert_int_equal(dss_search_rank(fx->search), 5);
+}
+
+/* A chunk that fails (error, NaN, infinity) fails the whole start or commit, which changes
+ * nothing, even when earlier chunks succeeded. */
+static void failing_jacobian_chunk_changes_nothing(void **state)
+{
+    fixture *fx = *state;
+    const int kinds[3] = {LIN_FAULT_ERROR, LIN_FAULT_NAN, LIN_FAULT_INF};
+    const int status[3] = {DSS_ECALLBACK, DSS_ENONFINITE, DSS_ENONFINITE};
+    double z0[5], z[5];
+    support_snapshot snap;
+    rebuild(fx, 8, 5, NULL, LIN_WITH_JACOBIAN);
+    make_z0(z0, 5, 22);
+    assert_int_equal(dss_search_set(fx->search, DSS_SEARCH_JACOBIAN_CHUNK, 3), DSS_OK);
+    lin_fault(fx->lm, LIN_JACOBIAN, LIN_FAULT_ERROR, 2);
+    assert_int_equal(dss_search_start(fx->search, z0), DSS_ECALLBACK);
+    assert_int_equal(dss_search_center(fx->search, z), DSS_ESTATE);
+    assert_int_equal(dss_search_start(fx->search, z0), DSS_OK);
+    assert_int_equal(support_snapshot_take(fx->search, 5, &snap), 0);
+    for (int k = 0; k < 3; k++) {
+        lin_fault(fx->lm, LIN_JACOBIAN, kinds[k], 3); /* the last chunk */
+        assert_int_equal(dss_search_commit(fx->search, 0.9), status[k]);
+        int same = support_snapshot_matches(fx->search, 5, &snap);
+        if (!same) {
+            support_snapshot_free(&snap);
+            fail_msg("a commit whose last Jacobian chunk failed changed the session");
+        }
+    }
+    support_snapshot_free(&snap);
+    assert_int_equal(fx->lm->faults_fired, 4);
+}
+
 /* ---- finite differences ---------------------------------------------------------------------- */
 
 /* Start in finite-difference mode (explicit or AUTO without a Jacobian callback) with a scheme. */
@@ -615,6 +682,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(rows_mode_draws_50_rows_by_default, setup, teardown),
         cmocka_unit_test_setup_teardown(rows_mode_singular_values_are_those_of_the_requested_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(rows_mode_draws_different_rows_on_each_recomputation, setup, teardown),
+        cmocka_unit_test_setup_teardown(jacobian_chunk_splits_the_rows_into_calls, setup, teardown),
+        cmocka_unit_test_setup_teardown(failing_jacobian_chunk_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(forward_differences_match_known_svd, setup, teardown),
         cmocka_unit_test_setup_teardown(central_differences_match_known_svd, setup, teardown),
         cmocka_unit_test_setup_teardown(auto_mode_without_derivative_callbacks_uses_finite_differences, setup, teardown),

@@ -5,9 +5,10 @@
  * callbacks fail or return NaN/infinity.
  *
  * "Changes nothing" is checked two ways: a snapshot of everything the API shows (centre, basis,
- * basis indices, singular values, parameters) is bit-identical before and after the failing call,
- * and a twin session that made the same calls except the failing one then produces the same
- * future: same draws, and the same results from a far and a near commit.
+ * basis indices, singular values, parameters, call statistics) is bit-identical before and after
+ * the failing call, and a twin session that made the same calls except the failing one then
+ * produces the same future: same draws, the same results from a far and a near commit, and the
+ * same undo steps (support_twins_agree).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -157,7 +158,8 @@ static void defaults_are_as_documented(void **state)
         {DSS_SEARCH_SAMPLER, DSS_SAMPLER_SINGULAR}, {DSS_SEARCH_PRIOR, DSS_PRIOR_GAUSSIAN},
         {DSS_SEARCH_PRIOR_SCALE, 1},       {DSS_SEARCH_DIFF_SCHEME, DSS_DIFF_FORWARD},
         {DSS_SEARCH_DIFF_STEP, 0},         {DSS_SEARCH_OVERSAMPLE, 10},
-        {DSS_SEARCH_POWER_ITERATIONS, 1},
+        {DSS_SEARCH_POWER_ITERATIONS, 1},  {DSS_SEARCH_HISTORY, 64},
+        {DSS_SEARCH_JACOBIAN_CHUNK, 0},
     };
     for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++) {
         double v = -12345.0;
@@ -177,16 +179,15 @@ static void defaults_are_as_documented(void **state)
 static void set_and_get_reject_null_search_null_value_and_unknown_params(void **state)
 {
     fixture *fx = *state;
-    const int unknown[] = {0, 11, 16, -1, 1000, INT_MAX, INT_MIN};
+    const int unknown[] = {0, -1, 100, 1000, INT_MAX, INT_MIN};
     double v;
     support_snapshot snap;
     start_both(fx);
     take(fx->search, N, &snap);
-    for (int p = DSS_SEARCH_SUBSPACE_DIM; p <= DSS_SEARCH_POWER_ITERATIONS; p++) {
+    for (int p = DSS_SEARCH_SUBSPACE_DIM; p <= DSS_SEARCH_JACOBIAN_CHUNK; p++) {
         assert_int_equal(dss_search_set(NULL, p, 1.0), DSS_EINVAL);
         assert_int_equal(dss_search_get(NULL, p, &v), DSS_EINVAL);
-        if (p != 11)
-            assert_int_equal(dss_search_get(fx->search, p, NULL), DSS_EINVAL);
+        assert_int_equal(dss_search_get(fx->search, p, NULL), DSS_EINVAL);
     }
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         assert_int_equal(dss_search_set(fx->search, unknown[i], 1.0), DSS_EINVAL);
@@ -232,6 +233,10 @@ static const struct { int param; double value; } bad_values[] = {
     {DSS_SEARCH_OVERSAMPLE, NAN},        {DSS_SEARCH_OVERSAMPLE, INFINITY},
     {DSS_SEARCH_POWER_ITERATIONS, -1},   {DSS_SEARCH_POWER_ITERATIONS, 17},
     {DSS_SEARCH_POWER_ITERATIONS, 0.5},  {DSS_SEARCH_POWER_ITERATIONS, NAN},
+    {DSS_SEARCH_HISTORY, -1},            {DSS_SEARCH_HISTORY, 65537},
+    {DSS_SEARCH_HISTORY, 1.5},           {DSS_SEARCH_HISTORY, NAN},
+    {DSS_SEARCH_JACOBIAN_CHUNK, -1},     {DSS_SEARCH_JACOBIAN_CHUNK, 0.5},
+    {DSS_SEARCH_JACOBIAN_CHUNK, NAN},    {DSS_SEARCH_JACOBIAN_CHUNK, INFINITY},
 };
 
 static void set_rejects_out_of_range_values_and_changes_nothing(void **state)
@@ -285,7 +290,9 @@ static void set_accepts_boundary_values_and_get_returns_them(void **state)
         {DSS_SEARCH_DIFF_SCHEME, DSS_DIFF_CENTRAL}, {DSS_SEARCH_DIFF_STEP, 0},
         {DSS_SEARCH_DIFF_STEP, 1e-4},        {DSS_SEARCH_OVERSAMPLE, 0},
         {DSS_SEARCH_OVERSAMPLE, 40},         {DSS_SEARCH_POWER_ITERATIONS, 0},
-        {DSS_SEARCH_POWER_ITERATIONS, 16},
+        {DSS_SEARCH_POWER_ITERATIONS, 16},   {DSS_SEARCH_HISTORY, 0},
+        {DSS_SEARCH_HISTORY, 65536},         {DSS_SEARCH_JACOBIAN_CHUNK, 3},
+        {DSS_SEARCH_JACOBIAN_CHUNK, 0},
     };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         double v;
@@ -655,6 +662,78 @@ static void start_restarts_the_stream_from_the_seed(void **state)
     assert_int_equal(dss_search_commit(fx->search, 0.9), DSS_OK);
     assert_int_equal(dss_search_start(fx->search, fx->z0), DSS_OK); /* back to the start */
     assert_twins(fx);
+}
+
+/* Fill and free a few blocks of the sizes a session allocates for an n x n Gram matrix and
+ * n-vectors, so that the next allocations of those sizes (glibc reuses freed chunks of the same
+ * size first) start with this pattern instead of zeros. */
+static void churn_heap(size_t n, unsigned char pattern)
+{
+    void *blocks[16];
+    for (int i = 0; i < 16; i++) {
+        size_t size = (i % 2 ? n * n : n) * sizeof(double);
+        blocks[i] = malloc(size);
+        if (blocks[i])
+            memset(blocks[i], pattern, size);
+    }
+    for (int i = 15; i >= 0; i--)
+        free(blocks[i]);
+}
+
+/* Save the session into buf (capacity cap); returns the length. */
+static size_t save_into(dss_search *s, unsigned char *buf, size_t cap)
+{
+    size_t len = 0;
+    assert_int_equal(dss_search_save(s, NULL, 0, &len), DSS_OK);
+    assert_true(len > 0 && len <= cap);
+    assert_int_equal(dss_search_save(s, buf, cap, &len), DSS_OK);
+    return len;
+}
+
+/* Same seed, same calls: dss_search_save gives the same byte string (it holds the RNG state and
+ * availability as well), whatever the memory the sessions were given held before. Tall models
+ * take the Gram route; the twin's buffers are pre-filled with a different pattern. */
+static void identical_sessions_save_identical_byte_strings(void **state)
+{
+    fixture *fx = *state;
+    static unsigned char a[1 << 14], b[1 << 14];
+    const size_t shapes[][2] = {{M, N}, {N, M}, {20, 6}};
+    for (size_t k = 0; k < 3; k++) {
+        size_t m = shapes[k][0], n = shapes[k][1];
+        rebuild(fx, m, n, LIN_WITH_JACOBIAN);
+        dss_search_destroy(fx->search);
+        dss_search_destroy(fx->twin);
+        fx->search = fx->twin = NULL;
+        churn_heap(n, 0xA5);
+        assert_int_equal(dss_search_create(&fx->search, fx->model), DSS_OK);
+        churn_heap(n, 0x5A);
+        assert_int_equal(dss_search_create(&fx->twin, fx->model), DSS_OK);
+        set_both(fx, DSS_SEARCH_SEED, 12);
+        for (int step = 0; step < 4; step++) {
+            switch (step) {
+            case 0: start_both(fx); break;
+            case 1:
+                assert_int_equal(dss_search_resample(fx->search), DSS_OK);
+                assert_int_equal(dss_search_resample(fx->twin), DSS_OK);
+                break;
+            case 2:
+                assert_int_equal(dss_search_commit(fx->search, 0.9), DSS_OK);
+                assert_int_equal(dss_search_commit(fx->twin, 0.9), DSS_OK);
+                break;
+            default:
+                assert_int_equal(dss_search_commit(fx->search, 0.5), DSS_OK);
+                assert_int_equal(dss_search_commit(fx->twin, 0.5), DSS_OK);
+                break;
+            }
+            size_t la = save_into(fx->search, a, sizeof a), lb = save_into(fx->twin, b, sizeof b);
+            assert_int_equal(la, lb);
+            for (size_t i = 0; i < la; i++) {
+                if (a[i] != b[i])
+                    fail_msg("%zu x %zu, step %d: saved strings differ first at byte %zu of %zu",
+                             m, n, step, i, la);
+            }
+        }
+    }
 }
 
 /* ---- the slider ------------------------------------------------------------------------------- */
@@ -1271,6 +1350,7 @@ int main(void)
         T(different_seeds_give_different_draws),
         T(setting_the_seed_restarts_the_random_stream_at_once),
         T(start_restarts_the_stream_from_the_seed),
+        T(identical_sessions_save_identical_byte_strings),
         T(point_maps_t_along_the_first_basis_row),
         T(point_w_maps_w_through_the_basis),
         T(slider_ends_equal_point_at_0_and_1),

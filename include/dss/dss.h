@@ -273,7 +273,7 @@ DSS_API void dss_search_destroy(dss_search *search);
 /** Parameters of a session, for dss_search_set / dss_search_get. Values never change. */
 enum dss_search_param {
     DSS_SEARCH_SUBSPACE_DIM     = 1,  /**< l >= 1 (integer, <= n), default 1 */
-    DSS_SEARCH_RADIUS           = 2,  /**< slider half-length in latent units (> 0); default from the prior */
+    DSS_SEARCH_RADIUS           = 2,  /**< slider half-length in latent units (finite, > 0); default from the prior */
     DSS_SEARCH_CENTER_TOLERANCE = 3,  /**< in [0, 0.5], default 0.05: |t - 0.5| <= tol keeps the Jacobian */
     DSS_SEARCH_SEED             = 4,  /**< RNG seed, integer in [0, 2^53], default 0 */
     DSS_SEARCH_JACOBIAN         = 5,  /**< one of DSS_JACOBIAN_*, default DSS_JACOBIAN_AUTO */
@@ -281,12 +281,15 @@ enum dss_search_param {
     DSS_SEARCH_RANK             = 7,  /**< k kept by DSS_JACOBIAN_RANDOMIZED (integer >= 1), default 32 */
     DSS_SEARCH_SAMPLER          = 8,  /**< one of DSS_SAMPLER_*, default DSS_SAMPLER_SINGULAR */
     DSS_SEARCH_PRIOR            = 9,  /**< DSS_PRIOR_GAUSSIAN (default) or DSS_PRIOR_BOX */
-    DSS_SEARCH_PRIOR_SCALE      = 10, /**< sigma of N(0, sigma^2 I), or R of the box [-R, R]^n; default 1 */
-    DSS_SEARCH_HISTORY          = 11, /**< steps dss_search_undo can go back (integer in [0, 2^20]), default 64;
-                                           shrinking it forgets the oldest steps */
+    DSS_SEARCH_PRIOR_SCALE      = 10, /**< sigma of N(0, sigma^2 I), or R of the box [-R, R]^n (finite, > 0);
+                                           default 1 */
+    DSS_SEARCH_HISTORY          = 11, /**< steps dss_search_undo can go back (integer in [0, 65536]), default
+                                           64; shrinking it forgets the oldest steps. Up to 256 steps
+                                           are allocated at once, so that steps allocate nothing. */
     DSS_SEARCH_DIFF_SCHEME      = 12, /**< DSS_DIFF_FORWARD (default, n+1 points) or DSS_DIFF_CENTRAL (2n) */
-    DSS_SEARCH_DIFF_STEP        = 13, /**< finite-difference step h_i = step * max(1, |c_i|); 0 (default) picks
-                                           sqrt(eps) for forward and cbrt(eps) for central differences */
+    DSS_SEARCH_DIFF_STEP        = 13, /**< finite-difference step h_i = step * max(1, |c_i|), step in [0, 1);
+                                           0 (default) picks sqrt(eps) for forward and cbrt(eps) for
+                                           central differences */
     DSS_SEARCH_OVERSAMPLE       = 14, /**< RANDOMIZED: extra probe directions beyond the rank (integer >= 0),
                                            default 10 */
     DSS_SEARCH_POWER_ITERATIONS = 15, /**< RANDOMIZED: power iterations (integer in [0, 16]), default 1 */

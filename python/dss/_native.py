@@ -1,0 +1,370 @@
+"""Loading libdss.so.1, declaring its C prototypes, and calling it safely.
+
+Internal module: the public classes live in :mod:`dss`. Everything here is about the C side:
+
+* :func:`load` finds the shared library (``DSS_LIBRARY``, the build tree next to this package,
+  the directory recorded by ``make install``, then the system loader).
+* :func:`call` runs a C function, turns a negative status into :class:`~dss.DssError`, and
+  re-raises the exception a Python callback raised during that call.
+* :func:`guard` wraps a Python callback so that it never lets an exception escape into C:
+  the exception is parked in a thread-local slot, the callback returns -1 (libdss then aborts
+  the call with ``DSS_ECALLBACK`` and leaves its handles unchanged), and :func:`call` raises it.
+* :func:`view` makes a NumPy array over a C buffer without copying.
+"""
+
+import ctypes
+import ctypes.util
+import os
+import threading
+
+import numpy as np
+
+from .errors import DssError
+
+# ---- status codes and enumerations (values are part of the ABI and never change) -----------
+OK = 0
+EINVAL = -1
+ENOMEM = -2
+ECALLBACK = -3
+ENONFINITE = -4
+ELAPACK = -5
+ESTATE = -6
+EFORMAT = -7
+ECANCELLED = -8
+EUNSUPPORTED = -9
+
+STATUS_NAMES = {
+    OK: "DSS_OK", EINVAL: "DSS_EINVAL", ENOMEM: "DSS_ENOMEM", ECALLBACK: "DSS_ECALLBACK",
+    ENONFINITE: "DSS_ENONFINITE", ELAPACK: "DSS_ELAPACK", ESTATE: "DSS_ESTATE",
+    EFORMAT: "DSS_EFORMAT", ECANCELLED: "DSS_ECANCELLED", EUNSUPPORTED: "DSS_EUNSUPPORTED",
+}
+
+SONAME = "libdss.so.1"
+VERSION_MAJOR = 1
+
+c_double_p = ctypes.POINTER(ctypes.c_double)
+c_size_t_p = ctypes.POINTER(ctypes.c_size_t)
+_vp = ctypes.c_void_p
+_sz = ctypes.c_size_t
+_int = ctypes.c_int
+_dbl = ctypes.c_double
+
+# Callback types (dss.h section 2). Pointers arrive as plain integers (c_void_p), which
+# view() turns into NumPy arrays.
+GENERATE_FN = ctypes.CFUNCTYPE(_int, _vp, _sz, _vp, _vp)
+JACOBIAN_FN = ctypes.CFUNCTYPE(_int, _vp, _vp, _sz, _vp, _vp)
+VJP_FN = ctypes.CFUNCTYPE(_int, _vp, _vp, _sz, _vp, _vp)
+JVP_FN = ctypes.CFUNCTYPE(_int, _vp, _vp, _sz, _vp, _vp)
+SCORE_FN = ctypes.CFUNCTYPE(_int, _vp, _sz, _vp, _vp)
+PROGRESS_FN = ctypes.CFUNCTYPE(_int, _vp, _int, _sz, _sz)
+
+# name: (restype, argtypes)
+_PROTOTYPES = {
+    "dss_version_number": (ctypes.c_uint, []),
+    "dss_version_string": (ctypes.c_char_p, []),
+    "dss_strerror": (ctypes.c_char_p, [_int]),
+    # model
+    "dss_model_create": (_int, [ctypes.POINTER(_vp), _sz, _sz, GENERATE_FN, _vp]),
+    "dss_model_destroy": (None, [_vp]),
+    "dss_model_set_jacobian": (_int, [_vp, JACOBIAN_FN]),
+    "dss_model_set_vjp": (_int, [_vp, VJP_FN]),
+    "dss_model_set_jvp": (_int, [_vp, JVP_FN]),
+    "dss_model_set_max_batch": (_int, [_vp, _sz]),
+    "dss_model_generate": (_int, [_vp, _sz, _vp, _vp]),
+    "dss_model_latent_dim": (_sz, [_vp]),
+    "dss_model_output_dim": (_sz, [_vp]),
+    # search
+    "dss_search_create": (_int, [ctypes.POINTER(_vp), _vp]),
+    "dss_search_destroy": (None, [_vp]),
+    "dss_search_set": (_int, [_vp, _int, _dbl]),
+    "dss_search_get": (_int, [_vp, _int, c_double_p]),
+    "dss_search_start": (_int, [_vp, _vp]),
+    "dss_search_point": (_int, [_vp, _dbl, _vp]),
+    "dss_search_point_w": (_int, [_vp, _vp, _vp]),
+    "dss_search_slider_ends": (_int, [_vp, _vp, _vp]),
+    "dss_search_commit": (_int, [_vp, _dbl]),
+    "dss_search_commit_w": (_int, [_vp, _vp]),
+    "dss_search_resample": (_int, [_vp]),
+    "dss_search_center": (_int, [_vp, _vp]),
+    "dss_search_basis": (_int, [_vp, _vp]),
+    "dss_search_subspace_dim": (_sz, [_vp]),
+    "dss_search_basis_indices": (_int, [_vp, _vp]),
+    "dss_search_rank": (_sz, [_vp]),
+    "dss_search_singular_values": (_int, [_vp, _vp, _sz]),
+    "dss_search_undo": (_int, [_vp]),
+    "dss_search_save": (_int, [_vp, _vp, _sz, c_size_t_p]),
+    "dss_search_load": (_int, [_vp, _vp, _sz]),
+    "dss_search_set_progress": (_int, [_vp, PROGRESS_FN, _vp]),
+    "dss_search_stat": (_int, [_vp, _int, c_double_p]),
+    # line search
+    "dss_line_create": (_int, [ctypes.POINTER(_vp)]),
+    "dss_line_destroy": (None, [_vp]),
+    "dss_line_set": (_int, [_vp, _int, _dbl]),
+    "dss_line_get": (_int, [_vp, _int, c_double_p]),
+    "dss_line_set_progress": (_int, [_vp, PROGRESS_FN, _vp]),
+    "dss_find_optimal": (_int, [_vp, _vp, _vp, _vp, _vp, _vp, c_double_p, c_double_p]),
+    "dss_search_find_optimal": (_int, [_vp, _vp, _vp, _vp, c_double_p, c_double_p]),
+    "dss_line_evaluations": (_sz, [_vp]),
+    # synthetic problem
+    "dss_synthetic_create": (_int, [ctypes.POINTER(_vp), _sz, _sz, _dbl, ctypes.c_ulonglong]),
+    "dss_synthetic_destroy": (None, [_vp]),
+    "dss_synthetic_model": (_vp, [_vp]),
+    "dss_synthetic_set_jacobian": (_int, [_vp, _int]),
+    "dss_synthetic_score": (_int, [_vp, _sz, _vp, _vp]),
+    "dss_synthetic_initial_point": (_int, [_vp, _vp]),
+    "dss_synthetic_optimum": (_int, [_vp, _vp]),
+}
+
+
+# ---- finding the library -----------------------------------------------------------------
+
+def _candidates():
+    """Where to look for libdss.so.1, in order, as (description, path-or-name) pairs."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    out = []
+    # 1. the build tree: <repo>/python/dss/ -> <repo>/build/libdss.so.1
+    out.append(("build tree", os.path.join(here, os.pardir, os.pardir, "build", SONAME)))
+    # 2. the library directory recorded by `make install-python` (LIBDIR of that install)
+    try:
+        from . import _install  # generated at install time
+        out.append(("install LIBDIR", os.path.join(_install.LIBDIR, SONAME)))
+    except ImportError:
+        pass
+    # 3. the system loader (ld.so.cache, LD_LIBRARY_PATH, ...)
+    out.append(("system loader", SONAME))
+    found = ctypes.util.find_library("dss")
+    if found:
+        out.append(("ctypes.util.find_library", found))
+    return out
+
+
+def _open():
+    env = os.environ.get("DSS_LIBRARY")
+    if env:
+        path = os.path.join(env, SONAME) if os.path.isdir(env) else env
+        # an explicit choice must not silently fall back to another copy
+        return ctypes.CDLL(os.path.abspath(path)), os.path.abspath(path)
+    errors = []
+    for what, path in _candidates():
+        if os.sep in path and not os.path.exists(path):
+            continue
+        try:
+            return ctypes.CDLL(path), os.path.realpath(path) if os.sep in path else path
+        except OSError as e:
+            errors.append(f"{what} ({path}): {e}")
+    raise ImportError(
+        "dss: cannot find libdss.so.1. Build it (`make` in the libdss tree), install it "
+        "(`make install`), or point DSS_LIBRARY at the file or its directory."
+        + ("" if not errors else " Tried: " + "; ".join(errors)))
+
+
+def _declare(lib):
+    for name, (restype, argtypes) in _PROTOTYPES.items():
+        fn = getattr(lib, name)
+        fn.restype = restype
+        fn.argtypes = argtypes
+
+
+lib, library_path = _open()
+_declare(lib)
+
+_major = lib.dss_version_number() // 10000
+if _major != VERSION_MAJOR:
+    raise ImportError(f"dss: {library_path} is libdss {lib.dss_version_string().decode()}, "
+                      f"these bindings need major version {VERSION_MAJOR}")
+
+
+def strerror(code):
+    """``dss_strerror(code)`` as a Python string."""
+    return lib.dss_strerror(int(code)).decode("utf-8", "replace")
+
+
+def version_string():
+    """The loaded library's version, e.g. ``"1.0.0"``."""
+    return lib.dss_version_string().decode("ascii")
+
+
+# ---- calling C, and exceptions raised in callbacks ------------------------------------------
+
+_tls = threading.local()
+
+
+def guard(fn):
+    """Wrap a Python callback body for C: 0 on success; on any exception (KeyboardInterrupt
+    included) remember it for :func:`call` and return -1 so that libdss aborts cleanly."""
+    def wrapper(*args):
+        try:
+            fn(*args)
+        except BaseException as exc:  # noqa: B902 - anything must stop at the C boundary
+            if getattr(_tls, "pending", None) is None:
+                _tls.pending = exc
+            return -1
+        return 0
+    wrapper.__wrapped__ = fn
+    return wrapper
+
+
+def _reraise(exc, rc, fname):
+    code = rc if rc < 0 else ECALLBACK
+    err = DssError(code, function=fname,
+                   detail=f"a Python callback raised {type(exc).__name__}")
+    try:
+        exc.dss_error = err
+    except (AttributeError, TypeError):
+        pass
+    # Chain the library's view of the failure to the original exception, unless the callback's
+    # exception already carries a chain of its own (which is kept as it is).
+    if exc.__cause__ is None and exc.__context__ is None:
+        exc.__cause__ = err
+    if hasattr(exc, "add_note"):  # Python >= 3.11
+        exc.add_note(f"(raised in a libdss callback: {fname} returned "
+                     f"{STATUS_NAMES.get(code, code)} and changed nothing)")
+    raise exc
+
+
+def call(fname, *args):
+    """Call the C function ``fname``; raise DssError on a negative status, or the exception a
+    Python callback raised during the call. Returns the status (0)."""
+    saved = getattr(_tls, "pending", None)
+    _tls.pending = None
+    try:
+        rc = getattr(lib, fname)(*args)
+    finally:
+        exc = _tls.pending
+        _tls.pending = saved
+    if exc is not None:
+        _reraise(exc, rc, fname)
+    if rc != 0:
+        raise DssError(rc, function=fname)
+    return rc
+
+
+def invalid(detail, function=None):
+    """A DssError(EINVAL) for an argument rejected on the Python side."""
+    return DssError(EINVAL, function=function, detail=detail)
+
+
+# ---- arrays over C buffers ---------------------------------------------------------------
+
+class _Buffer:
+    """Exposes a C buffer to NumPy through the array interface; the array keeps it as base."""
+    __slots__ = ("__array_interface__",)
+
+
+_F8 = np.dtype(np.float64).str
+_UINTP = np.dtype(np.uintp).str
+
+
+def view(addr, shape, readonly=False, typestr=_F8):
+    """A NumPy array over ``addr`` (no copy). Valid only while the C buffer is."""
+    buf = _Buffer()
+    buf.__array_interface__ = {"version": 3, "shape": tuple(shape), "typestr": typestr,
+                               "data": (addr or 0, bool(readonly))}
+    return np.asarray(buf)
+
+
+def view_size_t(addr, count):
+    """A read-only uintp array over ``count`` size_t values at ``addr``."""
+    return view(addr, (count,), readonly=True, typestr=_UINTP)
+
+
+def as_input(a, shape, what, function=None):
+    """``a`` as a C-contiguous float64 array of ``shape`` (no copy when it already is one).
+    A vector is accepted where a single-row block is expected, and the other way round."""
+    shape = tuple(shape)
+    arr = np.ascontiguousarray(a, dtype=np.float64)
+    if arr.shape != shape:
+        one_row = (len(shape) == 2 and shape[0] == 1 and arr.shape == shape[1:]) or \
+                  (len(shape) == 1 and arr.shape == (1,) + shape)
+        if not one_row:
+            raise invalid(f"{what} must have shape {shape}, got {arr.shape}", function)
+        arr = arr.reshape(shape)
+    return arr
+
+
+def as_output(out, shape, what, function=None):
+    """A writable C-contiguous float64 array of ``shape``: ``out`` itself, or a new one."""
+    if out is None:
+        return np.empty(shape, dtype=np.float64)
+    if not (isinstance(out, np.ndarray) and out.dtype == np.float64
+            and out.flags.c_contiguous and out.flags.writeable and out.shape == tuple(shape)):
+        raise invalid(f"{what}: out must be a writable C-contiguous float64 array of shape "
+                      f"{tuple(shape)}", function)
+    return out
+
+
+def addr(arr):
+    """The address of an array's first element, for a c_void_p argument."""
+    return arr.ctypes.data
+
+
+def store(result, out, what, filled):
+    """Copy a callback's returned value into its output buffer ``out``, unless the callback
+    was given ``out`` (``filled``) and returned None or ``out`` itself."""
+    if result is out:
+        return
+    if result is None:
+        if filled:
+            return
+        raise TypeError(f"{what} returned None; return an array of shape {out.shape} "
+                        "(or accept an extra `out` argument and fill it)")
+    res = np.asarray(result, dtype=np.float64)
+    if res.shape != out.shape:
+        if res.size != out.size or res.ndim > 2:
+            raise ValueError(f"{what} returned an array of shape {res.shape}, expected "
+                             f"{out.shape}")
+        res = res.reshape(out.shape)
+    np.copyto(out, res)
+
+
+def accepts(fn, count):
+    """True when ``fn`` can be called with ``count`` positional arguments (explicitly named:
+    a bare ``*args`` does not count), which selects the "fill the output" calling form."""
+    import inspect
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return False
+    named = [p for p in sig.parameters.values()
+             if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if len(named) < count:
+        return False
+    try:
+        sig.bind(*range(count))
+    except TypeError:
+        return False
+    return True
+
+
+class Handle:
+    """Owns one C handle and closes it once. ``children`` are the handles that must be closed
+    before this one (the searches on a model), so that a model can never be destroyed under a
+    live search, whatever order the garbage collector finalizes the Python objects in."""
+    __slots__ = ("ptr", "destroy", "children", "__weakref__")
+
+    def __init__(self, ptr, destroy):
+        self.ptr = ptr
+        self.destroy = destroy
+        self.children = set()
+
+    def close(self):
+        for child in list(self.children):
+            child.close()
+        self.children.clear()
+        ptr, self.ptr = self.ptr, None
+        if ptr and self.destroy is not None:
+            self.destroy(ptr)
+
+    def get(self, what):
+        """The pointer, or DssError(ESTATE) when closed."""
+        if not self.ptr:
+            raise DssError(ESTATE, detail=f"the {what} was closed")
+        return self.ptr
+
+
+def new_handle(function, destroy, *args):
+    """Create a C object through ``function(&out, *args)`` and wrap it in a Handle that
+    ``destroy`` (a C function) frees."""
+    out = ctypes.c_void_p()
+    call(function, ctypes.byref(out), *args)
+    return Handle(out.value, destroy)
