@@ -163,3 +163,10 @@ help:
 	@echo "make uninstall  remove what install installed"
 	@echo "make clean      remove build/"
 	@echo "make LAPACK=openblas ...   link OpenBLAS instead of the selected lapack/blas"
+	@# ---- sanitizers, fuzzing, ABI guard (mk/hardening.mk) ----
+	@echo "make check-asan   the tests and examples under AddressSanitizer + UBSan (build-asan/)"
+	@echo "make check-tsan   tests/test_threads.c under ThreadSanitizer, OPENBLAS_NUM_THREADS=1 (build-tsan/)"
+	@echo "make fuzz FUZZ_SECONDS=60   libFuzzer on dss_search_load and the setters (build-fuzz/)"
+	@echo "make fuzz-corpus  regenerate the seed corpus tests/fuzz/corpus"
+	@echo "make abi-check    compare libdss.so with the ABI baseline abi/ (docs/abi.md)"
+	@echo "make abi-dump     regenerate the ABI baseline (only for an intended ABI change)"

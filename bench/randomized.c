@@ -229,6 +229,7 @@ static void reset_counts(model *md)
 typedef struct measure {
     double commit_ms, cb_ms, lib_ms;      /* medians */
     double sv_err, angle;                 /* worst over runs */
+    double angle_median;                  /* median over runs of each run's largest angle */
     int worst_angle_index;                /* singular index of the worst direction */
     double products;                      /* VJP + JVP rows (or f points) per update */
     size_t vjps, jvps;
@@ -253,7 +254,7 @@ static int run_mode(model *md, dss_model *dm, int mode, size_t rank, size_t p, s
                     int runs, measure *out)
 {
     const size_t n = md->n;
-    double t_commit[MAX_RUNS], t_cb[MAX_RUNS], t_lib[MAX_RUNS];
+    double t_commit[MAX_RUNS], t_cb[MAX_RUNS], t_lib[MAX_RUNS], worst[MAX_RUNS];
     double *z0 = calloc(n, sizeof *z0), *basis = malloc(n * sizeof *basis);
     double *s = malloc(n * sizeof *s);
     dss_search *search = NULL;
@@ -297,6 +298,7 @@ static int run_mode(model *md, dss_model *dm, int mode, size_t rank, size_t p, s
         for (size_t i = 0; i < kept; i++)
             out->sv_err = fmax(out->sv_err, fabs(s[i] - md->s[i]) / md->s[i]);
         /* the kept directions, in order: the commit's, then kept - 1 resamples */
+        worst[r] = 0.0;
         for (size_t i = 0; i < kept; i++) {
             double a;
             if (i > 0 && (rc = dss_search_resample(search)) != DSS_OK)
@@ -307,6 +309,7 @@ static int run_mode(model *md, dss_model *dm, int mode, size_t rank, size_t p, s
             if (idx != i)
                 out->distinct_ok = 0;
             a = angle_to_top(md, kept, basis);
+            worst[r] = fmax(worst[r], a);
             if (a > out->angle) {
                 out->angle = a;
                 out->worst_angle_index = (int)idx;
@@ -316,6 +319,7 @@ static int run_mode(model *md, dss_model *dm, int mode, size_t rank, size_t p, s
     out->commit_ms = 1e3 * bench_median(t_commit, (size_t)runs);
     out->cb_ms = 1e3 * bench_median(t_cb, (size_t)runs);
     out->lib_ms = 1e3 * bench_median(t_lib, (size_t)runs);
+    out->angle_median = bench_median(worst, (size_t)runs);
     ok = 0;
 done:
     dss_search_destroy(search);
@@ -326,6 +330,18 @@ done:
 }
 
 /* ---- main ------------------------------------------------------------------------------- */
+
+/* The machine's load average (Linux), so that a reader can tell a noisy run. */
+static void print_loadavg(const char *when)
+{
+    char buf[128];
+    FILE *fp = fopen("/proc/loadavg", "r");
+    if (fp == NULL)
+        return;
+    if (fgets(buf, sizeof buf, fp) != NULL)
+        printf("load average %s: %s", when, buf);
+    fclose(fp);
+}
 
 static int parse_size(const char *s, size_t *out)
 {
@@ -340,15 +356,15 @@ static int parse_size(const char *s, size_t *out)
 static void usage(void)
 {
     fprintf(stderr, "usage: randomized [--runs K] [--full-runs K] [--rank K] [--m M] [--n N]\n"
-                    "  defaults: 7 runs (RANDOMIZED), 7 (FULL; 0 skips it), rank 16, m 65536, n 512\n");
+                    "  defaults: 21 runs (RANDOMIZED), 7 (FULL; 0 skips it), rank 16, m 65536, n 512\n");
 }
 
 int main(int argc, char **argv)
 {
-    size_t m = 65536, n = 512, rank = 16, runs = 7, full_runs = 7;
+    size_t m = 65536, n = 512, rank = 16, runs = 21, full_runs = 7;
     /* (oversample, power) settings; the first is the library's default */
-    const size_t settings[][2] = { { 10, 1 }, { 10, 0 }, { 5, 1 }, { 20, 1 }, { 5, 2 },
-                                   { 10, 2 }, { 26, 0 }, { 48, 0 } };
+    const size_t settings[][2] = { { 10, 1 }, { 10, 0 }, { 5, 1 }, { 16, 1 }, { 20, 1 },
+                                   { 5, 2 }, { 10, 2 }, { 26, 0 }, { 48, 0 } };
     const size_t nsettings = sizeof settings / sizeof settings[0];
     const char *decay_name[2] = { "s_i = exp(-i/8)", "s_i = 1/(i+1)" };
     model md;
@@ -394,6 +410,7 @@ int main(int argc, char **argv)
            dss_version_string(), m, n, rank);
     printf("J = U diag(s) V^T with exact O(m + n^2) VJP/JVP; medians of %zu moved commits "
            "(FULL: %zu); errors are the worst over those commits\n", runs, full_runs);
+    print_loadavg("at start");
     printf("targets: s within 1 %%, angle < 0.1 rad, <= %zu products (n/4), library time >= 10x "
            "below FULL's (host copy included) and < 16 ms\n", n / 4);
     fflush(stdout);
@@ -410,10 +427,10 @@ int main(int argc, char **argv)
             printf("FULL: commit %.1f ms = host writes J %.1f ms + library %.1f ms; "
                    "top-%zu s error %.1e, angle %.1e rad\n\n",
                    full.commit_ms, full.cb_ms, full.lib_ms, rank, full.sv_err, full.angle);
-        printf("| oversample p | power q | products/update (VJP+JVP) | s max rel. err "
-               "| max angle rad (index) | commit ms | callbacks ms | library ms "
-               "| FULL/library | targets met (s, angle, products, 10x, 16 ms) |\n");
-        printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+        printf("| p | q | products (VJP+JVP) | s max rel. err "
+               "| max angle rad (index) | median run's max angle | commit ms | callbacks ms "
+               "| library ms | FULL/library | met: s, angle, products, 10x, 16 ms |\n");
+        printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
         for (size_t k = 0; k < nsettings; k++) {
             measure r;
             double ratio;
@@ -421,10 +438,11 @@ int main(int argc, char **argv)
                          (int)runs, &r) != 0)
                 return 1;
             ratio = full.commit_ms / r.lib_ms;
-            printf("| %zu%s | %zu | %.0f (%zu+%zu) | %.2e | %.3f (%d) | %.2f | %.2f | %.2f "
-                   "| %.0fx | %s %s %s %s %s%s |\n",
+            printf("| %zu%s | %zu | %.0f (%zu+%zu) | %.2e | %.4f (%d) | %.4f | %.2f | %.2f "
+                   "| %.2f | %.0fx | %s %s %s %s %s%s |\n",
                    settings[k][0], k == 0 ? " (default)" : "", settings[k][1], r.products,
-                   r.vjps, r.jvps, r.sv_err, r.angle, r.worst_angle_index, r.commit_ms, r.cb_ms,
+                   r.vjps, r.jvps, r.sv_err, r.angle, r.worst_angle_index, r.angle_median,
+                   r.commit_ms, r.cb_ms,
                    r.lib_ms, ratio, r.sv_err <= 0.01 ? "yes" : "NO",
                    r.angle < 0.1 ? "yes" : "NO", r.products <= (double)(n / 4) ? "yes" : "NO",
                    ratio >= 10.0 ? "yes" : "NO", r.lib_ms < 16.0 ? "yes" : "NO",
@@ -432,6 +450,10 @@ int main(int argc, char **argv)
             fflush(stdout);
         }
     }
+    printf("\n(p = DSS_SEARCH_OVERSAMPLE, q = DSS_SEARCH_POWER_ITERATIONS; products per update "
+           "= 2 (q + 1) (rank + p); angles: the %zu directions proposed at each centre, index = "
+           "the singular index of the worst one)\n", rank);
+    print_loadavg("at end");
     dss_model_destroy(dm);
     model_free(&md);
     return 0;

@@ -11,7 +11,12 @@
  *   (c) floor: dsyrk alone (G = J^T J) on the same J.
  * Medians of --runs runs (default 7), interleaved a, b, c in each run.
  *
- *   build/bench/update [--shape M N]... [--runs K] [--authors-runs K]
+ * dgesdd('A') forms the m x m U: at 16384 x 512 one call takes a minute with OpenBLAS and
+ * several with reference BLAS, so by default its runs stop once they have used --budget seconds
+ * (default 120) for a shape, after at least one; --authors-runs K forces exactly K runs. The
+ * number of runs behind each median is printed.
+ *
+ *   build/bench/update [--shape M N]... [--runs K] [--authors-runs K] [--budget SECONDS]
  */
 #include "common.h"
 
@@ -161,8 +166,17 @@ static double floor_run(const double *J, double *G, size_t m, size_t n)
 typedef struct result {
     size_t m, n;
     double authors, libdss, copy, floor, accuracy, target;
+    double authors_min, libdss_min, floor_min;
     int runs, authors_runs;
 } result;
+
+static double min_of(const double *v, size_t count)
+{
+    double x = v[0];
+    for (size_t i = 1; i < count; i++)
+        x = fmin(x, v[i]);
+    return x;
+}
 
 static double target_for(size_t m, size_t n)
 {
@@ -175,7 +189,8 @@ static double target_for(size_t m, size_t n)
     return 0.0;
 }
 
-static int run_shape(size_t m, size_t n, int runs, int authors_runs, result *res)
+static int run_shape(size_t m, size_t n, int runs, int authors_runs, double budget,
+                     result *res)
 {
     double *J = malloc(m * n * sizeof *J), *G = malloc(n * n * sizeof *G);
     double *z0 = calloc(n, sizeof *z0), *s = malloc(n * sizeof *s);
@@ -184,7 +199,8 @@ static int run_shape(size_t m, size_t n, int runs, int authors_runs, result *res
     authors a = { 0 };
     dss_model *model = NULL;
     dss_search *search = NULL;
-    int rc, ok = -1, commits = 0;
+    int rc, ok = -1, commits = 0, done_a = 0;
+    double spent_a = 0.0;
 
     if (!J || !G || !z0 || !s)
         goto done;
@@ -214,9 +230,13 @@ static int run_shape(size_t m, size_t n, int runs, int authors_runs, result *res
 
     for (int r = 0; r < runs; r++) {
         double t0;
-        if (r < authors_runs && (t_a[r] = authors_run(&a, J)) < 0.0) {
-            fprintf(stderr, "update: dgesdd failed\n");
-            goto done;
+        if (done_a < (authors_runs > 0 ? authors_runs : runs)
+            && (authors_runs > 0 || done_a == 0 || spent_a < budget)) {
+            if ((t_a[done_a] = authors_run(&a, J)) < 0.0) {
+                fprintf(stderr, "update: dgesdd failed\n");
+                goto done;
+            }
+            spent_a += t_a[done_a++];
         }
         h.copy_seconds = 0.0;
         t0 = bench_now();
@@ -241,11 +261,14 @@ static int run_shape(size_t m, size_t n, int runs, int authors_runs, result *res
     res->m = m;
     res->n = n;
     res->runs = runs;
-    res->authors_runs = authors_runs;
-    res->authors = bench_median(t_a, (size_t)authors_runs);
+    res->authors_runs = done_a;
+    res->authors = bench_median(t_a, (size_t)done_a);
     res->libdss = bench_median(t_b, (size_t)runs);
     res->copy = bench_median(t_copy, (size_t)runs);
     res->floor = bench_median(t_c, (size_t)runs);
+    res->authors_min = min_of(t_a, (size_t)done_a);
+    res->libdss_min = min_of(t_b, (size_t)runs);
+    res->floor_min = min_of(t_c, (size_t)runs);
     res->target = target_for(m, n);
     ok = 0;
 done:
@@ -261,11 +284,35 @@ done:
 
 /* ---- main ------------------------------------------------------------------------------- */
 
+/* The machine's load average (Linux), so that a reader can tell a noisy run. */
+static void print_loadavg(const char *when)
+{
+    char buf[128];
+    FILE *fp = fopen("/proc/loadavg", "r");
+    if (fp == NULL)
+        return;
+    if (fgets(buf, sizeof buf, fp) != NULL)
+        printf("load average %s: %s", when, buf);
+    fclose(fp);
+}
+
+static int parse_seconds(const char *s, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (*s == '\0' || *end != '\0' || !(v >= 0.0 && v <= 1e6))
+        return -1;
+    *out = v;
+    return 0;
+}
+
 static void usage(void)
 {
-    fprintf(stderr, "usage: update [--shape M N]... [--runs K] [--authors-runs K]\n"
+    fprintf(stderr, "usage: update [--shape M N]... [--runs K] [--authors-runs K] "
+                    "[--budget SECONDS]\n"
                     "  default shapes: 1024 512, 1024 128, 16384 512; default runs: 7\n"
-                    "  --authors-runs: runs of dgesdd('A') (default: --runs), for slow BLAS\n");
+                    "  dgesdd('A') runs: --authors-runs K exactly, else up to --runs within\n"
+                    "  --budget seconds per shape (default 120), at least one\n");
 }
 
 static int parse_size(const char *s, size_t *out)
@@ -282,7 +329,8 @@ int main(int argc, char **argv)
 {
     size_t shapes[MAX_SHAPES][2];
     size_t nshapes = 0;
-    int runs = 7, authors_runs = -1;
+    int runs = 7, authors_runs = 0;
+    double budget = 120.0;
     result res[MAX_SHAPES];
 
     for (int i = 1; i < argc; i++) {
@@ -303,6 +351,9 @@ int main(int argc, char **argv)
                    && parse_size(argv[i + 1], &v) == 0 && v <= MAX_RUNS) {
             authors_runs = (int)v;
             i++;
+        } else if (strcmp(argv[i], "--budget") == 0 && i + 1 < argc
+                   && parse_seconds(argv[i + 1], &budget) == 0) {
+            i++;
         } else {
             usage();
             return 2;
@@ -316,25 +367,33 @@ int main(int argc, char **argv)
         }
         nshapes = 3;
     }
-    if (authors_runs < 0 || authors_runs > runs)
+    if (authors_runs > runs)
         authors_runs = runs;
 
     printf("libdss %s: subspace update (moved commit, FULL mode) vs dgesdd('A') vs dsyrk\n",
            dss_version_string());
-    printf("medians of %d runs (dgesdd: %d); libdss includes the host's copy of J\n\n", runs,
-           authors_runs);
+    printf("medians of %d runs (dgesdd: ", runs);
+    if (authors_runs > 0)
+        printf("%d", authors_runs);
+    else
+        printf("up to %d within %g s per shape", runs, budget);
+    printf("); libdss includes the host's copy of J\n");
+    print_loadavg("at start");
+    fflush(stdout);
     for (size_t i = 0; i < nshapes; i++) {
         if (shapes[i][1] > shapes[i][0]) {
             fprintf(stderr, "update: this benchmark is for m >= n (got %zu x %zu)\n",
                     shapes[i][0], shapes[i][1]);
             return 2;
         }
-        if (run_shape(shapes[i][0], shapes[i][1], runs, authors_runs, &res[i]) != 0)
+        if (run_shape(shapes[i][0], shapes[i][1], runs, authors_runs, budget, &res[i]) != 0)
             return 1;
         fprintf(stderr, "  done %zu x %zu\n", shapes[i][0], shapes[i][1]);
     }
+    print_loadavg("at end");
+    printf("\n");
 
-    printf("| m x n | dgesdd 'A' ms | libdss ms | (host copy ms) | dsyrk floor ms "
+    printf("| m x n | dgesdd 'A' ms (runs) | libdss ms | (host copy ms) | dsyrk floor ms "
            "| authors/libdss | libdss/floor | target | met |\n");
     printf("|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
     for (size_t i = 0; i < nshapes; i++) {
@@ -345,9 +404,18 @@ int main(int argc, char **argv)
             snprintf(target, sizeof target, ">= %gx", r->target);
             snprintf(met, sizeof met, "%s", ratio >= r->target ? "yes" : "NO");
         }
-        printf("| %zu x %zu | %.2f | %.3f | %.3f | %.3f | %.1fx | %.2fx | %s | %s |\n", r->m,
-               r->n, 1e3 * r->authors, 1e3 * r->libdss, 1e3 * r->copy, 1e3 * r->floor, ratio,
-               r->libdss / r->floor, target, met);
+        printf("| %zu x %zu | %.1f (%d) | %.2f | %.2f | %.2f | %.1fx | %.2fx | %s | %s |\n",
+               r->m, r->n, 1e3 * r->authors, r->authors_runs, 1e3 * r->libdss, 1e3 * r->copy,
+               1e3 * r->floor, ratio, r->libdss / r->floor, target, met);
+    }
+    printf("\nminimums (less sensitive to other load on the machine): ms\n");
+    printf("| m x n | dgesdd 'A' | libdss | dsyrk floor | authors/libdss | libdss/floor |\n");
+    printf("|---|---:|---:|---:|---:|---:|\n");
+    for (size_t i = 0; i < nshapes; i++) {
+        const result *r = &res[i];
+        printf("| %zu x %zu | %.1f | %.2f | %.2f | %.1fx | %.2fx |\n", r->m, r->n,
+               1e3 * r->authors_min, 1e3 * r->libdss_min, 1e3 * r->floor_min,
+               r->authors_min / r->libdss_min, r->libdss_min / r->floor_min);
     }
     printf("\naccuracy: max_i |s_i(libdss) - s_i(dgesdd)| / s_1 (target <= 1e-10)\n");
     printf("| m x n | max rel. error | met |\n|---|---:|---|\n");

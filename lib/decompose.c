@@ -241,9 +241,11 @@ int svd_compute(svd_work *w, const mem_allocator *a, size_t rows, size_t n, doub
 int svd_vector(svd_work *w, const mem_allocator *a, svd_dec *dec, size_t i)
 {
     int rc;
-    (void)a;
     if (dec->have[i])
         return DSS_OK;
+    /* a no-op once sized; needed when dec came from elsewhere (a loaded session) */
+    if ((rc = reserve_gram(w, a, dec->n)) != DSS_OK)
+        return rc;
     rc = gram_vector(w, dec, i);
     if (rc == DSS_OK)
         dec->have[i] = 1;

@@ -49,8 +49,8 @@ void svd_dec_free(svd_dec *dec, const mem_allocator *a);
 int  svd_compute(svd_work *w, const mem_allocator *a, size_t rows, size_t n, double *J,
                  svd_dec *dec);
 
-/* Make row i of dec->v valid (a no-op when it is). DSS_OK, DSS_ENOMEM or DSS_ELAPACK; on
-   failure dec is unchanged. */
+/* Make row i of dec->v valid (a no-op when it is). DSS_OK, DSS_ENOMEM (only the first time a
+   workspace meets this n) or DSS_ELAPACK; on failure dec is unchanged. */
 int  svd_vector(svd_work *w, const mem_allocator *a, svd_dec *dec, size_t i);
 
 void svd_work_free(svd_work *w, const mem_allocator *a);

@@ -275,6 +275,9 @@ static int find_on_segment(dss_line *line, struct segment *sg, double *t_best,
         batch = line->samples;
     if (!all_finite(sg->lo, model->n) || !all_finite(sg->hi, model->n))
         return DSS_ENONFINITE;
+    for (size_t j = 0; j < model->n; j++) /* hi - lo may overflow although both are finite */
+        if (!isfinite(sg->hi[j] - sg->lo[j]))
+            return DSS_ENONFINITE;
     if ((rc = reserve_buffers(line, model, batch)) != DSS_OK)
         return rc;
     line->evaluations = 0;

@@ -309,6 +309,20 @@ static int check_header(cursor *c, const dss_search *search, size_t len, size_t 
     return DSS_OK;
 }
 
+/* Rows orthonormal to well within what any decomposition delivers (1e-8). */
+static int orthonormal_rows(const double *B, size_t l, size_t n)
+{
+    for (size_t i = 0; i < l; i++)
+        for (size_t k = 0; k <= i; k++) {
+            double dot = 0.0;
+            for (size_t j = 0; j < n; j++)
+                dot += B[i * n + j] * B[k * n + j];
+            if (!(fabs(dot - (i == k ? 1.0 : 0.0)) <= 1e-8))
+                return 0;
+        }
+    return 1;
+}
+
 /* The body into next and the scratch slot's decomposition; c->bad on any invalid field. */
 static void get_session(cursor *c, dss_search *search, size_t l, svd_dec *dec)
 {
@@ -346,8 +360,10 @@ static void get_session(cursor *c, dss_search *search, size_t l, svd_dec *dec)
     if (dec->lazy > 1 || (dec->lazy && rank != n))
         c->bad = 1;
     for (size_t i = 0; i < rank && !c->bad; i++)
-        if (dec->s[i] < 0.0 || (!dec->lazy && !dec->have[i]))
+        if (dec->s[i] < 0.0 || (i > 0 && dec->s[i] > dec->s[i - 1]) || (!dec->lazy && !dec->have[i]))
             c->bad = 1;
+    if (!c->bad && !orthonormal_rows(nx->basis, l, n))
+        c->bad = 1;
     if (dec->lazy && !c->bad) {
         get_f64s(c, dec->G, n * n);
         get_f64s(c, dec->tau, n);

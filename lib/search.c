@@ -481,7 +481,7 @@ DSS_API int dss_search_point(const dss_search *search, double t, double *z)
         return DSS_ESTATE;
     w = 2.0 * t - 1.0;
     map_point(search, &w, 1, z);
-    return DSS_OK;
+    return all_finite(z, search->model->n) ? DSS_OK : DSS_ENONFINITE;
 }
 
 DSS_API int dss_search_point_w(const dss_search *search, const double *w, double *z)
@@ -493,7 +493,7 @@ DSS_API int dss_search_point_w(const dss_search *search, const double *w, double
     if (!valid_w(w, search->cur.l))
         return DSS_EINVAL;
     map_point(search, w, search->cur.l, z);
-    return DSS_OK;
+    return all_finite(z, search->model->n) ? DSS_OK : DSS_ENONFINITE;
 }
 
 DSS_API int dss_search_slider_ends(const dss_search *search, double *z_lo, double *z_hi)
@@ -507,6 +507,9 @@ DSS_API int dss_search_slider_ends(const dss_search *search, double *z_lo, doubl
         map_point(search, &lo, 1, z_lo);
     if (z_hi != NULL)
         map_point(search, &hi, 1, z_hi);
+    if ((z_lo != NULL && !all_finite(z_lo, search->model->n))
+        || (z_hi != NULL && !all_finite(z_hi, search->model->n)))
+        return DSS_ENONFINITE;
     return DSS_OK;
 }
 
@@ -520,6 +523,8 @@ DSS_API int dss_search_commit(dss_search *search, double t)
     w = 2.0 * t - 1.0;
     begin(search);
     map_point(search, &w, 1, search->next.center);
+    if (!all_finite(search->next.center, search->model->n))
+        return DSS_ENONFINITE; /* a huge radius overflowed */
     return step(search, off_center(t, search->cur.p.tol) ? STEP_RECOMPUTE : STEP_KEEP, STEP_PUSH);
 }
 
@@ -536,6 +541,8 @@ DSS_API int dss_search_commit_w(dss_search *search, const double *w)
         wmax = fmax(wmax, fabs(w[i]));
     begin(search);
     map_point(search, w, search->cur.l, search->next.center);
+    if (!all_finite(search->next.center, search->model->n))
+        return DSS_ENONFINITE;
     return step(search, wmax > 2.0 * search->cur.p.tol ? STEP_RECOMPUTE : STEP_KEEP, STEP_PUSH);
 }
 

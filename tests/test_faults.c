@@ -322,9 +322,9 @@ static const step steps[] = {
     /* 11 */ { "resample, l = 2", K_SEARCH, op_resample, DSS_OK, -1 },
     /* 12 */ { "commit_w, moved", K_SEARCH, op_commit_w_far, DSS_OK, -1 },
     /* 13 */ { "commit_w, kept", K_SEARCH, op_commit_w_near, DSS_OK, -1 },
-    /* 14 */ { "undo 1", K_SEARCH, op_undo, DSS_OK, 11 },
-    /* 15 */ { "undo 2", K_SEARCH, op_undo, DSS_OK, 10 },
-    /* 16 */ { "undo 3", K_SEARCH, op_undo, DSS_OK, 9 },
+    /* 14 */ { "undo 1", K_SEARCH, op_undo, DSS_OK, 12 },
+    /* 15 */ { "undo 2", K_SEARCH, op_undo, DSS_OK, 11 },
+    /* 16 */ { "undo 3", K_SEARCH, op_undo, DSS_OK, 10 },
     /* 17 */ { "undo 4", K_SEARCH, op_undo, DSS_OK, 8 },
     /* 18 */ { "undo 5", K_SEARCH, op_undo, DSS_OK, 7 },
     /* 19 */ { "undo 6", K_SEARCH, op_undo, DSS_OK, 6 },
@@ -626,7 +626,7 @@ static int run_step_faulty(run *r, size_t s, int expect_fault, const char *what)
 }
 
 /* One run of the script failing allocation number k; returns 1 when it fired. */
-static int run_alloc_fault(const config *cfg, int fresh_restore, const reference *ref, size_t k)
+static int run_alloc_fault(const config *cfg, int fresh_restore, reference *ref, size_t k)
 {
     run *r = calloc(1, sizeof *r);
     char what[64];
@@ -638,9 +638,9 @@ static int run_alloc_fault(const config *cfg, int fresh_restore, const reference
     for (size_t s = 0; s < NSTEPS; s++) {
         if (!fired && run_step_faulty(r, s, DSS_ENOMEM, what)) {
             fired = 1;
-            run_step_clean(r, s, (reference *)ref, 0); /* the same call now succeeds */
+            run_step_clean(r, s, ref, 0); /* the same call now succeeds */
         } else if (fired) {
-            run_step_clean(r, s, (reference *)ref, 0);
+            run_step_clean(r, s, ref, 0);
         } else {
             /* the step ran without meeting the fault: it must match the reference */
             if (state_digest(r) != ref->state[s] || extra_digest(r) != ref->extra[s])

@@ -73,6 +73,7 @@ typedef struct app {
     unsigned long long seed;
     enum color_mode color;
     int screen;                 /* 1: draw on the terminal; 0: print messages (scripted run) */
+    int rows, cols;             /* the terminal size at the last frame (0: clear before the next) */
 } app;
 
 static void say(app *a, const char *fmt, ...)
@@ -228,9 +229,9 @@ static void undo(app *a)
         a->iteration--;
     refresh_direction(a);
     if (kind == ACT_COMMIT)
-        say(a, "undone: back to iteration %d", a->iteration);
+        say(a, "undone: back to iteration %d, direction v%zu", a->iteration, a->dir + 1);
     else
-        say(a, "undone: the previous direction is back");
+        say(a, "undone: direction v%zu is back", a->dir + 1);
 }
 
 static void save(app *a)
@@ -361,14 +362,21 @@ static void draw_screen(app *a)
         rows = 24;
         cols = 80;
     }
-    put(&b, "\x1b[0m\x1b[H\x1b[2J");
+    /* Clear the screen only when it may hold something else (first frame, new size, back from
+       Ctrl-Z); otherwise every frame overwrites the last in place, which does not flicker: each
+       image row is rewritten whole, and each text line is followed by erase-to-end-of-line. */
+    put(&b, "\x1b[0m");
+    if (rows != a->rows || cols != a->cols)
+        put(&b, "\x1b[2J");
+    a->rows = rows;
+    a->cols = cols;
     if (rows < 24 || cols < 80) {
-        put(&b, "The slider needs an 80 x 24 terminal; this one is %d x %d.\r\nq quits.", cols,
-            rows);
+        put(&b, "\x1b[H The slider needs an 80 x 24 terminal; this one is %d x %d.\r\n q quits.",
+            cols, rows);
         goto out;
     }
     put(&b, "\x1b[1;2H\x1b[1mlibdss slider\x1b[0m  differential subspace search  "
-            "(n = %d, m = %d x %d)   seed %llu", PIC_N, PIC_W, PIC_H, a->seed);
+            "(n = %d, m = %d x %d)   seed %llu\x1b[K", PIC_N, PIC_W, PIC_H, a->seed);
 
     /* the image under the slider, 36 x 18 cells, rows 3..20 */
     draw_image(&b, a->color, 3, 3, a->x, PIC_W, PIC_H);
@@ -377,11 +385,11 @@ static void draw_screen(app *a)
     const int pc = 42;
     double s = a->rank > 0 ? a->sv[a->dir < a->rank ? a->dir : 0] : 0.0;
     double s1 = a->rank > 0 ? a->sv[0] : 0.0;
-    put(&b, "\x1b[3;%dH\x1b[1miteration %d\x1b[0m", pc, a->iteration);
-    put(&b, "\x1b[4;%dHdirection v%zu: %zu%s strongest of %zu", pc, a->dir + 1, a->dir + 1,
-        ordinal(a->dir + 1), a->rank);
-    put(&b, "\x1b[5;%dH%s = %.4g  (%s = %.4g, ratio %.2f)", pc, uni ? "\xcf\x83" : "sigma", s,
-        uni ? "\xcf\x83\xe2\x82\x81" : "sigma1", s1, s1 > 0 ? s / s1 : 0.0);
+    put(&b, "\x1b[3;%dH\x1b[1miteration %d\x1b[0m\x1b[K", pc, a->iteration);
+    put(&b, "\x1b[4;%dHdirection v%zu: %zu%s strongest of %zu\x1b[K", pc, a->dir + 1,
+        a->dir + 1, ordinal(a->dir + 1), a->rank);
+    put(&b, "\x1b[5;%dH%s = %.4g  (%s = %.4g, ratio %.2f)\x1b[K", pc, uni ? "\xcf\x83" : "s", s,
+        uni ? "\xcf\x83\xe2\x82\x81" : "s1", s1, s1 > 0 ? s / s1 : 0.0);
     put(&b, "\x1b[7;%dHsingular values, the shown one marked:", pc);
     put(&b, "\x1b[8;%dH", pc);
     for (size_t i = 0; i < a->rank; i++) {
@@ -392,7 +400,7 @@ static void draw_screen(app *a)
         else
             put(&b, "%c", "_.:-=+*#"[level - 1]);
     }
-    put(&b, "\x1b[0m\x1b[9;%dH%*s^", pc, (int)a->dir, "");
+    put(&b, "\x1b[0m\x1b[K\x1b[9;%dH%*s^\x1b[K", pc, (int)a->dir, "");
 
     double lo[THUMB * THUMB], hi[THUMB * THUMB];
     shrink(a->x_lo, lo);
@@ -409,9 +417,9 @@ static void draw_screen(app *a)
         else
             put(&b, "%c", i == STEPS / 2 ? '|' : '-');
     }
-    put(&b, "] 1");
-    put(&b, "\x1b[23;2H%.78s", a->message);
-    put(&b, "\x1b[24;2H%s move  %s x5  Enter commit  n next direction  u undo  s save  q quit",
+    put(&b, "] 1\x1b[K");
+    put(&b, "\x1b[23;2H%.78s\x1b[K", a->message);
+    put(&b, "\x1b[24;2H%s move  %s x5  Enter commit  n next direction  u undo  s save  q quit\x1b[K",
         uni ? "\xe2\x86\x90/\xe2\x86\x92" : "<-/->", uni ? "\xe2\x86\x91/\xe2\x86\x93" : "up/dn");
 out:
     if (!b.oom)
@@ -673,7 +681,10 @@ int main(int argc, char **argv)
             a.errors++;
             quit = 1;
             break;
-        default: break; /* KEY_NONE, KEY_INTERRUPTED (redraw), keys without a meaning */
+        case KEY_INTERRUPTED: /* resized, or back from Ctrl-Z: draw everything again */
+            a.rows = a.cols = 0;
+            break;
+        default: break; /* KEY_NONE, keys without a meaning */
         }
     }
     term_leave();

@@ -372,7 +372,7 @@ DSS_API int dss_search_start(dss_search *search, const double *z0);
  * basis row.
  * @param t in [0, 1]. @param z receives n values.
  * @retval DSS_OK success. @retval DSS_EINVAL NULL pointer or t outside [0,1] (or NaN).
- * @retval DSS_ESTATE not started.
+ * @retval DSS_ESTATE not started. @retval DSS_ENONFINITE the point overflows (a huge radius).
  * @since 1.0
  */
 DSS_API int dss_search_point(const dss_search *search, double t, double *z);
@@ -402,6 +402,7 @@ DSS_API int dss_search_slider_ends(const dss_search *search, double *z_lo, doubl
  * @retval DSS_EINVAL   search NULL, t outside [0,1], or l larger than the number of singular
  *                      values.
  * @retval DSS_ESTATE   not started.
+ * @retval DSS_ENONFINITE the new centre overflows (a huge radius).
  * @retval others       as dss_search_start when the Jacobian is recomputed.
  * On failure the session is unchanged.
  * @since 1.0

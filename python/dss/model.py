@@ -83,7 +83,7 @@ class Model:
         self._c_f = None
         self._h = N.Handle(ptr, None)
         owner._h.children.add(self._h)
-        self._finalizer = None
+        self._finalizer = weakref.finalize(self, owner._h.children.discard, self._h)
         self._owner = owner  # keeps the owner (and so the C model) alive
         self._jacobian = self._vjp = self._jvp = None
         self._c_jacobian = self._c_vjp = self._c_jvp = None

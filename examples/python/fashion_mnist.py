@@ -1,0 +1,544 @@
+#!/usr/bin/env python3
+"""Differential subspace search in the latent space of a real generative model (PyTorch).
+
+A small variational autoencoder (latent dimension 64, 28 x 28 images) is trained on Debian's
+Fashion-MNIST images (package dataset-fashion-mnist, no downloads), or loaded from the weights it
+saved before. Its decoder is the generator f: R^64 -> R^784 of a libdss session, and a simulated
+user wants a target garment from the test set: at every iteration it picks the slider position
+whose image is closest to the target (libdss's line search, minimizing the L2 distance), and the
+session commits it. Three ways of proposing sliders are compared from the same start:
+
+  DSS full        the decoder's full Jacobian from autograd (jacfwd) -> libdss's SVD
+  DSS randomized  matrix-free: libdss's randomized SVD through VJP and JVP callbacks
+  random          uniformly random directions (the baseline)
+
+It prints the distance per iteration, the time per iteration split into model time (the
+callbacks: decoder, Jacobian, VJP and JVP in PyTorch) and libdss time (from the session's
+statistics), and writes a PNG strip of the images along each path.
+
+    /usr/bin/python3 examples/python/fashion_mnist.py                # or: make fashion-mnist
+    /usr/bin/python3 examples/python/fashion_mnist.py --smoke        # tiny model, < 1 minute
+
+Needs Debian's python3-torch, python3-numpy and dataset-fashion-mnist (all for /usr/bin/python3).
+"""
+
+import argparse
+import gzip
+import os
+import struct
+import sys
+import time
+import zlib
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TREE = os.path.normpath(os.path.join(HERE, os.pardir, os.pardir))
+IN_TREE = os.path.exists(os.path.join(TREE, "include", "dss", "dss.h"))
+
+try:
+    import dss
+except ImportError:  # running from the source tree: use its bindings
+    sys.path.insert(0, os.path.join(TREE, "python"))
+    import dss
+
+try:
+    import torch
+    from torch import nn
+except ImportError:
+    sys.exit("fashion_mnist.py: PyTorch is missing: sudo apt-get install -y python3-torch "
+             "(and run this with /usr/bin/python3)")
+
+DATASET_DIR = "/usr/share/datasets/fashion-mnist"
+CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
+           "Bag", "Ankle boot"]
+TARGET_CLASSES = [0, 1, 3, 7, 9, 2, 4, 5, 6, 8]  # the order targets are taken in
+LATENT = 64
+SIDE = 28
+PIXELS = SIDE * SIDE
+
+
+# ---- data ------------------------------------------------------------------------------------
+
+def load_idx_images(path):
+    """Images of an IDX file (gzipped or not) as a uint8 array (count, 28, 28)."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as fh:
+        data = fh.read()
+    magic, count, rows, cols = struct.unpack(">IIII", data[:16])
+    if magic != 0x803:
+        raise ValueError(f"{path}: not an IDX image file")
+    return np.frombuffer(data, dtype=np.uint8, offset=16).reshape(count, rows, cols)
+
+
+def load_idx_labels(path):
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as fh:
+        data = fh.read()
+    magic, count = struct.unpack(">II", data[:8])
+    if magic != 0x801:
+        raise ValueError(f"{path}: not an IDX label file")
+    return np.frombuffer(data, dtype=np.uint8, offset=8)
+
+
+def dataset_file(data_dir, stem):
+    for name in (stem + ".gz", stem):
+        path = os.path.join(data_dir, name)
+        if os.path.exists(path):
+            return path
+    sys.exit(f"fashion_mnist.py: {os.path.join(data_dir, stem)}.gz not found: "
+             "sudo apt-get install -y dataset-fashion-mnist (or pass --data DIR)")
+
+
+# ---- the model -------------------------------------------------------------------------------
+
+class VAE(nn.Module):
+    """A multilayer-perceptron VAE: 784 -> h1 -> h2 -> (mu, log sigma^2) in R^latent, and back."""
+
+    def __init__(self, latent=LATENT, h1=512, h2=256):
+        super().__init__()
+        self.config = {"latent": latent, "h1": h1, "h2": h2}
+        self.encoder = nn.Sequential(nn.Linear(PIXELS, h1), nn.ReLU(), nn.Linear(h1, h2),
+                                     nn.ReLU())
+        self.mu = nn.Linear(h2, latent)
+        self.logvar = nn.Linear(h2, latent)
+        # the decoder ends with a sigmoid: pixels in [0, 1]
+        self.decoder = nn.Sequential(nn.Linear(latent, h2), nn.ReLU(), nn.Linear(h2, h1),
+                                     nn.ReLU(), nn.Linear(h1, PIXELS), nn.Sigmoid())
+
+    def encode(self, x):
+        h = self.encoder(x)
+        return self.mu(h), self.logvar(h)
+
+    def forward(self, x):
+        mu, logvar = self.encode(x)
+        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        return self.decoder(z), mu, logvar
+
+
+def vae_loss(x, recon, mu, logvar):
+    bce = nn.functional.binary_cross_entropy(recon, x, reduction="sum")
+    kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+    return (bce + kl) / x.shape[0]
+
+
+def train(vae, images, epochs, batch, seed, log):
+    """Adam on the ELBO; returns the seconds spent."""
+    gen = torch.Generator().manual_seed(seed)
+    data = torch.from_numpy(images.reshape(len(images), PIXELS).astype(np.float32) / 255.0)
+    opt = torch.optim.Adam(vae.parameters(), lr=1e-3)
+    t0 = time.perf_counter()
+    vae.train()
+    for epoch in range(epochs):
+        order = torch.randperm(len(data), generator=gen)
+        total = 0.0
+        for i in range(0, len(data), batch):
+            x = data[order[i:i + batch]]
+            recon, mu, logvar = vae(x)
+            loss = vae_loss(x, recon, mu, logvar)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(x)
+        log(f"  epoch {epoch + 1}/{epochs}: loss {total / len(data):.1f} per image "
+            f"({time.perf_counter() - t0:.0f} s)")
+    vae.eval()
+    return time.perf_counter() - t0
+
+
+def default_weights_path(config, epochs, seed):
+    tag = f"vae-l{config['latent']}-{config['h1']}x{config['h2']}-e{epochs}-s{seed}.pt"
+    if IN_TREE:
+        return os.path.join(TREE, "build", "fashion-mnist", tag)
+    return os.path.join(os.path.expanduser("~"), ".cache", "libdss", "fashion-mnist-" + tag)
+
+
+def load_or_train(args, train_images, log):
+    """The VAE: loaded from args.weights when it holds the same configuration, else trained
+    (and saved there). Returns (vae, seconds of training or None when loaded)."""
+    vae = VAE(LATENT, args.h1, args.h2)
+    meta = {"config": vae.config, "epochs": args.train_epochs, "seed": args.seed,
+            "train_images": len(train_images)}
+    path = args.weights
+    if os.path.exists(path) and not args.retrain:
+        saved = torch.load(path)
+        if saved.get("meta") == meta:
+            vae.load_state_dict(saved["state"])
+            vae.eval()
+            log(f"VAE: loaded {path} (trained in {saved['train_seconds']:.0f} s earlier)")
+            return vae, None
+        log(f"VAE: {path} holds another configuration; training again")
+    torch.manual_seed(args.seed)
+    log(f"VAE: training latent {LATENT}, hidden {args.h1}/{args.h2}, {args.train_epochs} "
+        f"epochs on {len(train_images)} images, {torch.get_num_threads()} threads")
+    seconds = train(vae, train_images, args.train_epochs, args.batch, args.seed, log)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    torch.save({"meta": meta, "state": vae.state_dict(), "train_seconds": seconds}, path)
+    log(f"VAE: trained in {seconds:.1f} s, weights saved to {path}")
+    return vae, seconds
+
+
+# ---- the decoder as a libdss model -----------------------------------------------------------
+
+def autodiff_backend():
+    """(name, vjp, jvp, vmap, jacfwd) from torch.func (PyTorch >= 2.0) or functorch (1.13, as
+    in Debian 12), or None: then batched torch.autograd calls are used."""
+    try:
+        from torch.func import vjp, jvp, vmap, jacfwd
+        return "torch.func", vjp, jvp, vmap, jacfwd
+    except ImportError:
+        pass
+    try:
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from functorch import vjp, jvp, vmap, jacfwd
+        return "functorch", vjp, jvp, vmap, jacfwd
+    except ImportError:
+        return None
+
+
+class TorchGenerator:
+    """The decoder (in float64) with the four callbacks a dss.Model takes. The NumPy arrays
+    libdss passes are views of its buffers; inputs are copied into tensors (they are small),
+    results are written into libdss's output views."""
+
+    def __init__(self, decoder):
+        self.dec = decoder.double().eval()
+        for p in self.dec.parameters():
+            p.requires_grad_(False)
+        self.backend = autodiff_backend()
+        self.backend_name = self.backend[0] if self.backend else "torch.autograd (batched)"
+
+    @staticmethod
+    def _t(a):
+        return torch.from_numpy(np.array(a, dtype=np.float64))
+
+    def f(self, z, out):
+        """x = f(z) for k latent vectors: (k, 64) -> (k, 784)."""
+        with torch.no_grad():
+            out[...] = self.dec(self._t(z)).numpy()
+
+    def jacobian(self, z, rows, out):
+        """All 784 rows (or the rows asked for) of df/dz at z, forward mode (64 tangents)."""
+        zt = self._t(z)
+        if self.backend:
+            J = self.backend[4](self.dec)(zt)
+        else:
+            J = self._jvp_batched(zt, torch.eye(len(zt), dtype=torch.float64)).T
+        out[...] = (J if rows is None else J[torch.from_numpy(rows.astype(np.int64))]).numpy()
+
+    def vjp(self, z, u, out):
+        """out = u @ J(z): k vector-Jacobian products in one vectorized reverse pass."""
+        zt, ut = self._t(z), self._t(u)
+        if self.backend:
+            _, vjp, _, vmap, _ = self.backend
+            _, pullback = vjp(self.dec, zt)
+            out[...] = vmap(pullback)(ut)[0].numpy()
+        else:
+            Z = zt.expand(len(ut), -1).clone().requires_grad_()
+            with torch.enable_grad():
+                y = self.dec(Z)
+            out[...] = torch.autograd.grad(y, Z, ut)[0].numpy()
+
+    def jvp(self, z, v, out):
+        """out[i] = J(z) v[i]: k Jacobian-vector products in one vectorized forward pass."""
+        zt, vt = self._t(z), self._t(v)
+        if self.backend:
+            _, _, jvp, vmap, _ = self.backend
+            out[...] = vmap(lambda t: jvp(self.dec, (zt,), (t,))[1])(vt).numpy()
+        else:
+            out[...] = self._jvp_batched(zt, vt).numpy()
+
+    def _jvp_batched(self, zt, vt):
+        import torch.autograd.forward_ad as fwad
+        with fwad.dual_level():
+            Z = fwad.make_dual(zt.expand(len(vt), -1).contiguous(), vt)
+            return fwad.unpack_dual(self.dec(Z)).tangent
+
+
+# ---- a session ---------------------------------------------------------------------------------
+
+METHODS = [
+    # label, jacobian mode, sampler
+    ("DSS full", "full", "singular"),
+    ("DSS randomized", "randomized", "singular"),
+    ("random", "full", "random"),
+]
+
+
+def run_session(model, mode, sampler, z0, target, args, seed):
+    """One simulated user's session; returns distances (iterations + 1), centres, timings."""
+    search = dss.Search(model, seed=seed, jacobian=mode, sampler=sampler, rank=args.rank,
+                        prior="gaussian")
+    line = dss.LineSearch(samples=args.samples, batch=500, goal="minimize", refine=True)
+
+    def distance(x):
+        return np.linalg.norm(x - target, axis=1)
+
+    search.start(z0)
+    start_model = search.stat("seconds_callbacks")
+    start_lib = search.stat("seconds_library")
+    dist = [float(distance(model.generate(z0[None, :]))[0])]
+    centres = [z0.copy()]
+    user_seconds = 0.0
+    for _ in range(args.iterations):
+        t0 = time.perf_counter()
+        t, d = line.find_optimal(search, distance)
+        user_seconds += time.perf_counter() - t0
+        search.commit(t)
+        dist.append(d)
+        centres.append(search.center())
+    it = args.iterations
+    return {
+        "distance": dist,
+        "centres": centres,
+        "model_ms": 1e3 * (search.stat("seconds_callbacks") - start_model) / it,
+        "library_ms": 1e3 * (search.stat("seconds_library") - start_lib) / it,
+        "start_model_ms": 1e3 * start_model,
+        "start_library_ms": 1e3 * start_lib,
+        "user_ms": 1e3 * user_seconds / it,
+        "decompositions": search.stat("decompositions"),
+        "stats": search.stats(),
+    }
+
+
+# ---- PNG without PIL -----------------------------------------------------------------------------
+
+def write_png(path, gray):
+    """Write a 2-D uint8 array as an 8-bit greyscale PNG (PIL when present, else zlib)."""
+    gray = np.ascontiguousarray(gray, dtype=np.uint8)
+    try:
+        from PIL import Image
+        Image.fromarray(gray, mode="L").save(path)
+        return
+    except ImportError:
+        pass
+    height, width = gray.shape
+
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    raw = b"".join(b"\x00" + gray[y].tobytes() for y in range(height))  # filter 0 per row
+    png = (b"\x89PNG\r\n\x1a\n"
+           + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(raw, 9))
+           + chunk(b"IEND", b""))
+    with open(path, "wb") as fh:
+        fh.write(png)
+
+
+def read_png_gray(path):
+    """Decode a PNG written by write_png (8-bit greyscale): for the smoke test."""
+    try:
+        from PIL import Image
+        return np.asarray(Image.open(path))
+    except ImportError:
+        pass
+    with open(path, "rb") as fh:
+        data = fh.read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, idat, width = 8, b"", None
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        crc = struct.unpack(">I", data[pos + 8 + length:pos + 12 + length])[0]
+        assert zlib.crc32(kind + body) & 0xFFFFFFFF == crc, "bad CRC"
+        if kind == b"IHDR":
+            width, height, depth, colour = struct.unpack(">IIBB", body[:10])
+            assert (depth, colour) == (8, 0)
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + length
+    raw = zlib.decompress(idat)
+    rows = np.frombuffer(raw, dtype=np.uint8).reshape(height, width + 1)
+    assert np.all(rows[:, 0] == 0), "unexpected PNG filter"
+    return rows[:, 1:]
+
+
+def strip_image(rows, scale=2, gap=2):
+    """Tile rows of 784-pixel images (values in [0,1]) into one uint8 image."""
+    ncols = max(len(r) for r in rows)
+    cell = SIDE * scale + gap
+    img = np.full((len(rows) * cell + gap, ncols * cell + gap), 96, dtype=np.uint8)
+    for i, row in enumerate(rows):
+        for j, x in enumerate(row):
+            tile = np.clip(np.asarray(x).reshape(SIDE, SIDE), 0, 1)
+            tile = np.kron(tile, np.ones((scale, scale)))
+            y0, x0 = gap + i * cell, gap + j * cell
+            img[y0:y0 + SIDE * scale, x0:x0 + SIDE * scale] = np.round(255 * tile)
+    return img
+
+
+# ---- main ----------------------------------------------------------------------------------------
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--iterations", type=int, default=None,
+                   help="slider iterations (25; 5 with --smoke)")
+    p.add_argument("--train-epochs", type=int, default=None,
+                   help="training epochs (12; 2 with --smoke)")
+    p.add_argument("--weights", default=None,
+                   help="VAE weights cache: loaded when present with the same configuration, "
+                        "else written after training (default: build/fashion-mnist/ in the "
+                        "source tree, else ~/.cache/libdss/; with --smoke: in --out)")
+    p.add_argument("--retrain", action="store_true", help="train even when weights exist")
+    p.add_argument("--smoke", action="store_true",
+                   help="tiny model, few iterations, self-checks: the test `make check` runs")
+    p.add_argument("--out", default=None,
+                   help="output directory for the PNG strip (build/fashion-mnist or .)")
+    p.add_argument("--targets", type=int, default=None,
+                   help="number of target garments (test images of distinct classes), 5")
+    p.add_argument("--samples", type=int, default=None,
+                   help="line-search grid points per slider (1001, refined)")
+    p.add_argument("--rank", type=int, default=32, help="RANDOMIZED: singular pairs kept (32)")
+    p.add_argument("--threads", type=int, default=2, help="torch threads (2)")
+    p.add_argument("--seed", type=int, default=1, help="seed of training and sessions (1)")
+    p.add_argument("--data", default=DATASET_DIR, help=f"Fashion-MNIST directory ({DATASET_DIR})")
+    args = p.parse_args(argv)
+    if args.smoke:
+        args.h1, args.h2, args.batch, args.train_images = 128, 64, 128, 6000
+        args.train_epochs = 2 if args.train_epochs is None else args.train_epochs
+        args.targets = 1 if args.targets is None else args.targets
+        args.samples = 201 if args.samples is None else args.samples
+        args.iterations = 5 if args.iterations is None else args.iterations
+    else:
+        args.h1, args.h2, args.batch, args.train_images = 512, 256, 128, None
+        args.train_epochs = 12 if args.train_epochs is None else args.train_epochs
+        args.targets = 5 if args.targets is None else args.targets
+        args.samples = 1001 if args.samples is None else args.samples
+        args.iterations = 25 if args.iterations is None else args.iterations
+    if args.out is None:
+        name = "fashion-mnist-smoke" if args.smoke else "fashion-mnist"
+        args.out = os.path.join(TREE, "build", name) if IN_TREE else "."
+    if args.weights is None:
+        if args.smoke:
+            args.weights = os.path.join(args.out, "vae-smoke.pt")
+        else:
+            args.weights = default_weights_path({"latent": LATENT, "h1": args.h1, "h2": args.h2},
+                                                args.train_epochs, args.seed)
+    if not 1 <= args.targets <= len(TARGET_CLASSES):
+        p.error(f"--targets must be in 1..{len(TARGET_CLASSES)}")
+    if args.iterations < 1:
+        p.error("--iterations must be >= 1")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    torch.set_num_threads(args.threads)
+    os.makedirs(args.out, exist_ok=True)
+
+    def log(msg):
+        print(msg, flush=True)
+
+    log(f"libdss {dss.version()} ({dss.library_path}), PyTorch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads{', smoke test' if args.smoke else ''}")
+    train_images = load_idx_images(dataset_file(args.data, "train-images-idx3-ubyte"))
+    test_images = load_idx_images(dataset_file(args.data, "t10k-images-idx3-ubyte"))
+    test_labels = load_idx_labels(dataset_file(args.data, "t10k-labels-idx1-ubyte"))
+    if args.train_images:
+        train_images = train_images[:args.train_images]
+
+    vae, train_seconds = load_or_train(args, train_images, log)
+    if args.smoke:  # the weights must load back to the same decoder
+        again = VAE(LATENT, args.h1, args.h2)
+        again.load_state_dict(torch.load(args.weights)["state"])
+        probe = torch.randn(3, LATENT)
+        with torch.no_grad():
+            assert torch.equal(again.decoder(probe), vae.decoder(probe)), "weights round trip"
+
+    vae.double()  # the session runs in float64, like libdss
+    gen = TorchGenerator(vae.decoder)
+    log(f"autodiff: {gen.backend_name}")
+    full_model = dss.Model(gen.f, LATENT, PIXELS, jacobian=gen.jacobian)
+    rand_model = dss.Model(gen.f, LATENT, PIXELS, vjp=gen.vjp, jvp=gen.jvp)
+    models = {"full": full_model, "randomized": rand_model}
+
+    targets = []
+    for c in TARGET_CLASSES[:args.targets]:
+        idx = int(np.flatnonzero(test_labels == c)[0])
+        targets.append((idx, c, test_images[idx].reshape(PIXELS).astype(np.float64) / 255.0))
+
+    results = {label: [] for label, _, _ in METHODS}
+    floors = []
+    rng = np.random.default_rng(args.seed)
+    for ti, (idx, c, target) in enumerate(targets):
+        z0 = rng.standard_normal(LATENT)
+        with torch.no_grad():
+            mu, _ = vae.encode(torch.from_numpy(target[None, :]))
+        floors.append(float(np.linalg.norm(full_model.generate(mu.numpy()) - target)))
+        log(f"target {ti + 1}/{len(targets)}: test image {idx} ({CLASSES[c]}); start at a "
+            f"N(0, I) draw; the VAE's own reconstruction is at distance {floors[-1]:.2f}")
+        for label, mode, sampler in METHODS:
+            results[label].append(run_session(models[mode], mode, sampler, z0, target, args,
+                                              seed=args.seed + ti))
+
+    # ---- distances per iteration (mean over the targets) ----
+    log("")
+    log(f"L2 distance to the target image (pixels in [0,1], 784 of them), mean over "
+        f"{len(targets)} target(s); line search: {args.samples} grid points + refinement")
+    log(f"{'iteration':>9}" + "".join(f"{label:>16}" for label, _, _ in METHODS))
+    mean = {label: np.mean([r["distance"] for r in runs], axis=0)
+            for label, runs in results.items()}
+    for i in range(args.iterations + 1):
+        log(f"{i:>9}" + "".join(f"{mean[label][i]:>16.3f}" for label, _, _ in METHODS))
+    log(f"{'VAE floor':>9}{np.mean(floors):>16.3f}   (distance of the target's own "
+        "reconstruction, for scale)")
+
+    # ---- time per iteration ----
+    log("")
+    log("time per iteration (mean over iterations and targets; start excluded):")
+    log(f"{'':>16}{'model (callbacks)':>19}{'libdss':>10}{'user sim.':>11}   work per update")
+    for label, mode, sampler in METHODS:
+        runs = results[label]
+        st = runs[0]["stats"]
+        if mode == "full":
+            work = f"{st['jacobian_rows'] // max(st['jacobian_calls'], 1)} Jacobian rows"
+        else:
+            per = max(st["decompositions"], 1)
+            work = f"{st['vjp_products'] // per} VJPs + {st['jvp_products'] // per} JVPs"
+        log(f"{label:>16}{np.mean([r['model_ms'] for r in runs]):>16.2f} ms"
+            f"{np.mean([r['library_ms'] for r in runs]):>7.2f} ms"
+            f"{np.mean([r['user_ms'] for r in runs]):>8.1f} ms   {work}"
+            + ("   (directions ignore the SVD)" if sampler == "random" else ""))
+    log("model = decoder/Jacobian/VJP/JVP callbacks in PyTorch (seconds_callbacks); libdss = "
+        "the library's own work (seconds_library); user sim. = the simulated user's line search")
+    if train_seconds is not None:
+        log(f"training: {train_seconds:.1f} s")
+
+    # ---- the PNG strip: start, every iteration, then the target, one row per method ----
+    rows = []
+    for label, _, _ in METHODS:
+        centres = np.array(results[label][0]["centres"])
+        rows.append(list(full_model.generate(centres)) + [targets[0][2]])
+    png = os.path.join(args.out, "fashion_mnist_path.png")
+    write_png(png, strip_image(rows))
+    log(f"wrote {png}: rows {', '.join(l for l, _, _ in METHODS)}; columns: the start, "
+        f"iterations 1..{args.iterations}, then the target")
+
+    if args.smoke:
+        smoke_checks(args, results, png, len(rows))
+    return 0
+
+
+def smoke_checks(args, results, png, nrows):
+    """What `make check` verifies: the sessions ran, improved, and the PNG is sound."""
+    for label in ("DSS full", "DSS randomized"):
+        for r in results[label]:
+            d = r["distance"]
+            assert all(b <= a + 1e-9 for a, b in zip(d, d[1:])), f"{label}: distance went up"
+            assert d[-1] < d[0], f"{label}: no progress"
+            assert r["model_ms"] >= 0 and r["library_ms"] >= 0
+    st = results["DSS randomized"][0]["stats"]
+    assert st["vjp_products"] > 0 and st["jvp_products"] > 0 and st["jacobian_calls"] == 0
+    assert results["DSS full"][0]["stats"]["jacobian_calls"] > 0
+    img = read_png_gray(png)
+    cell = SIDE * 2 + 2
+    assert img.shape == (nrows * cell + 2, (args.iterations + 2) * cell + 2), img.shape
+    print("smoke: ok", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+# The reference manual; included by the Makefile.
+#
+#   make docs       HTML and man(3) pages from include/dss/dss.h's comments (Doxygen, Debian
+#                   `doxygen`: installed when missing and run as root, else the command to run is
+#                   printed) into $(B)/docs/html and $(B)/docs/man/man3
+#   make install    also installs docs/dss.3 (the hand-written overview) into $(MANDIR)/man3,
+#                   and the generated pages when `make docs` was run before
+#   make check-man  docs/dss.3 names every function of the header, and groff finds no problem
+#                   in it (part of `make check`)
+
+MANDIR  ?= $(PREFIX)/share/man
+MAN3DIR := $(MANDIR)/man3
+DOCS    := $(B)/docs
+# every function the header exports, for check-man (the sed script is a variable of its own
+# because make would count its parentheses inside $(shell ...))
+DSS_FUNCTIONS_SED := s/^DSS_API[^(]*[ *]\(dss_[a-z0-9_]*\)(.*/\1/p
+DSS_FUNCTIONS = $(shell sed -n '$(DSS_FUNCTIONS_SED)' include/dss/dss.h)
+
+.PHONY: docs docs-deps check-man install-man uninstall-man
+
+docs-deps:
+	@command -v doxygen >/dev/null 2>&1 && exit 0; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "docs: installing doxygen from Debian's archive"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq doxygen \
+	        >/dev/null && exit 0; \
+	    echo "docs: apt-get install doxygen failed" >&2; exit 1; \
+	fi; \
+	echo "docs: doxygen is missing. Install it with:" >&2; \
+	echo "    sudo apt-get install -y doxygen" >&2; \
+	exit 1
+
+docs: docs-deps
+	rm -rf $(DOCS)/html $(DOCS)/man
+	@mkdir -p $(DOCS)
+	DSS_DOCS_OUT=$(DOCS) DSS_VERSION=$(VERSION) doxygen docs/Doxyfile
+	@# keep the pages of the header and its identifiers; drop the Markdown pages, the anonymous
+	@# enums' pages (@0.3 ...) and the struct members' (alloc.3, free.3, user.3 would shadow libc's)
+	@cd $(DOCS)/man/man3 && for f in *.3; do \
+	    case $$f in dss.h.3|dss_*.3|DSS_*.3) ;; *) rm -f "./$$f" ;; esac; done
+	@cp docs/dss.3 $(DOCS)/man/man3/dss.3
+	@n=$$(grep -c 'warning:' $(DOCS)/warnings.log 2>/dev/null); \
+	if [ "$${n:-0}" -gt 0 ]; then echo "docs: $$n doxygen warnings, see $(DOCS)/warnings.log"; fi
+	@echo "docs: $(DOCS)/html/index.html; $$(ls $(DOCS)/man/man3 | wc -l) man pages in $(DOCS)/man/man3 (man -M $(DOCS)/man dss)"
+
+check-man:
+	@missing=""; for f in $(DSS_FUNCTIONS); do \
+	    grep -qw "$$f" docs/dss.3 || missing="$$missing $$f"; done; \
+	if [ -n "$$missing" ]; then \
+	    echo "check-man: docs/dss.3 does not list:$$missing" >&2; exit 1; fi
+	@if command -v groff >/dev/null 2>&1; then \
+	    out=$$(groff -man -Tutf8 -ww -z docs/dss.3 2>&1); \
+	    if [ -n "$$out" ]; then echo "$$out" >&2; echo "check-man: groff warnings" >&2; exit 1; fi; \
+	fi
+	@echo "check-man: docs/dss.3 lists all $(words $(DSS_FUNCTIONS)) functions of dss.h"
+
+install-man:
+	install -d $(DESTDIR)$(MAN3DIR)
+	@if [ -d $(DOCS)/man/man3 ]; then \
+	    echo "install -m 644 $(DOCS)/man/man3/*.3 $(DESTDIR)$(MAN3DIR)/"; \
+	    install -m 644 $(DOCS)/man/man3/*.3 $(DESTDIR)$(MAN3DIR)/; \
+	fi
+	install -m 644 docs/dss.3 $(DESTDIR)$(MAN3DIR)/dss.3
+
+# The Makefile has no uninstall hook, so this adds a prerequisite to its uninstall target. The
+# generated pages are named after the header (dss.h.3) and its identifiers (dss_*, DSS_*).
+uninstall: uninstall-man
+uninstall-man:
+	rm -f $(DESTDIR)$(MAN3DIR)/dss.3 $(DESTDIR)$(MAN3DIR)/dss.h.3 \
+	      $(DESTDIR)$(MAN3DIR)/dss_*.3 $(DESTDIR)$(MAN3DIR)/DSS_*.3
+
+INSTALL_EXTRA += install-man
+CHECK_EXTRA += check-man

@@ -1,0 +1,70 @@
+# Python bindings (python/dss, ctypes: nothing to compile) and the PyTorch example.
+#
+#   make check-python            pytest suite of the bindings (python/tests), then an install of
+#                                the package into a temporary prefix, imported from there
+#   make check-torch             examples/python/fashion_mnist.py --smoke when PyTorch is
+#                                importable; otherwise prints "skipped: python3-torch not installed"
+#   make install-python          the package into $(PYTHONDIR) (part of `make install`)
+#   make uninstall-python        removes it again (part of `make uninstall`)
+#   make fashion-mnist           the full PyTorch example (trains or loads the VAE, 25 iterations)
+#
+# PYTHON is the interpreter that runs the checks: Debian's /usr/bin/python3 by default, since
+# python3-numpy, python3-pytest and python3-torch install their modules for it. The checks
+# install python3-numpy and python3-pytest (and dataset-fashion-mnist for the PyTorch smoke test)
+# when run as root with apt-get, and otherwise print the command to run.
+#
+# PYTHONDIR is where `make install` puts the package `dss`: by default
+# $(PREFIX)/lib/pythonX.Y/dist-packages, which Debian's python3 searches for PREFIX=/usr/local
+# and PREFIX=/usr; elsewhere set PYTHONDIR to a directory on your sys.path (or add it to
+# PYTHONPATH). The installed package records $(LIBDIR) and loads libdss.so.1 from there, so it
+# works even when the loader does not know the prefix.
+
+PYTHON         ?= /usr/bin/python3
+PYTHON_VERSION  = $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo 3)
+PYTHONDIR      ?= $(PREFIX)/lib/python$(PYTHON_VERSION)/dist-packages
+
+PY_SOURCES := $(wildcard python/dss/*.py)
+# run from the source tree against this build's library, without writing bytecode into it
+PY_ENV = PYTHONPATH="$(CURDIR)/python" DSS_LIBRARY="$(CURDIR)/$(B)/$(SONAME)" PYTHONDONTWRITEBYTECODE=1
+
+CHECK_EXTRA   += check-python check-torch
+INSTALL_EXTRA += install-python
+
+.PHONY: check-python check-python-installed check-torch install-python uninstall-python \
+        fashion-mnist
+
+check-python: lib
+	@PYTHON="$(PYTHON)" sh python/deps.sh python
+	$(PY_ENV) $(PYTHON) -m pytest -q -p no:cacheprovider python/tests
+	@$(MAKE) --no-print-directory check-python-installed
+
+check-python-installed: lib
+	@MAKE="$(MAKE)" PYTHON="$(PYTHON)" sh python/check-installed.sh
+
+check-torch: lib
+	@if ! $(PYTHON) -c 'import torch' >/dev/null 2>&1; then \
+	    echo "check-torch: skipped: python3-torch not installed (apt-get install python3-torch)"; \
+	else \
+	    PYTHON="$(PYTHON)" sh python/deps.sh python && PYTHON="$(PYTHON)" sh python/deps.sh dataset \
+	    && echo "check-torch: examples/python/fashion_mnist.py --smoke" \
+	    && $(PY_ENV) $(PYTHON) examples/python/fashion_mnist.py --smoke --out $(B)/fashion-mnist-smoke \
+	    && echo "check-torch: passed"; \
+	fi
+
+fashion-mnist: lib
+	@PYTHON="$(PYTHON)" sh python/deps.sh python && PYTHON="$(PYTHON)" sh python/deps.sh dataset
+	$(PY_ENV) $(PYTHON) examples/python/fashion_mnist.py --out $(B)/fashion-mnist
+
+install-python:
+	install -d $(DESTDIR)$(PYTHONDIR)/dss
+	install -m 644 $(PY_SOURCES) $(DESTDIR)$(PYTHONDIR)/dss/
+	printf '"""Written by make install-python: where libdss.so.1 was installed."""\nLIBDIR = %s\n' \
+	    "'$(LIBDIR)'" > $(DESTDIR)$(PYTHONDIR)/dss/_install.py
+
+uninstall-python:
+	rm -f $(addprefix $(DESTDIR)$(PYTHONDIR)/dss/,$(notdir $(PY_SOURCES)) _install.py)
+	rm -rf $(DESTDIR)$(PYTHONDIR)/dss/__pycache__
+	-rmdir $(DESTDIR)$(PYTHONDIR)/dss 2>/dev/null
+
+# `make uninstall` removes the package too (the Makefile's uninstall has no hook list)
+uninstall: uninstall-python

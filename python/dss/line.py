@@ -1,0 +1,150 @@
+"""dss.LineSearch: the simulated user, a batched 1-D search along a slider (``dss_line``)."""
+
+import ctypes
+import weakref
+
+import numpy as np
+
+from . import _native as N
+from .model import Model
+from .search import Search, encode_param, decode_param, make_progress
+
+__all__ = ["LineSearch", "LINE_PARAMS"]
+
+GOALS = {"maximize": 0, "minimize": 1}
+
+#: Parameter name -> (enum dss_line_param value, kind).
+LINE_PARAMS = {
+    "samples": (1, int),
+    "batch": (2, int),
+    "goal": (3, GOALS),
+    "refine": (4, bool),
+}
+
+
+def _score_callback(g, m):
+    """(function pointer, user pointer, keep-alive) for a score: libdss's own synthetic score
+    is passed straight to C; a Python ``g(x) -> scores`` or ``g(x, out)`` is wrapped."""
+    from .synthetic import Synthetic
+    owner = getattr(g, "__self__", None)
+    if isinstance(owner, Synthetic) and getattr(g, "__func__", None) is Synthetic.score:
+        fn = ctypes.cast(N.lib.dss_synthetic_score, ctypes.c_void_p).value
+        return fn, owner._h.get("synthetic problem"), owner
+    if not callable(g):
+        raise N.invalid("g must be callable", "dss_find_optimal")
+    fill = N.accepts(g, 2)
+
+    def cb(user, k, xp, sp):
+        x = N.view(xp, (k, m), readonly=True)
+        out = N.view(sp, (k,))
+        N.store(g(x, out) if fill else g(x), out, "g", fill)
+    c_cb = N.SCORE_FN(N.guard(cb))
+    return ctypes.cast(c_cb, ctypes.c_void_p).value, None, c_cb
+
+
+class LineSearch:
+    """Finds the best position on a slider by scoring it (``dss_line``): the simulated user
+    of tests and benchmarks.
+
+    ``LineSearch(**params)``; parameters (see :meth:`set`): ``samples`` (grid points,
+    default 10001), ``batch`` (points per call of f, default 500, also capped by the model's
+    max_batch), ``goal`` (``'maximize'``, the default, or ``'minimize'``), ``refine``
+    (False/True: golden-section refinement of the best grid cell to 1e-6 in t).
+    """
+
+    def __init__(self, **params):
+        self._h = N.new_handle("dss_line_create", N.lib.dss_line_destroy)
+        self._finalizer = weakref.finalize(self, self._h.close)
+        self._progress = None
+        if params:
+            self.set(**params)
+
+    def set(self, **params):
+        """Set parameters by name (``samples``, ``batch``, ``goal``, ``refine``)."""
+        encoded = [encode_param(LINE_PARAMS, name, value, "dss_line_set")
+                   for name, value in params.items()]
+        h = self._h.get("line search")
+        for code, value in encoded:
+            N.call("dss_line_set", h, code, value)
+
+    def get(self, name):
+        """Read a parameter by name (``goal`` comes back as ``'maximize'``/``'minimize'``)."""
+        code, _ = encode_param(LINE_PARAMS, name, 0, "dss_line_get")
+        value = ctypes.c_double()
+        N.call("dss_line_get", self._h.get("line search"), code, ctypes.byref(value))
+        return decode_param(LINE_PARAMS, name, value.value)
+
+    @property
+    def params(self):
+        """Every parameter as a dict of name -> value."""
+        return {name: self.get(name) for name in LINE_PARAMS}
+
+    def find_optimal(self, target, g, model=None):
+        """The best slider position and its score.
+
+        Args:
+            target: a started :class:`Search` (its current slider, point(0) to point(1)), or a
+                segment ``(z_lo, z_hi)`` with ``model=``, or ``(model, z_lo, z_hi)``; the
+                segment is z(t) = z_lo + t (z_hi - z_lo).
+            g: the score, ``g(x) -> scores`` or ``g(x, out)``, x of shape (k, m), scores (k,);
+                or a Synthetic problem's ``score`` (run natively, without Python).
+            model: the Model of a ``(z_lo, z_hi)`` segment.
+        Returns:
+            ``(t, score)``, floats. The search is not modified: commit ``t`` yourself.
+        """
+        t = ctypes.c_double()
+        score = ctypes.c_double()
+        h = self._h.get("line search")
+        if isinstance(target, Search):
+            fn, user, keep = _score_callback(g, target.m)
+            N.call("dss_search_find_optimal", h, target._h.get("search"), fn, user,
+                   ctypes.byref(t), ctypes.byref(score))
+        else:
+            seg = tuple(target)
+            if len(seg) == 3:
+                model, seg = seg[0], seg[1:]
+            if len(seg) != 2 or not isinstance(model, Model):
+                raise N.invalid("target must be a Search, (z_lo, z_hi) with model=, or "
+                                "(model, z_lo, z_hi)", "dss_find_optimal")
+            lo = N.as_input(seg[0], (model.n,), "z_lo", "dss_find_optimal")
+            hi = N.as_input(seg[1], (model.n,), "z_hi", "dss_find_optimal")
+            fn, user, keep = _score_callback(g, model.m)
+            N.call("dss_find_optimal", h, model._h.get("model"), N.addr(lo), N.addr(hi),
+                   fn, user, ctypes.byref(t), ctypes.byref(score))
+        del keep
+        return t.value, score.value
+
+    @property
+    def evaluations(self):
+        """Generator points the last successful find_optimal evaluated (grid + refinement)."""
+        return N.lib.dss_line_evaluations(self._h.get("line search"))
+
+    def set_progress(self, fn):
+        """Set (or, with None, remove) a progress callback ``fn(stage, done, total)`` asked
+        after each grid batch and refinement step; a true result cancels (DssError
+        ECANCELLED); an exception raised by ``fn`` cancels and is re-raised."""
+        cb = N.PROGRESS_FN() if fn is None else make_progress(fn)
+        N.call("dss_line_set_progress", self._h.get("line search"), cb, None)
+        self._progress = None if fn is None else cb
+
+    def close(self):
+        """Destroy the line search. Idempotent."""
+        self._h.close()
+
+    @property
+    def closed(self):
+        """True after close()."""
+        return not self._h.ptr
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        if self.closed:
+            return "<dss.LineSearch closed>"
+        p = self.params
+        return (f"<dss.LineSearch samples={p['samples']} batch={p['batch']} goal={p['goal']} "
+                f"refine={p['refine']}>")

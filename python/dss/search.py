@@ -1,0 +1,373 @@
+"""dss.Search: a differential-subspace-search session (``dss_search``)."""
+
+import ctypes
+import weakref
+
+import numpy as np
+
+from . import _native as N
+from .model import Model
+
+__all__ = ["Search", "SEARCH_PARAMS", "STATS"]
+
+JACOBIAN_MODES = {"auto": 0, "full": 1, "rows": 2, "finite_diff": 3, "randomized": 4}
+SAMPLERS = {"singular": 0, "random": 1, "top": 2}
+PRIORS = {"gaussian": 0, "box": 1}
+DIFF_SCHEMES = {"forward": 0, "central": 1}
+
+#: Parameter name -> (enum dss_search_param value, kind). A kind is int, float, bool, or a
+#: dict of the accepted names of an enumeration.
+SEARCH_PARAMS = {
+    "subspace_dim": (1, int),
+    "radius": (2, float),
+    "center_tolerance": (3, float),
+    "seed": (4, int),
+    "jacobian": (5, JACOBIAN_MODES),
+    "jacobian_rows": (6, int),
+    "rank": (7, int),
+    "sampler": (8, SAMPLERS),
+    "prior": (9, PRIORS),
+    "prior_scale": (10, float),
+    "history": (11, int),
+    "diff_scheme": (12, DIFF_SCHEMES),
+    "diff_step": (13, float),
+    "oversample": (14, int),
+    "power_iterations": (15, int),
+    "jacobian_chunk": (16, int),
+}
+
+#: Statistic name -> enum dss_search_stat_key value.
+STATS = {
+    "points": 1, "f_calls": 2, "jacobian_calls": 3, "jacobian_rows": 4, "vjp_calls": 5,
+    "vjp_products": 6, "jvp_calls": 7, "jvp_products": 8, "decompositions": 9,
+    "undo_recomputes": 10, "seconds_library": 11, "seconds_callbacks": 12, "bytes_held": 13,
+    "peak_bytes": 14,
+}
+
+_NO_INDEX = np.iinfo(np.uintp).max
+
+
+def encode_param(table, name, value, function):
+    """(code, C double) for a named parameter, checking what C cannot see."""
+    try:
+        code, kind = table[name]
+    except KeyError:
+        raise N.invalid(f"unknown parameter {name!r}; known: {', '.join(sorted(table))}",
+                        function) from None
+    if isinstance(kind, dict):
+        if isinstance(value, str):
+            key = value.strip().lower().replace("-", "_")
+            if key not in kind:
+                raise N.invalid(f"{name} must be one of {', '.join(kind)}, got {value!r}",
+                                function)
+            return code, float(kind[key])
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+            raise N.invalid(f"{name} must be one of {', '.join(kind)} (or its integer value), "
+                            f"got {value!r}", function)
+        return code, float(value)
+    if kind is bool:
+        if isinstance(value, (bool, np.bool_, int, np.integer)) and value in (0, 1):
+            return code, float(bool(value))
+        raise N.invalid(f"{name} must be True or False, got {value!r}", function)
+    if kind is int:
+        if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+            value = int(value)
+            if abs(value) > 2 ** 53:  # would not survive the conversion to double exactly
+                raise N.invalid(f"{name}={value} is out of range", function)
+            return code, float(value)
+    if isinstance(value, (str, bytes)):
+        raise N.invalid(f"{name} must be a number, got {value!r}", function)
+    try:
+        return code, float(value)
+    except (TypeError, ValueError):
+        raise N.invalid(f"{name} must be a number, got {value!r}", function) from None
+
+
+def decode_param(table, name, value):
+    """The Python value of a parameter read back from C."""
+    kind = table[name][1]
+    if isinstance(kind, dict):
+        for key, v in kind.items():
+            if v == value:
+                return key
+        return int(value)
+    if kind is int:
+        return int(value)
+    if kind is bool:
+        return bool(value)
+    return float(value)
+
+
+def make_progress(fn):
+    """A C progress callback over ``fn(stage, done, total)``: a true result cancels."""
+    def cb(user, stage, done, total):
+        if fn(stage, done, total):
+            raise _Cancel()
+    guarded = N.guard(cb)
+
+    def wrapper(user, stage, done, total):
+        rc = guarded(user, stage, done, total)
+        if rc != 0 and isinstance(getattr(N._tls, "pending", None), _Cancel):
+            N._tls.pending = None  # a plain cancellation, not an error of the callback
+        return rc
+    return N.PROGRESS_FN(wrapper)
+
+
+class _Cancel(Exception):
+    pass
+
+
+class Search:
+    """A subspace-search session on a model: centre, Jacobian SVD and slider (``dss_search``).
+
+    ``Search(model, **params)`` creates the session and sets its parameters (see :meth:`set`);
+    nothing is computed until :meth:`start`. Typical loop::
+
+        s = dss.Search(model, seed=42, jacobian="full")
+        s.start(z0)
+        while ...:
+            z = s.point(t)        # on every slider move: show model(z)
+            s.commit(t)           # on release: the centre moves, a new direction is drawn
+            s.resample()          # "show me another direction"
+            s.undo()              # back one step
+
+    The session keeps a reference to its model. Methods raise :class:`dss.DssError` on failure
+    and then leave the session exactly as it was.
+    """
+
+    def __init__(self, model, **params):
+        if not isinstance(model, Model):
+            raise N.invalid("model must be a dss.Model", "Search")
+        self._model = model
+        self._h = N.new_handle("dss_search_create", N.lib.dss_search_destroy,
+                               model._h.get("model"))
+        self._parent = model._h
+        model._h.children.add(self._h)
+        self._finalizer = weakref.finalize(self, _close, self._h, model._h)
+        self._n, self._m = model.n, model.m
+        self._progress = None
+        if params:
+            self.set(**params)
+
+    # ---- parameters --------------------------------------------------------------------
+
+    def set(self, **params):
+        """Set parameters by name; they apply from the next call that uses them.
+
+        Names: ``subspace_dim`` (l), ``radius``, ``center_tolerance``, ``seed``, ``jacobian``
+        (``'auto'``, ``'full'``, ``'rows'``, ``'finite_diff'``, ``'randomized'``),
+        ``jacobian_rows``, ``rank``, ``sampler`` (``'singular'``, ``'random'``, ``'top'``),
+        ``prior`` (``'gaussian'``, ``'box'``), ``prior_scale``, ``history``, ``diff_scheme``
+        (``'forward'``, ``'central'``), ``diff_step``, ``oversample``, ``power_iterations``,
+        ``jacobian_chunk``. Enumerations also accept their integer values. Unknown names are
+        rejected before anything is set; an out-of-range value raises DssError(EINVAL) and
+        leaves that parameter (and those after it) unchanged.
+        """
+        encoded = [encode_param(SEARCH_PARAMS, name, value, "dss_search_set")
+                   for name, value in params.items()]
+        h = self._h.get("search")
+        for code, value in encoded:
+            N.call("dss_search_set", h, code, value)
+
+    def get(self, name):
+        """Read a parameter by name (enumerations come back as their names; the radius is the
+        one in force, the prior's default until set)."""
+        code, _ = encode_param(SEARCH_PARAMS, name, 0, "dss_search_get")
+        value = ctypes.c_double()
+        N.call("dss_search_get", self._h.get("search"), code, ctypes.byref(value))
+        return decode_param(SEARCH_PARAMS, name, value.value)
+
+    @property
+    def params(self):
+        """Every parameter as a dict of name -> value."""
+        return {name: self.get(name) for name in SEARCH_PARAMS}
+
+    # ---- the session -------------------------------------------------------------------
+
+    def start(self, z0):
+        """(Re)start at ``z0`` (n values): reseed, Jacobian and SVD at z0, first subspace."""
+        z = N.as_input(z0, (self._n,), "z0", "dss_search_start")
+        N.call("dss_search_start", self._h.get("search"), N.addr(z))
+
+    def point(self, t, out=None):
+        """The latent point at slider position ``t`` in [0, 1]: c + (2t - 1) radius b."""
+        z = N.as_output(out, (self._n,), "point", "dss_search_point")
+        N.call("dss_search_point", self._h.get("search"), float(t), N.addr(z))
+        return z
+
+    def point_w(self, w, out=None):
+        """The latent point at subspace coordinates ``w`` (l values in [-1, 1]):
+        c + radius B^T w."""
+        l = self.subspace_dim()
+        wc = N.as_input(w, (l,), "w", "dss_search_point_w")
+        z = N.as_output(out, (self._n,), "point_w", "dss_search_point_w")
+        N.call("dss_search_point_w", self._h.get("search"), N.addr(wc), N.addr(z))
+        return z
+
+    def slider_ends(self):
+        """The slider's ends ``(point(0), point(1))``."""
+        lo = np.empty(self._n)
+        hi = np.empty(self._n)
+        N.call("dss_search_slider_ends", self._h.get("search"), N.addr(lo), N.addr(hi))
+        return lo, hi
+
+    def commit(self, t):
+        """The user released the slider at ``t``: move the centre to point(t), recompute the
+        Jacobian unless |t - 0.5| <= center_tolerance, draw a new subspace."""
+        N.call("dss_search_commit", self._h.get("search"), float(t))
+
+    def commit_w(self, w):
+        """As :meth:`commit` for subspace coordinates ``w`` (l values in [-1, 1])."""
+        l = self.subspace_dim()
+        wc = N.as_input(w, (l,), "w", "dss_search_commit_w")
+        N.call("dss_search_commit_w", self._h.get("search"), N.addr(wc))
+
+    def resample(self):
+        """Draw a new subspace with the same centre and Jacobian ("not this direction")."""
+        N.call("dss_search_resample", self._h.get("search"))
+
+    def undo(self):
+        """Go back to the state before the last commit or resample (DssError(ESTATE) when
+        there is nothing to undo)."""
+        N.call("dss_search_undo", self._h.get("search"))
+
+    # ---- reading the session -----------------------------------------------------------
+
+    def center(self, out=None):
+        """The centre (n values)."""
+        z = N.as_output(out, (self._n,), "center", "dss_search_center")
+        N.call("dss_search_center", self._h.get("search"), N.addr(z))
+        return z
+
+    def subspace_dim(self):
+        """l, the number of rows of the current basis (0 before start)."""
+        return N.lib.dss_search_subspace_dim(self._h.get("search"))
+
+    def basis(self, out=None):
+        """The current basis: an (l, n) array with orthonormal rows."""
+        l = self._started_l("dss_search_basis")
+        b = N.as_output(out, (l, self._n), "basis", "dss_search_basis")
+        N.call("dss_search_basis", self._h.get("search"), N.addr(b))
+        return b
+
+    def basis_indices(self):
+        """For each basis row, the index of its singular value (0 = largest), as an int64
+        array; -1 for rows drawn by the 'random' sampler."""
+        l = self._started_l("dss_search_basis_indices")
+        idx = np.empty(l, dtype=np.uintp)
+        N.call("dss_search_basis_indices", self._h.get("search"), N.addr(idx))
+        out = idx.astype(np.int64)
+        out[idx == _NO_INDEX] = -1
+        return out
+
+    def rank(self):
+        """The number of singular values held (0 before start)."""
+        return N.lib.dss_search_rank(self._h.get("search"))
+
+    def singular_values(self):
+        """The singular values held, in descending order (an array of rank() values)."""
+        h = self._h.get("search")
+        r = N.lib.dss_search_rank(h)
+        s = np.empty(max(r, 1))
+        N.call("dss_search_singular_values", h, N.addr(s), r)
+        return s[:r]
+
+    def _started_l(self, function):
+        l = N.lib.dss_search_subspace_dim(self._h.get("search"))
+        if l == 0:
+            raise N.DssError(N.ESTATE, function=function, detail="the search is not started")
+        return l
+
+    @property
+    def started(self):
+        """True once start() (or load()) has succeeded."""
+        return self.subspace_dim() > 0
+
+    @property
+    def model(self):
+        """The Model this session runs on."""
+        return self._model
+
+    @property
+    def n(self):
+        """Latent dimension."""
+        return self._n
+
+    @property
+    def m(self):
+        """Output dimension."""
+        return self._m
+
+    # ---- persistence, progress, statistics ---------------------------------------------
+
+    def save(self):
+        """The session as a versioned, self-checking byte string (not the undo history)."""
+        h = self._h.get("search")
+        size = ctypes.c_size_t()
+        N.call("dss_search_save", h, None, 0, ctypes.byref(size))
+        buf = ctypes.create_string_buffer(max(size.value, 1))
+        N.call("dss_search_save", h, ctypes.addressof(buf), size.value, ctypes.byref(size))
+        return buf.raw[:size.value]
+
+    def load(self, data):
+        """Restore a session saved by :meth:`save` (on a model of the same n and m); clears
+        the undo history. DssError(EFORMAT) for a malformed or foreign string."""
+        data = bytes(data)
+        buf = ctypes.create_string_buffer(data, max(len(data), 1))
+        N.call("dss_search_load", self._h.get("search"), ctypes.addressof(buf), len(data))
+
+    def set_progress(self, fn):
+        """Set (or, with None, remove) a progress callback ``fn(stage, done, total)`` asked
+        during long work (stage is one of dss.STAGE_*). Returning a true value cancels: the
+        call then raises DssError(ECANCELLED) and changes nothing. An exception raised by
+        ``fn`` also cancels and is re-raised."""
+        cb = N.PROGRESS_FN() if fn is None else make_progress(fn)
+        N.call("dss_search_set_progress", self._h.get("search"), cb, None)
+        self._progress = None if fn is None else cb
+
+    def stat(self, name):
+        """A cumulative statistic by name: ``points``, ``f_calls``, ``jacobian_calls``,
+        ``jacobian_rows``, ``vjp_calls``, ``vjp_products``, ``jvp_calls``, ``jvp_products``,
+        ``decompositions``, ``undo_recomputes``, ``seconds_library`` (time in libdss,
+        callbacks excluded), ``seconds_callbacks`` (time in the host's callbacks),
+        ``bytes_held``, ``peak_bytes``. Seconds are floats, the others ints."""
+        try:
+            key = STATS[name]
+        except KeyError:
+            raise N.invalid(f"unknown statistic {name!r}; known: {', '.join(STATS)}",
+                            "dss_search_stat") from None
+        value = ctypes.c_double()
+        N.call("dss_search_stat", self._h.get("search"), key, ctypes.byref(value))
+        return value.value if name.startswith("seconds") else int(value.value)
+
+    def stats(self):
+        """Every statistic as a dict of name -> value."""
+        return {name: self.stat(name) for name in STATS}
+
+    # ---- lifetime ------------------------------------------------------------------------
+
+    def close(self):
+        """Destroy the session. Idempotent; later calls raise DssError(ESTATE)."""
+        _close(self._h, self._parent)
+
+    @property
+    def closed(self):
+        """True after close() (or after its model was closed)."""
+        return not self._h.ptr
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        if self.closed:
+            return "<dss.Search closed>"
+        return (f"<dss.Search n={self._n} m={self._m} l={self.subspace_dim()} "
+                f"rank={self.rank()}>")
+
+
+def _close(handle, parent):
+    handle.close()
+    parent.children.discard(handle)
