@@ -842,6 +842,19 @@ static void nonfinite_segment_ends_are_rejected_without_calling_f(void **state)
     assert_int_equal(fx->s.calls, 0);
 }
 
+/* Finite ends whose difference overflows would send infinite points to f. */
+static void segments_whose_length_overflows_are_rejected_without_calling_f(void **state)
+{
+    fixture *fx = *state;
+    double lo[N] = { seg_lo[0], seg_lo[1] }, hi[N] = { seg_hi[0], seg_hi[1] };
+    fx->s.kind = S_MULTI;
+    lo[0] = -DBL_MAX;
+    hi[0] = DBL_MAX;
+    expect_failure(fx, lo, hi, DSS_ENONFINITE);
+    assert_int_equal(fx->p.calls, 0);
+    assert_int_equal(fx->s.calls, 0);
+}
+
 static void null_arguments_are_rejected(void **state)
 {
     fixture *fx = *state;
@@ -1028,6 +1041,7 @@ int main(void)
         T(a_failing_generator_is_reported),
         T(a_nonfinite_generator_output_is_reported),
         T(nonfinite_segment_ends_are_rejected_without_calling_f),
+        T(segments_whose_length_overflows_are_rejected_without_calling_f),
         T(null_arguments_are_rejected),
         T(a_failure_leaves_the_handle_unchanged),
         T(search_find_optimal_equals_find_optimal_on_the_slider_ends),
