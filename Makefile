@@ -47,7 +47,8 @@ EX_CFLAGS   := $(STD) $(WARN) $(CFLAGS) -Iinclude
 LINK_LIBS   := $(LAPACK_LIBS) -lm
 
 
-.PHONY: all lib tests bench benches deps check check-valgrind check-installed demo examples install uninstall clean help
+
+.PHONY: FORCE all lib tests bench benches deps check check-valgrind check-installed demo examples install uninstall clean help
 
 all: lib examples
 
@@ -128,7 +129,8 @@ bench: deps
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
 
 # ---- install -----------------------------------------------------------------------------------
-$(B)/dss.pc: dss.pc.in include/dss/dss.h
+# regenerated on every install: its paths depend on PREFIX, LIBDIR and INCLUDEDIR of this run
+$(B)/dss.pc: dss.pc.in include/dss/dss.h FORCE
 	@mkdir -p $(@D)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 	    -e 's|@VERSION@|$(VERSION)|' -e 's|@LAPACK@|$(LAPACK)|' $< > $@
@@ -153,6 +155,8 @@ uninstall:
 clean:
 	rm -rf $(B)
 
+FORCE:
+
 help:
 	@echo "make            build libdss.a, libdss.so.$(VERSION) and the examples"
 	@echo "make check      install missing Debian packages, build, run the test suite, test the install"
@@ -163,6 +167,10 @@ help:
 	@echo "make uninstall  remove what install installed"
 	@echo "make clean      remove build/"
 	@echo "make LAPACK=openblas ...   link OpenBLAS instead of the selected lapack/blas"
+	@echo "make slider     build the interactive terminal program (examples/slider)"
+	@echo "make check-slider  its scripted and tmux tests (part of make check)"
+	@echo "make docs       HTML and man3 reference from the header (Doxygen; build/docs)"
+	@echo "make check-python  the Python bindings' tests (part of make check)"
 	@# ---- sanitizers, fuzzing, ABI guard (mk/hardening.mk) ----
 	@echo "make check-asan   the tests and examples under AddressSanitizer + UBSan (build-asan/)"
 	@echo "make check-tsan   tests/test_threads.c under ThreadSanitizer, OPENBLAS_NUM_THREADS=1 (build-tsan/)"

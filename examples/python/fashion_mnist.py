@@ -42,6 +42,11 @@ except ImportError:  # running from the source tree: use its bindings
     sys.path.insert(0, os.path.join(TREE, "python"))
     import dss
 
+# OpenMP threads that spin while waiting make PyTorch many times slower as soon as another
+# process competes for the 2 cores (measured: 15x); passive waiting costs nothing when idle.
+# It must be set before torch (and its OpenMP runtime) is loaded.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 try:
     import torch
     from torch import nn
