@@ -383,7 +383,7 @@ def parse_args(argv):
     p.add_argument("--iterations", type=int, default=None,
                    help="slider iterations (25; 5 with --smoke)")
     p.add_argument("--train-epochs", type=int, default=None,
-                   help="training epochs (12; 2 with --smoke)")
+                   help="training epochs (10; 2 with --smoke)")
     p.add_argument("--weights", default=None,
                    help="VAE weights cache: loaded when present with the same configuration, "
                         "else written after training (default: build/fashion-mnist/ in the "
@@ -410,7 +410,7 @@ def parse_args(argv):
         args.iterations = 5 if args.iterations is None else args.iterations
     else:
         args.h1, args.h2, args.batch, args.train_images = 512, 256, 128, None
-        args.train_epochs = 12 if args.train_epochs is None else args.train_epochs
+        args.train_epochs = 10 if args.train_epochs is None else args.train_epochs
         args.targets = 5 if args.targets is None else args.targets
         args.samples = 1001 if args.samples is None else args.samples
         args.iterations = 25 if args.iterations is None else args.iterations
@@ -418,8 +418,9 @@ def parse_args(argv):
         name = "fashion-mnist-smoke" if args.smoke else "fashion-mnist"
         args.out = os.path.join(TREE, "build", name) if IN_TREE else "."
     if args.weights is None:
-        if args.smoke:
+        if args.smoke:  # the smoke test trains every time (seconds) and reloads what it saved
             args.weights = os.path.join(args.out, "vae-smoke.pt")
+            args.retrain = True
         else:
             args.weights = default_weights_path({"latent": LATENT, "h1": args.h1, "h2": args.h2},
                                                 args.train_epochs, args.seed)
@@ -524,12 +525,33 @@ def main(argv=None):
         f"iterations 1..{args.iterations}, then the target")
 
     if args.smoke:
-        smoke_checks(args, results, png, len(rows))
+        smoke_checks(args, results, png, len(rows), models, gen, targets)
     return 0
 
 
-def smoke_checks(args, results, png, nrows):
-    """What `make check` verifies: the sessions ran, improved, and the PNG is sound."""
+def smoke_checks(args, results, png, nrows, models, gen, targets):
+    """What `make check` verifies: the callbacks are right, the sessions ran and improved, the
+    PNG is sound."""
+    # the autograd Jacobian agrees with libdss's finite differences of the decoder, and the
+    # randomized SVD (VJP/JVP) finds the same leading singular values
+    z = np.random.default_rng(7).standard_normal(LATENT)
+    sv = {}
+    for mode, model in (("full", models["full"]), ("finite_diff", models["full"]),
+                        ("randomized", models["randomized"])):
+        s = dss.Search(model, jacobian=mode, diff_scheme="central", rank=args.rank,
+                       power_iterations=2)
+        s.start(z)
+        sv[mode] = s.singular_values()[:5]
+    assert np.allclose(sv["finite_diff"], sv["full"], rtol=1e-4), sv
+    assert np.allclose(sv["randomized"], sv["full"], rtol=1e-3), sv
+    J = np.empty((PIXELS, LATENT))
+    gen.jacobian(z, None, J)
+    rng = np.random.default_rng(8)
+    U, V = rng.standard_normal((3, PIXELS)), rng.standard_normal((3, LATENT))
+    out_u, out_v = np.empty((3, LATENT)), np.empty((3, PIXELS))
+    gen.vjp(z, U, out_u)
+    gen.jvp(z, V, out_v)
+    assert np.allclose(out_u, U @ J) and np.allclose(out_v, V @ J.T)
     for label in ("DSS full", "DSS randomized"):
         for r in results[label]:
             d = r["distance"]

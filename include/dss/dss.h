@@ -86,7 +86,8 @@ DSS_API const char *dss_strerror(int status);
  * 2. Host callbacks
  *
  * Each callback returns 0 on success; any other value aborts the library call, which then
- * returns DSS_ECALLBACK and changes nothing. Outputs are checked for NaN and infinity
+ * returns DSS_ECALLBACK and changes nothing. A callback must not call into the handle whose
+ * call is running it (a search's callbacks may use other handles, e.g. another model). Outputs are checked for NaN and infinity
  * (DSS_ENONFINITE). The `user` pointer is the one given to dss_model_create (or to the call that
  * takes the score). Input arrays are valid only during the call; do not keep them.
  * ========================================================================================== */
@@ -219,6 +220,7 @@ DSS_API int dss_model_set_max_batch(dss_model *model, size_t k);
 
 /**
  * Evaluate f on k latent vectors, split into calls of at most the max batch.
+ * @param model the model. @param k number of points, >= 1.
  * @param z k x n inputs (checked for NaN/infinity). @param x k x m outputs (caller-owned).
  * @retval DSS_OK success.
  * @retval DSS_EINVAL     model, z or x NULL, k zero or k * m overflowing.
@@ -262,6 +264,7 @@ typedef struct dss_search dss_search;
  * Create a session on a model (which must outlive it). Nothing is computed until
  * dss_search_start.
  * @param out receives the session; set to NULL on failure.
+ * @param model the generator; it must outlive the session (not copied).
  * @retval DSS_OK success. @retval DSS_EINVAL out or model NULL. @retval DSS_ENOMEM no memory.
  * @since 1.0
  */
@@ -274,7 +277,9 @@ DSS_API void dss_search_destroy(dss_search *search);
 enum dss_search_param {
     DSS_SEARCH_SUBSPACE_DIM     = 1,  /**< l >= 1 (integer, <= n), default 1 */
     DSS_SEARCH_RADIUS           = 2,  /**< slider half-length in latent units (finite, > 0); default from the prior */
-    DSS_SEARCH_CENTER_TOLERANCE = 3,  /**< in [0, 0.5], default 0.05: |t - 0.5| <= tol keeps the Jacobian */
+    DSS_SEARCH_CENTER_TOLERANCE = 3,  /**< in [0, 0.5], default 0.05: |t - 0.5| <= tol keeps the Jacobian,
+                                           decided exactly on the doubles given (the double nearest
+                                           0.55 lies above 0.55, so t = 0.55 recomputes) */
     DSS_SEARCH_SEED             = 4,  /**< RNG seed, integer in [0, 2^53], default 0 */
     DSS_SEARCH_JACOBIAN         = 5,  /**< one of DSS_JACOBIAN_*, default DSS_JACOBIAN_AUTO */
     DSS_SEARCH_JACOBIAN_ROWS    = 6,  /**< rows drawn in DSS_JACOBIAN_ROWS mode (integer >= 1), default 50 */
@@ -333,6 +338,7 @@ enum { DSS_DIFF_FORWARD = 0, DSS_DIFF_CENTRAL = 1 };
  * uses them: DSS_SEARCH_RADIUS at once for point, point_w and slider_ends; DSS_SEARCH_SEED
  * restarts the random stream at once (and dss_search_start restarts it from the seed again);
  * the others at the next start, commit or resample.
+ * @param search the session.
  * @param param one of enum dss_search_param. @param value see the enum; integer parameters must
  *              hold integer values.
  * @retval DSS_OK success.
@@ -353,7 +359,7 @@ DSS_API int dss_search_get(const dss_search *search, int param, double *value);
  * Start (or restart) the session at z0: reseed the random stream from DSS_SEARCH_SEED, compute
  * the Jacobian and its SVD at z0, make every singular vector available and draw the first
  * subspace.
- * @param z0 n values (copied).
+ * @param search the session. @param z0 n values (copied).
  * @retval DSS_OK success.
  * @retval DSS_EINVAL       search or z0 NULL, or l larger than the number of singular values.
  * @retval DSS_ENONFINITE   z0, or the Jacobian (callback or finite differences), not finite.
@@ -370,7 +376,7 @@ DSS_API int dss_search_start(dss_search *search, const double *z0);
 /**
  * Map a slider position to a latent point: z = c + (2t - 1) * radius * b, where b is the first
  * basis row.
- * @param t in [0, 1]. @param z receives n values.
+ * @param search a started session. @param t in [0, 1]. @param z receives n values.
  * @retval DSS_OK success. @retval DSS_EINVAL NULL pointer or t outside [0,1] (or NaN).
  * @retval DSS_ESTATE not started. @retval DSS_ENONFINITE the point overflows (a huge radius).
  * @since 1.0
@@ -379,6 +385,7 @@ DSS_API int dss_search_point(const dss_search *search, double t, double *z);
 
 /**
  * Map subspace coordinates to a latent point: z = c + radius * B^T w.
+ * @param search a started session.
  * @param w l values in [-1, 1] (l = dss_search_subspace_dim). @param z receives n values.
  * @retval DSS_OK success. @retval DSS_EINVAL NULL pointer or some |w_i| > 1 (or NaN).
  * @retval DSS_ESTATE not started.
@@ -449,7 +456,7 @@ DSS_API size_t dss_search_subspace_dim(const dss_search *search);
 /**
  * For each basis row, the index of the singular value it was drawn from (0 = largest), so that
  * a host can show "strength" of a direction. Rows from DSS_SAMPLER_RANDOM get (size_t)-1.
- * @param idx receives l values.
+ * @param search a started session. @param idx receives l values.
  * @retval DSS_OK success. @retval DSS_EINVAL NULL pointer. @retval DSS_ESTATE not started.
  * @since 1.0
  */
@@ -464,7 +471,8 @@ DSS_API size_t dss_search_rank(const dss_search *search);
 
 /**
  * Copy the singular values, in descending order. The first min(cap, rank) values are written.
- * @param s receives the values (may be NULL when cap is 0).
+ * @param search a started session.
+ * @param s receives the values (may be NULL when cap is 0). @param cap room at s, in values.
  * @retval DSS_OK success. @retval DSS_EINVAL search NULL, or s NULL with cap > 0.
  * @retval DSS_ESTATE not started.
  * @since 1.0
@@ -491,6 +499,7 @@ DSS_API int dss_search_undo(dss_search *search);
  * Save the session (centre, subspace, decomposition, parameters, RNG; not the undo history)
  * as a versioned, self-checking byte string (docs/format.md): little-endian, with a magic, a
  * format version, n, m and l, and a CRC-32.
+ * @param search a started session.
  * @param buf  destination, or NULL to ask for the size only.
  * @param cap  bytes available at buf.
  * @param len  receives the size of the string (always, when not NULL).
@@ -620,6 +629,8 @@ DSS_API int dss_line_set_progress(dss_line *line, dss_progress_fn fn, void *user
 
 /**
  * Best t in [0,1] on the segment z(t) = z_lo + t (z_hi - z_lo), scoring g(f(z(t))).
+ * @param line        the line search (its scratch buffers grow as needed).
+ * @param model       the generator.
  * @param z_lo, z_hi  segment ends, n values each (model's latent dimension).
  * @param g, user     the score and its user pointer.
  * @param t_best      receives the best t (required).
@@ -678,6 +689,7 @@ enum { DSS_SYNTHETIC_JACOBIAN_TRUE = 0, DSS_SYNTHETIC_JACOBIAN_AUTHORS = 1 };
 
 /**
  * Create a synthetic problem.
+ * @param out receives the problem; set to NULL on failure.
  * @param n latent dimension >= 1. @param m outputs >= 1. @param gamma >= 0, finite (2 in the
  * paper; 0 gives a smooth problem). @param seed any value.
  * @retval DSS_OK success. @retval DSS_EINVAL out NULL, n or m zero, sizes overflowing, gamma
@@ -715,7 +727,7 @@ DSS_API int dss_synthetic_score(void *problem, size_t k, const double *x, double
 
 /**
  * The authors' initial point (a point of a random 6-D subspace through the box; the same on
- * every call). @param z0 receives n values.
+ * every call). @param problem the problem. @param z0 receives n values.
  * @retval DSS_OK success. @retval DSS_EINVAL a NULL pointer.
  * @since 1.0
  */
@@ -723,7 +735,7 @@ DSS_API int dss_synthetic_initial_point(const dss_synthetic *problem, double *z0
 
 /**
  * The optimum: the shift s, where every output is 0 and the score its maximum 0.
- * @param z_star receives n values.
+ * @param problem the problem. @param z_star receives n values.
  * @retval DSS_OK success. @retval DSS_EINVAL a NULL pointer.
  * @since 1.0
  */
