@@ -177,13 +177,10 @@ static void mean_median(const double *v, int count, size_t stride, double *tmp, 
     *median = count % 2 ? tmp[count / 2] : 0.5 * (tmp[count / 2 - 1] + tmp[count / 2]);
 }
 
-static int write_csv(const char *path, const options *opt, const double *best)
+/* Write every run's best scores to f (opened before the runs, so that a bad path fails at
+   once) and close it. */
+static int write_csv(FILE *f, const char *path, const options *opt, const double *best)
 {
-    FILE *f = fopen(path, "w");
-    if (f == NULL) {
-        fprintf(stderr, "demo: cannot open %s: %s\n", path, strerror(errno));
-        return -1;
-    }
     int bad = fprintf(f, "iteration,method,case,best_score\n") < 0;
     size_t per_run = (size_t)opt->iters + 1;
     for (int me = 0; me < METHODS && !bad; me++)
@@ -320,6 +317,7 @@ int main(int argc, char **argv)
     double *best = malloc((size_t)METHODS * (size_t)opt.cases * per_run * sizeof *best);
     dss_line *line = NULL;
     dss_synthetic *problem = NULL;
+    FILE *csv = NULL;
     tally tallies[METHODS] = { { 0, 0 }, { 0, 0 } };
     int status = 1, rc;
     const char *what = "malloc";
@@ -337,6 +335,11 @@ int main(int argc, char **argv)
 
     if (best == NULL) {
         fprintf(stderr, "demo: out of memory\n");
+        return 1;
+    }
+    if (opt.csv != NULL && (csv = fopen(opt.csv, "w")) == NULL) {
+        fprintf(stderr, "demo: cannot open %s: %s\n", opt.csv, strerror(errno));
+        free(best);
         return 1;
     }
 #define CHECK(call)                     \
@@ -382,7 +385,9 @@ int main(int argc, char **argv)
                tallies[me].evaluations / ((double)opt.cases * opt.iters));
 
     if (opt.csv != NULL) {
-        if (write_csv(opt.csv, &opt, best) != 0)
+        FILE *f = csv;
+        csv = NULL; /* closed by write_csv */
+        if (write_csv(f, opt.csv, &opt, best) != 0)
             goto done;
         printf("per-iteration values written to %s\n", opt.csv);
     }
@@ -391,6 +396,8 @@ int main(int argc, char **argv)
     status = 0;
 
 done:
+    if (csv != NULL)
+        fclose(csv);
     dss_synthetic_destroy(problem);
     dss_line_destroy(line);
     free(best);

@@ -158,7 +158,9 @@ int main(int argc, char **argv)
     (void)closeness(&user, 1, x, &score); /* our own score: it cannot fail */
     printf("start     score %10.6f   (best possible: 0)\n", score);
 
-    /* 4. The loop a host runs: show the slider, let the user pick t, commit it. */
+    /* 4. The loop a host runs: show the slider, let the user pick t, commit it. A real UI calls
+       dss_search_point(search, t, z) as the slider moves and shows f(z); here dss_line scans
+       the slider and picks the best t for the simulated user. */
     for (int it = 1; it <= iterations; it++) {
         size_t dir; /* which right-singular vector the slider follows (0 = strongest) */
         CHECK(dss_search_basis_indices(search, &dir));
