@@ -28,8 +28,11 @@
  *     build/bench/paper [--full] [--cases K] [--iters N] [--samples S] [--refine 0|1]
  *                       [--dims LIST] [--csv FILE] [--md FILE] [--png FILE] [--no-plot]
  *
- * Default: 3 cases, 60 iterations, 1001 samples per line (the paper: 10 cases, 200 iterations,
- * 10001 samples; --full). Run from the repository root (as `make bench` does).
+ * Default: 5 cases, 200 iterations, line search = 65-point grid + DSS_LINE_REFINE (about 90
+ * generator points per line instead of 10001; bench/line measures how often that reaches the
+ * 10001-point grid's score). --full runs the paper's protocol: 10 cases, 200 iterations, the
+ * 10001-point grid (hours: about 8000 line searches of 10001 points per n). Run from the
+ * repository root (as `make bench` does).
  *
  * Copyright (c) 2026 the libdss authors. MIT licence, see LICENSE.
  */
@@ -84,11 +87,12 @@ static void usage(FILE *out, const char *prog)
             "The paper's synthetic experiment: DSS (authors' and true Jacobian) against random\n"
             "directions (Gaussian, and the authors' positive-only rand(n)) on dss_synthetic,\n"
             "m = %d, gamma = %g, box [-%g, %g]^n.\n"
-            "  --full        the paper's protocol: 10 cases, 200 iterations, 10001 samples\n"
-            "  --cases K     problem instances (seeds 1..K), default 3\n"
-            "  --iters N     iterations (line search + commit), default 60\n"
-            "  --samples S   slider grid points per line search, default 1001\n"
-            "  --refine 0|1  golden-section refinement of the best grid cell, default 0\n"
+            "  --full        the paper's protocol: 10 cases, 200 iterations, 10001 samples,\n"
+            "                no refinement (takes hours)\n"
+            "  --cases K     problem instances (seeds 1..K), default 5\n"
+            "  --iters N     iterations (line search + commit), default 200\n"
+            "  --samples S   slider grid points per line search, default 65\n"
+            "  --refine 0|1  DSS_LINE_REFINE (refine the grid's best), default 1\n"
             "  --dims LIST   comma-separated latent dimensions, default 8,32,128,512\n"
             "  --csv FILE    default build/bench/paper.csv\n"
             "  --md FILE     default docs/bench/paper.md\n"
@@ -630,12 +634,14 @@ static int write_md(const options *o, const results *r, const speed *sp, const m
                "(find_optimal, %d grid points%s), then commit there; the table gives the best score "
                "so far. Problem seeds 1..%d (the same problems for every method).\n\n",
             OUTPUT_DIM, GAMMA, DSS_SYNTHETIC_BOX, DSS_SYNTHETIC_BOX, o->samples,
-            o->refine ? " + golden-section refinement" : "", o->cases);
+            o->refine ? " + DSS_LINE_REFINE" : "", o->cases);
     if (!o->full)
         fprintf(f, "**Reduced protocol** so that `make bench` finishes in minutes: %d cases, %d "
-                   "iterations, %d samples per line (the paper: 10 cases, 200 iterations, 10001 "
-                   "samples; `build/bench/paper --full`).\n\n",
-                o->cases, o->iters, o->samples);
+                   "iterations, line search on a %d-point grid%s (the paper: 10 cases, 200 "
+                   "iterations, a 10001-point grid; `build/bench/paper --full`, which takes hours). "
+                   "`docs/bench/line.md` measures how often a refined coarse grid reaches the "
+                   "10001-point grid's score.\n\n",
+                o->cases, o->iters, o->samples, o->refine ? " + DSS_LINE_REFINE" : "");
     fprintf(f, "Methods:\n\n"
                "- `dss-authors`: DSS (importance-sampled right-singular vectors), the authors' "
                "Jacobian (A_d + A_d^T)(z - s), as in the paper's figures;\n"
@@ -667,7 +673,7 @@ static int write_md(const options *o, const results *r, const speed *sp, const m
 
 int main(int argc, char **argv)
 {
-    options o = { .cases = 3, .iters = 60, .samples = 1001, .refine = 0, .plot = 1, .full = 0,
+    options o = { .cases = 5, .iters = 200, .samples = 65, .refine = 1, .plot = 1, .full = 0,
                   .dims = { 8, 32, 128, 512 }, .ndims = 4,
                   .csv = "build/bench/paper.csv", .mean = "build/bench/paper-mean.dat",
                   .md = "docs/bench/paper.md", .png = "docs/bench/paper.png",
@@ -690,6 +696,7 @@ int main(int argc, char **argv)
             o.cases = 10;
             o.iters = 200;
             o.samples = 10001;
+            o.refine = 0;
             o.full = 1;
             continue;
         } else if (strcmp(arg, "--no-plot") == 0) {
@@ -743,7 +750,8 @@ int main(int argc, char **argv)
            dss_version_string(), OUTPUT_DIM, GAMMA, DSS_SYNTHETIC_BOX, DSS_SYNTHETIC_BOX, o.cases,
            o.cases == 1 ? "" : "s", o.iters, o.samples, o.refine ? " + refinement" : "",
            o.full ? "the paper's protocol (--full)"
-                  : "REDUCED protocol (the paper: 10 cases, 200 iterations, 10001 samples: --full)",
+                  : "REDUCED protocol (the paper: 10 cases, 200 iterations, 10001 samples, no "
+                    "refinement: --full, hours)",
            mc.cores, mc.cpu, mc.blas);
     fflush(stdout);
 

@@ -16,7 +16,12 @@
  * (default 120) for a shape, after at least one; --authors-runs K forces exactly K runs. The
  * number of runs behind each median is printed.
  *
+ * --stages also times the stages of libdss's Gram route separately on the same J (the host's
+ * copy, the finiteness check, dsyrk, dsytrd, dsterf, dstemr and dormtr for one vector, and a
+ * plain loop applying the reflectors to that vector in place of dormtr).
+ *
  *   build/bench/update [--shape M N]... [--runs K] [--authors-runs K] [--budget SECONDS]
+ *                      [--stages]
  */
 #include "common.h"
 
@@ -161,12 +166,128 @@ static double floor_run(const double *J, double *G, size_t m, size_t n)
     return bench_now() - t0;
 }
 
+/* ---- where libdss's time goes: its Gram route, stage by stage ----------------------------- */
+
+/* Q z for the Q of dsytrd('L') (reflectors below the subdiagonal of A, column-major n x n):
+   Q = H(1) ... H(n-1), H(k) = I - tau_k u u^T, u = (0, .., 0, 1, A(k+2:n, k)). The same as
+   dormtr('L', 'L', 'N') on one column, without its blocking. */
+static void apply_q(size_t n, const double *A, const double *tau, double *z)
+{
+    for (size_t k = n - 1; k-- > 0;) {
+        const double *u = A + k * n;
+        double dot = z[k + 1];
+        if (tau[k] == 0.0)
+            continue;
+        for (size_t j = k + 2; j < n; j++)
+            dot += u[j] * z[j];
+        dot *= tau[k];
+        z[k + 1] -= dot;
+        for (size_t j = k + 2; j < n; j++)
+            z[j] -= dot * u[j];
+    }
+}
+
+static int scalar_finite(const double *v, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (!isfinite(v[i]))
+            return 0;
+    return 1;
+}
+
+enum { ST_COPY, ST_FINITE, ST_SYRK, ST_TRD, ST_STERF, ST_STEMR, ST_ORMTR, ST_APPLYQ, ST_COUNT };
+
+/* Time each stage of lib/decompose.c's Gram route on J, as the library calls it (one vector:
+   the sampler draws one direction per commit), runs times; medians in ms into ms[]. */
+static int breakdown(const double *J, size_t m, size_t n, int runs, double ms[ST_COUNT])
+{
+    const int N = (int)n, K = (int)m, one_i = 1, index = (int)n, nzc = 1, liwork = 10 * (int)n;
+    const double one = 1.0, zero = 0.0, vl = 0.0, vu = 0.0;
+    double *Jc = malloc(m * n * sizeof *Jc), *G = malloc(n * n * sizeof *G);
+    double *A = malloc(n * n * sizeof *A), *d = malloc(n * sizeof *d), *e = malloc(n * sizeof *e);
+    double *tau = malloc(n * sizeof *tau), *dc = malloc(n * sizeof *dc);
+    double *ec = malloc(n * sizeof *ec), *w = malloc(n * sizeof *w), *z = malloc(n * sizeof *z);
+    double *z0 = malloc(n * sizeof *z0), *work = NULL, query = 0.0;
+    double *t = malloc((size_t)runs * ST_COUNT * sizeof *t);
+    int *iwork = malloc(10 * n * sizeof *iwork), isuppz[2], tryrac = 1, found = 0, info = 0;
+    int lwork = -1, ok = -1;
+    volatile int sink = 0;
+
+    if (!Jc || !G || !A || !d || !e || !tau || !dc || !ec || !w || !z || !z0 || !t || !iwork)
+        goto done;
+    dsytrd_("L", &N, A, &N, d, e, tau, &query, &lwork, &info);
+    lwork = (int)query > 18 * N ? (int)query : 18 * N;
+    if (info != 0 || (work = malloc((size_t)lwork * sizeof *work)) == NULL)
+        goto done;
+    for (int r = 0; r < runs; r++) {
+        double *tr = t + (size_t)r * ST_COUNT, t0;
+        t0 = bench_now();
+        memcpy(Jc, J, m * n * sizeof *Jc);
+        tr[ST_COPY] = bench_now() - t0;
+        t0 = bench_now();
+        sink += scalar_finite(Jc, m * n);
+        tr[ST_FINITE] = bench_now() - t0;
+        t0 = bench_now();
+        dsyrk_("L", "N", &N, &K, &one, Jc, &N, &zero, G, &N);
+        tr[ST_SYRK] = bench_now() - t0;
+        memcpy(A, G, n * n * sizeof *A);
+        t0 = bench_now();
+        dsytrd_("L", &N, A, &N, d, e, tau, work, &lwork, &info);
+        tr[ST_TRD] = bench_now() - t0;
+        if (info != 0)
+            goto done;
+        t0 = bench_now();
+        memcpy(dc, d, n * sizeof *dc);
+        memcpy(ec, e, (n - 1) * sizeof *ec);
+        dsterf_(&N, dc, ec, &info);
+        tr[ST_STERF] = bench_now() - t0;
+        if (info != 0)
+            goto done;
+        t0 = bench_now();
+        memcpy(dc, d, n * sizeof *dc);
+        memcpy(ec, e, (n - 1) * sizeof *ec);
+        ec[n - 1] = 0.0;
+        dstemr_("V", "I", &N, dc, ec, &vl, &vu, &index, &index, &found, w, z0, &N, &nzc, isuppz,
+                &tryrac, work, &lwork, iwork, &liwork, &info);
+        tr[ST_STEMR] = bench_now() - t0;
+        if (info != 0 || found != 1)
+            goto done;
+        memcpy(z, z0, n * sizeof *z);
+        t0 = bench_now();
+        dormtr_("L", "L", "N", &N, &one_i, A, &N, tau, z, &N, work, &lwork, &info);
+        tr[ST_ORMTR] = bench_now() - t0;
+        if (info != 0)
+            goto done;
+        memcpy(w, z, n * sizeof *w); /* dormtr's result, to check apply_q against */
+        memcpy(z, z0, n * sizeof *z);
+        t0 = bench_now();
+        apply_q(n, A, tau, z);
+        tr[ST_APPLYQ] = bench_now() - t0;
+        for (size_t j = 0; j < n; j++)
+            if (fabs(z[j] - w[j]) > 1e-12)
+                goto done;
+    }
+    for (int k = 0; k < ST_COUNT; k++) {
+        double col[MAX_RUNS];
+        for (int r = 0; r < runs; r++)
+            col[r] = t[(size_t)r * ST_COUNT + k];
+        ms[k] = 1e3 * bench_median(col, (size_t)runs);
+    }
+    ok = sink >= 0 ? 0 : -1;
+done:
+    free(Jc); free(G); free(A); free(d); free(e); free(tau); free(dc); free(ec); free(w);
+    free(z); free(z0); free(work); free(t); free(iwork);
+    return ok;
+}
+
 /* ---- one shape --------------------------------------------------------------------------- */
 
 typedef struct result {
     size_t m, n;
     double authors, libdss, copy, floor, accuracy, target;
     double authors_min, libdss_min, floor_min;
+    double stage_ms[ST_COUNT];
+    int have_stages;
     int runs, authors_runs;
 } result;
 
@@ -190,7 +311,7 @@ static double target_for(size_t m, size_t n)
 }
 
 static int run_shape(size_t m, size_t n, int runs, int authors_runs, double budget,
-                     result *res)
+                     int stages, result *res)
 {
     double *J = malloc(m * n * sizeof *J), *G = malloc(n * n * sizeof *G);
     double *z0 = calloc(n, sizeof *z0), *s = malloc(n * sizeof *s);
@@ -270,6 +391,14 @@ static int run_shape(size_t m, size_t n, int runs, int authors_runs, double budg
     res->libdss_min = min_of(t_b, (size_t)runs);
     res->floor_min = min_of(t_c, (size_t)runs);
     res->target = target_for(m, n);
+    res->have_stages = 0;
+    if (stages) {
+        if (breakdown(J, m, n, runs, res->stage_ms) != 0) {
+            fprintf(stderr, "update: breakdown failed\n");
+            goto done;
+        }
+        res->have_stages = 1;
+    }
     ok = 0;
 done:
     dss_search_destroy(search);
@@ -309,10 +438,11 @@ static int parse_seconds(const char *s, double *out)
 static void usage(void)
 {
     fprintf(stderr, "usage: update [--shape M N]... [--runs K] [--authors-runs K] "
-                    "[--budget SECONDS]\n"
+                    "[--budget SECONDS] [--stages]\n"
                     "  default shapes: 1024 512, 1024 128, 16384 512; default runs: 7\n"
                     "  dgesdd('A') runs: --authors-runs K exactly, else up to --runs within\n"
-                    "  --budget seconds per shape (default 120), at least one\n");
+                    "  --budget seconds per shape (default 120), at least one\n"
+                    "  --stages: also time libdss's Gram route stage by stage\n");
 }
 
 static int parse_size(const char *s, size_t *out)
@@ -329,7 +459,7 @@ int main(int argc, char **argv)
 {
     size_t shapes[MAX_SHAPES][2];
     size_t nshapes = 0;
-    int runs = 7, authors_runs = 0;
+    int runs = 7, authors_runs = 0, stages = 0;
     double budget = 120.0;
     result res[MAX_SHAPES];
 
@@ -351,6 +481,8 @@ int main(int argc, char **argv)
                    && parse_size(argv[i + 1], &v) == 0 && v <= MAX_RUNS) {
             authors_runs = (int)v;
             i++;
+        } else if (strcmp(argv[i], "--stages") == 0) {
+            stages = 1;
         } else if (strcmp(argv[i], "--budget") == 0 && i + 1 < argc
                    && parse_seconds(argv[i + 1], &budget) == 0) {
             i++;
@@ -386,7 +518,8 @@ int main(int argc, char **argv)
                     shapes[i][0], shapes[i][1]);
             return 2;
         }
-        if (run_shape(shapes[i][0], shapes[i][1], runs, authors_runs, budget, &res[i]) != 0)
+        if (run_shape(shapes[i][0], shapes[i][1], runs, authors_runs, budget, stages, &res[i])
+            != 0)
             return 1;
         fprintf(stderr, "  done %zu x %zu\n", shapes[i][0], shapes[i][1]);
     }
@@ -416,6 +549,22 @@ int main(int argc, char **argv)
         printf("| %zu x %zu | %.1f | %.2f | %.2f | %.1fx | %.2fx |\n", r->m, r->n,
                1e3 * r->authors_min, 1e3 * r->libdss_min, 1e3 * r->floor_min,
                r->authors_min / r->libdss_min, r->libdss_min / r->floor_min);
+    }
+    if (stages) {
+        printf("\nlibdss's Gram route stage by stage (medians, ms; one vector per commit):\n");
+        printf("| m x n | host copy | finite check | dsyrk | dsytrd | dsterf | dstemr 1 vec "
+               "| dormtr 1 vec | sum | commit | plain-loop Q z (alt. to dormtr) |\n");
+        printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (size_t i = 0; i < nshapes; i++) {
+            const double *st = res[i].stage_ms;
+            double sum = 0.0;
+            for (int k = 0; k < ST_APPLYQ; k++)
+                sum += st[k];
+            printf("| %zu x %zu | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f "
+                   "| %.3f |\n", res[i].m, res[i].n, st[ST_COPY], st[ST_FINITE], st[ST_SYRK],
+                   st[ST_TRD], st[ST_STERF], st[ST_STEMR], st[ST_ORMTR], sum,
+                   1e3 * res[i].libdss, st[ST_APPLYQ]);
+        }
     }
     printf("\naccuracy: max_i |s_i(libdss) - s_i(dgesdd)| / s_1 (target <= 1e-10)\n");
     printf("| m x n | max rel. error | met |\n|---|---:|---|\n");

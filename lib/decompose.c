@@ -53,27 +53,6 @@ void svd_work_free(svd_work *w, const mem_allocator *a)
     *w = (svd_work){ 0 };
 }
 
-static int reserve_work(svd_work *w, const mem_allocator *a, size_t doubles, size_t ints)
-{
-    if (w->work_cap < doubles) {
-        double *p = mem_array(a, doubles, sizeof *p);
-        if (p == NULL)
-            return DSS_ENOMEM;
-        mem_free(a, w->work);
-        w->work = p;
-        w->work_cap = doubles;
-    }
-    if (w->iwork_cap < ints) {
-        int *p = mem_array(a, ints, sizeof *p);
-        if (p == NULL)
-            return DSS_ENOMEM;
-        mem_free(a, w->iwork);
-        w->iwork = p;
-        w->iwork_cap = ints;
-    }
-    return DSS_OK;
-}
-
 /* ---- the wide route: dgesvd ------------------------------------------------------------- */
 
 /*
@@ -96,7 +75,7 @@ static int svd_wide(svd_work *w, const mem_allocator *a, size_t rows, size_t n, 
                 &query_lwork, &info);
         if (info != 0 || !(query >= 1.0) || query > (double)INT_MAX)
             return DSS_ELAPACK;
-        if ((rc = reserve_work(w, a, (size_t)query, 0)) != DSS_OK)
+        if ((rc = MEM_GROW(a, w, work, (size_t)query)) != DSS_OK)
             return rc;
         w->lwork_svd = (int)query;
         w->rows = rows;
@@ -137,28 +116,14 @@ static int reserve_gram(svd_work *w, const mem_allocator *a, size_t n)
             lwork = 18 * n;
         if (lwork > INT_MAX)
             return DSS_EINVAL;
-        if ((rc = reserve_work(w, a, lwork, 10 * n)) != DSS_OK)
+        if ((rc = MEM_GROW(a, w, work, lwork)) != DSS_OK || (rc = MEM_GROW(a, w, iwork, 10 * n)) != DSS_OK)
             return rc;
         w->lwork_trd = (int)lwork;
         w->trd_n = n;
     }
-    if (w->copy_cap < n) {
-        double *dc = mem_array(a, n, sizeof *dc), *ec = mem_array(a, n, sizeof *ec);
-        double *eig = mem_array(a, n, sizeof *eig);
-        if (dc == NULL || ec == NULL || eig == NULL) {
-            mem_free(a, dc);
-            mem_free(a, ec);
-            mem_free(a, eig);
-            return DSS_ENOMEM;
-        }
-        mem_free(a, w->dcopy);
-        mem_free(a, w->ecopy);
-        mem_free(a, w->eig);
-        w->dcopy = dc;
-        w->ecopy = ec;
-        w->eig = eig;
-        w->copy_cap = n;
-    }
+    if ((rc = MEM_GROW(a, w, dcopy, n)) != DSS_OK || (rc = MEM_GROW(a, w, ecopy, n)) != DSS_OK
+        || (rc = MEM_GROW(a, w, eig, n)) != DSS_OK)
+        return rc;
     return DSS_OK;
 }
 

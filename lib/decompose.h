@@ -32,9 +32,9 @@ typedef struct svd_work {
     size_t rows, n;         /* dgesvd: shape its workspace was queried for */
     double *work;  size_t work_cap;   /* doubles */
     int *iwork;    size_t iwork_cap;
-    double *dcopy, *ecopy;  /* n each: dsterf and dstemr destroy their input */
-    double *eig;            /* n: dstemr's eigenvalue array (it needs all n) */
-    size_t copy_cap;
+    double *dcopy; size_t dcopy_cap;  /* n each: dsterf and dstemr destroy their input */
+    double *ecopy; size_t ecopy_cap;
+    double *eig;   size_t eig_cap;    /* n: dstemr's eigenvalue array (it needs all n) */
     int lwork_svd;          /* dgesvd's optimal lwork for (rows, n) */
     int lwork_trd;          /* max of dsytrd's and dormtr's optimal lwork for n */
     size_t trd_n;           /* n lwork_trd was queried for */

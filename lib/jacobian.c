@@ -7,20 +7,6 @@
 
 #include "jacobian.h"
 
-int jac_reserve(const mem_allocator *a, void **buf, size_t *cap, size_t count, size_t size)
-{
-    void *p;
-    if (*buf != NULL && *cap >= count)
-        return DSS_OK;
-    p = mem_array(a, count, size);
-    if (p == NULL)
-        return DSS_ENOMEM;
-    mem_free(a, *buf);
-    *buf = p;
-    *cap = count;
-    return DSS_OK;
-}
-
 static int compare_size(const void *x, const void *y)
 {
     size_t a = *(const size_t *)x, b = *(const size_t *)y;
@@ -92,7 +78,7 @@ static int host_rows(call_ctx *cx, const jac_config *cfg, const double *c, size_
         return call_progress(cx, DSS_STAGE_JACOBIAN, k, k);
     }
     if (rows == NULL) { /* a chunk of FULL mode names its rows explicitly */
-        if ((rc = JAC_RESERVE(a, s, rows, k)) != DSS_OK)
+        if ((rc = MEM_GROW(a, s, rows, k)) != DSS_OK)
             return rc;
         rows = s->rows;
         for (size_t i = 0; i < k; i++)
@@ -143,8 +129,8 @@ static int finite_diff(call_ctx *cx, const jac_config *cfg, const double *c, jac
 
     if (chunk > mem_bound)
         chunk = mem_bound;
-    if ((rc = JAC_RESERVE(a, s, J, m * n)) != DSS_OK || (rc = JAC_RESERVE(a, s, z, chunk * n)) != DSS_OK
-        || (rc = JAC_RESERVE(a, s, x, chunk * m)) != DSS_OK || (rc = JAC_RESERVE(a, s, f0, m)) != DSS_OK)
+    if ((rc = MEM_GROW(a, s, J, m * n)) != DSS_OK || (rc = MEM_GROW(a, s, z, chunk * n)) != DSS_OK
+        || (rc = MEM_GROW(a, s, x, chunk * m)) != DSS_OK || (rc = MEM_GROW(a, s, f0, m)) != DSS_OK)
         return rc;
     for (size_t first = 0; first < points; first += chunk) {
         size_t count = points - first < chunk ? points - first : chunk;
@@ -191,11 +177,11 @@ static int jacobian_block(call_ctx *cx, const jac_config *cfg, int mode, const d
     *nrows = k;
     if (mode == DSS_JACOBIAN_FINITE_DIFF)
         return finite_diff(cx, cfg, c, s, a);
-    if ((rc = JAC_RESERVE(a, s, J, k * n)) != DSS_OK)
+    if ((rc = MEM_GROW(a, s, J, k * n)) != DSS_OK)
         return rc;
     if (mode == DSS_JACOBIAN_FULL)
         return host_rows(cx, cfg, c, m, NULL, s, a);
-    if ((rc = JAC_RESERVE(a, s, rows, k)) != DSS_OK)
+    if ((rc = MEM_GROW(a, s, rows, k)) != DSS_OK)
         return rc;
     draw_rows(r, m, k, s->rows);
     return host_rows(cx, cfg, c, k, s->rows, s, a);
@@ -233,7 +219,7 @@ int jac_directional_diff(call_ctx *cx, const jac_config *cfg, const double *c,
     for (size_t j = 0; j < n; j++)
         cmax = fmax(cmax, fabs(c[j]));
     h = step * cmax;
-    if ((rc = JAC_RESERVE(a, s, z, points * n)) != DSS_OK || (rc = JAC_RESERVE(a, s, x, points * m)) != DSS_OK)
+    if ((rc = MEM_GROW(a, s, z, points * n)) != DSS_OK || (rc = MEM_GROW(a, s, x, points * m)) != DSS_OK)
         return rc;
     for (size_t p = 0; p < points; p++)
         for (size_t j = 0; j < n; j++)

@@ -52,11 +52,6 @@ size_t jac_rank(const dss_model *model, const jac_config *cfg);
 int  rsvd_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rng *r,
                     jac_scratch *s, const mem_allocator *a, svd_dec *dec);
 
-/* Grow a scratch array to hold at least count elements of size bytes (contents lost). */
-int  jac_reserve(const mem_allocator *a, void **buf, size_t *cap, size_t count, size_t size);
-#define JAC_RESERVE(a, s, field, count) \
-    jac_reserve((a), (void **)&(s)->field, &(s)->field##_cap, (count), sizeof *(s)->field)
-
 /* Forward differences of f at c along the count unit rows of dirs (count x n): out (count x m)
    holds J d_i, from count + 1 batched evaluations of f. */
 int  jac_directional_diff(call_ctx *cx, const jac_config *cfg, const double *c,

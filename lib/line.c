@@ -32,20 +32,6 @@ struct segment {
     call_ctx cx;
 };
 
-static int grow(const mem_allocator *a, double **buf, size_t *cap, size_t count)
-{
-    double *p;
-    if (*buf != NULL && *cap >= count)
-        return DSS_OK;
-    p = mem_array(a, count, sizeof *p);
-    if (p == NULL)
-        return DSS_ENOMEM;
-    mem_free(a, *buf);
-    *buf = p;
-    *cap = count;
-    return DSS_OK;
-}
-
 DSS_API int dss_line_create_with_allocator(dss_line **out, const dss_allocator *allocator)
 {
     dss_line *line;
@@ -253,10 +239,9 @@ static int reserve_buffers(dss_line *line, const dss_model *model, size_t batch)
     size_t zn, xm;
     if (mem_mul(batch, model->n, &zn) != 0 || mem_mul(batch, model->m, &xm) != 0)
         return DSS_EINVAL;
-    if (grow(&line->alloc, &line->z, &line->z_cap, zn) != DSS_OK
-        || grow(&line->alloc, &line->x, &line->x_cap, xm) != DSS_OK
-        || grow(&line->alloc, &line->score, &line->score_cap, batch) != DSS_OK
-        || grow(&line->alloc, &line->t, &line->t_cap, batch) != DSS_OK)
+    if (MEM_GROW(&line->alloc, line, z, zn) != DSS_OK || MEM_GROW(&line->alloc, line, x, xm) != DSS_OK
+        || MEM_GROW(&line->alloc, line, score, batch) != DSS_OK
+        || MEM_GROW(&line->alloc, line, t, batch) != DSS_OK)
         return DSS_ENOMEM;
     return DSS_OK;
 }
@@ -324,7 +309,7 @@ DSS_API int dss_search_find_optimal(dss_line *line, const dss_search *search, ds
     if (line == NULL || search == NULL || g == NULL || t_best == NULL)
         return DSS_EINVAL;
     model = search_model(search);
-    if (grow(&line->alloc, &line->ends, &line->ends_cap, 2 * model->n) != DSS_OK)
+    if (MEM_GROW(&line->alloc, line, ends, 2 * model->n) != DSS_OK)
         return DSS_ENOMEM;
     rc = dss_search_slider_ends(search, line->ends, line->ends + model->n);
     if (rc != DSS_OK)

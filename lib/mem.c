@@ -86,3 +86,17 @@ void mem_free(const mem_allocator *a, void *ptr)
         a->meter->held -= size;
     a->free(a->user, block);
 }
+
+int mem_grow(const mem_allocator *a, void **buf, size_t *cap, size_t count, size_t size)
+{
+    void *p;
+    if (*buf != NULL && *cap >= count)
+        return DSS_OK;
+    p = mem_array(a, count, size);
+    if (p == NULL)
+        return DSS_ENOMEM;
+    mem_free(a, *buf);
+    *buf = p;
+    *cap = count;
+    return DSS_OK;
+}

@@ -27,6 +27,12 @@ void *mem_alloc(const mem_allocator *a, size_t size);
 void *mem_array(const mem_allocator *a, size_t count, size_t size);   /* NULL on overflow too */
 void *mem_zeros(const mem_allocator *a, size_t count, size_t size);   /* zero-filled array */
 void  mem_free(const mem_allocator *a, void *ptr);
+/* Scratch arrays that only grow: make *buf hold at least count elements of size bytes,
+   replacing it (contents lost) when *cap is smaller. DSS_OK or DSS_ENOMEM (buf unchanged).
+   MEM_GROW names the array and its capacity field (field##_cap) of a struct. */
+int   mem_grow(const mem_allocator *a, void **buf, size_t *cap, size_t count, size_t size);
+#define MEM_GROW(a, obj, field, count) \
+    mem_grow((a), (void **)&(obj)->field, &(obj)->field##_cap, (count), sizeof *(obj)->field)
 /* count * size without overflow: 0 and *out set, or -1. */
 int   mem_mul(size_t count, size_t size, size_t *out);
 

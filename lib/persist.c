@@ -202,10 +202,14 @@ static void put_session(cursor *c, const dss_search *search)
     put_jac(c, &st->dec_cfg);
     put_u(c, (uint64_t)dec->lazy, 1);
     put_f64s(c, dec->s, dec->rank);
-    put_bytes(c, dec->have, dec->rank);
-    for (size_t i = 0; i < dec->rank; i++) /* rows not computed yet are written as zeros */
+    /* The Gram route's vectors follow from its tridiagonal form, so none is written (flags 0,
+       rows of zeros): the string does not depend on which vectors happen to be cached, and
+       the loaded session computes the same bits on demand. */
+    for (size_t i = 0; i < dec->rank; i++)
+        put_u(c, dec->lazy ? 0 : 1, 1);
+    for (size_t i = 0; i < dec->rank; i++)
         for (size_t j = 0; j < n; j++)
-            put_f64(c, dec->have[i] ? dec->v[i * n + j] : 0.0);
+            put_f64(c, dec->lazy ? 0.0 : dec->v[i * n + j]);
     if (dec->lazy) {
         put_f64s(c, dec->G, n * n);
         put_f64s(c, dec->tau, n);
@@ -360,7 +364,7 @@ static void get_session(cursor *c, dss_search *search, size_t l, svd_dec *dec)
     if (dec->lazy > 1 || (dec->lazy && rank != n))
         c->bad = 1;
     for (size_t i = 0; i < rank && !c->bad; i++)
-        if (dec->s[i] < 0.0 || (i > 0 && dec->s[i] > dec->s[i - 1]) || (!dec->lazy && !dec->have[i]))
+        if (dec->s[i] < 0.0 || (i > 0 && dec->s[i] > dec->s[i - 1]) || dec->have[i] == dec->lazy)
             c->bad = 1;
     if (!c->bad && !orthonormal_rows(nx->basis, l, n))
         c->bad = 1;

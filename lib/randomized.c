@@ -20,6 +20,7 @@
 
 #include "jacobian.h"
 #include "lapack.h"
+#include "ortho.h"
 
 #define SYEV_BLOCK 34     /* dsyev's lwork per row: (block size 32 + 2), ample for small r */
 
@@ -31,41 +32,6 @@ static void rademacher(rng *r, double *out, size_t count)
             bits = rng_next(r);
         out[i] = (bits & 1) ? 1.0 : -1.0;
         bits >>= 1;
-    }
-}
-
-/* Orthonormalise the rows of Y (rows x n) by modified Gram-Schmidt applied twice. A row that
-   (numerically) lies in the span of the previous ones is replaced by a random direction, so
-   the basis always has `rows` rows (J may have a lower rank than the number of probes). */
-static void orthonormalize_rows(rng *r, double *Y, size_t rows, size_t n)
-{
-    for (size_t i = 0; i < rows; i++) {
-        double *y = Y + i * n;
-        for (int attempt = 0;; attempt++) {
-            double before = 0.0, after = 0.0;
-            for (size_t j = 0; j < n; j++)
-                before += y[j] * y[j];
-            for (int pass = 0; pass < 2; pass++) {
-                for (size_t k = 0; k < i; k++) {
-                    const double *q = Y + k * n;
-                    double dot = 0.0;
-                    for (size_t j = 0; j < n; j++)
-                        dot += q[j] * y[j];
-                    for (size_t j = 0; j < n; j++)
-                        y[j] -= dot * q[j];
-                }
-            }
-            for (size_t j = 0; j < n; j++)
-                after += y[j] * y[j];
-            if (after > 1e-24 * before && after > 0.0) {
-                double inv = 1.0 / sqrt(after);
-                for (size_t j = 0; j < n; j++)
-                    y[j] *= inv;
-                break;
-            }
-            for (size_t j = 0; j < n; j++) /* dependent row: a fresh random one */
-                y[j] = rng_gaussian(r);
-        }
     }
 }
 
@@ -105,9 +71,9 @@ int rsvd_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rng *r,
 
     if (m > INT_MAX || rr * (size_t)SYEV_BLOCK > INT_MAX)
         return DSS_EINVAL;
-    if ((rc = JAC_RESERVE(a, s, probe, rr * m)) != DSS_OK
-        || (rc = JAC_RESERVE(a, s, sketch, rr * n)) != DSS_OK
-        || (rc = JAC_RESERVE(a, s, small, rr * rr + rr + SYEV_BLOCK * rr)) != DSS_OK)
+    if ((rc = MEM_GROW(a, s, probe, rr * m)) != DSS_OK
+        || (rc = MEM_GROW(a, s, sketch, rr * n)) != DSS_OK
+        || (rc = MEM_GROW(a, s, small, rr * rr + rr + SYEV_BLOCK * rr)) != DSS_OK)
         return rc;
     G = s->small;
     eig = G + rr * rr;
@@ -117,14 +83,14 @@ int rsvd_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rng *r,
     if ((rc = call_vjp(cx, c, rr, s->probe, s->sketch)) != DSS_OK
         || (rc = call_progress(cx, DSS_STAGE_RANDOMIZED, 1, passes)) != DSS_OK)
         return rc;
-    orthonormalize_rows(r, s->sketch, rr, n);
+    ortho_rows(r, s->sketch, rr, n);
     for (size_t it = 0; it < cfg->power; it++) {
         if ((rc = apply_jacobian(cx, cfg, c, s->sketch, rr, s, a, s->probe)) != DSS_OK
             || (rc = call_progress(cx, DSS_STAGE_RANDOMIZED, 2 * it + 2, passes)) != DSS_OK
             || (rc = call_vjp(cx, c, rr, s->probe, s->sketch)) != DSS_OK
             || (rc = call_progress(cx, DSS_STAGE_RANDOMIZED, 2 * it + 3, passes)) != DSS_OK)
             return rc;
-        orthonormalize_rows(r, s->sketch, rr, n);
+        ortho_rows(r, s->sketch, rr, n);
     }
     if ((rc = apply_jacobian(cx, cfg, c, s->sketch, rr, s, a, s->probe)) != DSS_OK
         || (rc = call_progress(cx, DSS_STAGE_RANDOMIZED, passes, passes)) != DSS_OK)

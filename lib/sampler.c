@@ -4,6 +4,7 @@
 
 #include <dss/dss.h>
 
+#include "ortho.h"
 #include "sampler.h"
 
 /* The authors add 1e-6 so that directions with a zero singular value stay reachable. */
@@ -45,34 +46,12 @@ static size_t first_available(const unsigned char *avail, size_t rank)
     return i;
 }
 
-/* Modified Gram-Schmidt, twice ("twice is enough"), on l Gaussian rows: a uniformly random
-   orthonormal l-frame. A row that vanishes (probability zero) is redrawn. */
+/* A uniformly random orthonormal l-frame: Gaussian rows, orthonormalised. */
 static void random_frame(rng *r, size_t n, size_t l, double *basis)
 {
-    for (size_t i = 0; i < l; i++) {
-        double *b = basis + i * n;
-        double norm;
-        do {
-            for (size_t j = 0; j < n; j++)
-                b[j] = rng_gaussian(r);
-            for (int pass = 0; pass < 2; pass++) {
-                for (size_t k = 0; k < i; k++) {
-                    const double *q = basis + k * n;
-                    double dot = 0.0;
-                    for (size_t j = 0; j < n; j++)
-                        dot += q[j] * b[j];
-                    for (size_t j = 0; j < n; j++)
-                        b[j] -= dot * q[j];
-                }
-            }
-            norm = 0.0;
-            for (size_t j = 0; j < n; j++)
-                norm += b[j] * b[j];
-            norm = sqrt(norm);
-        } while (!(norm > 1e-8));
-        for (size_t j = 0; j < n; j++)
-            b[j] /= norm;
-    }
+    for (size_t i = 0; i < l * n; i++)
+        basis[i] = rng_gaussian(r);
+    ortho_rows(r, basis, l, n);
 }
 
 void sampler_draw(int kind, rng *r, size_t n, const double *s, size_t rank, unsigned char *avail,

@@ -18,7 +18,7 @@
 #   make abi-dump      regenerate both baselines (only when the ABI is meant to change)
 #
 # Debian packages: clang and libclang-rt-14-dev (sanitizer and libFuzzer runtimes),
-# libfuzzer-14-dev, abigail-tools. `make hardening-deps` installs them when run as root.
+# libfuzzer-14-dev, abigail-tools: each target installs what it lacks when run as root.
 
 SAN_CC      ?= clang
 SAN_FLAGS   := -O1 -g -fno-omit-frame-pointer
@@ -38,10 +38,8 @@ ABI_CC ?= gcc
 ABI_B  := build-abi
 ABI_SO := $(ABI_B)/libdss.so.$(VERSION)
 
-HARDENING_PKGS := clang libclang-rt-14-dev libfuzzer-14-dev abigail-tools
-
 .PHONY: check-asan check-tsan fuzz fuzz-build fuzz-corpus abi-check abi-dump abi-lib \
-        hardening-deps clean-hardening
+        clean-hardening
 
 # test_threads uses POSIX threads: link it with -pthread (an explicit rule beats the pattern)
 $(B)/tests/test_threads: tests/test_threads.c $(B)/tests/support.o $(STATIC) tests/support.h
@@ -49,30 +47,24 @@ $(B)/tests/test_threads: tests/test_threads.c $(B)/tests/support.o $(STATIC) tes
 	$(CC) $(TEST_CFLAGS) -pthread $< $(B)/tests/support.o $(STATIC) -o $@ $(CMOCKA_LIBS) \
 	    $(LINK_LIBS) -pthread
 
-hardening-deps:
-	@missing=""; for p in $(HARDENING_PKGS); do \
-	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	[ -z "$$missing" ] && exit 0; \
-	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "hardening: installing$$missing from Debian's archive"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing \
-	        >/dev/null && exit 0; \
-	    echo "hardening: apt-get failed" >&2; exit 1; \
-	fi; \
-	echo "hardening: missing$$missing. Install them with:" >&2; \
-	echo "    sudo apt-get install -y$$missing" >&2; exit 1
+# Debian packages each part needs (installed when run as root, else the command is printed)
+SAN_PKGS  := clang libclang-rt-14-dev
+FUZZ_PKGS := clang libclang-rt-14-dev libfuzzer-14-dev
+ABI_PKGS  := abigail-tools binutils
 
 # ---- sanitizers ---------------------------------------------------------------------------------
 # Only the static library is built: clang links its sanitizer runtimes into executables, so a
 # sanitized libdss.so would not pass the shared library's -Wl,--no-undefined.
-check-asan: deps hardening-deps
+check-asan: deps
+	@sh scripts/need-packages.sh $(SAN_PKGS)
 	@$(MAKE) --no-print-directory B=build-asan CC=$(SAN_CC) CFLAGS="$(ASAN_CFLAGS)" tests examples
 	@$(ASAN_ENV) sh scripts/run-tests.sh $(TEST_SRC:tests/%.c=build-asan/tests/%)
 	@for e in $(EXAMPLES:$(B)/%=build-asan/%); do \
 	    $(ASAN_ENV) $$e --smoke >/dev/null || { echo "check-asan: $$e --smoke failed" >&2; exit 1; }; \
 	done; echo "check-asan: examples ran clean (--smoke)"
 
-check-tsan: deps hardening-deps
+check-tsan: deps
+	@sh scripts/need-packages.sh $(SAN_PKGS)
 	@$(MAKE) --no-print-directory B=build-tsan CC=$(SAN_CC) CFLAGS="$(TSAN_CFLAGS)" \
 	    build-tsan/tests/test_threads
 	@# TSan needs a fixed memory layout; on a kernel with more mmap randomisation than it
@@ -80,13 +72,15 @@ check-tsan: deps hardening-deps
 	@out=$$($(TSAN_ENV) sh scripts/run-tests.sh build-tsan/tests/test_threads 2>&1); rc=$$?; \
 	if printf '%s\n' "$$out" | grep -q 'unexpected memory mapping'; then \
 	    echo "check-tsan: running with address-space randomisation off (setarch -R)"; \
-	    VALGRIND="setarch $$(uname -m) -R" $(TSAN_ENV) sh scripts/run-tests.sh build-tsan/tests/test_threads; \
+	    VALGRIND="setarch $$(uname -m) -R" $(TSAN_ENV) \
+	        sh scripts/run-tests.sh build-tsan/tests/test_threads; \
 	else \
 	    printf '%s\n' "$$out"; exit $$rc; \
 	fi
 
 # ---- fuzzing ------------------------------------------------------------------------------------
-fuzz-build: deps hardening-deps
+fuzz-build: deps
+	@sh scripts/need-packages.sh $(FUZZ_PKGS)
 	@$(MAKE) --no-print-directory B=$(FUZZ_B) CC=$(FUZZ_CC) \
 	    CFLAGS="$(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link" $(FUZZ_B)/libdss.a
 	$(FUZZ_CC) $(STD) $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Iinclude tests/fuzz/fuzz_load.c \
@@ -106,7 +100,8 @@ fuzz-corpus: lib
 	$(B)/fuzz_make_corpus tests/fuzz/corpus
 
 # ---- the ABI guard ------------------------------------------------------------------------------
-abi-lib: hardening-deps
+abi-lib:
+	@sh scripts/need-packages.sh $(ABI_PKGS)
 	@$(MAKE) --no-print-directory B=$(ABI_B) CC=$(ABI_CC) CFLAGS="-O2 -g" $(ABI_SO)
 
 abi-check: abi-lib

@@ -46,7 +46,8 @@ if [ "$mode" = dump ]; then
     abidw --headers-dir "$headers" --drop-private-types --no-corpus-path --no-comp-dir-path \
         --short-locs --type-id-style hash --out-file "$abi" "$lib" || exit 1
     list_constants > "$constants"
-    echo "abi: wrote $abi ($(grep -c '<elf-symbol ' "$abi") symbols) and $constants ($(wc -l < "$constants") constants) from $lib"
+    echo "abi: wrote $abi ($(grep -c '<elf-symbol ' "$abi") symbols) and $constants" \
+        "($(wc -l < "$constants") constants) from $lib"
     exit 0
 fi
 
@@ -90,11 +91,13 @@ while read -r name value; do
         echo "abi: constant $name changed from $value to $now" >&2; fail=1
     fi
 done < "$constants"
-added=$(awk 'NR == FNR { seen[$1] = 1; next } !($1 in seen) { print "  " $0 }' "$constants" "$tmp/constants")
+added=$(awk 'NR == FNR { seen[$1] = 1; next } !($1 in seen) { print "  " $0 }' \
+    "$constants" "$tmp/constants")
 [ -n "$added" ] && printf 'abi: constants added:\n%s\n' "$added"
 
 if [ $fail -ne 0 ]; then
     echo "abi-check: FAILED against $abi and $constants (see docs/abi.md)" >&2
     exit 1
 fi
-echo "abi-check: $lib is compatible with $abi ($(grep -c '<elf-symbol ' "$abi") symbols, SONAME $got) and $constants ($(wc -l < "$constants") constants)"
+echo "abi-check: $lib is compatible with $abi ($(grep -c '<elf-symbol ' "$abi") symbols," \
+    "SONAME $got) and $constants ($(wc -l < "$constants") constants)"

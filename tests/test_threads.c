@@ -235,9 +235,9 @@ static void make_tasks(task *tasks, const dss_synthetic *shared)
         tk->mode = modes[(i / 2 + i) % 4];
         if (tk->synthetic && tk->mode == DSS_JACOBIAN_RANDOMIZED)
             tk->mode = DSS_JACOBIAN_FINITE_DIFF; /* the synthetic model has no VJP */
-        tk->n = shared != NULL ? dss_model_latent_dim(dss_synthetic_model(shared)) : 6 + (size_t)i;
-        tk->m = shared != NULL ? dss_model_output_dim(dss_synthetic_model(shared)) : 24 + 2 * (size_t)i;
         tk->shared = shared != NULL ? dss_synthetic_model(shared) : NULL;
+        tk->n = tk->shared != NULL ? dss_model_latent_dim(tk->shared) : 6 + (size_t)i;
+        tk->m = tk->shared != NULL ? dss_model_output_dim(tk->shared) : 24 + 2 * (size_t)i;
         tk->shared_problem = (dss_synthetic *)shared;
     }
 }

@@ -339,15 +339,24 @@ def accepts(fn, count):
 class Handle:
     """Owns one C handle and closes it once. ``children`` are the handles that must be closed
     before this one (the searches on a model), so that a model can never be destroyed under a
-    live search, whatever order the garbage collector finalizes the Python objects in."""
-    __slots__ = ("ptr", "destroy", "children", "__weakref__")
+    live search, whatever order the garbage collector finalizes the Python objects in.
+    ``busy`` is set while a C call that may run host callbacks is using the handle: a callback
+    must not call into (or close) the handle whose call is running it."""
+    __slots__ = ("ptr", "destroy", "children", "busy", "__weakref__")
 
     def __init__(self, ptr, destroy):
         self.ptr = ptr
         self.destroy = destroy
         self.children = set()
+        self.busy = False
+
+    def _in_use(self):
+        return self.busy or any(child._in_use() for child in self.children)
 
     def close(self):
+        if self._in_use():
+            raise DssError(ESTATE, detail="cannot close a handle from a callback of a call "
+                                          "that is using it")
         for child in list(self.children):
             child.close()
         self.children.clear()
@@ -356,10 +365,26 @@ class Handle:
             self.destroy(ptr)
 
     def get(self, what):
-        """The pointer, or DssError(ESTATE) when closed."""
+        """The pointer; DssError(ESTATE) when closed, or when called from a callback of a
+        call that is running on this handle."""
         if not self.ptr:
             raise DssError(ESTATE, detail=f"the {what} was closed")
+        if self.busy:
+            raise DssError(ESTATE, detail=f"the {what} was called from a callback of one of "
+                                          "its own calls")
         return self.ptr
+
+
+def call_busy(handles, fname, *args):
+    """:func:`call` with ``handles`` marked busy for its duration (arguments, including the
+    handles' pointers, are evaluated before)."""
+    for h in handles:
+        h.busy = True
+    try:
+        return call(fname, *args)
+    finally:
+        for h in handles:
+            h.busy = False
 
 
 def new_handle(function, destroy, *args):

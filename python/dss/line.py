@@ -3,8 +3,6 @@
 import ctypes
 import weakref
 
-import numpy as np
-
 from . import _native as N
 from .model import Model
 from .search import Search, encode_param, decode_param, make_progress
@@ -97,7 +95,8 @@ class LineSearch:
         h = self._h.get("line search")
         if isinstance(target, Search):
             fn, user, keep = _score_callback(g, target.m)
-            N.call("dss_search_find_optimal", h, target._h.get("search"), fn, user,
+            N.call_busy((self._h, target._h), "dss_search_find_optimal", h,
+                        target._h.get("search"), fn, user,
                    ctypes.byref(t), ctypes.byref(score))
         else:
             seg = tuple(target)
@@ -109,7 +108,8 @@ class LineSearch:
             lo = N.as_input(seg[0], (model.n,), "z_lo", "dss_find_optimal")
             hi = N.as_input(seg[1], (model.n,), "z_hi", "dss_find_optimal")
             fn, user, keep = _score_callback(g, model.m)
-            N.call("dss_find_optimal", h, model._h.get("model"), N.addr(lo), N.addr(hi),
+            N.call_busy((self._h, model._h), "dss_find_optimal", h, model._h.get("model"),
+                        N.addr(lo), N.addr(hi),
                    fn, user, ctypes.byref(t), ctypes.byref(score))
         del keep
         return t.value, score.value

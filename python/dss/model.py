@@ -45,6 +45,9 @@ class Model:
     library's view as ``exc.dss_error`` (a DssError) and, when it has no chain of its own, as
     its ``__cause__``.
 
+    A callback must not call into (or close) the search, line search or model whose call is
+    running it; the bindings raise DssError(ESTATE) for such a call. Other handles are fine.
+
     The model must outlive the searches created on it; the bindings enforce this: a Search
     holds a reference to its model, and closing a model closes its searches first.
     """
@@ -230,7 +233,8 @@ class Model:
         zc = N.as_input(z_arr, (k, self._n), "z", "dss_model_generate")
         x = N.as_output(out, (self._m,) if single else (k, self._m), "generate",
                         "dss_model_generate")
-        N.call("dss_model_generate", self._h.get("model"), k, N.addr(zc), N.addr(x))
+        N.call_busy((self._h,), "dss_model_generate", self._h.get("model"), k, N.addr(zc),
+                    N.addr(x))
         return x
 
     def __call__(self, z, out=None):

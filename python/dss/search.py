@@ -187,7 +187,7 @@ class Search:
     def start(self, z0):
         """(Re)start at ``z0`` (n values): reseed, Jacobian and SVD at z0, first subspace."""
         z = N.as_input(z0, (self._n,), "z0", "dss_search_start")
-        N.call("dss_search_start", self._h.get("search"), N.addr(z))
+        N.call_busy((self._h,), "dss_search_start", self._h.get("search"), N.addr(z))
 
     def point(self, t, out=None):
         """The latent point at slider position ``t`` in [0, 1]: c + (2t - 1) radius b."""
@@ -214,22 +214,22 @@ class Search:
     def commit(self, t):
         """The user released the slider at ``t``: move the centre to point(t), recompute the
         Jacobian unless |t - 0.5| <= center_tolerance, draw a new subspace."""
-        N.call("dss_search_commit", self._h.get("search"), float(t))
+        N.call_busy((self._h,), "dss_search_commit", self._h.get("search"), float(t))
 
     def commit_w(self, w):
         """As :meth:`commit` for subspace coordinates ``w`` (l values in [-1, 1])."""
         l = self.subspace_dim()
         wc = N.as_input(w, (l,), "w", "dss_search_commit_w")
-        N.call("dss_search_commit_w", self._h.get("search"), N.addr(wc))
+        N.call_busy((self._h,), "dss_search_commit_w", self._h.get("search"), N.addr(wc))
 
     def resample(self):
         """Draw a new subspace with the same centre and Jacobian ("not this direction")."""
-        N.call("dss_search_resample", self._h.get("search"))
+        N.call_busy((self._h,), "dss_search_resample", self._h.get("search"))
 
     def undo(self):
         """Go back to the state before the last commit or resample (DssError(ESTATE) when
         there is nothing to undo)."""
-        N.call("dss_search_undo", self._h.get("search"))
+        N.call_busy((self._h,), "dss_search_undo", self._h.get("search"))
 
     # ---- reading the session -----------------------------------------------------------
 

@@ -160,3 +160,91 @@ def test_progress_cancel_and_exception():
         line.find_optimal(s, lambda x: -np.sum(x ** 2, axis=1))
     assert ei.value.code == dss.ECANCELLED
     assert set(stages) == {dss.STAGE_LINE_GRID}
+
+
+def test_threads_route_exceptions_to_their_own_calls(linear):
+    import threading
+    barrier = threading.Barrier(2)
+    results = {}
+
+    def worker(name, fail):
+        def jacobian(z, rows):
+            if fail:
+                raise Boom(name)
+            return linear.A
+        model = dss.Model(linear.f, 8, 40, jacobian=jacobian)
+        s = dss.Search(model, seed=1)
+        barrier.wait()
+        try:
+            for _ in range(20):
+                s.start(np.zeros(8))
+            results[name] = "ok"
+        except Boom as e:
+            results[name] = f"boom:{e}"
+
+    threads = [threading.Thread(target=worker, args=("a", True)),
+               threading.Thread(target=worker, args=("b", False))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == {"a": "boom:a", "b": "ok"}
+
+
+def test_nested_library_call_in_a_callback(linear):
+    def raising(z):
+        raise Boom("inner")
+    inner = dss.Model(raising, 8, 40)
+
+    def f(z):
+        return inner.generate(z)  # raises Boom through a nested libdss call
+    with pytest.raises(Boom, match="inner") as ei:
+        dss.Model(f, 8, 40).generate(np.zeros(8))
+    assert ei.value.dss_error.function == "dss_model_generate"
+
+
+def test_callback_must_not_reenter_its_handle(linear):
+    holder = {}
+
+    def jacobian(z, rows):
+        action = holder.get("action")
+        if action == "read":
+            holder["search"].center()
+        elif action == "close-model":
+            holder["model"].close()
+        elif action == "close-search":
+            holder["search"].close()
+        return linear.A
+
+    model = dss.Model(linear.f, 8, 40, jacobian=jacobian)
+    s = dss.Search(model, seed=1)
+    holder.update(search=s, model=model)
+    s.start(np.zeros(8))
+    center = s.center()
+    for action in ("read", "close-model", "close-search"):
+        holder["action"] = action
+        with pytest.raises(dss.DssError) as ei:
+            s.commit(0.9)
+        assert ei.value.code == dss.ESTATE  # raised in the callback, re-raised here
+        assert ei.value.dss_error.code == dss.ECALLBACK
+        assert not s.closed and not model.closed
+        np.testing.assert_array_equal(s.center(), center)
+    holder["action"] = None
+    s.commit(0.9)
+
+    # a line search's score may not use the search it is scanning, but may use other handles
+    line = dss.LineSearch(samples=5)
+    other = dss.Search(model, seed=2)
+    other.start(np.zeros(8))
+
+    def g_reads_other(x):
+        other.center()
+        return x.sum(axis=1)
+    line.find_optimal(s, g_reads_other)
+
+    def g_reads_scanned(x):
+        s.center()
+        return x.sum(axis=1)
+    with pytest.raises(dss.DssError) as ei:
+        line.find_optimal(s, g_reads_scanned)
+    assert ei.value.code == dss.ESTATE

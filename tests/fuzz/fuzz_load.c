@@ -136,8 +136,9 @@ static int make_model(fz_model *fm, size_t shape, dss_model **out)
     fz_model_init(fm, shape);
     if (dss_model_create(out, fm->n, fm->m, fz_f, fm) != DSS_OK)
         return -1;
-    if (dss_model_set_jacobian(*out, fz_jacobian) != DSS_OK || dss_model_set_vjp(*out, fz_vjp)
-        || dss_model_set_jvp(*out, fz_jvp) != DSS_OK || dss_model_set_max_batch(*out, 16)) {
+    if (dss_model_set_jacobian(*out, fz_jacobian) != DSS_OK
+        || dss_model_set_vjp(*out, fz_vjp) != DSS_OK || dss_model_set_jvp(*out, fz_jvp) != DSS_OK
+        || dss_model_set_max_batch(*out, 16) != DSS_OK) {
         dss_model_destroy(*out);
         return -1;
     }
@@ -275,7 +276,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     dss_search *search = NULL;
     dss_line *line = NULL;
     double z0[MAXN], t = 0.5, score;
-    int rc;
+    int rc = DSS_OK;
 
     if (nrec * 10 > (size > 2 ? size - 2 : 0))
         nrec = (size > 2 ? size - 2 : 0) / 10;
@@ -300,7 +301,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (dss_search_set(search, DSS_SEARCH_JACOBIAN, 1 + ((config >> 2) & 3)) != DSS_OK
             || dss_search_set(search, DSS_SEARCH_RANK, 3) != DSS_OK
             || (rc = dss_search_start(search, z0)) != DSS_OK)
-            fail("start", DSS_OK);
+            fail("dss_search_start on a fresh search", rc);
     }
 
     GUARDED(search, dss_search_load(search, str, len));
@@ -417,8 +418,8 @@ int main(int argc, char **argv)
                                        | (unsigned)((shape + (size_t)mode) % 8) << 5);
             int l = (shape + (size_t)mode) % 3 == 0 ? 2 : 1;
             size_t nrec = (shape + (size_t)mode) % 2 ? 4 : 0;
-            if (write_seed(dir, shape, mode, l, (int)(shape + (size_t)mode) % 3, config, &records[0][0],
-                           nrec) != 0)
+            int steps = (int)((shape + (size_t)mode) % 3);
+            if (write_seed(dir, shape, mode, l, steps, config, &records[0][0], nrec) != 0)
                 failures++;
             else
                 written++;
