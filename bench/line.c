@@ -71,7 +71,7 @@ static void usage(FILE *out, const char *prog)
             "(m = %d, gamma = %g, n = 32 and 128), then the library's overhead per grid point.\n"
             "  --lines L  test lines per latent dimension, default 200\n"
             "  --seeds K  problem seeds the lines are spread over, default 4\n"
-            "  --reps R   timing repetitions of the overhead measurement (median), default 15\n"
+            "  --reps R   timing repetitions of the overhead measurement (median), default 31\n"
             "  --quick    40 lines, 2 seeds, 7 repetitions\n"
             "  --overhead only the overhead measurement (part 2)\n",
             prog, REF_SAMPLES, OUTPUT_DIM, GAMMA);
@@ -309,12 +309,27 @@ static int noop_score(void *user, size_t k, const double *x, double *score)
 /* Keeps the compiler from discarding the baseline loops. */
 static volatile double sink;
 
+/* The baseline: write points first .. first + count - 1 of the pts-point grid on the segment
+   lo + t dir into z (count x n), the way a careful host would (t_i hoisted, no aliasing). */
+static void write_points(double *restrict z, const double *restrict lo,
+                         const double *restrict dir, size_t first, size_t count, size_t pts,
+                         size_t n)
+{
+    for (size_t i = 0; i < count; i++) {
+        const double t = (double)(first + i) / (double)(pts - 1);
+        double *restrict zi = z + i * n;
+        for (size_t j = 0; j < n; j++)
+            zi[j] = lo[j] + t * dir[j];
+    }
+}
+
 static int part2(const options *opt)
 {
     const size_t n = OVERHEAD_N, pts = OVERHEAD_PTS, batch = 500;
     dss_model *model = NULL;
     dss_line *line = NULL;
-    double *lo = malloc(2 * n * sizeof *lo), *hi = lo != NULL ? lo + n : NULL;
+    double *lo = malloc(3 * n * sizeof *lo), *hi = lo != NULL ? lo + n : NULL;
+    double *dir = lo != NULL ? lo + 2 * n : NULL;
     double *buf = malloc(pts * n * sizeof *buf);
     double *tlib = malloc((size_t)opt->reps * 4 * sizeof *tlib);
     double *tset, *tloop, *tbatch;
@@ -331,6 +346,7 @@ static int part2(const options *opt)
     for (size_t j = 0; j < n; j++) {
         lo[j] = -1.0 + 0.001 * (double)j;
         hi[j] = 1.0 - 0.002 * (double)j;
+        dir[j] = hi[j] - lo[j];
     }
     memset(buf, 0, pts * n * sizeof *buf); /* fault the pages in before timing */
     CHECK(dss_model_create(&model, n, 1, noop_generate, NULL));
@@ -351,25 +367,14 @@ static int part2(const options *opt)
 
         /* the points themselves, z_i = lo + t_i (hi - lo), into one pts x n block */
         t0 = bench_now();
-        for (size_t i = 0; i < pts; i++) {
-            const double t = (double)i / (double)(pts - 1);
-            double *z = buf + i * n;
-            for (size_t j = 0; j < n; j++)
-                z[j] = lo[j] + t * (hi[j] - lo[j]);
-        }
+        write_points(buf, lo, dir, 0, pts, pts, n);
         tloop[r] = bench_now() - t0;
         sink = buf[(size_t)r * 7 % (pts * n)];
 
         /* the same points into a reused batch x n block (what a batched caller writes) */
         t0 = bench_now();
         for (size_t first = 0; first < pts; first += batch) {
-            size_t count = pts - first < batch ? pts - first : batch;
-            for (size_t i = 0; i < count; i++) {
-                const double t = (double)(first + i) / (double)(pts - 1);
-                double *z = buf + i * n;
-                for (size_t j = 0; j < n; j++)
-                    z[j] = lo[j] + t * (hi[j] - lo[j]);
-            }
+            write_points(buf, lo, dir, first, pts - first < batch ? pts - first : batch, pts, n);
             sink = buf[first % (batch * n)];
         }
         tbatch[r] = bench_now() - t0;
@@ -394,10 +399,11 @@ static int part2(const options *opt)
     printf("| loop writing them into a reused %zu x %zu batch block | %.3f ms | %.1f | %.2f |\n",
            batch, n, 1e3 * med_batch, 1e9 * med_batch / (double)pts, med_lib / med_batch);
     printf("\ntarget: library <= 2x the time of writing the points to memory:\n"
-           "  against the loop writing the points: %.2fx -> %s\n"
-           "  against a memset of the same bytes (a bandwidth floor, no arithmetic): %.2fx -> %s\n",
+           "  against the loop writing the points into one block: %.2fx -> %s\n"
+           "  against a memset of the same bytes (a bandwidth floor, no arithmetic): %.2fx -> %s\n"
+           "  (against the cache-resident batch loop, the library's own floor: %.2fx)\n",
            med_lib / med_loop, med_lib <= 2.0 * med_loop ? "MET" : "MISSED", med_lib / med_set,
-           med_lib <= 2.0 * med_set ? "MET" : "MISSED");
+           med_lib <= 2.0 * med_set ? "MET" : "MISSED", med_lib / med_batch);
     status = 0;
 done:
     dss_line_destroy(line);
@@ -410,7 +416,7 @@ done:
 
 int main(int argc, char **argv)
 {
-    options opt = { 200, 4, 15, 3 };
+    options opt = { 200, 4, 31, 3 };
     double start = bench_now();
 
     for (int a = 1; a < argc; a++) {

@@ -56,9 +56,11 @@ check-man:
 
 install-man:
 	install -d $(DESTDIR)$(MAN3DIR)
+	@# only the pages uninstall-man removes: the header's and its identifiers'
 	@if [ -d $(DOCS)/man/man3 ]; then \
-	    echo "install -m 644 $(DOCS)/man/man3/*.3 $(DESTDIR)$(MAN3DIR)/"; \
-	    install -m 644 $(DOCS)/man/man3/*.3 $(DESTDIR)$(MAN3DIR)/; \
+	    for page in $(DOCS)/man/man3/dss.h.3 $(DOCS)/man/man3/dss_*.3 $(DOCS)/man/man3/DSS_*.3; do \
+	        [ -f "$$page" ] && install -m 644 "$$page" $(DESTDIR)$(MAN3DIR)/ || true; \
+	    done; \
 	fi
 	install -m 644 docs/dss.3 $(DESTDIR)$(MAN3DIR)/dss.3
 
