@@ -42,17 +42,25 @@ int call_f(call_ctx *cx, size_t k, const double *z, double *x)
     return DSS_OK;
 }
 
+/* The common tail of a derivative callback: count the call, then its products (rows) and
+   check its output when it succeeded. */
+static int finish(call_ctx *cx, int rc, int calls_key, int items_key, size_t items,
+                  const double *out, size_t len)
+{
+    count(cx, calls_key, 1);
+    if (rc != 0)
+        return DSS_ECALLBACK;
+    count(cx, items_key, (double)items);
+    return all_finite(out, len) ? DSS_OK : DSS_ENONFINITE;
+}
+
 int call_jacobian(call_ctx *cx, const double *c, size_t nrows, const size_t *rows, double *out)
 {
     const dss_model *model = cx->model;
     double t0 = clock_seconds();
     int rc = model->jacobian(model->user, c, nrows, rows, out);
     count_time(cx, t0);
-    count(cx, STAT_JACOBIAN_CALLS, 1);
-    if (rc != 0)
-        return DSS_ECALLBACK;
-    count(cx, STAT_JACOBIAN_ROWS, (double)nrows);
-    return all_finite(out, nrows * model->n) ? DSS_OK : DSS_ENONFINITE;
+    return finish(cx, rc, STAT_JACOBIAN_CALLS, STAT_JACOBIAN_ROWS, nrows, out, nrows * model->n);
 }
 
 int call_vjp(call_ctx *cx, const double *c, size_t k, const double *U, double *out)
@@ -61,11 +69,7 @@ int call_vjp(call_ctx *cx, const double *c, size_t k, const double *U, double *o
     double t0 = clock_seconds();
     int rc = model->vjp(model->user, c, k, U, out);
     count_time(cx, t0);
-    count(cx, STAT_VJP_CALLS, 1);
-    if (rc != 0)
-        return DSS_ECALLBACK;
-    count(cx, STAT_VJP_PRODUCTS, (double)k);
-    return all_finite(out, k * model->n) ? DSS_OK : DSS_ENONFINITE;
+    return finish(cx, rc, STAT_VJP_CALLS, STAT_VJP_PRODUCTS, k, out, k * model->n);
 }
 
 int call_jvp(call_ctx *cx, const double *c, size_t k, const double *V, double *out)
@@ -74,11 +78,7 @@ int call_jvp(call_ctx *cx, const double *c, size_t k, const double *V, double *o
     double t0 = clock_seconds();
     int rc = model->jvp(model->user, c, k, V, out);
     count_time(cx, t0);
-    count(cx, STAT_JVP_CALLS, 1);
-    if (rc != 0)
-        return DSS_ECALLBACK;
-    count(cx, STAT_JVP_PRODUCTS, (double)k);
-    return all_finite(out, k * model->m) ? DSS_OK : DSS_ENONFINITE;
+    return finish(cx, rc, STAT_JVP_CALLS, STAT_JVP_PRODUCTS, k, out, k * model->m);
 }
 
 int call_g(call_ctx *cx, dss_score_fn g, void *user, size_t k, const double *x, double *score)
