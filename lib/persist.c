@@ -327,6 +327,21 @@ static int orthonormal_rows(const double *B, size_t l, size_t n)
     return 1;
 }
 
+/* dsytrd('L') keeps Q = H(1) ... H(n-1), H(i) = I - tau_i v v^T with v = (0, .., 0, 1,
+   G(i+2:n, i)) (1-based, column-major). H(i) is orthogonal only when tau_i = 0 or
+   tau_i v^T v = 2, which dlarfg's reflectors satisfy to rounding; the unused tau_n is 0. */
+static int orthogonal_reflectors(const double *G, const double *tau, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i++) {
+        double vv = 1.0;
+        for (size_t r = i + 2; r < n; r++)
+            vv += G[i * n + r] * G[i * n + r];
+        if (tau[i] != 0.0 && !(fabs(tau[i] * vv - 2.0) <= 1e-10))
+            return 0;
+    }
+    return tau[n - 1] == 0.0;
+}
+
 /* The body into next and the scratch slot's decomposition; c->bad on any invalid field. */
 static void get_session(cursor *c, dss_search *search, size_t l, svd_dec *dec)
 {
@@ -366,13 +381,19 @@ static void get_session(cursor *c, dss_search *search, size_t l, svd_dec *dec)
     for (size_t i = 0; i < rank && !c->bad; i++)
         if (dec->s[i] < 0.0 || (i > 0 && dec->s[i] > dec->s[i - 1]) || dec->have[i] == dec->lazy)
             c->bad = 1;
+    /* what loads must stay valid under every later call: bases are drawn from V's rows (or
+       from G's reflectors), so those are held to the same orthonormality as the basis */
     if (!c->bad && !orthonormal_rows(nx->basis, l, n))
+        c->bad = 1;
+    if (!c->bad && !dec->lazy && !orthonormal_rows(dec->v, rank, n))
         c->bad = 1;
     if (dec->lazy && !c->bad) {
         get_f64s(c, dec->G, n * n);
         get_f64s(c, dec->tau, n);
         get_f64s(c, dec->d, n);
         get_f64s(c, dec->e, n);
+        if (!c->bad && !orthogonal_reflectors(dec->G, dec->tau, n))
+            c->bad = 1;
     }
     if (c->pos != c->len)
         c->bad = 1; /* trailing bytes */

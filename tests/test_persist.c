@@ -842,7 +842,8 @@ enum patch {
     P_CENTER_INF, P_BASIS_NAN, P_INDEX_AT_RANK, P_INDEX_HUGE, P_RANK_FIELD_ZERO, P_AVAIL_TWO,
     P_DEC_CENTER_NAN, P_DEC_RNG_ZERO, P_DEC_MODE, P_DEC_SCHEME, P_DEC_ROWS_ZERO, P_DEC_RANK_ZERO,
     P_DEC_POWER, P_DEC_STEP_NAN, P_LAZY_TWO, P_LAZY_OFF, P_S_NEGATIVE, P_S_NAN, P_HAVE_TWO,
-    P_V_NAN, P_G_NAN, P_TAU_INF, P_D_NAN, P_E_NAN, P_TRAILING_BYTE, P_MISSING_BYTE, P_COUNT
+    P_V_NAN, P_G_NAN, P_TAU_INF, P_D_NAN, P_E_NAN, P_TRAILING_BYTE, P_MISSING_BYTE,
+    P_TAU_NOT_REFLECTOR, P_V_NOT_ORTHONORMAL, P_COUNT
 };
 
 static const char *const patch_names[P_COUNT] = {
@@ -859,6 +860,7 @@ static const char *const patch_names[P_COUNT] = {
     "decomposition diff step NaN", "lazy flag 2", "lazy flag 0 on the Gram route",
     "singular value -1", "singular value NaN", "have flag 2", "V NaN in a computed row",
     "G NaN", "tau infinity", "d NaN", "e NaN", "a trailing byte", "a missing byte",
+    "tau doubled (Q no longer orthogonal)", "a stored V row scaled by 1 + 1e-6",
 };
 
 /* Apply patch p to a copy of the string (len may change); returns the new length, or 0 when
@@ -947,6 +949,23 @@ static size_t apply_patch(int p, const unsigned char *src, size_t len, unsigned 
     case P_TAU_INF: if (!lo->lazy) return 0; put_f64(dst + lo->tau, INFINITY); break;
     case P_D_NAN: if (!lo->lazy) return 0; put_f64(dst + lo->d + 8, NAN); break;
     case P_E_NAN: if (!lo->lazy) return 0; put_f64(dst + lo->e, NAN); break;
+    case P_TAU_NOT_REFLECTOR: { /* the first non-zero tau, doubled: H(i) stops being orthogonal */
+        size_t i = 0;
+        if (!lo->lazy)
+            return 0;
+        while (i + 1 < lo->n && get_f64(src + lo->tau + 8 * i) == 0.0)
+            i++;
+        if (i + 1 == lo->n)
+            return 0;
+        put_f64(dst + lo->tau + 8 * i, 2.0 * get_f64(src + lo->tau + 8 * i));
+        break;
+    }
+    case P_V_NOT_ORTHONORMAL: /* every stored row may be drawn into a basis later */
+        if (lo->lazy)
+            return 0;
+        for (size_t j = 0; j < lo->n; j++)
+            put_f64(dst + lo->v + 8 * j, get_f64(src + lo->v + 8 * j) * (1.0 + 1e-6));
+        break;
     case P_TRAILING_BYTE: /* one more byte before the CRC, the length field telling so */
         memcpy(dst + lo->crc + 1, src + lo->crc, 4);
         dst[lo->crc] = 0;
