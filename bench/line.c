@@ -205,7 +205,7 @@ static int part1(const options *opt)
     double *ends = NULL, *ref_t = NULL, *ref_s = NULL;
     int status = -1;
 
-    printf("== Part 1: coarse grid + golden-section refinement (DSS_LINE_REFINE = 1) against the\n"
+    printf("== Part 1: coarse grid + the library's refinement (DSS_LINE_REFINE = 1) against the\n"
            "   authors' %d-point grid. dss_synthetic, m = %d, gamma = %g; %d lines per n from %d\n"
            "   problem seed%s: DSS-sampled sliders (box prior, radius 0.2 x mean box distance)\n"
            "   along a session that commits at each line's %d-grid optimum.\n"
@@ -235,7 +235,8 @@ static int part1(const options *opt)
                 fprintf(stderr, "line: out of memory\n");
                 goto done;
             }
-            CHECK(dss_synthetic_create(&problem, n, OUTPUT_DIM, GAMMA, 1000u * n + (unsigned)s + 1));
+            CHECK(dss_synthetic_create(&problem, n, OUTPUT_DIM, GAMMA,
+                                       1000u * n + (unsigned)s + 1));
             t0 = bench_now();
             if (collect_lines(problem, (unsigned)s + 1, count, ref, ends, ref_t, ref_s) != 0)
                 goto done;
@@ -323,74 +324,96 @@ static void write_points(double *restrict z, const double *restrict lo,
     }
 }
 
+#define LAYOUTS 8 /* placements of the segment ends: 0, 512, ..., 3584 bytes modulo 4096 */
+
 static int part2(const options *opt)
 {
     const size_t n = OVERHEAD_N, pts = OVERHEAD_PTS, batch = 500;
+    const size_t reps = (size_t)opt->reps;
     dss_model *model = NULL;
     dss_line *line = NULL;
-    double *lo = malloc(3 * n * sizeof *lo), *hi = lo != NULL ? lo + n : NULL;
-    double *dir = lo != NULL ? lo + 2 * n : NULL;
+    /* the segment ends (2n doubles) at LAYOUTS offsets inside a page-aligned block */
+    unsigned char *ends = aligned_alloc(4096, 4 * 4096);
+    double *dir = malloc(n * sizeof *dir);
     double *buf = malloc(pts * n * sizeof *buf);
-    double *tlib = malloc((size_t)opt->reps * 4 * sizeof *tlib);
-    double *tset, *tloop, *tbatch;
-    double med_lib, med_set, med_loop, med_batch, t_best, s_best;
+    double *tlib = malloc(reps * (LAYOUTS + 3) * sizeof *tlib);
+    double *tset, *tloop, *tbatch, layout_med[LAYOUTS];
+    double med_lib, med_set, med_loop, med_batch, lay_lo, lay_hi, t_best, s_best;
     int status = -1;
 
-    if (lo == NULL || buf == NULL || tlib == NULL) {
+    if (ends == NULL || dir == NULL || buf == NULL || tlib == NULL) {
         fprintf(stderr, "line: out of memory\n");
         goto done;
     }
-    tset = tlib + opt->reps;
-    tloop = tset + opt->reps;
-    tbatch = tloop + opt->reps;
-    for (size_t j = 0; j < n; j++) {
-        lo[j] = -1.0 + 0.001 * (double)j;
-        hi[j] = 1.0 - 0.002 * (double)j;
-        dir[j] = hi[j] - lo[j];
+    tset = tlib + reps * LAYOUTS;
+    tloop = tset + reps;
+    tbatch = tloop + reps;
+    for (int k = 0; k < LAYOUTS; k++) {
+        double *lo = (double *)(void *)(ends + 512 * k), *hi = lo + n;
+        for (size_t j = 0; j < n; j++) {
+            lo[j] = -1.0 + 0.001 * (double)j;
+            hi[j] = 1.0 - 0.002 * (double)j;
+            dir[j] = hi[j] - lo[j];
+        }
     }
     memset(buf, 0, pts * n * sizeof *buf); /* fault the pages in before timing */
     CHECK(dss_model_create(&model, n, 1, noop_generate, NULL));
     CHECK(dss_line_create(&line));
     CHECK(dss_line_set(line, DSS_LINE_SAMPLES, (double)pts));
     CHECK(dss_line_set(line, DSS_LINE_BATCH, (double)batch));
-    CHECK(dss_find_optimal(line, model, lo, hi, noop_score, NULL, &t_best, &s_best)); /* warm */
 
-    for (int r = 0; r < opt->reps; r++) {
-        double t0 = bench_now();
-        CHECK(dss_find_optimal(line, model, lo, hi, noop_score, NULL, &t_best, &s_best));
-        tlib[r] = bench_now() - t0;
+    for (size_t r = 0; r < reps; r++) {
+        double t0;
+        const double *lo0 = (const double *)(void *)ends;
+        for (int k = 0; k < LAYOUTS; k++) {
+            const double *lo = (const double *)(void *)(ends + 512 * k), *hi = lo + n;
+            if (r == 0) /* warm-up */
+                CHECK(dss_find_optimal(line, model, lo, hi, noop_score, NULL, &t_best, &s_best));
+            t0 = bench_now();
+            CHECK(dss_find_optimal(line, model, lo, hi, noop_score, NULL, &t_best, &s_best));
+            tlib[(size_t)k * reps + r] = bench_now() - t0;
+        }
 
         t0 = bench_now();
         memset(buf, 0, pts * n * sizeof *buf);
         tset[r] = bench_now() - t0;
-        sink = buf[(size_t)r % (pts * n)];
+        sink = buf[r % (pts * n)];
 
         /* the points themselves, z_i = lo + t_i (hi - lo), into one pts x n block */
         t0 = bench_now();
-        write_points(buf, lo, dir, 0, pts, pts, n);
+        write_points(buf, lo0, dir, 0, pts, pts, n);
         tloop[r] = bench_now() - t0;
-        sink = buf[(size_t)r * 7 % (pts * n)];
+        sink = buf[r * 7 % (pts * n)];
 
         /* the same points into a reused batch x n block (what a batched caller writes) */
         t0 = bench_now();
         for (size_t first = 0; first < pts; first += batch) {
-            write_points(buf, lo, dir, first, pts - first < batch ? pts - first : batch, pts, n);
+            write_points(buf, lo0, dir, first, pts - first < batch ? pts - first : batch, pts, n);
             sink = buf[first % (batch * n)];
         }
         tbatch[r] = bench_now() - t0;
     }
-    med_lib = bench_median(tlib, (size_t)opt->reps);
-    med_set = bench_median(tset, (size_t)opt->reps);
-    med_loop = bench_median(tloop, (size_t)opt->reps);
-    med_batch = bench_median(tbatch, (size_t)opt->reps);
+    med_lib = bench_median(tlib, reps * LAYOUTS);
+    lay_lo = INFINITY;
+    lay_hi = 0.0;
+    for (int k = 0; k < LAYOUTS; k++) {
+        layout_med[k] = bench_median(tlib + (size_t)k * reps, reps);
+        lay_lo = layout_med[k] < lay_lo ? layout_med[k] : lay_lo;
+        lay_hi = layout_med[k] > lay_hi ? layout_med[k] : lay_hi;
+    }
+    med_set = bench_median(tset, reps);
+    med_loop = bench_median(tloop, reps);
+    med_batch = bench_median(tbatch, reps);
 
     printf("== Part 2: library overhead per grid point: no-op generator (m = 1) and no-op score,\n"
-           "   n = %zu, %zu points, batches of %zu; medians of %d runs in this process.\n\n",
-           n, pts, batch, opt->reps);
+           "   n = %zu, %zu points, batches of %zu; medians of %zu runs in this process, the\n"
+           "   library's over %d placements of the segment ends (offsets 0, 512, ..., 3584 bytes\n"
+           "   modulo 4096: its speed depends on them).\n\n",
+           n, pts, batch, reps, LAYOUTS);
     printf("| what | median time | ns per point | ratio library / this |\n"
            "|---|---:|---:|---:|\n");
-    printf("| dss_find_optimal (library, callbacks no-op) | %.3f ms | %.1f | 1.00 |\n",
-           1e3 * med_lib, 1e9 * med_lib / (double)pts);
+    printf("| dss_find_optimal (library, callbacks no-op), all placements | %.3f ms | %.1f "
+           "| 1.00 |\n", 1e3 * med_lib, 1e9 * med_lib / (double)pts);
     printf("| memset of %zu x %zu doubles (%.1f MB) | %.3f ms | %.1f | %.2f |\n", pts, n,
            (double)(pts * n * sizeof(double)) / 1e6, 1e3 * med_set, 1e9 * med_set / (double)pts,
            med_lib / med_set);
@@ -398,6 +421,11 @@ static int part2(const options *opt)
            pts, pts, n, 1e3 * med_loop, 1e9 * med_loop / (double)pts, med_lib / med_loop);
     printf("| loop writing them into a reused %zu x %zu batch block | %.3f ms | %.1f | %.2f |\n",
            batch, n, 1e3 * med_batch, 1e9 * med_batch / (double)pts, med_lib / med_batch);
+    printf("\nlibrary per placement (ms):");
+    for (int k = 0; k < LAYOUTS; k++)
+        printf(" %.2f", 1e3 * layout_med[k]);
+    printf("; best %.2f, worst %.2f (%.2fx the memset)\n", 1e3 * lay_lo, 1e3 * lay_hi,
+           lay_hi / med_set);
     printf("\ntarget: library <= 2x the time of writing the points to memory:\n"
            "  against the loop writing the points into one block: %.2fx -> %s\n"
            "  against a memset of the same bytes (a bandwidth floor, no arithmetic): %.2fx -> %s\n"
@@ -408,7 +436,8 @@ static int part2(const options *opt)
 done:
     dss_line_destroy(line);
     dss_model_destroy(model);
-    free(lo);
+    free(ends);
+    free(dir);
     free(buf);
     free(tlib);
     return status;

@@ -54,6 +54,7 @@
 #define OUTPUT_DIM 1024
 #define GAMMA      2.0
 #define MAX_DIMS   8
+#define SOLVED     0.01 /* a run "solved" the problem when its gap to the optimum is below */
 
 enum { M_DSS_AUTHORS, M_DSS_TRUE, M_RANDOM_GAUSS, M_RANDOM_POSITIVE, METHODS };
 static const char *const method_name[METHODS] = { "dss-authors", "dss-true", "random-gauss",
@@ -321,7 +322,8 @@ static int measure_speed(speed *sp)
     const size_t n = 512, m = OUTPUT_DIM, k = 500;
     const int reps = 9;
     dss_synthetic *problem = NULL;
-    double *z = malloc(k * n * sizeof *z), *x = malloc(k * m * sizeof *x), *s = malloc(k * sizeof *s);
+    double *z = malloc(k * n * sizeof *z), *x = malloc(k * m * sizeof *x);
+    double *s = malloc(k * sizeof *s);
     double tg[9], ts[9];
     int status = -1;
     uint64_t state = 12345;
@@ -346,7 +348,7 @@ static int measure_speed(speed *sp)
     sp->gen_pps = (double)k / bench_median(tg, (size_t)reps);
     sp->score_pps = (double)k / bench_median(ts, (size_t)reps);
     /* per point: y = Q (z - s) (2 n^2 flops) and x = D (y o y) (2 m n flops) */
-    sp->gen_gflops = sp->gen_pps * (2.0 * (double)n * (double)n + 2.0 * (double)m * (double)n) / 1e9;
+    sp->gen_gflops = sp->gen_pps * 2.0 * ((double)n * (double)n + (double)m * (double)n) / 1e9;
     status = 0;
 done:
     dss_synthetic_destroy(problem);
@@ -363,6 +365,7 @@ typedef struct machine {
     char cpu[160];
     char blas[400];
     char date[40];
+    char load[64];
 } machine;
 
 static void trim_newline(char *s)
@@ -380,6 +383,21 @@ static void describe_machine(machine *mc)
     struct tm *utc = gmtime(&now);
 
     mc->cores = sysconf(_SC_NPROCESSORS_ONLN);
+    strcpy(mc->load, "unknown");
+    if ((f = fopen("/proc/loadavg", "r")) != NULL) {
+        if (fgets(line, sizeof line, f) != NULL) {
+            char *space = strchr(line, ' '); /* the 1-, 5- and 15-minute averages */
+            for (int k = 0; k < 2 && space != NULL; k++)
+                space = strchr(space + 1, ' ');
+            size_t len;
+            if (space != NULL)
+                *space = '\0';
+            len = strlen(line) < sizeof mc->load - 1 ? strlen(line) : sizeof mc->load - 1;
+            memcpy(mc->load, line, len);
+            mc->load[len] = '\0';
+        }
+        fclose(f);
+    }
     strcpy(mc->cpu, "unknown");
     strcpy(mc->blas, "unknown");
     if (utc == NULL || strftime(mc->date, sizeof mc->date, "%Y-%m-%d %H:%M UTC", utc) == 0)
@@ -454,7 +472,7 @@ static void stats(const options *o, const results *r, int d, int me, int i, doub
 /* The iterations shown in the tables: 0, 10, 25, 50, 100, 200, ... and the last. */
 static int table_iterations(const options *o, int *out)
 {
-    static const int marks[] = { 0, 10, 25, 50, 100, 150, 200, 300, 500, 1000 };
+    static const int marks[] = { 0, 10, 25, 50, 100, 200, 500, 1000 };
     int count = 0;
     for (size_t k = 0; k < sizeof marks / sizeof marks[0]; k++)
         if (marks[k] < o->iters)
@@ -463,13 +481,28 @@ static int table_iterations(const options *o, int *out)
     return count;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median of the best scores of (d, me) at iteration i over the cases. */
+static double median_at(const options *o, const results *r, int d, int me, int i)
+{
+    double v[1000];
+    for (int c = 0; c < o->cases; c++)
+        v[c] = cell(o, r, d, me, c)[i];
+    qsort(v, (size_t)o->cases, sizeof v[0], cmp_double);
+    return o->cases % 2 ? v[o->cases / 2] : 0.5 * (v[o->cases / 2 - 1] + v[o->cases / 2]);
+}
+
 static void print_tables(FILE *f, const options *o, const results *r)
 {
     int its[16], nits = table_iterations(o, its);
     for (int d = 0; d < o->ndims; d++) {
-        int ahead_g = 0, ahead_p = 0;
-        fprintf(f, "\n#### n = %zu: best score so far, mean +- std over %d case%s "
-                   "[min, max] (optimum 0)\n\n| method |",
+        fprintf(f, "\n#### n = %zu\n\nBest score so far, mean +- std over %d case%s "
+                   "(maximise; optimum 0):\n\n| method |",
                 o->dims[d], o->cases, o->cases == 1 ? "" : "s");
         for (int k = 0; k < nits; k++)
             fprintf(f, " iter %d |", its[k]);
@@ -482,28 +515,51 @@ static void print_tables(FILE *f, const options *o, const results *r)
             for (int k = 0; k < nits; k++) {
                 double mean, sd, lo, hi;
                 stats(o, r, d, me, its[k], &mean, &sd, &lo, &hi);
-                fprintf(f, " %.4g +- %.2g [%.4g, %.4g] |", mean, sd, lo, hi);
+                fprintf(f, " %.4g +- %.2g |", mean, sd);
             }
             fprintf(f, "\n");
         }
-        for (int c = 0; c < o->cases; c++) {
-            double dss = cell(o, r, d, M_DSS_TRUE, c)[o->iters];
-            double dss_a = cell(o, r, d, M_DSS_AUTHORS, c)[o->iters];
-            double best_dss = dss > dss_a ? dss : dss_a;
-            ahead_g += best_dss > cell(o, r, d, M_RANDOM_GAUSS, c)[o->iters];
-            ahead_p += best_dss > cell(o, r, d, M_RANDOM_POSITIVE, c)[o->iters];
+        fprintf(f, "\nAfter %d iterations, gap to the optimum (0 - best score) over the cases; "
+                   "\"solved\": gap < %g; \"ahead\": cases where this method's best score beats "
+                   "random-gauss's:\n\n"
+                   "| method | mean gap | median gap | min gap | max gap | solved | ahead of "
+                   "random-gauss |\n|---|---:|---:|---:|---:|---:|---:|\n",
+                o->iters, SOLVED);
+        for (int me = 0; me < METHODS; me++) {
+            double mean, sd, lo, hi;
+            int solved = 0, ahead = 0;
+            stats(o, r, d, me, o->iters, &mean, &sd, &lo, &hi);
+            for (int c = 0; c < o->cases; c++) {
+                double v = cell(o, r, d, me, c)[o->iters];
+                solved += -v < SOLVED;
+                ahead += v > cell(o, r, d, M_RANDOM_GAUSS, c)[o->iters];
+            }
+            fprintf(f, "| %s | %.4g | %.4g | %.4g | %.4g | %d/%d | ", method_name[me], -mean,
+                    -median_at(o, r, d, me, o->iters), -hi, -lo, solved, o->cases);
+            if (me == M_RANDOM_GAUSS)
+                fprintf(f, "- |\n");
+            else
+                fprintf(f, "%d/%d |\n", ahead, o->cases);
         }
-        {
-            double m_true, m_auth, m_g, m_p, sd, lo, hi;
-            stats(o, r, d, M_DSS_TRUE, o->iters, &m_true, &sd, &lo, &hi);
-            stats(o, r, d, M_DSS_AUTHORS, o->iters, &m_auth, &sd, &lo, &hi);
-            stats(o, r, d, M_RANDOM_GAUSS, o->iters, &m_g, &sd, &lo, &hi);
-            stats(o, r, d, M_RANDOM_POSITIVE, o->iters, &m_p, &sd, &lo, &hi);
-            fprintf(f, "\nAfter %d iterations: gap to the optimum (mean) dss-authors %.4g, dss-true "
-                       "%.4g, random-gauss %.4g, random-positive %.4g; the better DSS variant is "
-                       "ahead of random-gauss in %d/%d cases, of random-positive in %d/%d.\n",
-                    o->iters, -m_auth, -m_true, -m_g, -m_p, ahead_g, o->cases, ahead_p, o->cases);
-        }
+    }
+}
+
+/* Does DSS (each variant) end with a better mean best score than both random baselines? */
+static void print_verdict(FILE *f, const options *o, const results *r)
+{
+    fprintf(f, "\nVerdict after %d iterations (mean best score over the cases):\n\n", o->iters);
+    for (int d = 0; d < o->ndims; d++) {
+        double m[METHODS], sd, lo, hi;
+        int ok;
+        for (int me = 0; me < METHODS; me++)
+            stats(o, r, d, me, o->iters, &m[me], &sd, &lo, &hi);
+        ok = m[M_DSS_AUTHORS] > m[M_RANDOM_GAUSS] && m[M_DSS_AUTHORS] > m[M_RANDOM_POSITIVE]
+             && m[M_DSS_TRUE] > m[M_RANDOM_GAUSS] && m[M_DSS_TRUE] > m[M_RANDOM_POSITIVE];
+        fprintf(f, "- n = %zu: %s (gap: DSS %.3g / %.3g for the authors' / true Jacobian, random "
+                   "%.3g / %.3g for Gaussian / positive directions)\n",
+                o->dims[d], ok ? "DSS beats both random baselines" : "DSS does NOT beat both "
+                "random baselines", -m[M_DSS_AUTHORS], -m[M_DSS_TRUE], -m[M_RANDOM_GAUSS],
+                -m[M_RANDOM_POSITIVE]);
     }
 }
 
@@ -595,7 +651,8 @@ static int plot(const options *o)
         return 0;
     }
     for (int d = 0; d < o->ndims; d++)
-        used += (size_t)snprintf(dims + used, sizeof dims - used, "%s%zu", d ? " " : "", o->dims[d]);
+        used += (size_t)snprintf(dims + used, sizeof dims - used, "%s%zu", d ? " " : "",
+                                 o->dims[d]);
     snprintf(cmd, sizeof cmd,
              "gnuplot -e \"datafile='%s'; outfile='%s'; dims='%s'; "
              "subtitle='%d cases, %d iterations, %d samples%s'\" %s",
@@ -607,6 +664,16 @@ static int plot(const options *o)
     }
     printf("plot: %s\n", o->png);
     return 1;
+}
+
+/* The PNG as the markdown file links it: its base name when both are in the same directory. */
+static const char *image_link(const options *o)
+{
+    const char *ps = strrchr(o->png, '/'), *ms = strrchr(o->md, '/');
+    size_t pd = ps != NULL ? (size_t)(ps - o->png) : 0, md = ms != NULL ? (size_t)(ms - o->md) : 0;
+    if (pd == md && strncmp(o->png, o->md, pd) == 0)
+        return ps != NULL ? ps + 1 : o->png;
+    return o->png;
 }
 
 static int write_md(const options *o, const results *r, const speed *sp, const machine *mc,
@@ -622,23 +689,25 @@ static int write_md(const options *o, const results *r, const speed *sp, const m
     }
     fprintf(f, "# The paper's synthetic benchmark, reproduced\n\n"
                "Generated by `bench/paper.c` (do not edit by hand: rerun it).\n\n"
-               "- Command: `%s` (from the repository root; `make bench` runs it without arguments)\n"
+               "- Command: `%s` (from the repository root; `make bench` runs it without "
+               "arguments)\n"
                "- Machine: %ld cores, %s; BLAS/LAPACK: %s\n"
                "- Date: %s; libdss %s; total time %.0f s\n\n",
             command, mc->cores, mc->cpu, mc->blas, mc->date, dss_version_string(), total);
     fprintf(f, "## Protocol\n\n"
                "Chiu et al. (SIGGRAPH 2020), sections 4.2-4.5, with `dss_synthetic`: m = %d, "
                "gamma = %g (Rastrigin-like, maximise, optimum 0), latent box [-%g, %g]^n, the "
-               "authors' initial point, slider radius 0.2 x the mean distance between two points of "
-               "the box. Every method runs the authors' loop: line search on the slider "
-               "(find_optimal, %d grid points%s), then commit there; the table gives the best score "
-               "so far. Problem seeds 1..%d (the same problems for every method).\n\n",
+               "authors' initial point, slider radius 0.2 x the mean distance between two points "
+               "of the box. Every method runs the authors' loop: line search on the slider "
+               "(find_optimal, %d grid points%s), then commit there; the table gives the best "
+               "score so far. Problem seeds 1..%d (the same problems for every method).\n\n",
             OUTPUT_DIM, GAMMA, DSS_SYNTHETIC_BOX, DSS_SYNTHETIC_BOX, o->samples,
             o->refine ? " + DSS_LINE_REFINE" : "", o->cases);
     if (!o->full)
         fprintf(f, "**Reduced protocol** so that `make bench` finishes in minutes: %d cases, %d "
                    "iterations, line search on a %d-point grid%s (the paper: 10 cases, 200 "
-                   "iterations, a 10001-point grid; `build/bench/paper --full`, which takes hours). "
+                   "iterations, a 10001-point grid; `build/bench/paper --full`, which takes "
+                   "hours). "
                    "`docs/bench/line.md` measures how often a refined coarse grid reaches the "
                    "10001-point grid's score.\n\n",
                 o->cases, o->iters, o->samples, o->refine ? " + DSS_LINE_REFINE" : "");
@@ -646,17 +715,20 @@ static int write_md(const options *o, const results *r, const speed *sp, const m
                "- `dss-authors`: DSS (importance-sampled right-singular vectors), the authors' "
                "Jacobian (A_d + A_d^T)(z - s), as in the paper's figures;\n"
                "- `dss-true`: DSS with the true Jacobian A_d (z - s) / f_d(z) (libdss's default);\n"
-               "- `random-gauss`: uniformly distributed unit directions (DSS_SAMPLER_RANDOM);\n"
+               "- `random-gauss`: uniformly distributed unit directions (DSS_SAMPLER_RANDOM; the "
+               "session computes a 1-row Jacobian, which the sampler ignores, to save time);\n"
                "- `random-positive`: the authors' random baseline, d = rand(n) / |rand(n)| (all "
                "components positive), driven by the benchmark with dss_find_optimal.\n");
     fprintf(f, "\n## Best score per iteration\n");
+    print_verdict(f, o, r);
     print_tables(f, o, r);
     if (plotted)
         fprintf(f, "\n![mean gap to the optimum against iteration](%s)\n\n"
                    "The plot shows the mean over cases of the gap to the optimum, 0 - best score "
-                   "(log scale, lower is better).\n",
-                "paper.png");
-    fprintf(f, "\n## Cost\n");
+                   "(log scale, lower is better); the data are in `%s`, every run in `%s`.\n",
+                image_link(o), o->mean, o->csv);
+    fprintf(f, "\n## Cost\n\nWall-clock seconds on this machine (load average %s when the run "
+               "ended: other jobs shared the cores, so times are upper bounds).\n", mc->load);
     print_costs(f, o, r);
     fprintf(f, "\n## Synthetic generator speed\n\n"
                "`dss_model_generate` on `dss_synthetic` at n = 512, m = %d, batches of 500 points "
@@ -705,7 +777,7 @@ int main(int argc, char **argv)
         } else if (val == NULL) {
             bad = 1;
         } else if (strcmp(arg, "--cases") == 0) {
-            bad = (o.cases = parse_count(val, 1, 1000)) < 0;
+            bad = (o.cases = parse_count(val, 1, 1000)) < 0; /* median_at's bound */
         } else if (strcmp(arg, "--iters") == 0) {
             bad = (o.iters = parse_count(val, 1, 100000)) < 0;
         } else if (strcmp(arg, "--samples") == 0) {
@@ -765,12 +837,14 @@ int main(int argc, char **argv)
     if (run_all(&o, &r) != 0)
         goto done;
     print_tables(stdout, &o, &r);
+    print_verdict(stdout, &o, &r);
     print_costs(stdout, &o, &r);
     printf("\n");
     if (write_csv(&o, &r) != 0 || write_mean(&o, &r) != 0)
         goto done;
     printf("per-iteration values: %s; mean curves: %s\n", o.csv, o.mean);
     plotted = plot(&o);
+    describe_machine(&mc); /* again: the date and load average at the end */
     if (write_md(&o, &r, &sp, &mc, command, bench_now() - start, plotted) != 0)
         goto done;
     printf("tables: %s\ntotal time %.1f s\n", o.md, bench_now() - start);

@@ -19,7 +19,7 @@ set multiplot layout rows, cols title sprintf("libdss: the paper's synthetic ben
 set logscale y
 set format y "10^{%L}"
 set grid
-set key bottom left opaque box font ",9"
+set key center right opaque box font ",9"
 set xlabel "iteration"
 set ylabel "gap to optimum (0 - best score), mean over cases"
 do for [i = 1:npanels] {

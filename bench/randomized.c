@@ -17,7 +17,10 @@
  *     callbacks (median), against FULL mode's commit time on the same model, which includes the
  *     host writing the m x n J into the library's buffer.
  *
- *   build/bench/randomized [--runs K] [--full-runs K] [--rank K] [--m M] [--n N]
+ * --cpu measures the process's CPU time instead of wall time (robust on a shared machine, but
+ * only with a single-threaded BLAS: reference BLAS or OPENBLAS_NUM_THREADS=1).
+ *
+ *   build/bench/randomized [--runs K] [--full-runs K] [--rank K] [--m M] [--n N] [--cpu]
  */
 #include "common.h"
 
@@ -37,6 +40,22 @@ void dorgqr_(const int *m, const int *n, const int *k, double *a, const int *lda
              const double *tau, double *work, const int *lwork, int *info);
 
 #define MAX_RUNS 1000
+
+/* ---- the clock: wall time, or (--cpu) the process's CPU time ------------------------------ */
+
+static int use_cpu_clock = 0;
+
+/* With --cpu, CPU time consumed by the whole process: robust against other jobs on a shared
+   machine when the BLAS is single-threaded (reference BLAS, or OPENBLAS_NUM_THREADS=1); with a
+   threaded BLAS it would add up every thread, spinning included: do not use it there. */
+static double now(void)
+{
+    struct timespec ts;
+    if (!use_cpu_clock)
+        return bench_now();
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 /* ---- a small deterministic generator (splitmix64) --------------------------------------- */
 
@@ -108,22 +127,22 @@ static int apply_j(model *md, size_t k, const double *Z, double *out)
 static int model_f(void *user, size_t k, const double *z, double *x)
 {
     model *md = user;
-    double t0 = bench_now();
+    double t0 = now();
     int rc = apply_j(md, k, z, x);
     md->f_points += k;
-    md->cb_seconds += bench_now() - t0;
+    md->cb_seconds += now() - t0;
     return rc;
 }
 
 static int model_jvp(void *user, const double *z, size_t k, const double *v, double *out)
 {
     model *md = user;
-    double t0 = bench_now();
+    double t0 = now();
     int rc;
     (void)z;
     rc = apply_j(md, k, v, out);
     md->jvp_rows += k;
-    md->cb_seconds += bench_now() - t0;
+    md->cb_seconds += now() - t0;
     return rc;
 }
 
@@ -133,7 +152,7 @@ static int model_vjp(void *user, const double *z, size_t k, const double *u, dou
     model *md = user;
     const int N = (int)md->n, K = (int)k;
     const double one = 1.0, zero = 0.0;
-    double t0 = bench_now();
+    double t0 = now();
     (void)z;
     if (reserve_w(md, k) != 0)
         return -1;
@@ -151,7 +170,7 @@ static int model_vjp(void *user, const double *z, size_t k, const double *u, dou
     /* row-major out = A V^T is col-major out^T = V A^T; the stored V is col-major V^T */
     dgemm_("T", "N", &N, &K, &N, &one, md->V, &N, md->W, &N, &zero, out, &N);
     md->vjp_rows += k;
-    md->cb_seconds += bench_now() - t0;
+    md->cb_seconds += now() - t0;
     return 0;
 }
 
@@ -160,7 +179,7 @@ static int model_jacobian(void *user, const double *z, size_t nrows, const size_
                           double *out)
 {
     model *md = user;
-    double t0 = bench_now();
+    double t0 = now();
     (void)z;
     for (size_t r = 0; r < nrows; r++) {
         const size_t d = rows ? rows[r] : r, i = d / md->block;
@@ -171,7 +190,7 @@ static int model_jacobian(void *user, const double *z, size_t nrows, const size_
             o[j] = a * v[j];
     }
     md->jac_rows += nrows;
-    md->cb_seconds += bench_now() - t0;
+    md->cb_seconds += now() - t0;
     return 0;
 }
 
@@ -280,9 +299,9 @@ static int run_mode(model *md, dss_model *dm, int mode, size_t rank, size_t p, s
         const size_t kept = dss_search_rank(search) < rank ? dss_search_rank(search) : rank;
         double t0;
         reset_counts(md);
-        t0 = bench_now();
+        t0 = now();
         rc = dss_search_commit(search, r % 2 ? 1.0 : 0.0);
-        t_commit[r] = bench_now() - t0;
+        t_commit[r] = now() - t0;
         t_cb[r] = md->cb_seconds;
         t_lib[r] = t_commit[r] - t_cb[r];
         if (rc != DSS_OK) {
@@ -355,7 +374,9 @@ static int parse_size(const char *s, size_t *out)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: randomized [--runs K] [--full-runs K] [--rank K] [--m M] [--n N]\n"
+    fprintf(stderr, "usage: randomized [--runs K] [--full-runs K] [--rank K] [--m M] [--n N] "
+                    "[--cpu]\n"
+                    "  --cpu: process CPU time instead of wall time (single-threaded BLAS only)\n"
                     "  defaults: 21 runs (RANDOMIZED), 7 (FULL; 0 skips it), rank 16, m 65536, n 512\n");
 }
 
@@ -371,8 +392,13 @@ int main(int argc, char **argv)
     dss_model *dm = NULL;
     int rc;
 
-    for (int i = 1; i < argc; i += 2) {
+    for (int i = 1; i < argc;) {
         size_t *dst = NULL;
+        if (strcmp(argv[i], "--cpu") == 0) {
+            use_cpu_clock = 1;
+            i++;
+            continue;
+        }
         if (strcmp(argv[i], "--runs") == 0)
             dst = &runs;
         else if (strcmp(argv[i], "--full-runs") == 0)
@@ -387,6 +413,7 @@ int main(int argc, char **argv)
             usage();
             return 2;
         }
+        i += 2;
     }
     if (runs < 1 || runs > MAX_RUNS || full_runs > MAX_RUNS || rank < 1 || n < 2
         || m < n || m % n != 0 || rank > n) {
@@ -410,6 +437,7 @@ int main(int argc, char **argv)
            dss_version_string(), m, n, rank);
     printf("J = U diag(s) V^T with exact O(m + n^2) VJP/JVP; medians of %zu moved commits "
            "(FULL: %zu); errors are the worst over those commits\n", runs, full_runs);
+    printf("clock: %s\n", use_cpu_clock ? "process CPU time (--cpu)" : "wall time");
     print_loadavg("at start");
     printf("targets: s within 1 %%, angle < 0.1 rad, <= %zu products (n/4), library time >= 10x "
            "below FULL's (host copy included) and < 16 ms\n", n / 4);

@@ -20,8 +20,12 @@
  * copy, the finiteness check, dsyrk, dsytrd, dsterf, dstemr and dormtr for one vector, and a
  * plain loop applying the reflectors to that vector in place of dormtr).
  *
+ * --cpu measures the process's CPU time instead of wall time: on a machine shared with other
+ * jobs it is the robust figure, but only with a single-threaded BLAS (reference BLAS, or
+ * OPENBLAS_NUM_THREADS=1), since with threads it would add up every thread's spinning.
+ *
  *   build/bench/update [--shape M N]... [--runs K] [--authors-runs K] [--budget SECONDS]
- *                      [--stages]
+ *                      [--stages] [--cpu]
  */
 #include "common.h"
 
@@ -41,6 +45,22 @@ void dgesdd_(const char *jobz, const int *m, const int *n, double *a, const int 
 
 #define MAX_SHAPES 16
 #define MAX_RUNS 1000
+
+/* ---- the clock: wall time, or (--cpu) the process's CPU time ------------------------------ */
+
+static int use_cpu_clock = 0;
+
+/* With --cpu, CPU time consumed by the whole process: robust against other jobs on a shared
+   machine when the BLAS is single-threaded (reference BLAS, or OPENBLAS_NUM_THREADS=1); with a
+   threaded BLAS it would add up every thread, spinning included: do not use it there. */
+static double now(void)
+{
+    struct timespec ts;
+    if (!use_cpu_clock)
+        return bench_now();
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 /* ---- a small deterministic generator (splitmix64) --------------------------------------- */
 
@@ -82,14 +102,14 @@ static int host_jacobian(void *user, const double *z, size_t nrows, const size_t
                          double *out)
 {
     host *h = user;
-    double t0 = bench_now();
+    double t0 = now();
     (void)z;
     if (rows == NULL)
         memcpy(out, h->J, h->m * h->n * sizeof *out);
     else
         for (size_t i = 0; i < nrows; i++)
             memcpy(out + i * h->n, h->J + rows[i] * h->n, h->n * sizeof *out);
-    h->copy_seconds += bench_now() - t0;
+    h->copy_seconds += now() - t0;
     return 0;
 }
 
@@ -144,7 +164,7 @@ static double authors_run(authors *a, const double *J)
 {
     const size_t m = (size_t)a->m, n = (size_t)a->n;
     int info = 0;
-    double t0 = bench_now();
+    double t0 = now();
     for (size_t i0 = 0; i0 < m; i0 += 64) /* blocked transpose copy */
         for (size_t j0 = 0; j0 < n; j0 += 64)
             for (size_t j = j0; j < j0 + 64 && j < n; j++)
@@ -154,16 +174,16 @@ static double authors_run(authors *a, const double *J)
             &a->lwork, a->iwork, &info);
     if (info != 0)
         return -1.0;
-    return bench_now() - t0;
+    return now() - t0;
 }
 
 static double floor_run(const double *J, double *G, size_t m, size_t n)
 {
     const int N = (int)n, K = (int)m;
     const double one = 1.0, zero = 0.0;
-    double t0 = bench_now();
+    double t0 = now();
     dsyrk_("L", "N", &N, &K, &one, J, &N, &zero, G, &N);
-    return bench_now() - t0;
+    return now() - t0;
 }
 
 /* ---- where libdss's time goes: its Gram route, stage by stage ----------------------------- */
@@ -221,48 +241,48 @@ static int breakdown(const double *J, size_t m, size_t n, int runs, double ms[ST
         goto done;
     for (int r = 0; r < runs; r++) {
         double *tr = t + (size_t)r * ST_COUNT, t0;
-        t0 = bench_now();
+        t0 = now();
         memcpy(Jc, J, m * n * sizeof *Jc);
-        tr[ST_COPY] = bench_now() - t0;
-        t0 = bench_now();
+        tr[ST_COPY] = now() - t0;
+        t0 = now();
         sink += scalar_finite(Jc, m * n);
-        tr[ST_FINITE] = bench_now() - t0;
-        t0 = bench_now();
+        tr[ST_FINITE] = now() - t0;
+        t0 = now();
         dsyrk_("L", "N", &N, &K, &one, Jc, &N, &zero, G, &N);
-        tr[ST_SYRK] = bench_now() - t0;
+        tr[ST_SYRK] = now() - t0;
         memcpy(A, G, n * n * sizeof *A);
-        t0 = bench_now();
+        t0 = now();
         dsytrd_("L", &N, A, &N, d, e, tau, work, &lwork, &info);
-        tr[ST_TRD] = bench_now() - t0;
+        tr[ST_TRD] = now() - t0;
         if (info != 0)
             goto done;
-        t0 = bench_now();
+        t0 = now();
         memcpy(dc, d, n * sizeof *dc);
         memcpy(ec, e, (n - 1) * sizeof *ec);
         dsterf_(&N, dc, ec, &info);
-        tr[ST_STERF] = bench_now() - t0;
+        tr[ST_STERF] = now() - t0;
         if (info != 0)
             goto done;
-        t0 = bench_now();
+        t0 = now();
         memcpy(dc, d, n * sizeof *dc);
         memcpy(ec, e, (n - 1) * sizeof *ec);
         ec[n - 1] = 0.0;
         dstemr_("V", "I", &N, dc, ec, &vl, &vu, &index, &index, &found, w, z0, &N, &nzc, isuppz,
                 &tryrac, work, &lwork, iwork, &liwork, &info);
-        tr[ST_STEMR] = bench_now() - t0;
+        tr[ST_STEMR] = now() - t0;
         if (info != 0 || found != 1)
             goto done;
         memcpy(z, z0, n * sizeof *z);
-        t0 = bench_now();
+        t0 = now();
         dormtr_("L", "L", "N", &N, &one_i, A, &N, tau, z, &N, work, &lwork, &info);
-        tr[ST_ORMTR] = bench_now() - t0;
+        tr[ST_ORMTR] = now() - t0;
         if (info != 0)
             goto done;
         memcpy(w, z, n * sizeof *w); /* dormtr's result, to check apply_q against */
         memcpy(z, z0, n * sizeof *z);
-        t0 = bench_now();
+        t0 = now();
         apply_q(n, A, tau, z);
-        tr[ST_APPLYQ] = bench_now() - t0;
+        tr[ST_APPLYQ] = now() - t0;
         for (size_t j = 0; j < n; j++)
             if (fabs(z[j] - w[j]) > 1e-12)
                 goto done;
@@ -360,9 +380,9 @@ static int run_shape(size_t m, size_t n, int runs, int authors_runs, double budg
             spent_a += t_a[done_a++];
         }
         h.copy_seconds = 0.0;
-        t0 = bench_now();
+        t0 = now();
         rc = dss_search_commit(search, commits % 2 ? 0.0 : 1.0);
-        t_b[r] = bench_now() - t0;
+        t_b[r] = now() - t0;
         t_copy[r] = h.copy_seconds;
         commits++;
         if (rc != DSS_OK) {
@@ -438,11 +458,12 @@ static int parse_seconds(const char *s, double *out)
 static void usage(void)
 {
     fprintf(stderr, "usage: update [--shape M N]... [--runs K] [--authors-runs K] "
-                    "[--budget SECONDS] [--stages]\n"
+                    "[--budget SECONDS] [--stages] [--cpu]\n"
                     "  default shapes: 1024 512, 1024 128, 16384 512; default runs: 7\n"
                     "  dgesdd('A') runs: --authors-runs K exactly, else up to --runs within\n"
                     "  --budget seconds per shape (default 120), at least one\n"
-                    "  --stages: also time libdss's Gram route stage by stage\n");
+                    "  --stages: also time libdss's Gram route stage by stage\n"
+                    "  --cpu: process CPU time instead of wall time (single-threaded BLAS only)\n");
 }
 
 static int parse_size(const char *s, size_t *out)
@@ -481,6 +502,8 @@ int main(int argc, char **argv)
                    && parse_size(argv[i + 1], &v) == 0 && v <= MAX_RUNS) {
             authors_runs = (int)v;
             i++;
+        } else if (strcmp(argv[i], "--cpu") == 0) {
+            use_cpu_clock = 1;
         } else if (strcmp(argv[i], "--stages") == 0) {
             stages = 1;
         } else if (strcmp(argv[i], "--budget") == 0 && i + 1 < argc
@@ -510,6 +533,7 @@ int main(int argc, char **argv)
     else
         printf("up to %d within %g s per shape", runs, budget);
     printf("); libdss includes the host's copy of J\n");
+    printf("clock: %s\n", use_cpu_clock ? "process CPU time (--cpu)" : "wall time");
     print_loadavg("at start");
     fflush(stdout);
     for (size_t i = 0; i < nshapes; i++) {

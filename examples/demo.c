@@ -15,7 +15,7 @@
  * random unit directions). The score of the centre is tracked; the best so far is reported per
  * iteration (maximise; the optimum is 0).
  *
- *     demo [--csv FILE] [--cases K] [--iters N] [--samples S] [--refine 0|1] [--smoke] [--help]
+ *     demo [--csv FILE] [--cases K] [--iters N] [--samples S] [--refine 0|1|2] [--smoke] [--help]
  *
  * `make demo` runs `build/examples/demo --csv build/demo.csv`.
  *
@@ -65,7 +65,7 @@ static double now_seconds(void)
 static void usage(FILE *out, const char *prog)
 {
     fprintf(out,
-            "usage: %s [--csv FILE] [--cases K] [--iters N] [--samples S] [--refine 0|1]\n"
+            "usage: %s [--csv FILE] [--cases K] [--iters N] [--samples S] [--refine 0|1|2]\n"
             "          [--smoke] [--help]\n"
             "Differential subspace search (DSS) against random directions on the authors'\n"
             "synthetic problem: n = %d, m = %d, gamma = %g, box [-%g, %g]^n.\n"
@@ -73,7 +73,7 @@ static void usage(FILE *out, const char *prog)
             "  --cases K     problem instances (seeds 1..K), default 10\n"
             "  --iters N     slider commits per run, default 100\n"
             "  --samples S   slider grid points per line search, default 101\n"
-            "  --refine 0|1  golden-section refinement of the best grid cell, default 1\n"
+            "  --refine 0|1|2  Brent refinement of the best grid point (1, default) or of the 3 best local maxima (2)\n"
             "  --smoke       a tiny, fast run (1 case, 3 iterations, 21 samples)\n",
             prog, LATENT_DIM, OUTPUT_DIM, GAMMA, DSS_SYNTHETIC_BOX, DSS_SYNTHETIC_BOX);
 }
@@ -305,7 +305,7 @@ int main(int argc, char **argv)
             lo = 0;
         }
         if (target == NULL || val == NULL || (*target = parse_count(val, lo)) < 0
-            || (target == &opt.refine && opt.refine > 1)) {
+            || (target == &opt.refine && opt.refine > 2)) {
             fprintf(stderr, "demo: bad argument '%s'%s%s\n", arg, val ? " " : "", val ? val : "");
             usage(stderr, argv[0]);
             return 2;
@@ -330,7 +330,7 @@ int main(int argc, char **argv)
            "line search: %d grid points%s; best centre score so far (maximise, optimum 0)\n\n",
            dss_version_string(), LATENT_DIM, OUTPUT_DIM, GAMMA, DSS_SYNTHETIC_BOX,
            DSS_SYNTHETIC_BOX, opt.cases, opt.cases == 1 ? "" : "s", opt.iters, opt.samples,
-           opt.refine ? " + golden-section refinement" : "");
+           opt.refine ? " + refinement" : "");
     fflush(stdout);
 
     if (best == NULL) {

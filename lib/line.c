@@ -1,5 +1,7 @@
 /* dss_line: the simulated user's batched 1-D line search (the authors' find_optimal), with an
- * optional golden-section refinement of the best grid cell. */
+ * optional refinement by Brent's method: of the best grid point's bracket (DSS_LINE_REFINE = 1),
+ * or of the brackets of the grid's REFINE_PEAKS best local maxima (DSS_LINE_REFINE = 2), which
+ * the many-peaked scores of real sliders reward. */
 #include <math.h>
 #include <stdint.h>
 
@@ -7,7 +9,9 @@
 #include "model.h"
 #include "search.h"
 
-#define REFINE_WIDTH 1e-6  /* refinement stops when the bracket is at most this wide in t */
+#define REFINE_TOL   1e-7  /* Brent's absolute tolerance in t (final bracket ~ 1.3e-7 wide) */
+#define REFINE_PEAKS 3     /* local maxima of the grid refined, best first */
+#define REFINE_ITERS 100   /* cap on Brent iterations per peak (about 40 at most in practice) */
 
 struct dss_line {
     mem_allocator alloc;
@@ -19,6 +23,7 @@ struct dss_line {
     double *score;  size_t score_cap;  /* batch scores */
     double *t;      size_t t_cap;      /* batch slider positions */
     double *ends;   size_t ends_cap;   /* 2n: a search's slider ends */
+    double *dir;    size_t dir_cap;    /* n: the segment's direction hi - lo */
     dss_progress_fn progress;
     void *progress_user;
 };
@@ -27,6 +32,7 @@ struct dss_line {
 struct segment {
     const dss_model *model;
     const double *lo, *hi;
+    const double *dir;  /* hi - lo, computed once per search (the line's buffer) */
     dss_score_fn g;
     void *user;
     call_ctx cx;
@@ -65,6 +71,7 @@ DSS_API void dss_line_destroy(dss_line *line)
     mem_free(&a, line->score);
     mem_free(&a, line->t);
     mem_free(&a, line->ends);
+    mem_free(&a, line->dir);
     mem_free(&a, line);
 }
 
@@ -97,7 +104,7 @@ DSS_API int dss_line_set(dss_line *line, int param, double value)
         line->goal = (int)value;
         return DSS_OK;
     case DSS_LINE_REFINE:
-        if (!is_integer_in(value, 0, 1))
+        if (!is_integer_in(value, 0, 2))
             return DSS_EINVAL;
         line->refine = (int)value;
         return DSS_OK;
@@ -145,10 +152,14 @@ static int score_points(dss_line *line, struct segment *sg, const double *t, siz
 {
     const size_t n = sg->model->n, m = sg->model->m;
     int rc;
+    const double *restrict lo = sg->lo, *restrict dir = sg->dir;
     for (size_t i = 0; i < count; i++) {
-        double *z = line->z + i * n;
+        /* locals and restrict: t_i stays in a register and the compiler need not assume that z
+           overlaps the segment (it cannot: z is the line's own buffer) */
+        double *restrict z = line->z + i * n;
+        const double ti = t[i];
         for (size_t j = 0; j < n; j++)
-            z[j] = sg->lo[j] + t[i] * (sg->hi[j] - sg->lo[j]);
+            z[j] = lo[j] + ti * dir[j];
     }
     if ((rc = call_f(&sg->cx, count, line->z, line->x)) != DSS_OK)
         return rc;
@@ -160,11 +171,41 @@ static int score_points(dss_line *line, struct segment *sg, const double *t, siz
     return DSS_OK;
 }
 
-/* The grid t_i = i / (samples - 1) in batches; the first best index wins ties. */
+/* The REFINE_PEAKS best local maxima of the grid, best first (ties: lowest index first). */
+struct peaks {
+    size_t count;
+    size_t i[REFINE_PEAKS];
+    double s[REFINE_PEAKS];
+};
+
+static void peaks_add(const dss_line *line, struct peaks *pk, size_t i, double s)
+{
+    size_t pos = pk->count;
+    while (pos > 0 && better(line, s, pk->s[pos - 1]))
+        pos--;
+    if (pos >= REFINE_PEAKS)
+        return;
+    if (pk->count < REFINE_PEAKS)
+        pk->count++;
+    for (size_t k = pk->count - 1; k > pos; k--) {
+        pk->i[k] = pk->i[k - 1];
+        pk->s[k] = pk->s[k - 1];
+    }
+    pk->i[pos] = i;
+    pk->s[pos] = s;
+}
+
+/* The grid t_i = i / (samples - 1) in batches; the first best index wins ties. A grid point is
+   a local maximum ("peak") when strictly better than its left neighbour and at least as good as
+   its right one (an end needs only its one neighbour), so a plateau counts once and the grid's
+   best point is always the first peak. */
 static int grid_search(dss_line *line, struct segment *sg, size_t batch, size_t *best_i,
-                       double *best_score)
+                       double *best_score, struct peaks *pk)
 {
     const double last = (double)(line->samples - 1);
+    double prev = 0.0;
+    int rising = 1; /* is point i-1 strictly better than point i-2 (or the first point)? */
+    pk->count = 0;
     for (size_t first = 0; first < line->samples; first += batch) {
         size_t count = line->samples - first < batch ? line->samples - first : batch;
         int rc;
@@ -173,14 +214,23 @@ static int grid_search(dss_line *line, struct segment *sg, size_t batch, size_t 
         if ((rc = score_points(line, sg, line->t, count)) != DSS_OK)
             return rc;
         for (size_t i = 0; i < count; i++) {
-            if (first + i == 0 || better(line, line->score[i], *best_score)) {
+            const double s = line->score[i];
+            if (first + i == 0 || better(line, s, *best_score)) {
                 *best_i = first + i;
-                *best_score = line->score[i];
+                *best_score = s;
             }
+            if (first + i > 0) {
+                if (rising && !better(line, s, prev))
+                    peaks_add(line, pk, first + i - 1, prev);
+                rising = better(line, s, prev);
+            }
+            prev = s;
         }
         if ((rc = call_progress(&sg->cx, DSS_STAGE_LINE_GRID, first + count, line->samples)) != DSS_OK)
             return rc;
     }
+    if (rising)
+        peaks_add(line, pk, line->samples - 1, prev);
     return DSS_OK;
 }
 
@@ -200,36 +250,72 @@ static int probe(dss_line *line, struct segment *sg, double t, double *score,
 }
 
 /*
- * Golden-section search on [a, b], the best grid point's neighbours: keeps the better of two
- * interior points and shrinks by 1/phi per evaluation until b - a <= REFINE_WIDTH. The best
- * point seen (grid point included) is returned, so the result is never worse than the grid's.
+ * Brent's method (Forsythe, Malcolm and Moler's fmin: parabolic interpolation safeguarded by
+ * golden-section steps) on [a, b], a grid peak's neighbours, started at the peak x0 whose score
+ * f0 is known. Stops when the bracket around the best point is about 4 REFINE_TOL / 3 wide.
+ * Every probe goes through probe(), so the result is never worse than the grid's.
  */
-static int refine(dss_line *line, struct segment *sg, double a, double b, double *best_t,
-                  double *best_score)
+static int refine(dss_line *line, struct segment *sg, double a, double b, double x0, double f0,
+                  double *best_t, double *best_score, size_t *steps, size_t total)
 {
-    const double inv_phi = 0.6180339887498949; /* (sqrt(5) - 1) / 2 */
-    double c = b - inv_phi * (b - a), d = a + inv_phi * (b - a);
-    double fc, fd;
-    /* steps until the bracket is REFINE_WIDTH wide: an upper bound for the progress callback */
-    size_t steps = 0, total = 2 + (size_t)ceil(log(fmax((b - a) / REFINE_WIDTH, 1.0)) / log(1.0 / inv_phi));
+    const double cgold = 0.3819660112501051; /* (3 - sqrt(5)) / 2 */
+    const double sign = line->goal == DSS_MINIMIZE ? 1.0 : -1.0; /* minimise sign * score */
+    double x = x0, w = x0, v = x0, fx = sign * f0, fw = fx, fv = fx, d = 0.0, e = 0.0;
     int rc;
 
-    if ((rc = probe(line, sg, c, &fc, best_t, best_score)) != DSS_OK
-        || (rc = probe(line, sg, d, &fd, best_t, best_score)) != DSS_OK)
-        return rc;
-    while (b - a > REFINE_WIDTH) {
-        if (!better(line, fd, fc)) { /* c at least as good: the peak is left of d */
-            b = d; d = c; fd = fc;
-            c = b - inv_phi * (b - a);
-            rc = probe(line, sg, c, &fc, best_t, best_score);
-        } else {
-            a = c; c = d; fc = fd;
-            d = a + inv_phi * (b - a);
-            rc = probe(line, sg, d, &fd, best_t, best_score);
+    for (int it = 0; it < REFINE_ITERS; it++) {
+        const double xm = 0.5 * (a + b), tol1 = 1e-10 * fabs(x) + REFINE_TOL / 3.0;
+        const double tol2 = 2.0 * tol1;
+        double u, fu, score;
+        int golden = 1;
+        if (fabs(x - xm) <= tol2 - 0.5 * (b - a))
+            break;
+        if (fabs(e) > tol1) { /* try the parabola through x, w, v */
+            double r = (x - w) * (fx - fv), q = (x - v) * (fx - fw), p = (x - v) * q - (x - w) * r;
+            const double e_prev = e;
+            q = 2.0 * (q - r);
+            if (q > 0.0)
+                p = -p;
+            else
+                q = -q;
+            e = d;
+            if (fabs(p) < fabs(0.5 * q * e_prev) && p > q * (a - x) && p < q * (b - x)) {
+                d = p / q;
+                u = x + d;
+                if (u - a < tol2 || b - u < tol2)
+                    d = xm >= x ? tol1 : -tol1;
+                golden = 0;
+            }
         }
-        if (rc != DSS_OK
-            || (rc = call_progress(&sg->cx, DSS_STAGE_LINE_REFINE, ++steps + 2, total)) != DSS_OK)
+        if (golden) {
+            e = x >= xm ? a - x : b - x;
+            d = cgold * e;
+        }
+        u = fabs(d) >= tol1 ? x + d : x + (d > 0.0 ? tol1 : -tol1);
+        if ((rc = probe(line, sg, u, &score, best_t, best_score)) != DSS_OK
+            || (rc = call_progress(&sg->cx, DSS_STAGE_LINE_REFINE, ++*steps, total)) != DSS_OK)
             return rc;
+        fu = sign * score;
+        if (fu <= fx) {
+            if (u >= x)
+                a = x;
+            else
+                b = x;
+            v = w; fv = fw;
+            w = x; fw = fx;
+            x = u; fx = fu;
+        } else {
+            if (u < x)
+                a = u;
+            else
+                b = u;
+            if (fu <= fw || w == x) {
+                v = w; fv = fw;
+                w = u; fw = fu;
+            } else if (fu <= fv || v == x || v == w) {
+                v = u; fv = fu;
+            }
+        }
     }
     return DSS_OK;
 }
@@ -241,7 +327,8 @@ static int reserve_buffers(dss_line *line, const dss_model *model, size_t batch)
         return DSS_EINVAL;
     if (MEM_GROW(&line->alloc, line, z, zn) != DSS_OK || MEM_GROW(&line->alloc, line, x, xm) != DSS_OK
         || MEM_GROW(&line->alloc, line, score, batch) != DSS_OK
-        || MEM_GROW(&line->alloc, line, t, batch) != DSS_OK)
+        || MEM_GROW(&line->alloc, line, t, batch) != DSS_OK
+        || MEM_GROW(&line->alloc, line, dir, model->n) != DSS_OK)
         return DSS_ENOMEM;
     return DSS_OK;
 }
@@ -252,6 +339,7 @@ static int find_on_segment(dss_line *line, struct segment *sg, double *t_best,
     const dss_model *model = sg->model;
     size_t batch = line->batch, best_i = 0;
     double best_t, best_score = 0.0;
+    struct peaks pk;
     int rc;
 
     if (batch > model->max_batch)
@@ -265,16 +353,30 @@ static int find_on_segment(dss_line *line, struct segment *sg, double *t_best,
             return DSS_ENONFINITE;
     if ((rc = reserve_buffers(line, model, batch)) != DSS_OK)
         return rc;
+    for (size_t j = 0; j < model->n; j++)
+        line->dir[j] = sg->hi[j] - sg->lo[j];
+    sg->dir = line->dir;
     line->evaluations = 0;
-    if ((rc = grid_search(line, sg, batch, &best_i, &best_score)) != DSS_OK)
+    if ((rc = grid_search(line, sg, batch, &best_i, &best_score, &pk)) != DSS_OK)
         return rc;
     best_t = (double)best_i / (double)(line->samples - 1);
+    if (line->refine == 1) { /* the contract's refinement: the best grid point's bracket */
+        pk.count = 1;
+        pk.i[0] = best_i;
+        pk.s[0] = best_score;
+    }
     if (line->refine) {
+        /* each kept grid peak, between its neighbours */
         const double step = 1.0 / (double)(line->samples - 1);
-        double a = best_i > 0 ? (double)(best_i - 1) * step : 0.0;
-        double b = best_i + 1 < line->samples ? (double)(best_i + 1) * step : 1.0;
-        if ((rc = refine(line, sg, a, b, &best_t, &best_score)) != DSS_OK)
-            return rc;
+        size_t steps = 0, total = pk.count * REFINE_ITERS; /* an upper bound for progress */
+        for (size_t k = 0; k < pk.count; k++) {
+            const size_t i = pk.i[k];
+            double a = i > 0 ? (double)(i - 1) * step : 0.0;
+            double b = i + 1 < line->samples ? (double)(i + 1) * step : 1.0;
+            if ((rc = refine(line, sg, a, b, (double)i * step, pk.s[k], &best_t, &best_score,
+                             &steps, total)) != DSS_OK)
+                return rc;
+        }
     }
     *t_best = best_t;
     if (score_best != NULL)
@@ -286,7 +388,7 @@ DSS_API int dss_find_optimal(dss_line *line, const dss_model *model, const doubl
                              const double *z_hi, dss_score_fn g, void *user, double *t_best,
                              double *score_best)
 {
-    struct segment sg = { model, z_lo, z_hi, g, user,
+    struct segment sg = { model, z_lo, z_hi, NULL, g, user,
                           { .model = model, .progress = line ? line->progress : NULL,
                             .progress_user = line ? line->progress_user : NULL } };
     size_t before;

@@ -9,8 +9,10 @@
 #                      instrumented, and their hand-offs show up as false data races
 #   make fuzz          build the libFuzzer target tests/fuzz/fuzz_load.c (clang, -fsanitize=
 #                      fuzzer,address,undefined) and run it for FUZZ_SECONDS (default 60) on the
-#                      seed corpus tests/fuzz/corpus; new inputs go to build-fuzz/corpus, a crash
-#                      to build-fuzz/crash-*; FUZZ_ARGS passes more libFuzzer options
+#                      seed corpus tests/fuzz/corpus and the inputs of past findings in
+#                      tests/fuzz/regress (kept there once fixed, so they stay fixed); new inputs
+#                      go to build-fuzz/corpus, a crash to build-fuzz/crash-*; FUZZ_ARGS passes
+#                      more libFuzzer options (e.g. -fork=1 -ignore_crashes=1 to go on after one)
 #   make fuzz-corpus   regenerate the seed corpus (valid saved sessions of several shapes/modes)
 #   make abi-check     rebuild libdss.so with gcc -O2 -g into build-abi/ and compare it with the
 #                      baseline abi/libdss.abi (abidiff) and abi/constants.txt (enum values);
@@ -90,7 +92,7 @@ fuzz: fuzz-build
 	@mkdir -p $(FUZZ_B)/corpus
 	OPENBLAS_NUM_THREADS=1 $(FUZZ_B)/fuzz_load -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
 	    -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$(FUZZ_B)/ \
-	    $(FUZZ_ARGS) $(FUZZ_B)/corpus tests/fuzz/corpus
+	    $(FUZZ_ARGS) $(FUZZ_B)/corpus tests/fuzz/corpus $(wildcard tests/fuzz/regress)
 
 fuzz-corpus: lib
 	$(CC) $(STD) $(WARN) $(CFLAGS) -DFUZZ_MAKE_CORPUS -Iinclude tests/fuzz/fuzz_load.c $(STATIC) \

@@ -84,7 +84,8 @@ enum score_kind {
     S_PLATEAU,   /* sign * |floor(8 x0) - 3|: extreme value 0 on the plateau x0 in [3/8, 1/2) */
     S_TWO_PEAKS, /* -(|x0 - 1/2| - 1/4)^2: two equal maxima, at x0 = 1/4 and x0 = 3/4 */
     S_CONST,     /* 3 everywhere */
-    S_QUAD       /* sign * (x0 - target)^2 */
+    S_QUAD,      /* sign * (x0 - target)^2 */
+    S_NARROW     /* a broad peak 1 at x0 = 0.25 and a narrow, higher one 1.5 at x0 = 0.71 */
 };
 
 typedef struct scorer {
@@ -112,6 +113,10 @@ static double score_of(const scorer *s, const double *x)
     }
     case S_CONST:
         return 3.0;
+    case S_NARROW: {
+        double b = (x[0] - 0.25) / 0.2, n = (x[0] - 0.71) / 0.03;
+        return exp(-b * b) + 1.5 * exp(-n * n);
+    }
     default: {
         double d = x[0] - s->target;
         return s->sign * d * d;
@@ -346,7 +351,7 @@ static void set_rejects_a_batch_below_one(void **state)
 static void set_rejects_goal_and_refine_out_of_range(void **state)
 {
     const int p[] = { DSS_LINE_GOAL, DSS_LINE_GOAL, DSS_LINE_REFINE, DSS_LINE_REFINE };
-    const double v[] = { 2, -1, 2, -1 };
+    const double v[] = { 2, -1, 3, -1 };
     check_rejected(*state, p, v, 4);
 }
 
@@ -649,6 +654,33 @@ static void refine_is_never_worse_than_the_grid_and_stays_near_its_best_cell(voi
                 assert_true(fabs(score_of(&fx->s, x) - sr) <= 1e-13);
             }
         }
+    }
+}
+
+/* On the grid t = 0, 1/4, ..., 1 the broad peak's point (1.0) is the best and the narrow peak
+   shows only as a lower local maximum at t = 3/4 (0.256). Refining the best point's bracket
+   stays on the broad peak; refining the 3 best local maxima (DSS_LINE_REFINE = 2) finds the
+   narrow one, 1.5 at t = 0.71. */
+static void refine_2_refines_the_best_local_maxima_of_the_grid(void **state)
+{
+    fixture *fx = *state;
+    const double lo[N] = { 0.0, 0.0 }, hi[N] = { 1.0, 0.0 };
+    double t1, s1, t2, s2;
+    fx->s.kind = S_NARROW;
+    run(fx, 5, DSS_MAXIMIZE, 1, lo, hi, &t1, &s1);
+    assert_true(fabs(t1 - 0.25) < 1e-3 && fabs(s1 - 1.0) < 1e-6);
+    run(fx, 5, DSS_MAXIMIZE, 2, lo, hi, &t2, &s2);
+    assert_true(fabs(t2 - 0.71) < 1e-3);
+    assert_true(s2 > 1.5 - 1e-9);
+    /* and, like REFINE = 1, never worse than the grid, on the many-peaked score too */
+    fx->s.kind = S_MULTI;
+    for (size_t S = 3; S <= 65; S = 2 * S - 1) {
+        double tg, sg;
+        run(fx, S, DSS_MAXIMIZE, 0, seg_lo, seg_hi, &tg, &sg);
+        run(fx, S, DSS_MAXIMIZE, 1, seg_lo, seg_hi, &t1, &s1);
+        run(fx, S, DSS_MAXIMIZE, 2, seg_lo, seg_hi, &t2, &s2);
+        assert_true(s2 >= s1 && s1 >= sg);
+        assert_true(t2 >= 0.0 && t2 <= 1.0);
     }
 }
 
@@ -1032,6 +1064,7 @@ int main(void)
         T(evaluations_equal_the_samples_without_refine),
         T(refine_is_never_worse_than_the_grid_and_stays_near_its_best_cell),
         T(refine_finds_a_smooth_maximum_to_1e_6_with_few_evaluations),
+        T(refine_2_refines_the_best_local_maxima_of_the_grid),
         T(refine_finds_a_smooth_minimum_too),
         T(refine_at_an_end_of_the_segment_stays_in_the_unit_interval),
         T(refine_counts_its_points_and_respects_the_batch_limits),

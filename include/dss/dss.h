@@ -558,10 +558,12 @@ DSS_API int dss_search_stat(const dss_search *search, int key, double *value);
  *
  * Samples a segment z(t) = z_lo + t (z_hi - z_lo) on the grid t_i = i / (samples - 1), scores
  * g(f(z(t_i))) in batches, and returns the best t (ties go to the lowest i). With
- * DSS_LINE_REFINE = 1 the best grid point and its two neighbours bracket a golden-section search
- * that stops when the bracket is at most 1e-6 wide in t; the result is never worse than the
- * grid's best. A coarse grid plus refinement reaches the 10001-point grid's score with a small
- * fraction of the generator calls.
+ * DSS_LINE_REFINE = 1 the best grid point and its two neighbours bracket a 1-D search (Brent's
+ * method: parabolic steps safeguarded by golden sections) that stops when the bracket is at
+ * most 1e-6 wide in t; DSS_LINE_REFINE = 2 does the same around each of the grid's 3 best local
+ * maxima. Either way the result is never worse than the grid's best. A coarse grid plus
+ * refinement reaches the 10001-point grid's score with a small fraction of the generator calls:
+ * 33 samples with DSS_LINE_REFINE = 2 is the recommended simulated user (docs/benchmarks.md).
  *
  *     dss_line *line;
  *     dss_line_create(&line);
@@ -597,7 +599,9 @@ enum dss_line_param {
     DSS_LINE_BATCH   = 2, /**< points per f call, integer >= 1, default 500 (also capped by the
                                model's max batch) */
     DSS_LINE_GOAL    = 3, /**< DSS_MAXIMIZE (default) or DSS_MINIMIZE */
-    DSS_LINE_REFINE  = 4  /**< 0 (default): grid only; 1: refine the best grid cell */
+    DSS_LINE_REFINE  = 4  /**< 0 (default): grid only; 1: refine the best grid point's bracket;
+                               2: refine the brackets of the grid's 3 best local maxima (fewer
+                               misses on many-peaked scores, about 2x the refinement's points) */
 };
 
 /** Optimisation goal (DSS_LINE_GOAL). */

@@ -16,7 +16,7 @@ LINE_PARAMS = {
     "samples": (1, int),
     "batch": (2, int),
     "goal": (3, GOALS),
-    "refine": (4, bool),
+    "refine": (4, "refine"),
 }
 
 
@@ -47,7 +47,9 @@ class LineSearch:
     ``LineSearch(**params)``; parameters (see :meth:`set`): ``samples`` (grid points,
     default 10001), ``batch`` (points per call of f, default 500, also capped by the model's
     max_batch), ``goal`` (``'maximize'``, the default, or ``'minimize'``), ``refine``
-    (False/True: golden-section refinement of the best grid cell to 1e-6 in t).
+    (False/0: grid only; True/1: Brent refinement of the best grid point's bracket to 1e-6 in
+    t; 2: the same around each of the grid's 3 best local maxima, the recommended simulated
+    user with ``samples=33``).
     """
 
     def __init__(self, **params):

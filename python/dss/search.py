@@ -69,6 +69,10 @@ def encode_param(table, name, value, function):
         if isinstance(value, (bool, np.bool_, int, np.integer)) and value in (0, 1):
             return code, float(bool(value))
         raise N.invalid(f"{name} must be True or False, got {value!r}", function)
+    if kind == "refine":  # False/True, or 0, 1, 2 (DSS_LINE_REFINE)
+        if isinstance(value, (bool, np.bool_, int, np.integer)) and value in (0, 1, 2):
+            return code, float(int(value))
+        raise N.invalid(f"{name} must be False, True or 2, got {value!r}", function)
     if kind is int:
         if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
             value = int(value)
@@ -95,6 +99,8 @@ def decode_param(table, name, value):
         return int(value)
     if kind is bool:
         return bool(value)
+    if kind == "refine":
+        return 2 if value == 2 else bool(value)
     return float(value)
 
 

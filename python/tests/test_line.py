@@ -57,6 +57,7 @@ def test_minimize_and_refine():
     t_fine, d_fine = fine.find_optimal(s, dist)
     refined = dss.LineSearch(samples=21, goal="minimize", refine=True)
     assert refined.get("refine") is True
+    assert dss.LineSearch(refine=2).get("refine") == 2
     t_ref2, d_ref2 = refined.find_optimal(s, dist)
     assert d_ref2 <= d + 1e-15  # never worse than the grid
     assert d_ref2 <= d_fine + 1e-9  # as good as a 20001-point grid
@@ -90,7 +91,7 @@ def test_score_fill_form_and_bad_scores():
         line.find_optimal((np.zeros(8),), g, model=model)
     with pytest.raises(dss.DssError):
         line.find_optimal(dss.Search(model), g)  # not started
-    for bad in ({"samples": 1}, {"batch": 0}, {"goal": "up"}, {"refine": 2}):
+    for bad in ({"samples": 1}, {"batch": 0}, {"goal": "up"}, {"refine": 3}):
         with pytest.raises(dss.DssError):
             dss.LineSearch(**bad)
 
