@@ -8,11 +8,17 @@
  * at every step its current slider is one test line, the authors' 10001-point grid finds that
  * line's reference score, and the session commits at the reference optimum, so that the centres
  * vary (from the start to well inside the basin). Lines come from several problem seeds. Each
- * line is then searched by a coarse grid of S points with DSS_LINE_REFINE = 1 (and without, for
- * comparison). A line is a success when the refined score is >= the reference score - 1e-9.
- * For every S the program prints the success rate, the generator points per line
- * (dss_line_evaluations) and, for the failures, how often the 10001-grid optimum lies outside
- * the coarse grid's best cell (the bracket the refinement searches): "wrong cell".
+ * line is then searched by a coarse grid of S points alone (DSS_LINE_REFINE = 0), with
+ * DSS_LINE_REFINE = 1 (Brent's method in the best grid point's bracket) and with
+ * DSS_LINE_REFINE = 2 (the same in the brackets of the grid's 3 best local maxima). A line is a
+ * success when the refined score is >= the reference score - 1e-9. For every S and refinement
+ * the program prints the success rate (all lines, and the lines whose reference optimum is off
+ * the slider's centre), the generator points per line (dss_line_evaluations), the calls of f,
+ * and, for the failures, how often the 10001-grid optimum lies outside every bracket the
+ * refinement searched ("outside the brackets": the grid pointed the refinement at the wrong
+ * peaks). The brackets are recomputed here from the grid's scores with the library's rule
+ * (docs/algorithm.md, "Refinement"). The target line at the end names the cheapest setting
+ * that reaches 95 % at both n.
  *
  * Part 2 (issue 3, section 3, second target). Library overhead per grid point: a no-op
  * generator (m = 1, writes a zero) and a no-op score at n = 512, 10001 points, batches of 500.
@@ -53,21 +59,32 @@ typedef struct options {
     int parts; /* bit 0: part 1, bit 1: part 2 */
 } options;
 
+#define REFINES     2 /* DSS_LINE_REFINE = 1 and 2 */
+#define GRID_PEAKS  3 /* local maxima of the grid that DSS_LINE_REFINE = 2 refines */
+#define MAX_COARSE  201
+
+/* One refinement setting at one coarse-grid size: totals over the lines of one n. */
+typedef struct refined {
+    int ok, ok_moving;
+    int outside;           /* failures whose reference optimum lies outside every bracket */
+    double evals, calls;   /* generator points (dss_line_evaluations) and calls of f */
+    double shortfall_sum;  /* sum of (reference - refined) over failures */
+    double seconds;        /* wall time of the refined searches */
+} refined;
+
 /* Per coarse-grid size: totals over the lines of one n. */
 typedef struct tally {
-    int ok_refine, ok_grid, wrong_cell;
-    int moving, ok_moving;  /* lines whose reference optimum is off the centre t = 0.5 */
-    double evals_refine, evals_grid;
-    double calls_refine;    /* calls of f by the refined searches */
-    double shortfall_sum;   /* sum of (reference - refined) over failures */
-    double seconds_refine;  /* wall time of the refined searches */
+    int ok_grid;
+    int moving;            /* lines whose reference optimum is off the centre t = 0.5 */
+    double evals_grid;
+    refined r[REFINES];    /* r[k]: DSS_LINE_REFINE = k + 1 */
 } tally;
 
 static void usage(FILE *out, const char *prog)
 {
     fprintf(out,
             "usage: %s [--lines L] [--seeds K] [--reps R] [--quick] [--overhead] [--help]\n"
-            "Coarse grid + DSS_LINE_REFINE against the authors' %d-point grid on dss_synthetic\n"
+            "Coarse grid + DSS_LINE_REFINE = 1 and 2 against the authors' %d-point grid on dss_synthetic\n"
             "(m = %d, gamma = %g, n = 32 and 128), then the library's overhead per grid point.\n"
             "  --lines L  test lines per latent dimension, default 200\n"
             "  --seeds K  problem seeds the lines are spread over, default 4\n"
@@ -156,40 +173,110 @@ static int counted_generate(void *user, size_t k, const double *z, double *x)
     return dss_model_generate(c->inner, k, z, x) == DSS_OK ? 0 : -1;
 }
 
-/* Run every coarse size on one line and add to the tallies. */
+/* The synthetic score, recording the scores it returns (in call order) while rec != NULL. */
+typedef struct recorder {
+    const dss_synthetic *problem;
+    double *rec;
+    size_t len, cap;
+} recorder;
+
+static int recording_score(void *user, size_t k, const double *x, double *score)
+{
+    recorder *r = user;
+    int rc = dss_synthetic_score((void *)r->problem, k, x, score);
+    if (rc == 0 && r->rec != NULL)
+        for (size_t i = 0; i < k && r->len < r->cap; i++)
+            r->rec[r->len++] = score[i];
+    return rc;
+}
+
+/*
+ * The grid points whose brackets DSS_LINE_REFINE = 2 refines, by the library's rule
+ * (lib/line.c, docs/algorithm.md): the GRID_PEAKS best local maxima of the grid scores s[0..S-1]
+ * (strictly better than the left neighbour, at least as good as the right one; an end needs only
+ * its one neighbour), best first, ties to the lowest index. Returns their count.
+ */
+static int grid_peaks(const double *s, int count, int *peak)
+{
+    double ps[GRID_PEAKS];
+    int np = 0;
+    for (int i = 0; i < count; i++) {
+        int pos;
+        if ((i > 0 && !(s[i] > s[i - 1])) || (i + 1 < count && s[i] < s[i + 1]))
+            continue;
+        for (pos = np; pos > 0 && s[i] > ps[pos - 1]; pos--)
+            ;
+        if (pos >= GRID_PEAKS)
+            continue;
+        if (np < GRID_PEAKS)
+            np++;
+        for (int k = np - 1; k > pos; k--) {
+            peak[k] = peak[k - 1];
+            ps[k] = ps[k - 1];
+        }
+        peak[pos] = i;
+        ps[pos] = s[i];
+    }
+    return np;
+}
+
+/* Run every coarse size on one line, grid alone and with both refinements; add to the tallies. */
 static int score_line(const dss_synthetic *problem, const double *lo, const double *hi,
                       double t_ref, double s_ref, dss_line *line, tally *tl)
 {
     counted cnt = { dss_synthetic_model(problem), 0 };
+    double grid_scores[MAX_COARSE];
+    recorder rs = { problem, NULL, 0, MAX_COARSE };
     dss_model *model = NULL;
     int status = -1;
     CHECK(dss_model_create(&model, dss_model_latent_dim(cnt.inner),
                            dss_model_output_dim(cnt.inner), counted_generate, &cnt));
     for (int k = 0; k < N_COARSE; k++) {
         const double cell = 1.0 / (double)(coarse[k] - 1);
-        double t_grid, s_grid, t_ref_line, s_refine, t0;
+        double t_grid, s_grid;
+        int peak[GRID_PEAKS], npeaks;
         CHECK(dss_line_set(line, DSS_LINE_SAMPLES, coarse[k]));
         CHECK(dss_line_set(line, DSS_LINE_REFINE, 0));
-        CHECK(dss_find_optimal(line, model, lo, hi, dss_synthetic_score, (void *)problem,
-                               &t_grid, &s_grid));
+        /* the grid alone (one batch: S <= 500), its scores recorded in grid order */
+        rs.rec = grid_scores;
+        rs.len = 0;
+        CHECK(dss_find_optimal(line, model, lo, hi, recording_score, &rs, &t_grid, &s_grid));
+        rs.rec = NULL;
+        if (rs.len != (size_t)coarse[k]) {
+            fprintf(stderr, "line: the grid scored %zu points, expected %d\n", rs.len, coarse[k]);
+            goto done;
+        }
+        npeaks = grid_peaks(grid_scores, coarse[k], peak);
+        if (npeaks < 1 || fabs((double)peak[0] * cell - t_grid) > 1e-12) {
+            fprintf(stderr, "line: the grid's best point is not its first peak\n");
+            goto done;
+        }
         tl[k].evals_grid += (double)dss_line_evaluations(line);
         tl[k].ok_grid += s_grid >= s_ref - TOLERANCE;
-        CHECK(dss_line_set(line, DSS_LINE_REFINE, 1));
-        cnt.calls = 0;
-        t0 = bench_now();
-        CHECK(dss_find_optimal(line, model, lo, hi, dss_synthetic_score, (void *)problem,
-                               &t_ref_line, &s_refine));
-        tl[k].seconds_refine += bench_now() - t0;
-        tl[k].calls_refine += (double)cnt.calls;
-        tl[k].evals_refine += (double)dss_line_evaluations(line);
         tl[k].moving += t_ref != 0.5;
-        if (s_refine >= s_ref - TOLERANCE) {
-            tl[k].ok_refine++;
-            tl[k].ok_moving += t_ref != 0.5;
-        } else {
-            tl[k].shortfall_sum += s_ref - s_refine;
-            /* the refinement searches [t_grid - cell, t_grid + cell] */
-            tl[k].wrong_cell += fabs(t_ref - t_grid) > cell * (1.0 + 1e-12);
+        for (int r = 0; r < REFINES; r++) {
+            refined *rf = &tl[k].r[r];
+            const int brackets = r == 0 ? 1 : npeaks;
+            double t_refine, s_refine, t0;
+            int inside = 0;
+            CHECK(dss_line_set(line, DSS_LINE_REFINE, r + 1));
+            cnt.calls = 0;
+            t0 = bench_now();
+            CHECK(dss_find_optimal(line, model, lo, hi, recording_score, &rs, &t_refine,
+                                   &s_refine));
+            rf->seconds += bench_now() - t0;
+            rf->calls += (double)cnt.calls;
+            rf->evals += (double)dss_line_evaluations(line);
+            if (s_refine >= s_ref - TOLERANCE) {
+                rf->ok++;
+                rf->ok_moving += t_ref != 0.5;
+                continue;
+            }
+            rf->shortfall_sum += s_ref - s_refine;
+            /* the refinement searched [t_p - cell, t_p + cell] for each refined peak t_p */
+            for (int p = 0; p < brackets; p++)
+                inside |= fabs(t_ref - (double)peak[p] * cell) <= cell * (1.0 + 1e-12);
+            rf->outside += !inside;
         }
     }
     status = 0;
@@ -198,31 +285,109 @@ done:
     return status;
 }
 
+/* One table: the coarse grid with DSS_LINE_REFINE = r + 1, all sizes, at one n. */
+static void print_table(const tally *tl, int r, int lines)
+{
+    printf("DSS_LINE_REFINE = %d (%s):\n\n", r + 1,
+           r == 0 ? "Brent's method in the best grid point's bracket"
+                  : "Brent's method in the brackets of the grid's 3 best local maxima");
+    printf("| S (grid) | points/line | %% of 10001 | f calls/line | success "
+           "| success, lines off centre | success, grid only | failures outside the bracket%s "
+           "| mean shortfall | ms/line |\n"
+           "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n", r == 0 ? "" : "s");
+    for (int k = 0; k < N_COARSE; k++) {
+        const refined *rf = &tl[k].r[r];
+        const int fail = lines - rf->ok;
+        const double per_line = rf->evals / lines;
+        printf("| %d | %.1f | %.2f %% | %.1f | %.1f %% | %.1f %% (%d) | %.1f %% | %d/%d "
+               "| %.3g | %.2f |\n",
+               coarse[k], per_line, 100.0 * per_line / REF_SAMPLES, rf->calls / lines,
+               100.0 * rf->ok / lines,
+               tl[k].moving > 0 ? 100.0 * rf->ok_moving / tl[k].moving : 100.0, tl[k].moving,
+               100.0 * tl[k].ok_grid / lines, rf->outside, fail,
+               fail > 0 ? rf->shortfall_sum / fail : 0.0, 1e3 * rf->seconds / lines);
+    }
+    printf("\n");
+}
+
+/* The target (>= 95 % success with <= 100 generator points per line) for every setting, the
+   cheapest setting that meets it and the best one (highest worst-case success within 100
+   points, then the fewest points). Success and points are the worst over the n. */
+static void print_target(tally (*tl)[N_COARSE], const int *lines)
+{
+    int cheap_r = -1, cheap_k = -1, best_r = -1, best_k = -1;
+    double cheap_pts = INFINITY, best_ok = -1.0, best_pts = INFINITY;
+    printf("target: >= 95 %% success (at every n) with <= 100 generator points per line:\n");
+    for (int r = 0; r < REFINES; r++) {
+        for (int k = 0; k < N_COARSE; k++) {
+            double worst = 100.0, worst_off = 100.0, pts = 0.0;
+            int met;
+            for (size_t d = 0; d < N_DIMS; d++) {
+                const refined *rf = &tl[d][k].r[r];
+                const double ok = 100.0 * rf->ok / lines[d];
+                const double off = tl[d][k].moving > 0
+                                       ? 100.0 * rf->ok_moving / tl[d][k].moving : 100.0;
+                const double p = rf->evals / lines[d];
+                worst = ok < worst ? ok : worst;
+                worst_off = off < worst_off ? off : worst_off;
+                pts = p > pts ? p : pts;
+            }
+            met = worst >= 95.0 && pts <= 100.0;
+            printf("  REFINE = %d, S = %3d: worst success %5.1f %% (off centre %5.1f %%), "
+                   "at most %5.1f points/line -> %s\n",
+                   r + 1, coarse[k], worst, worst_off, pts,
+                   met ? "met" : pts > 100.0 ? "missed (points)" : "missed (success)");
+            if (met && pts < cheap_pts) {
+                cheap_pts = pts;
+                cheap_r = r;
+                cheap_k = k;
+            }
+            if (pts <= 100.0
+                && (worst > best_ok + 1e-9 || (fabs(worst - best_ok) <= 1e-9 && pts < best_pts))) {
+                best_ok = worst;
+                best_pts = pts;
+                best_r = r;
+                best_k = k;
+            }
+        }
+    }
+    if (cheap_r >= 0)
+        printf("cheapest setting that meets it: S = %d with DSS_LINE_REFINE = %d (%.1f points/line)\n",
+               coarse[cheap_k], cheap_r + 1, cheap_pts);
+    if (best_r >= 0)
+        printf("best setting within 100 points: S = %d with DSS_LINE_REFINE = %d: worst success "
+               "%.1f %% with at most %.1f points/line -> target %s\n\n",
+               coarse[best_k], best_r + 1, best_ok, best_pts, best_ok >= 95.0 ? "MET" : "MISSED");
+    else
+        printf("no setting within 100 points -> target MISSED\n\n");
+}
+
 static int part1(const options *opt)
 {
     dss_line *ref = NULL, *line = NULL;
     dss_synthetic *problem = NULL;
     double *ends = NULL, *ref_t = NULL, *ref_s = NULL;
+    tally tl[N_DIMS][N_COARSE];
+    int lines[N_DIMS];
     int status = -1;
 
-    printf("== Part 1: coarse grid + the library's refinement (DSS_LINE_REFINE = 1) against the\n"
-           "   authors' %d-point grid. dss_synthetic, m = %d, gamma = %g; %d lines per n from %d\n"
-           "   problem seed%s: DSS-sampled sliders (box prior, radius 0.2 x mean box distance)\n"
-           "   along a session that commits at each line's %d-grid optimum.\n"
+    printf("== Part 1: coarse grid + the library's refinement (DSS_LINE_REFINE = 1 and 2)\n"
+           "   against the authors' %d-point grid. dss_synthetic, m = %d, gamma = %g; %d lines\n"
+           "   per n from %d problem seed%s: DSS-sampled sliders (box prior, radius 0.2 x mean\n"
+           "   box distance) along a session that commits at each line's %d-grid optimum.\n"
            "   success: refined score >= %d-grid score - %g.\n\n",
            REF_SAMPLES, OUTPUT_DIM, GAMMA, opt->lines, opt->seeds, opt->seeds == 1 ? "" : "s",
            REF_SAMPLES, REF_SAMPLES, TOLERANCE);
+    memset(tl, 0, sizeof tl);
     CHECK(dss_line_create(&ref));
     CHECK(dss_line_create(&line));
     CHECK(dss_line_set(ref, DSS_LINE_SAMPLES, REF_SAMPLES));
 
     for (size_t di = 0; di < N_DIMS; di++) {
         const size_t n = latent_dims[di];
-        tally tl[N_COARSE];
         double t_ref_total = 0.0, t0;
         int done_lines = 0;
 
-        memset(tl, 0, sizeof tl);
         for (int s = 0; s < opt->seeds; s++) {
             /* split the lines as evenly as possible over the seeds */
             int count = opt->lines / opt->seeds + (s < opt->lines % opt->seeds);
@@ -243,7 +408,7 @@ static int part1(const options *opt)
             t_ref_total += bench_now() - t0;
             for (int i = 0; i < count; i++) {
                 const double *lo = ends + (size_t)i * 2 * n;
-                if (score_line(problem, lo, lo + n, ref_t[i], ref_s[i], line, tl) != 0)
+                if (score_line(problem, lo, lo + n, ref_t[i], ref_s[i], line, tl[di]) != 0)
                     goto done;
             }
             done_lines += count;
@@ -254,30 +419,17 @@ static int part1(const options *opt)
             free(ref_s);
             ends = ref_t = ref_s = NULL;
         }
+        lines[di] = done_lines;
 
-        printf("n = %zu: %d lines; reference %d-point grid: %d generator points per line, "
-               "%.1f ms per line\n\n",
-               n, done_lines, REF_SAMPLES, REF_SAMPLES, 1e3 * t_ref_total / done_lines);
-        printf("| S (grid) | points/line | %% of 10001 | f calls/line | success, refined "
-               "| success, lines off centre | success, grid only | failures in wrong cell "
-               "| mean shortfall | ms/line |\n"
-               "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-        for (int k = 0; k < N_COARSE; k++) {
-            int fail = done_lines - tl[k].ok_refine;
-            double per_line = tl[k].evals_refine / done_lines;
-            printf("| %d | %.1f | %.2f %% | %.1f | %.1f %% | %.1f %% (%d) | %.1f %% | %d/%d "
-                   "| %.3g | %.2f |\n",
-                   coarse[k], per_line, 100.0 * per_line / REF_SAMPLES,
-                   tl[k].calls_refine / done_lines,
-                   100.0 * tl[k].ok_refine / done_lines,
-                   tl[k].moving > 0 ? 100.0 * tl[k].ok_moving / tl[k].moving : 100.0,
-                   tl[k].moving, 100.0 * tl[k].ok_grid / done_lines,
-                   tl[k].wrong_cell, fail, fail > 0 ? tl[k].shortfall_sum / fail : 0.0,
-                   1e3 * tl[k].seconds_refine / done_lines);
-        }
-        printf("\n");
+        printf("n = %zu: %d lines, %d with the reference optimum off the centre; reference "
+               "%d-point grid: %d generator points per line, %.1f ms per line\n\n",
+               n, done_lines, tl[di][0].moving, REF_SAMPLES, REF_SAMPLES,
+               1e3 * t_ref_total / done_lines);
+        for (int r = 0; r < REFINES; r++)
+            print_table(tl[di], r, done_lines);
         fflush(stdout);
     }
+    print_target(tl, lines);
     status = 0;
 done:
     dss_synthetic_destroy(problem);

@@ -25,14 +25,18 @@
  * gnuplot is absent). It also measures the synthetic generator's speed (dss_model_generate,
  * n = 512, m = 1024, batches of 500).
  *
- *     build/bench/paper [--full] [--cases K] [--iters N] [--samples S] [--refine 0|1]
- *                       [--dims LIST] [--csv FILE] [--md FILE] [--png FILE] [--no-plot]
+ *     build/bench/paper [--full] [--cases K] [--iters N] [--samples S] [--refine 0|1|2]
+ *                       [--compare S,R | --no-compare] [--dims LIST] [--csv FILE] [--md FILE]
+ *                       [--png FILE] [--no-plot]
  *
- * Default: 5 cases, 200 iterations, line search = 65-point grid + DSS_LINE_REFINE (about 90
- * generator points per line instead of 10001; bench/line measures how often that reaches the
- * 10001-point grid's score). --full runs the paper's protocol: 10 cases, 200 iterations, the
- * 10001-point grid (hours: about 8000 line searches of 10001 points per n). Run from the
- * repository root (as `make bench` does).
+ * Default: 5 cases, 200 iterations, line search = 33-point grid + DSS_LINE_REFINE = 2 (Brent's
+ * method around the grid's 3 best local maxima: about 57 generator points per line instead of
+ * 10001; bench/line measures how often that reaches the 10001-point grid's score). The default
+ * run also repeats the experiment with a second simulated user (--compare, default 65 points +
+ * DSS_LINE_REFINE = 1, the previous default) and prints both side by side, so that the choice
+ * of the simulated user is checked in every run. --full runs the paper's protocol: 10 cases,
+ * 200 iterations, the 10001-point grid, no comparison (hours: about 8000 line searches of 10001
+ * points per n). Run from the repository root (as `make bench` does).
  *
  * Copyright (c) 2026 the libdss authors. MIT licence, see LICENSE.
  */
@@ -62,6 +66,7 @@ static const char *const method_name[METHODS] = { "dss-authors", "dss-true", "ra
 
 typedef struct options {
     int cases, iters, samples, refine, plot, full;
+    int compare, alt_samples, alt_refine; /* the second simulated user (--compare S,R) */
     size_t dims[MAX_DIMS];
     int ndims;
     const char *csv, *mean, *md, *png, *script;
@@ -83,17 +88,22 @@ static double *cell(const options *o, const results *r, int d, int me, int c)
 static void usage(FILE *out, const char *prog)
 {
     fprintf(out,
-            "usage: %s [--full] [--cases K] [--iters N] [--samples S] [--refine 0|1]\n"
-            "          [--dims LIST] [--csv FILE] [--md FILE] [--png FILE] [--no-plot] [--help]\n"
+            "usage: %s [--full] [--cases K] [--iters N] [--samples S] [--refine 0|1|2]\n"
+            "          [--compare S,R | --no-compare] [--dims LIST] [--csv FILE] [--md FILE]\n"
+            "          [--png FILE] [--no-plot] [--help]\n"
             "The paper's synthetic experiment: DSS (authors' and true Jacobian) against random\n"
             "directions (Gaussian, and the authors' positive-only rand(n)) on dss_synthetic,\n"
             "m = %d, gamma = %g, box [-%g, %g]^n.\n"
             "  --full        the paper's protocol: 10 cases, 200 iterations, 10001 samples,\n"
-            "                no refinement (takes hours)\n"
+            "                no refinement, no comparison (takes hours)\n"
             "  --cases K     problem instances (seeds 1..K), default 5\n"
             "  --iters N     iterations (line search + commit), default 200\n"
-            "  --samples S   slider grid points per line search, default 65\n"
-            "  --refine 0|1  DSS_LINE_REFINE (refine the grid's best), default 1\n"
+            "  --samples S   slider grid points per line search, default 33\n"
+            "  --refine R    DSS_LINE_REFINE: 0 grid only, 1 refine the best grid point's\n"
+            "                bracket, 2 the brackets of the grid's 3 best peaks; default 2\n"
+            "  --compare S,R run everything again with S samples and DSS_LINE_REFINE = R and\n"
+            "                compare the two simulated users, default 65,1\n"
+            "  --no-compare  do not (halves the time)\n"
             "  --dims LIST   comma-separated latent dimensions, default 8,32,128,512\n"
             "  --csv FILE    default build/bench/paper.csv\n"
             "  --md FILE     default docs/bench/paper.md\n"
@@ -300,7 +310,8 @@ static int run_all(const options *o, results *r)
             dss_synthetic_destroy(problem);
             problem = NULL;
         }
-        printf("n = %zu done in %.1f s (slider radius %.4g)\n", n, bench_now() - t_dim, radius);
+        printf("n = %zu done in %.1f s (slider radius %.4g; line search: %d points, "
+               "DSS_LINE_REFINE = %d)\n", n, bench_now() - t_dim, radius, o->samples, o->refine);
         fflush(stdout);
     }
     status = 0;
@@ -497,6 +508,16 @@ static double median_at(const options *o, const results *r, int d, int me, int i
     return o->cases % 2 ? v[o->cases / 2] : 0.5 * (v[o->cases / 2 - 1] + v[o->cases / 2]);
 }
 
+/* "33-point grid + DSS_LINE_REFINE = 2" */
+static const char *user_desc(char *buf, size_t size, int samples, int refine)
+{
+    if (refine)
+        snprintf(buf, size, "%d-point grid + DSS_LINE_REFINE = %d", samples, refine);
+    else
+        snprintf(buf, size, "%d-point grid, no refinement", samples);
+    return buf;
+}
+
 static void print_tables(FILE *f, const options *o, const results *r)
 {
     int its[16], nits = table_iterations(o, its);
@@ -571,6 +592,71 @@ static void print_costs(FILE *f, const options *o, const results *r)
         for (int me = 0; me < METHODS; me++)
             fprintf(f, "| %zu | %s | %.1f | %.0f |\n", o->dims[d], method_name[me],
                     r->seconds[d][me], r->points[d][me] / ((double)o->cases * o->iters));
+}
+
+/*
+ * The two simulated users side by side: o/r this run's (A), oa/ra the --compare one (B), same
+ * problems and seeds. Per n and method: the mean gap after the last iteration, the cases solved,
+ * the cases where A ends higher than B, level with it (relative difference <= TIE) or lower,
+ * the generator points per line search and the time.
+ */
+#define TIE 1e-6
+static void print_compare(FILE *f, const options *o, const results *r, const options *oa,
+                          const results *ra)
+{
+    char ua[96], ub[96];
+    double pts_a = 0.0, pts_b = 0.0, sec_a = 0.0, sec_b = 0.0;
+    int wins = 0, ties = 0, losses = 0, ok_a = 1, ok_b = 1;
+    user_desc(ua, sizeof ua, o->samples, o->refine);
+    user_desc(ub, sizeof ub, oa->samples, oa->refine);
+    fprintf(f, "\nA = %s (this run's tables), B = %s; after %d iterations, mean over %d cases:\n"
+               "\n| n | method | mean gap A | mean gap B | solved A | solved B "
+               "| cases A higher / level / lower | points per line search A | B | seconds A "
+               "| B |\n|---:|---|---:|---:|---:|---:|:---:|---:|---:|---:|---:|\n",
+            ua, ub, o->iters, o->cases);
+    for (int d = 0; d < o->ndims; d++) {
+        double ma[METHODS], mb[METHODS], sd, lo, hi;
+        for (int me = 0; me < METHODS; me++) {
+            const double lines = (double)o->cases * o->iters;
+            int sa = 0, sb = 0, hi_a = 0, level = 0;
+            stats(o, r, d, me, o->iters, &ma[me], &sd, &lo, &hi);
+            stats(oa, ra, d, me, oa->iters, &mb[me], &sd, &lo, &hi);
+            for (int c = 0; c < o->cases; c++) {
+                const double va = cell(o, r, d, me, c)[o->iters];
+                const double vb = cell(oa, ra, d, me, c)[oa->iters];
+                sa += -va < SOLVED;
+                sb += -vb < SOLVED;
+                if (fabs(va - vb) <= TIE * fmax(fabs(va), fabs(vb)))
+                    level++;
+                else
+                    hi_a += va > vb;
+            }
+            wins += hi_a;
+            ties += level;
+            losses += o->cases - hi_a - level;
+            pts_a += r->points[d][me];
+            pts_b += ra->points[d][me];
+            sec_a += r->seconds[d][me];
+            sec_b += ra->seconds[d][me];
+            fprintf(f, "| %zu | %s | %.4g | %.4g | %d/%d | %d/%d | %d / %d / %d | %.1f | %.1f "
+                       "| %.1f | %.1f |\n",
+                    o->dims[d], method_name[me], -ma[me], -mb[me], sa, o->cases, sb, o->cases,
+                    hi_a, level, o->cases - hi_a - level, r->points[d][me] / lines,
+                    ra->points[d][me] / lines,
+                    r->seconds[d][me], ra->seconds[d][me]);
+        }
+        for (int dss = M_DSS_AUTHORS; dss <= M_DSS_TRUE; dss++) {
+            ok_a &= ma[dss] > ma[M_RANDOM_GAUSS] && ma[dss] > ma[M_RANDOM_POSITIVE];
+            ok_b &= mb[dss] > mb[M_RANDOM_GAUSS] && mb[dss] > mb[M_RANDOM_POSITIVE];
+        }
+    }
+    fprintf(f, "\nOver all n, methods and cases: A ends higher than B in %d runs, level (relative "
+               "difference <= %g) in %d, lower in %d; A evaluates %.1f generator points per line search, B %.1f (A/B = %.2f); line "
+               "searches and commits took %.0f s with A and %.0f s with B. DSS beats both random "
+               "baselines at every n with A: %s; with B: %s.\n",
+            wins, TIE, ties, losses, pts_a / ((double)o->ndims * METHODS * o->cases * o->iters),
+            pts_b / ((double)o->ndims * METHODS * o->cases * o->iters), pts_a / pts_b, sec_a,
+            sec_b, ok_a ? "yes" : "no", ok_b ? "yes" : "no");
 }
 
 static int write_csv(const options *o, const results *r)
@@ -655,9 +741,8 @@ static int plot(const options *o)
                                  o->dims[d]);
     snprintf(cmd, sizeof cmd,
              "gnuplot -e \"datafile='%s'; outfile='%s'; dims='%s'; "
-             "subtitle='%d cases, %d iterations, %d samples%s'\" %s",
-             o->mean, o->png, dims, o->cases, o->iters, o->samples,
-             o->refine ? " + refinement" : "", o->script);
+             "subtitle='%d cases, %d iterations, %d samples, refine %d'\" %s",
+             o->mean, o->png, dims, o->cases, o->iters, o->samples, o->refine, o->script);
     if (system(cmd) != 0) {
         printf("plot: gnuplot failed (command: %s); continuing without the plot\n", cmd);
         return 0;
@@ -676,9 +761,11 @@ static const char *image_link(const options *o)
     return o->png;
 }
 
-static int write_md(const options *o, const results *r, const speed *sp, const machine *mc,
-                    const char *command, double total, int plotted)
+static int write_md(const options *o, const results *r, const options *oa, const results *ra,
+                    const speed *sp, const machine *mc, const char *command, double total,
+                    int plotted)
 {
+    char user[96];
     FILE *f;
     int bad;
     make_parent(o->md);
@@ -699,18 +786,18 @@ static int write_md(const options *o, const results *r, const speed *sp, const m
                "gamma = %g (Rastrigin-like, maximise, optimum 0), latent box [-%g, %g]^n, the "
                "authors' initial point, slider radius 0.2 x the mean distance between two points "
                "of the box. Every method runs the authors' loop: line search on the slider "
-               "(find_optimal, %d grid points%s), then commit there; the table gives the best "
+               "(find_optimal, %s), then commit there; the table gives the best "
                "score so far. Problem seeds 1..%d (the same problems for every method).\n\n",
-            OUTPUT_DIM, GAMMA, DSS_SYNTHETIC_BOX, DSS_SYNTHETIC_BOX, o->samples,
-            o->refine ? " + DSS_LINE_REFINE" : "", o->cases);
+            OUTPUT_DIM, GAMMA, DSS_SYNTHETIC_BOX, DSS_SYNTHETIC_BOX,
+            user_desc(user, sizeof user, o->samples, o->refine), o->cases);
     if (!o->full)
         fprintf(f, "**Reduced protocol** so that `make bench` finishes in minutes: %d cases, %d "
-                   "iterations, line search on a %d-point grid%s (the paper: 10 cases, 200 "
+                   "iterations, line search on a %s (the paper: 10 cases, 200 "
                    "iterations, a 10001-point grid; `build/bench/paper --full`, which takes "
                    "hours). "
                    "`docs/bench/line.md` measures how often a refined coarse grid reaches the "
                    "10001-point grid's score.\n\n",
-                o->cases, o->iters, o->samples, o->refine ? " + DSS_LINE_REFINE" : "");
+                o->cases, o->iters, user_desc(user, sizeof user, o->samples, o->refine));
     fprintf(f, "Methods:\n\n"
                "- `dss-authors`: DSS (importance-sampled right-singular vectors), the authors' "
                "Jacobian (A_d + A_d^T)(z - s), as in the paper's figures;\n"
@@ -727,6 +814,26 @@ static int write_md(const options *o, const results *r, const speed *sp, const m
                    "The plot shows the mean over cases of the gap to the optimum, 0 - best score "
                    "(log scale, lower is better); the data are in `%s`, every run in `%s`.\n",
                 image_link(o), o->mean, o->csv);
+    if (ra != NULL) {
+        char ub[96];
+        fprintf(f, "\n## The simulated user\n\n");
+        if (o->samples == 33 && o->refine == 2)
+            fprintf(f, "The default simulated user is a 33-point grid + DSS_LINE_REFINE = 2 "
+                       "(Brent's method in the brackets of the grid's 3 best local maxima). "
+                       "`bench/line` (docs/bench/line.md) measures it as the best line search "
+                       "within 100 generator points per line: the highest share of lines on "
+                       "which it matches the authors' 10001-point grid, where a single bracket "
+                       "(DSS_LINE_REFINE = 1) misses the lines whose best peak is not in the best "
+                       "grid point's cell, even with 65 points. ");
+        fprintf(f, "This run repeated the whole experiment with a %s (`--compare %d,%d`; "
+                   "`--no-compare` skips it) on the same problems and seeds. The sessions "
+                   "diverge at the first line search where the two users stop at different "
+                   "points, so with %d cases a per-case difference is mostly chance; the "
+                   "question is whether either user changes the picture.\n",
+                user_desc(ub, sizeof ub, oa->samples, oa->refine), oa->samples, oa->refine,
+                o->cases);
+        print_compare(f, o, r, oa, ra);
+    }
     fprintf(f, "\n## Cost\n\nWall-clock seconds on this machine (load average %s when the run "
                "ended: other jobs shared the cores, so times are upper bounds).\n", mc->load);
     print_costs(f, o, r);
@@ -745,15 +852,17 @@ static int write_md(const options *o, const results *r, const speed *sp, const m
 
 int main(int argc, char **argv)
 {
-    options o = { .cases = 5, .iters = 200, .samples = 65, .refine = 1, .plot = 1, .full = 0,
+    options o = { .cases = 5, .iters = 200, .samples = 33, .refine = 2, .plot = 1, .full = 0,
+                  .compare = 1, .alt_samples = 65, .alt_refine = 1,
                   .dims = { 8, 32, 128, 512 }, .ndims = 4,
                   .csv = "build/bench/paper.csv", .mean = "build/bench/paper-mean.dat",
                   .md = "docs/bench/paper.md", .png = "docs/bench/paper.png",
                   .script = "bench/plot.gp" };
-    results r;
+    options oa;
+    results r, ra;
     speed sp;
     machine mc;
-    char command[1024];
+    char command[1024], user[96];
     size_t used = 0;
     int status = 1, plotted;
     double start = bench_now();
@@ -770,9 +879,13 @@ int main(int argc, char **argv)
             o.samples = 10001;
             o.refine = 0;
             o.full = 1;
+            o.compare = 0;
             continue;
         } else if (strcmp(arg, "--no-plot") == 0) {
             o.plot = 0;
+            continue;
+        } else if (strcmp(arg, "--no-compare") == 0) {
+            o.compare = 0;
             continue;
         } else if (val == NULL) {
             bad = 1;
@@ -783,7 +896,19 @@ int main(int argc, char **argv)
         } else if (strcmp(arg, "--samples") == 0) {
             bad = (o.samples = parse_count(val, 2, 10000001)) < 0;
         } else if (strcmp(arg, "--refine") == 0) {
-            bad = (o.refine = parse_count(val, 0, 1)) < 0;
+            bad = (o.refine = parse_count(val, 0, 2)) < 0;
+        } else if (strcmp(arg, "--compare") == 0) {
+            const char *comma = strchr(val, ',');
+            char head[16];
+            size_t len = comma != NULL ? (size_t)(comma - val) : 0;
+            bad = comma == NULL || len == 0 || len >= sizeof head;
+            if (!bad) {
+                memcpy(head, val, len);
+                head[len] = '\0';
+                bad = (o.alt_samples = parse_count(head, 2, 10000001)) < 0
+                      || (o.alt_refine = parse_count(comma + 1, 0, 2)) < 0;
+                o.compare = 1;
+            }
         } else if (strcmp(arg, "--dims") == 0) {
             bad = parse_dims(val, &o) != 0;
         } else if (strcmp(arg, "--csv") == 0) {
@@ -808,19 +933,28 @@ int main(int argc, char **argv)
                                  a == 0 ? "build/bench/paper" : argv[a]);
 
     memset(&r, 0, sizeof r);
+    memset(&ra, 0, sizeof ra);
+    oa = o;
+    oa.samples = o.alt_samples;
+    oa.refine = o.alt_refine;
     r.best = malloc((size_t)o.ndims * METHODS * (size_t)o.cases * ((size_t)o.iters + 1)
                     * sizeof *r.best);
-    if (r.best == NULL) {
+    if (o.compare)
+        ra.best = malloc((size_t)o.ndims * METHODS * (size_t)o.cases * ((size_t)o.iters + 1)
+                         * sizeof *ra.best);
+    if (r.best == NULL || (o.compare && ra.best == NULL)) {
+        free(r.best);
+        free(ra.best);
         fprintf(stderr, "paper: out of memory\n");
         return 1;
     }
     describe_machine(&mc);
     printf("libdss %s: the paper's synthetic benchmark (Chiu et al. 2020, sections 4.2-4.5)\n"
-           "m = %d, gamma = %g, box [-%g, %g]^n; %d case%s, %d iterations, %d samples per line%s\n"
+           "m = %d, gamma = %g, box [-%g, %g]^n; %d case%s, %d iterations, line search: %s\n"
            "%s\n"
            "machine: %ld cores, %s; BLAS/LAPACK: %s\n\n",
            dss_version_string(), OUTPUT_DIM, GAMMA, DSS_SYNTHETIC_BOX, DSS_SYNTHETIC_BOX, o.cases,
-           o.cases == 1 ? "" : "s", o.iters, o.samples, o.refine ? " + refinement" : "",
+           o.cases == 1 ? "" : "s", o.iters, user_desc(user, sizeof user, o.samples, o.refine),
            o.full ? "the paper's protocol (--full)"
                   : "REDUCED protocol (the paper: 10 cases, 200 iterations, 10001 samples, no "
                     "refinement: --full, hours)",
@@ -836,20 +970,31 @@ int main(int argc, char **argv)
 
     if (run_all(&o, &r) != 0)
         goto done;
+    if (o.compare) {
+        printf("\nagain with the second simulated user (--compare): %s\n",
+               user_desc(user, sizeof user, oa.samples, oa.refine));
+        fflush(stdout);
+        if (run_all(&oa, &ra) != 0)
+            goto done;
+    }
     print_tables(stdout, &o, &r);
     print_verdict(stdout, &o, &r);
     print_costs(stdout, &o, &r);
+    if (o.compare)
+        print_compare(stdout, &o, &r, &oa, &ra);
     printf("\n");
     if (write_csv(&o, &r) != 0 || write_mean(&o, &r) != 0)
         goto done;
     printf("per-iteration values: %s; mean curves: %s\n", o.csv, o.mean);
     plotted = plot(&o);
     describe_machine(&mc); /* again: the date and load average at the end */
-    if (write_md(&o, &r, &sp, &mc, command, bench_now() - start, plotted) != 0)
+    if (write_md(&o, &r, o.compare ? &oa : NULL, o.compare ? &ra : NULL, &sp, &mc, command,
+                 bench_now() - start, plotted) != 0)
         goto done;
     printf("tables: %s\ntotal time %.1f s\n", o.md, bench_now() - start);
     status = 0;
 done:
     free(r.best);
+    free(ra.best);
     return status;
 }

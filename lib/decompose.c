@@ -18,8 +18,9 @@ int svd_dec_alloc(svd_dec *dec, const mem_allocator *a, size_t n, size_t max_ran
     dec->s = mem_array(a, max_rank, sizeof(double));
     dec->v = mem_array(a, max_rank * n, sizeof(double));
     dec->have = mem_zeros(a, max_rank, 1);
-    /* zeroed: dsyrk and dsytrd fill only G's lower triangle and n - 1 entries of tau and e,
-       and a saved session (persist.c) must not carry stale or uninitialised bytes */
+    /* zeroed: dsyrk and dsytrd fill only G's lower triangle and n - 1 entries of tau and e
+       (svd_gram zeroes the rest after each use too), and a saved session must not carry
+       uninitialised bytes */
     dec->G = mem_zeros(a, n * n, sizeof(double));
     dec->tau = mem_zeros(a, n, sizeof(double));
     dec->d = mem_zeros(a, n, sizeof(double));
@@ -91,13 +92,13 @@ static int svd_wide(svd_work *w, const mem_allocator *a, size_t rows, size_t n, 
     return DSS_OK;
 }
 
-/* ---- the Gram route: dsyrk, dsytrd, dsterf; vectors by dstemr + dormtr on demand -------- */
+/* ---- the Gram route: dsyrk, dsytrd, dsterf; vectors by dstemr + reflectors on demand ---- */
 
 /* Workspace for everything the Gram route and its lazy vectors need, so that svd_vector never
-   allocates: dsytrd's and dormtr's optimal lwork, dstemr's 18n doubles and 10n ints. */
+   allocates: dsytrd's optimal lwork, dstemr's 18n doubles and 10n ints. */
 static int reserve_gram(svd_work *w, const mem_allocator *a, size_t n)
 {
-    int N = (int)n, info = 0, query_lwork = -1, one = 1, rc;
+    int N = (int)n, info = 0, query_lwork = -1, rc;
     double query = 0.0, dummy = 0.0;
     size_t lwork;
 
@@ -106,12 +107,6 @@ static int reserve_gram(svd_work *w, const mem_allocator *a, size_t n)
         if (info != 0 || query > (double)INT_MAX)
             return DSS_ELAPACK;
         lwork = (size_t)query;
-        dormtr_("L", "L", "N", &N, &one, &dummy, &N, &dummy, &dummy, &N, &query, &query_lwork,
-                &info);
-        if (info != 0 || query > (double)INT_MAX)
-            return DSS_ELAPACK;
-        if ((size_t)query > lwork)
-            lwork = (size_t)query;
         if (lwork < 18 * n)
             lwork = 18 * n;
         if (lwork > INT_MAX)
@@ -155,6 +150,12 @@ static int svd_gram(svd_work *w, const mem_allocator *a, size_t rows, size_t n, 
     dsytrd_("L", &N, dec->G, &N, dec->d, dec->e, dec->tau, w->work, &w->lwork_trd, &info);
     if (info != 0)
         return DSS_ELAPACK;
+    /* what LAPACK leaves untouched is zeroed, so that the decomposition (which persist.c
+       saves whole) never carries bytes of whatever used this slot before */
+    for (size_t col = 1; col < n; col++)
+        memset(dec->G + col * n, 0, col * sizeof *dec->G);
+    dec->e[n - 1] = 0.0;
+    dec->tau[n - 1] = 0.0;
     memcpy(w->dcopy, dec->d, n * sizeof *dec->d);
     memcpy(w->ecopy, dec->e, (n - 1) * sizeof *dec->e);
     dsterf_(&N, w->dcopy, w->ecopy, &info);
@@ -169,12 +170,12 @@ static int svd_gram(svd_work *w, const mem_allocator *a, size_t rows, size_t n, 
 }
 
 /* Eigenvector n - i (1-based, ascending order) of T by MRRR (dstemr, range 'I' of one index),
-   then Q applied to it (dormtr): right-singular vector i of J, written into v row i. */
+   then Q applied to it: right-singular vector i of J, written into v row i. */
 static int gram_vector(svd_work *w, svd_dec *dec, size_t i)
 {
     const size_t n = dec->n;
     int N = (int)n, index = (int)(n - i), found = 0, nzc = 1, isuppz[2], tryrac = 1, info = 0;
-    int one = 1, liwork = (int)(10 * n);
+    int liwork = (int)(10 * n);
     double vl = 0.0, vu = 0.0;
     double *z = dec->v + i * n;
 
@@ -185,9 +186,20 @@ static int gram_vector(svd_work *w, svd_dec *dec, size_t i)
             &nzc, isuppz, &tryrac, w->work, &w->lwork_trd, w->iwork, &liwork, &info);
     if (info != 0 || found != 1)
         return DSS_ELAPACK;
-    dormtr_("L", "L", "N", &N, &one, dec->G, &N, dec->tau, z, &N, w->work, &w->lwork_trd, &info);
-    if (info != 0)
-        return DSS_ELAPACK;
+    /* z <- Q z, Q = H(1) ... H(n-1), H(k) = I - tau_k u u^T with u = (0..0, 1, G(k+2:n, k)):
+       for one vector this loop is several times faster than dormtr's blocked machinery */
+    for (size_t k = n - 1; k-- > 0;) {
+        const double *u = dec->G + k * n, t = dec->tau[k];
+        double dot = z[k + 1];
+        if (t == 0.0)
+            continue;
+        for (size_t j = k + 2; j < n; j++)
+            dot += u[j] * z[j];
+        dot *= t;
+        z[k + 1] -= dot;
+        for (size_t j = k + 2; j < n; j++)
+            z[j] -= dot * u[j];
+    }
     return DSS_OK;
 }
 

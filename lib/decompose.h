@@ -4,7 +4,7 @@
  *  - rows >= n (tall or square J): the Gram route. G = J^T J (dsyrk), reduced once to
  *    tridiagonal form T = Q^T G Q (dsytrd); all eigenvalues of T (dsterf) give every singular
  *    value, and a right-singular vector is computed only when the sampler draws it (dstemr on T
- *    for that one index, then Q applied by dormtr). The tridiagonal form and the reflectors are
+ *    for that one index, then the kept reflectors of Q applied to it). The tridiagonal form and the reflectors are
  *    kept with the decomposition for that purpose.
  *  - rows < n (wide J, e.g. the 50-row stochastic Jacobian): dgesvd on J^T computing only the
  *    left singular vectors of J^T, which are V; all vectors are then present at once.
@@ -36,7 +36,7 @@ typedef struct svd_work {
     double *ecopy; size_t ecopy_cap;
     double *eig;   size_t eig_cap;    /* n: dstemr's eigenvalue array (it needs all n) */
     int lwork_svd;          /* dgesvd's optimal lwork for (rows, n) */
-    int lwork_trd;          /* max of dsytrd's and dormtr's optimal lwork for n */
+    int lwork_trd;          /* dsytrd's optimal lwork for n (at least dstemr's 18n) */
     size_t trd_n;           /* n lwork_trd was queried for */
 } svd_work;
 

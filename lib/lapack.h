@@ -29,10 +29,6 @@ void dstemr_(const char *jobz, const char *range, const int *n, double *d, doubl
              double *w, double *z, const int *ldz, const int *nzc, int *isuppz, int *tryrac,
              double *work, const int *lwork, int *iwork, const int *liwork, int *info);
 
-void dormtr_(const char *side, const char *uplo, const char *trans, const int *m, const int *n,
-             const double *a, const int *lda, const double *tau, double *c, const int *ldc,
-             double *work, const int *lwork, int *info);
-
 void dsyev_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda,
             double *w, double *work, const int *lwork, int *info);
 

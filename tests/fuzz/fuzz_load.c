@@ -32,6 +32,10 @@
  *   saved-basis-not-orthonormal  a string whose right-singular vectors are orthonormal only to
  *                                ~4e-8 loads; a 2-D basis drawn from them is saved, and that
  *                                save does not load (the load checks the basis to 1e-8 but not V)
+ *   failed-load-leaves-nan-in-a-later-save  a load that fails on a non-finite double has already
+ *                                written into the spare decomposition slot; a moved commit reuses
+ *                                the slot, and entries LAPACK does not write (e[n-1]) keep the
+ *                                NaN, which the session's next save contains: it does not load
  *
  * The model is a small linear map f(z) = J z (J fixed per shape from splitmix64), with a full
  * Jacobian, VJP and JVP: no cmocka, no test support code.
