@@ -84,8 +84,9 @@ static void usage(FILE *out, const char *prog)
 {
     fprintf(out,
             "usage: %s [--lines L] [--seeds K] [--reps R] [--quick] [--overhead] [--help]\n"
-            "Coarse grid + DSS_LINE_REFINE = 1 and 2 against the authors' %d-point grid on dss_synthetic\n"
-            "(m = %d, gamma = %g, n = 32 and 128), then the library's overhead per grid point.\n"
+            "Coarse grid + DSS_LINE_REFINE = 1 and 2 against the authors' %d-point grid on\n"
+            "dss_synthetic (m = %d, gamma = %g, n = 32 and 128), then the library's overhead per\n"
+            "grid point.\n"
             "  --lines L  test lines per latent dimension, default 200\n"
             "  --seeds K  problem seeds the lines are spread over, default 4\n"
             "  --reps R   timing repetitions of the overhead measurement (median), default 31\n"
@@ -311,12 +312,13 @@ static void print_table(const tally *tl, int r, int lines)
 }
 
 /* The target (>= 95 % success with <= 100 generator points per line) for every setting, the
-   cheapest setting that meets it and the best one (highest worst-case success within 100
-   points, then the fewest points). Success and points are the worst over the n. */
+   cheapest setting that meets it (on all lines, and also on the lines off centre) and the best
+   one (highest worst-case success within 100 points, then the fewest points). Success and
+   points are the worst over the n. */
 static void print_target(tally (*tl)[N_COARSE], const int *lines)
 {
-    int cheap_r = -1, cheap_k = -1, best_r = -1, best_k = -1;
-    double cheap_pts = INFINITY, best_ok = -1.0, best_pts = INFINITY;
+    int cheap_r = -1, cheap_k = -1, off_r = -1, off_k = -1, best_r = -1, best_k = -1;
+    double cheap_pts = INFINITY, off_pts = INFINITY, best_ok = -1.0, best_pts = INFINITY;
     printf("target: >= 95 %% success (at every n) with <= 100 generator points per line:\n");
     for (int r = 0; r < REFINES; r++) {
         for (int k = 0; k < N_COARSE; k++) {
@@ -336,11 +338,18 @@ static void print_target(tally (*tl)[N_COARSE], const int *lines)
             printf("  REFINE = %d, S = %3d: worst success %5.1f %% (off centre %5.1f %%), "
                    "at most %5.1f points/line -> %s\n",
                    r + 1, coarse[k], worst, worst_off, pts,
-                   met ? "met" : pts > 100.0 ? "missed (points)" : "missed (success)");
+                   !met ? (pts > 100.0 ? "missed (points)" : "missed (success)")
+                        : worst_off >= 95.0 ? "met (also off centre)"
+                                            : "met (not off centre)");
             if (met && pts < cheap_pts) {
                 cheap_pts = pts;
                 cheap_r = r;
                 cheap_k = k;
+            }
+            if (met && worst_off >= 95.0 && pts < off_pts) {
+                off_pts = pts;
+                off_r = r;
+                off_k = k;
             }
             if (pts <= 100.0
                 && (worst > best_ok + 1e-9 || (fabs(worst - best_ok) <= 1e-9 && pts < best_pts))) {
@@ -352,8 +361,11 @@ static void print_target(tally (*tl)[N_COARSE], const int *lines)
         }
     }
     if (cheap_r >= 0)
-        printf("cheapest setting that meets it: S = %d with DSS_LINE_REFINE = %d (%.1f points/line)\n",
-               coarse[cheap_k], cheap_r + 1, cheap_pts);
+        printf("cheapest setting that meets it: S = %d with DSS_LINE_REFINE = %d "
+               "(%.1f points/line)\n", coarse[cheap_k], cheap_r + 1, cheap_pts);
+    if (off_r >= 0)
+        printf("cheapest that also reaches 95 %% on the lines off centre: S = %d with "
+               "DSS_LINE_REFINE = %d (%.1f points/line)\n", coarse[off_k], off_r + 1, off_pts);
     if (best_r >= 0)
         printf("best setting within 100 points: S = %d with DSS_LINE_REFINE = %d: worst success "
                "%.1f %% with at most %.1f points/line -> target %s\n\n",

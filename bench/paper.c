@@ -651,9 +651,10 @@ static void print_compare(FILE *f, const options *o, const results *r, const opt
         }
     }
     fprintf(f, "\nOver all n, methods and cases: A ends higher than B in %d runs, level (relative "
-               "difference <= %g) in %d, lower in %d; A evaluates %.1f generator points per line search, B %.1f (A/B = %.2f); line "
-               "searches and commits took %.0f s with A and %.0f s with B. DSS beats both random "
-               "baselines at every n with A: %s; with B: %s.\n",
+               "difference <= %g) in %d, lower in %d; A evaluates %.1f generator points per "
+               "line search, B %.1f (A/B = %.2f); line searches and commits took %.0f s with A "
+               "and %.0f s with B. DSS beats both random baselines at every n with A: %s; with "
+               "B: %s.\n",
             wins, TIE, ties, losses, pts_a / ((double)o->ndims * METHODS * o->cases * o->iters),
             pts_b / ((double)o->ndims * METHODS * o->cases * o->iters), pts_a / pts_b, sec_a,
             sec_b, ok_a ? "yes" : "no", ok_b ? "yes" : "no");
