@@ -1,5 +1,9 @@
 #!/bin/sh
 # Run each cmocka test program (optionally under $VALGRIND) and print one closing line.
+# The tests' matrices are tiny: OpenBLAS's worker threads only add hand-off latency (and
+# noise on a busy machine), so one thread unless the caller says otherwise.
+: "${OPENBLAS_NUM_THREADS:=1}"
+export OPENBLAS_NUM_THREADS
 passed=0; failed=0; bad=""
 for t in "$@"; do
     out=$($VALGRIND "$t" 2>&1); rc=$?
