@@ -26,17 +26,18 @@
  * n = 512, m = 1024, batches of 500).
  *
  *     build/bench/paper [--full] [--cases K] [--iters N] [--samples S] [--refine 0|1|2]
- *                       [--compare S,R | --no-compare] [--dims LIST] [--csv FILE] [--md FILE]
- *                       [--png FILE] [--no-plot]
+ *                       [--compare S,R ... | --no-compare] [--dims LIST] [--csv FILE] [--md FILE]
+ *                       [--mean FILE] [--png FILE] [--no-plot]
  *
- * Default: 5 cases, 200 iterations, line search = 33-point grid + DSS_LINE_REFINE = 2 (Brent's
- * method around the grid's 3 best local maxima: about 57 generator points per line instead of
+ * Default: 5 cases, 200 iterations, line search = 65-point grid + DSS_LINE_REFINE = 2 (Brent's
+ * method around the grid's 3 best local maxima: about 88 generator points per line instead of
  * 10001; bench/line measures how often that reaches the 10001-point grid's score). The default
- * run also repeats the experiment with a second simulated user (--compare, default 65 points +
- * DSS_LINE_REFINE = 1, the previous default) and prints both side by side, so that the choice
- * of the simulated user is checked in every run. --full runs the paper's protocol: 10 cases,
- * 200 iterations, the 10001-point grid, no comparison (hours: about 8000 line searches of 10001
- * points per n). Run from the repository root (as `make bench` does).
+ * run repeats the experiment with two other simulated users (--compare: 65 points +
+ * DSS_LINE_REFINE = 1, the previous default, and 33 points + DSS_LINE_REFINE = 2, the cheaper
+ * one) and prints them side by side, so that the choice of the simulated user is checked in
+ * every run. --full runs the paper's protocol: 10 cases, 200 iterations, the 10001-point grid,
+ * no comparison (hours: about 8000 line searches of 10001 points per n). Run from the
+ * repository root (as `make bench` does).
  *
  * Copyright (c) 2026 the libdss authors. MIT licence, see LICENSE.
  */
@@ -59,6 +60,7 @@
 #define GAMMA      2.0
 #define MAX_DIMS   8
 #define SOLVED     0.01 /* a run "solved" the problem when its gap to the optimum is below */
+#define MAX_ALT    3    /* simulated users compared with this run's (--compare) */
 
 enum { M_DSS_AUTHORS, M_DSS_TRUE, M_RANDOM_GAUSS, M_RANDOM_POSITIVE, METHODS };
 static const char *const method_name[METHODS] = { "dss-authors", "dss-true", "random-gauss",
@@ -66,7 +68,8 @@ static const char *const method_name[METHODS] = { "dss-authors", "dss-true", "ra
 
 typedef struct options {
     int cases, iters, samples, refine, plot, full;
-    int compare, alt_samples, alt_refine; /* the second simulated user (--compare S,R) */
+    int nalt, alt_given;                   /* other simulated users (--compare S,R) */
+    int alt_samples[MAX_ALT], alt_refine[MAX_ALT];
     size_t dims[MAX_DIMS];
     int ndims;
     const char *csv, *mean, *md, *png, *script;
@@ -89,8 +92,8 @@ static void usage(FILE *out, const char *prog)
 {
     fprintf(out,
             "usage: %s [--full] [--cases K] [--iters N] [--samples S] [--refine 0|1|2]\n"
-            "          [--compare S,R | --no-compare] [--dims LIST] [--csv FILE] [--md FILE]\n"
-            "          [--png FILE] [--no-plot] [--help]\n"
+            "          [--compare S,R ... | --no-compare] [--dims LIST] [--csv FILE]\n"
+            "          [--md FILE] [--mean FILE] [--png FILE] [--no-plot] [--help]\n"
             "The paper's synthetic experiment: DSS (authors' and true Jacobian) against random\n"
             "directions (Gaussian, and the authors' positive-only rand(n)) on dss_synthetic,\n"
             "m = %d, gamma = %g, box [-%g, %g]^n.\n"
@@ -98,18 +101,19 @@ static void usage(FILE *out, const char *prog)
             "                no refinement, no comparison (takes hours)\n"
             "  --cases K     problem instances (seeds 1..K), default 5\n"
             "  --iters N     iterations (line search + commit), default 200\n"
-            "  --samples S   slider grid points per line search, default 33\n"
+            "  --samples S   slider grid points per line search, default 65\n"
             "  --refine R    DSS_LINE_REFINE: 0 grid only, 1 refine the best grid point's\n"
             "                bracket, 2 the brackets of the grid's 3 best peaks; default 2\n"
             "  --compare S,R run everything again with S samples and DSS_LINE_REFINE = R and\n"
-            "                compare the two simulated users, default 65,1\n"
-            "  --no-compare  do not (halves the time)\n"
+            "                compare the simulated users; up to %d times; default 65,1 and 33,2\n"
+            "  --no-compare  do not (a third of the time)\n"
             "  --dims LIST   comma-separated latent dimensions, default 8,32,128,512\n"
             "  --csv FILE    default build/bench/paper.csv\n"
             "  --md FILE     default docs/bench/paper.md\n"
+            "  --mean FILE   the mean curves (gnuplot data), default build/bench/paper-mean.dat\n"
             "  --png FILE    default docs/bench/paper.png\n"
             "  --no-plot     do not run gnuplot\n",
-            prog, OUTPUT_DIM, GAMMA, DSS_SYNTHETIC_BOX, DSS_SYNTHETIC_BOX);
+            prog, OUTPUT_DIM, GAMMA, DSS_SYNTHETIC_BOX, DSS_SYNTHETIC_BOX, MAX_ALT);
 }
 
 static int parse_count(const char *s, int lo, int hi)
@@ -594,6 +598,42 @@ static void print_costs(FILE *f, const options *o, const results *r)
                     r->seconds[d][me], r->points[d][me] / ((double)o->cases * o->iters));
 }
 
+/* One row per simulated user: points per line search, time, and the DSS methods' mean gaps. */
+static void print_users(FILE *f, const options *o, const results *r, int nalt,
+                        const options *oa, const results *ra)
+{
+    fprintf(f, "\nMean gap to the optimum after %d iterations over %d cases, dss-authors / "
+               "dss-true (lower is better), generator points per line search and the seconds "
+               "of all line searches and commits (all n and methods):\n\n| simulated user |",
+            o->iters, o->cases);
+    for (int d = 0; d < o->ndims; d++)
+        fprintf(f, " n = %zu |", o->dims[d]);
+    fprintf(f, " points per line search | seconds |\n|---|");
+    for (int d = 0; d < o->ndims; d++)
+        fprintf(f, "---:|");
+    fprintf(f, "---:|---:|\n");
+    for (int k = -1; k < nalt; k++) {
+        const options *ou = k < 0 ? o : &oa[k];
+        const results *ru = k < 0 ? r : &ra[k];
+        char user[96];
+        double pts = 0.0, sec = 0.0;
+        fprintf(f, "| %s%s |", user_desc(user, sizeof user, ou->samples, ou->refine),
+                k < 0 ? " (this run's tables)" : "");
+        for (int d = 0; d < o->ndims; d++) {
+            double ma, mt, sd, lo, hi;
+            stats(ou, ru, d, M_DSS_AUTHORS, ou->iters, &ma, &sd, &lo, &hi);
+            stats(ou, ru, d, M_DSS_TRUE, ou->iters, &mt, &sd, &lo, &hi);
+            fprintf(f, " %.3g / %.3g |", -ma, -mt);
+            for (int me = 0; me < METHODS; me++) {
+                pts += ru->points[d][me];
+                sec += ru->seconds[d][me];
+            }
+        }
+        fprintf(f, " %.1f | %.0f |\n", pts / ((double)o->ndims * METHODS * o->cases * o->iters),
+                sec);
+    }
+}
+
 /*
  * The two simulated users side by side: o/r this run's (A), oa/ra the --compare one (B), same
  * problems and seeds. Per n and method: the mean gap after the last iteration, the cases solved,
@@ -762,9 +802,9 @@ static const char *image_link(const options *o)
     return o->png;
 }
 
-static int write_md(const options *o, const results *r, const options *oa, const results *ra,
-                    const speed *sp, const machine *mc, const char *command, double total,
-                    int plotted)
+static int write_md(const options *o, const results *r, int nalt, const options *oa,
+                    const results *ra, const speed *sp, const machine *mc, const char *command,
+                    double total, int plotted)
 {
     char user[96];
     FILE *f;
@@ -815,25 +855,30 @@ static int write_md(const options *o, const results *r, const options *oa, const
                    "The plot shows the mean over cases of the gap to the optimum, 0 - best score "
                    "(log scale, lower is better); the data are in `%s`, every run in `%s`.\n",
                 image_link(o), o->mean, o->csv);
-    if (ra != NULL) {
-        char ub[96];
+    if (nalt > 0) {
         fprintf(f, "\n## The simulated user\n\n");
-        if (o->samples == 33 && o->refine == 2)
-            fprintf(f, "The default simulated user is a 33-point grid + DSS_LINE_REFINE = 2 "
-                       "(Brent's method in the brackets of the grid's 3 best local maxima). "
-                       "`bench/line` (docs/bench/line.md) measures it as the best line search "
-                       "within 100 generator points per line: the highest share of lines on "
-                       "which it matches the authors' 10001-point grid, where a single bracket "
-                       "(DSS_LINE_REFINE = 1) misses the lines whose best peak is not in the best "
-                       "grid point's cell, even with 65 points. ");
-        fprintf(f, "This run repeated the whole experiment with a %s (`--compare %d,%d`; "
-                   "`--no-compare` skips it) on the same problems and seeds. The sessions "
-                   "diverge at the first line search where the two users stop at different "
-                   "points, so with %d cases a per-case difference is mostly chance; the "
-                   "question is whether either user changes the picture.\n",
-                user_desc(ub, sizeof ub, oa->samples, oa->refine), oa->samples, oa->refine,
-                o->cases);
-        print_compare(f, o, r, oa, ra);
+        if (o->samples == 65 && o->refine == 2)
+            fprintf(f, "The default simulated user is a 65-point grid + DSS_LINE_REFINE = 2 "
+                       "(Brent's method in the brackets of the grid's 3 best local maxima), "
+                       "chosen as the closest stand-in for the authors' 10001-point grid within "
+                       "100 generator points per line at every n of this benchmark: `bench/line` "
+                       "(docs/bench/line.md) finds it as good as the 10001-point grid on every "
+                       "one of its test lines at n = 8, 32, 128 and 512 (`build/bench/line` and "
+                       "`build/bench/line --dims 8,512`), with about 88 points per line. "
+                       "33 points + DSS_LINE_REFINE = 2 (about 57 points) does as well at n <= "
+                       "128 but misses some lines at n = 512, and a single bracket "
+                       "(DSS_LINE_REFINE = 1, the previous default with 65 points) misses the "
+                       "lines whose best peak is not in the best grid point's cell. ");
+        fprintf(f, "This run repeated the whole experiment with %d other simulated user%s "
+                   "(`--compare S,R`, `--no-compare` skips them) on the same problems and "
+                   "seeds. The sessions diverge at the first line search where two users stop "
+                   "at different points, and then end in different local maxima: with %d "
+                   "cases, differences between users are mostly which basins the runs reach, "
+                   "not line-search accuracy.\n",
+                nalt, nalt == 1 ? "" : "s", o->cases);
+        print_users(f, o, r, nalt, oa, ra);
+        for (int k = 0; k < nalt; k++)
+            print_compare(f, o, r, &oa[k], &ra[k]);
     }
     fprintf(f, "\n## Cost\n\nWall-clock seconds on this machine (load average %s when the run "
                "ended: other jobs shared the cores, so times are upper bounds).\n", mc->load);
@@ -853,19 +898,19 @@ static int write_md(const options *o, const results *r, const options *oa, const
 
 int main(int argc, char **argv)
 {
-    options o = { .cases = 5, .iters = 200, .samples = 33, .refine = 2, .plot = 1, .full = 0,
-                  .compare = 1, .alt_samples = 65, .alt_refine = 1,
+    options o = { .cases = 5, .iters = 200, .samples = 65, .refine = 2, .plot = 1, .full = 0,
+                  .nalt = 2, .alt_given = 0, .alt_samples = { 65, 33 }, .alt_refine = { 1, 2 },
                   .dims = { 8, 32, 128, 512 }, .ndims = 4,
                   .csv = "build/bench/paper.csv", .mean = "build/bench/paper-mean.dat",
                   .md = "docs/bench/paper.md", .png = "docs/bench/paper.png",
                   .script = "bench/plot.gp" };
-    options oa;
-    results r, ra;
+    options oa[MAX_ALT];
+    results r, ra[MAX_ALT];
     speed sp;
     machine mc;
     char command[1024], user[96];
     size_t used = 0;
-    int status = 1, plotted;
+    int status = 1, plotted, oom;
     double start = bench_now();
 
     for (int a = 1; a < argc; a++) {
@@ -880,13 +925,15 @@ int main(int argc, char **argv)
             o.samples = 10001;
             o.refine = 0;
             o.full = 1;
-            o.compare = 0;
+            o.nalt = 0;
+            o.alt_given = 1;
             continue;
         } else if (strcmp(arg, "--no-plot") == 0) {
             o.plot = 0;
             continue;
         } else if (strcmp(arg, "--no-compare") == 0) {
-            o.compare = 0;
+            o.nalt = 0;
+            o.alt_given = 1;
             continue;
         } else if (val == NULL) {
             bad = 1;
@@ -902,13 +949,17 @@ int main(int argc, char **argv)
             const char *comma = strchr(val, ',');
             char head[16];
             size_t len = comma != NULL ? (size_t)(comma - val) : 0;
-            bad = comma == NULL || len == 0 || len >= sizeof head;
+            if (!o.alt_given) { /* the first --compare replaces the defaults */
+                o.nalt = 0;
+                o.alt_given = 1;
+            }
+            bad = comma == NULL || len == 0 || len >= sizeof head || o.nalt == MAX_ALT;
             if (!bad) {
                 memcpy(head, val, len);
                 head[len] = '\0';
-                bad = (o.alt_samples = parse_count(head, 2, 10000001)) < 0
-                      || (o.alt_refine = parse_count(comma + 1, 0, 2)) < 0;
-                o.compare = 1;
+                bad = (o.alt_samples[o.nalt] = parse_count(head, 2, 10000001)) < 0
+                      || (o.alt_refine[o.nalt] = parse_count(comma + 1, 0, 2)) < 0;
+                o.nalt++;
             }
         } else if (strcmp(arg, "--dims") == 0) {
             bad = parse_dims(val, &o) != 0;
@@ -916,6 +967,8 @@ int main(int argc, char **argv)
             o.csv = val;
         } else if (strcmp(arg, "--md") == 0) {
             o.md = val;
+        } else if (strcmp(arg, "--mean") == 0) {
+            o.mean = val;
         } else if (strcmp(arg, "--png") == 0) {
             o.png = val;
         } else {
@@ -934,18 +987,22 @@ int main(int argc, char **argv)
                                  a == 0 ? "build/bench/paper" : argv[a]);
 
     memset(&r, 0, sizeof r);
-    memset(&ra, 0, sizeof ra);
-    oa = o;
-    oa.samples = o.alt_samples;
-    oa.refine = o.alt_refine;
+    memset(ra, 0, sizeof ra);
     r.best = malloc((size_t)o.ndims * METHODS * (size_t)o.cases * ((size_t)o.iters + 1)
                     * sizeof *r.best);
-    if (o.compare)
-        ra.best = malloc((size_t)o.ndims * METHODS * (size_t)o.cases * ((size_t)o.iters + 1)
-                         * sizeof *ra.best);
-    if (r.best == NULL || (o.compare && ra.best == NULL)) {
+    oom = r.best == NULL;
+    for (int k = 0; k < o.nalt; k++) {
+        oa[k] = o;
+        oa[k].samples = o.alt_samples[k];
+        oa[k].refine = o.alt_refine[k];
+        ra[k].best = malloc((size_t)o.ndims * METHODS * (size_t)o.cases
+                            * ((size_t)o.iters + 1) * sizeof *ra[k].best);
+        oom |= ra[k].best == NULL;
+    }
+    if (oom) {
         free(r.best);
-        free(ra.best);
+        for (int k = 0; k < o.nalt; k++)
+            free(ra[k].best);
         fprintf(stderr, "paper: out of memory\n");
         return 1;
     }
@@ -971,31 +1028,33 @@ int main(int argc, char **argv)
 
     if (run_all(&o, &r) != 0)
         goto done;
-    if (o.compare) {
-        printf("\nagain with the second simulated user (--compare): %s\n",
-               user_desc(user, sizeof user, oa.samples, oa.refine));
+    for (int k = 0; k < o.nalt; k++) {
+        printf("\nagain with another simulated user (--compare): %s\n",
+               user_desc(user, sizeof user, oa[k].samples, oa[k].refine));
         fflush(stdout);
-        if (run_all(&oa, &ra) != 0)
+        if (run_all(&oa[k], &ra[k]) != 0)
             goto done;
     }
     print_tables(stdout, &o, &r);
     print_verdict(stdout, &o, &r);
     print_costs(stdout, &o, &r);
-    if (o.compare)
-        print_compare(stdout, &o, &r, &oa, &ra);
+    if (o.nalt > 0)
+        print_users(stdout, &o, &r, o.nalt, oa, ra);
+    for (int k = 0; k < o.nalt; k++)
+        print_compare(stdout, &o, &r, &oa[k], &ra[k]);
     printf("\n");
     if (write_csv(&o, &r) != 0 || write_mean(&o, &r) != 0)
         goto done;
     printf("per-iteration values: %s; mean curves: %s\n", o.csv, o.mean);
     plotted = plot(&o);
     describe_machine(&mc); /* again: the date and load average at the end */
-    if (write_md(&o, &r, o.compare ? &oa : NULL, o.compare ? &ra : NULL, &sp, &mc, command,
-                 bench_now() - start, plotted) != 0)
+    if (write_md(&o, &r, o.nalt, oa, ra, &sp, &mc, command, bench_now() - start, plotted) != 0)
         goto done;
     printf("tables: %s\ntotal time %.1f s\n", o.md, bench_now() - start);
     status = 0;
 done:
     free(r.best);
-    free(ra.best);
+    for (int k = 0; k < o.nalt; k++)
+        free(ra[k].best);
     return status;
 }

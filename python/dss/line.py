@@ -48,8 +48,8 @@ class LineSearch:
     default 10001), ``batch`` (points per call of f, default 500, also capped by the model's
     max_batch), ``goal`` (``'maximize'``, the default, or ``'minimize'``), ``refine``
     (False/0: grid only; True/1: Brent refinement of the best grid point's bracket to 1e-6 in
-    t; 2: the same around each of the grid's 3 best local maxima, the recommended simulated
-    user with ``samples=33``).
+    t; 2: the same around each of the grid's 3 best local maxima: with ``samples=33`` it matched
+    the 10001-point grid on every benchmark line up to n = 128, with 65 at n = 512).
     """
 
     def __init__(self, **params):
