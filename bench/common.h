@@ -21,6 +21,27 @@ static inline double bench_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* With cpu != 0, the CPU time consumed by the whole process: robust against other jobs on a
+   shared machine when the BLAS is single-threaded (reference BLAS, or OPENBLAS_NUM_THREADS=1);
+   with a threaded BLAS it adds up every thread, spinning included: do not use it there. */
+static inline double bench_clock(int cpu)
+{
+    struct timespec ts;
+    if (!cpu)
+        return bench_now();
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* splitmix64: a small deterministic generator for benchmark data. */
+static inline unsigned long long bench_splitmix64(unsigned long long *state)
+{
+    unsigned long long z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
 static inline int bench_cmp_double_(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;

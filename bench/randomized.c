@@ -45,29 +45,14 @@ void dorgqr_(const int *m, const int *n, const int *k, double *a, const int *lda
 
 static int use_cpu_clock = 0;
 
-/* With --cpu, CPU time consumed by the whole process: robust against other jobs on a shared
-   machine when the BLAS is single-threaded (reference BLAS, or OPENBLAS_NUM_THREADS=1); with a
-   threaded BLAS it would add up every thread, spinning included: do not use it there. */
-static double now(void)
-{
-    struct timespec ts;
-    if (!use_cpu_clock)
-        return bench_now();
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+/* --cpu: process CPU time (bench_clock) */
+static double now(void) { return bench_clock(use_cpu_clock); }
 
 /* ---- a small deterministic generator (splitmix64) --------------------------------------- */
 
-static uint64_t rng_state = 0x243f6a8885a308d3u;
+static unsigned long long rng_state = 0x243f6a8885a308d3ull;
 
-static uint64_t next_u64(void)
-{
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15u);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
-}
+static uint64_t next_u64(void) { return bench_splitmix64(&rng_state); }
 
 static double uniform01(void) { return ((double)(next_u64() >> 11) + 0.5) * 0x1.0p-53; }
 

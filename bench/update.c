@@ -55,29 +55,14 @@ void dormtr_(const char *side, const char *uplo, const char *trans, const int *m
 
 static int use_cpu_clock = 0;
 
-/* With --cpu, CPU time consumed by the whole process: robust against other jobs on a shared
-   machine when the BLAS is single-threaded (reference BLAS, or OPENBLAS_NUM_THREADS=1); with a
-   threaded BLAS it would add up every thread, spinning included: do not use it there. */
-static double now(void)
-{
-    struct timespec ts;
-    if (!use_cpu_clock)
-        return bench_now();
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+/* --cpu: process CPU time (bench_clock) */
+static double now(void) { return bench_clock(use_cpu_clock); }
 
 /* ---- a small deterministic generator (splitmix64) --------------------------------------- */
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15u;
+static unsigned long long rng_state = 0x9e3779b97f4a7c15ull;
 
-static uint64_t next_u64(void)
-{
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15u);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
-}
+static uint64_t next_u64(void) { return bench_splitmix64(&rng_state); }
 
 /* uniform in [-1, 1) */
 static double uniform(void) { return (double)(next_u64() >> 11) * 0x1.0p-52 - 1.0; }
