@@ -246,6 +246,8 @@ DSS_API int dss_search_set(dss_search *search, int param, double value)
     search->cur.p = p;
     if (param == DSS_SEARCH_SEED) /* the stream restarts at once */
         rng_seed(&search->cur.rng, (uint64_t)value);
+    if (param == DSS_SEARCH_HISTORY && search->hist_len > p.history)
+        search->hist_len = p.history; /* the oldest steps are forgotten at once */
     return DSS_OK;
 }
 

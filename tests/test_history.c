@@ -525,6 +525,16 @@ static void shrinking_the_history_forgets_the_oldest_steps(void **state)
     free_snaps(after, 6);
     support_snapshot_free(&last);
 
+    /* shrinking takes effect at once, before any further step */
+    build_and_start(fx, &MODES[0]);
+    run(fx, SCRIPT, 0, 3, NULL, NULL);
+    set_ok(fx->search, DSS_SEARCH_HISTORY, 1);
+    assert_int_equal(dss_search_undo(fx->search), DSS_OK);
+    take(fx, &last);
+    assert_int_equal(dss_search_undo(fx->search), DSS_ESTATE);
+    assert_unchanged(fx, &last, "undo beyond a history shrunk without a step", 0);
+    support_snapshot_free(&last);
+
     /* shrunk to 0 after steps: the next step leaves nothing to undo */
     build_and_start(fx, &MODES[0]);
     run(fx, SCRIPT, 0, 3, NULL, NULL);
