@@ -1,6 +1,6 @@
 /* bench/common.h - small timing helpers shared by the benchmark programs.
  * Include it before any system header (it defines _POSIX_C_SOURCE for clock_gettime).
- * Header-only, `static inline` only; no state. */
+ * Header-only, `static inline` and macros only; no state. */
 #ifndef DSS_BENCH_COMMON_H
 #define DSS_BENCH_COMMON_H
 
@@ -8,10 +8,14 @@
 #define _POSIX_C_SOURCE 200809L
 #endif
 
+#include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <dss/dss.h>
 
 /* Monotonic clock, in seconds. */
 static inline double bench_now(void)
@@ -69,5 +73,51 @@ static inline double bench_median(const double *v, size_t n)
         free(w);
     return med;
 }
+
+/* The machine's load average (Linux), so that a reader can tell a noisy run. */
+static inline void bench_print_loadavg(const char *when)
+{
+    char buf[128];
+    FILE *fp = fopen("/proc/loadavg", "r");
+    if (fp == NULL)
+        return;
+    if (fgets(buf, sizeof buf, fp) != NULL)
+        printf("load average %s: %s", when, buf);
+    fclose(fp);
+}
+
+/* A comma-separated list of 1 to cap sizes, each in [1, max], into out; *count receives how
+   many. 0, or -1 on a malformed list. */
+static inline int bench_parse_sizes(const char *s, size_t *out, int cap, long max, int *count)
+{
+    *count = 0;
+    while (*s != '\0') {
+        char *end;
+        long v;
+        errno = 0;
+        v = strtol(s, &end, 10);
+        if (errno != 0 || end == s || v < 1 || v > max || *count == cap
+            || (*end != ',' && *end != '\0'))
+            return -1;
+        out[(*count)++] = (size_t)v;
+        s = *end == ',' ? end + 1 : end;
+    }
+    return *count > 0 ? 0 : -1;
+}
+
+static inline void bench_report(const char *prog, const char *what, int status)
+{
+    fprintf(stderr, "%s: %s failed: %s (%d)\n", prog, what, dss_strerror(status), status);
+}
+
+/* Run a libdss call; on failure report it and jump to the caller's `done` label. */
+#define BENCH_CHECK(prog, call)                  \
+    do {                                         \
+        int rc_ = (call);                        \
+        if (rc_ != DSS_OK) {                     \
+            bench_report((prog), #call, rc_);    \
+            goto done;                           \
+        }                                        \
+    } while (0)
 
 #endif /* DSS_BENCH_COMMON_H */

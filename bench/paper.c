@@ -127,36 +127,13 @@ static int parse_count(const char *s, int lo, int hi)
     return (int)v;
 }
 
+/* A comma-separated list of 1 to MAX_DIMS latent dimensions. */
 static int parse_dims(const char *s, options *o)
 {
-    o->ndims = 0;
-    while (*s != '\0') {
-        char *end;
-        long v;
-        errno = 0;
-        v = strtol(s, &end, 10);
-        if (errno != 0 || end == s || v < 1 || v > 1 << 16 || o->ndims == MAX_DIMS
-            || (*end != ',' && *end != '\0'))
-            return -1;
-        o->dims[o->ndims++] = (size_t)v;
-        s = *end == ',' ? end + 1 : end;
-    }
-    return o->ndims > 0 ? 0 : -1;
+    return bench_parse_sizes(s, o->dims, MAX_DIMS, 1 << 16, &o->ndims);
 }
 
-static void report(const char *what, int status)
-{
-    fprintf(stderr, "paper: %s failed: %s (%d)\n", what, dss_strerror(status), status);
-}
-
-#define CHECK(call)                    \
-    do {                               \
-        int rc_ = (call);              \
-        if (rc_ != DSS_OK) {           \
-            report(#call, rc_);        \
-            goto done;                 \
-        }                              \
-    } while (0)
+#define CHECK(call) BENCH_CHECK("paper", call)
 
 /* ---- the authors' positive-only random directions: a small seeded generator ---------------- */
 

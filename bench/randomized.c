@@ -335,18 +335,6 @@ done:
 
 /* ---- main ------------------------------------------------------------------------------- */
 
-/* The machine's load average (Linux), so that a reader can tell a noisy run. */
-static void print_loadavg(const char *when)
-{
-    char buf[128];
-    FILE *fp = fopen("/proc/loadavg", "r");
-    if (fp == NULL)
-        return;
-    if (fgets(buf, sizeof buf, fp) != NULL)
-        printf("load average %s: %s", when, buf);
-    fclose(fp);
-}
-
 static int parse_size(const char *s, size_t *out)
 {
     char *end;
@@ -423,7 +411,7 @@ int main(int argc, char **argv)
     printf("J = U diag(s) V^T with exact O(m + n^2) VJP/JVP; medians of %zu moved commits "
            "(FULL: %zu); errors are the worst over those commits\n", runs, full_runs);
     printf("clock: %s\n", use_cpu_clock ? "process CPU time (--cpu)" : "wall time");
-    print_loadavg("at start");
+    bench_print_loadavg("at start");
     printf("targets: s within 1 %%, angle < 0.1 rad, <= %zu products (n/4), library time >= 10x "
            "below FULL's (host copy included) and < 16 ms\n", n / 4);
     fflush(stdout);
@@ -466,7 +454,7 @@ int main(int argc, char **argv)
     printf("\n(p = DSS_SEARCH_OVERSAMPLE, q = DSS_SEARCH_POWER_ITERATIONS; products per update "
            "= 2 (q + 1) (rank + p); angles: the %zu directions proposed at each centre, index = "
            "the singular index of the worst one)\n", rank);
-    print_loadavg("at end");
+    bench_print_loadavg("at end");
     dss_model_destroy(dm);
     model_free(&md);
     return 0;

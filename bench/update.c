@@ -423,18 +423,6 @@ done:
 
 /* ---- main ------------------------------------------------------------------------------- */
 
-/* The machine's load average (Linux), so that a reader can tell a noisy run. */
-static void print_loadavg(const char *when)
-{
-    char buf[128];
-    FILE *fp = fopen("/proc/loadavg", "r");
-    if (fp == NULL)
-        return;
-    if (fgets(buf, sizeof buf, fp) != NULL)
-        printf("load average %s: %s", when, buf);
-    fclose(fp);
-}
-
 static int parse_seconds(const char *s, double *out)
 {
     char *end;
@@ -524,7 +512,7 @@ int main(int argc, char **argv)
         printf("up to %d within %g s per shape", runs, budget);
     printf("); libdss includes the host's copy of J\n");
     printf("clock: %s\n", use_cpu_clock ? "process CPU time (--cpu)" : "wall time");
-    print_loadavg("at start");
+    bench_print_loadavg("at start");
     fflush(stdout);
     for (size_t i = 0; i < nshapes; i++) {
         if (shapes[i][1] > shapes[i][0]) {
@@ -537,7 +525,7 @@ int main(int argc, char **argv)
             return 1;
         fprintf(stderr, "  done %zu x %zu\n", shapes[i][0], shapes[i][1]);
     }
-    print_loadavg("at end");
+    bench_print_loadavg("at end");
     printf("\n");
 
     printf("| m x n | dgesdd 'A' ms (runs) | libdss ms | (host copy ms) | dsyrk floor ms "
