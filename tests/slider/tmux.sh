@@ -49,14 +49,16 @@ expect() { if wait_for "$1"; then ok; else fail "${2:-no '$1' on the screen}"; f
 absent() { if screen | grep -qF -- "$1"; then fail "'$1' is still on the screen"; else ok; fi; }
 
 # The pane runs this: a marker line, the terminal settings before and after the program, its exit
-# status, then an interactive shell. The INT trap keeps the script going after Ctrl-C.
+# status, then an interactive shell. The settings after are written (atomically) before the exit
+# status is printed, so that seeing "slider exit=" on the screen means the file is complete. The INT trap keeps the script going after Ctrl-C.
 cat > "$tmp/pane.sh" <<EOF
 trap 'echo "(the shell saw SIGINT)"' INT
 echo "before the slider"
 stty -g > "$tmp/stty.before"
 "$prog" --out "$tmp/out" --seed 3
-echo "slider exit=\$?"
-stty -g > "$tmp/stty.after"
+status=\$?
+stty -g > "$tmp/stty.after.part" && mv "$tmp/stty.after.part" "$tmp/stty.after"
+echo "slider exit=\$status"
 PS1='$ ' exec sh -i
 EOF
 start() {
