@@ -487,7 +487,9 @@ DSS_API int dss_search_singular_values(const dss_search *search, double *s, size
  * results to the first time. Up to DSS_SEARCH_HISTORY steps are kept (dss_search_start clears
  * them). The session keeps the decompositions of its current and previous centres; undoing
  * further back may recompute an older Jacobian and its SVD (counted in
- * DSS_STAT_UNDO_RECOMPUTES), which calls the host's callbacks again.
+ * DSS_STAT_UNDO_RECOMPUTES), which calls the host's callbacks again. Whether an older one is
+ * still cached depends on the calls since, failed ones included (docs/design.md); the results
+ * never do.
  * @retval DSS_OK success. @retval DSS_EINVAL search NULL. @retval DSS_ESTATE nothing to undo.
  * @retval others as dss_search_start when a decomposition is recomputed.
  * On failure the session is unchanged.
