@@ -51,6 +51,8 @@ void svd_work_free(svd_work *w, const mem_allocator *a)
     mem_free(a, w->dcopy);
     mem_free(a, w->ecopy);
     mem_free(a, w->eig);
+    mem_free(a, w->z);
+    mem_free(a, w->isuppz);
     *w = (svd_work){ 0 };
 }
 
@@ -95,18 +97,23 @@ static int svd_wide(svd_work *w, const mem_allocator *a, size_t rows, size_t n, 
 /* ---- the Gram route: dsyrk, dsytrd, dsterf; vectors by dstemr + reflectors on demand ---- */
 
 /* Workspace for everything the Gram route and its lazy vectors need, so that svd_vector never
-   allocates: dsytrd's optimal lwork, dstemr's 18n doubles and 10n ints. */
+   allocates: dsytrd's optimal lwork, dstemr's 18n doubles and 10n ints, room for the vectors of
+   a cluster as large as the whole spectrum and dormtr's optimal lwork for them. */
 static int reserve_gram(svd_work *w, const mem_allocator *a, size_t n)
 {
     int N = (int)n, info = 0, query_lwork = -1, rc;
-    double query = 0.0, dummy = 0.0;
+    double query = 0.0, query_ormtr = 0.0, dummy = 0.0;
     size_t lwork;
 
     if (w->trd_n != n) {
         dsytrd_("L", &N, &dummy, &N, &dummy, &dummy, &dummy, &query, &query_lwork, &info);
         if (info != 0 || query > (double)INT_MAX)
             return DSS_ELAPACK;
-        lwork = (size_t)query;
+        dormtr_("L", "L", "N", &N, &N, &dummy, &N, &dummy, &dummy, &N, &query_ormtr,
+                &query_lwork, &info);
+        if (info != 0 || query_ormtr > (double)INT_MAX)
+            return DSS_ELAPACK;
+        lwork = (size_t)fmax(query, query_ormtr);
         if (lwork < 18 * n)
             lwork = 18 * n;
         if (lwork > INT_MAX)
@@ -117,7 +124,8 @@ static int reserve_gram(svd_work *w, const mem_allocator *a, size_t n)
         w->trd_n = n;
     }
     if ((rc = MEM_GROW(a, w, dcopy, n)) != DSS_OK || (rc = MEM_GROW(a, w, ecopy, n)) != DSS_OK
-        || (rc = MEM_GROW(a, w, eig, n)) != DSS_OK)
+        || (rc = MEM_GROW(a, w, eig, n)) != DSS_OK || (rc = MEM_GROW(a, w, z, n * n)) != DSS_OK
+        || (rc = MEM_GROW(a, w, isuppz, 2 * n)) != DSS_OK)
         return rc;
     return DSS_OK;
 }
@@ -169,25 +177,38 @@ static int svd_gram(svd_work *w, const mem_allocator *a, size_t rows, size_t n, 
     return DSS_OK;
 }
 
-/* Eigenvector n - i (1-based, ascending order) of T by MRRR (dstemr, range 'I' of one index),
-   then Q applied to it: right-singular vector i of J, written into v row i. */
-static int gram_vector(svd_work *w, svd_dec *dec, size_t i)
+/*
+ * Vectors whose eigenvalues lie closer together than this fraction of the largest are computed
+ * in one dstemr call. MRRR makes the vectors of one call orthogonal to working accuracy, but a
+ * vector from a call of its own is accurate only to about eps ||T|| / gap, where gap is the
+ * distance to the nearest other eigenvalue: for tight clusters (repeated or nearly repeated
+ * singular values) and for the tiny eigenvalues of a decaying spectrum, two vectors computed one
+ * at a time can be far from orthogonal, or even equal. With clusters of gap 1e-5 ||T||, vectors
+ * of different calls are orthogonal to about eps / 1e-5 ~ 2e-11.
+ */
+#define CLUSTER_GAP 1e-5
+
+/* The cluster lo..hi (descending indices) that singular index i belongs to: the run of
+   neighbours whose eigenvalues s^2 differ by at most CLUSTER_GAP s_1^2. It depends on s alone,
+   so every index of a cluster names the same dstemr call, whatever was computed before. */
+static void cluster_of(const svd_dec *dec, size_t i, size_t *lo, size_t *hi)
+{
+    const double *s = dec->s, gap = CLUSTER_GAP * s[0] * s[0];
+    size_t a = i, b = i;
+    while (a > 0 && s[a - 1] * s[a - 1] - s[a] * s[a] <= gap)
+        a--;
+    while (b + 1 < dec->n && s[b] * s[b] - s[b + 1] * s[b + 1] <= gap)
+        b++;
+    *lo = a;
+    *hi = b;
+}
+
+/* z <- Q z for one vector, Q = H(1) ... H(n-1), H(k) = I - tau_k u u^T with u = (0..0, 1,
+   G(k+2:n, k)): for one vector this loop is several times faster than dormtr's blocked
+   machinery. */
+static void apply_q(const svd_dec *dec, double *z)
 {
     const size_t n = dec->n;
-    int N = (int)n, index = (int)(n - i), found = 0, nzc = 1, isuppz[2], tryrac = 1, info = 0;
-    int liwork = (int)(10 * n);
-    double vl = 0.0, vu = 0.0;
-    double *z = dec->v + i * n;
-
-    memcpy(w->dcopy, dec->d, n * sizeof *dec->d);
-    memcpy(w->ecopy, dec->e, (n - 1) * sizeof *dec->e);
-    w->ecopy[n - 1] = 0.0;
-    dstemr_("V", "I", &N, w->dcopy, w->ecopy, &vl, &vu, &index, &index, &found, w->eig, z, &N,
-            &nzc, isuppz, &tryrac, w->work, &w->lwork_trd, w->iwork, &liwork, &info);
-    if (info != 0 || found != 1)
-        return DSS_ELAPACK;
-    /* z <- Q z, Q = H(1) ... H(n-1), H(k) = I - tau_k u u^T with u = (0..0, 1, G(k+2:n, k)):
-       for one vector this loop is several times faster than dormtr's blocked machinery */
     for (size_t k = n - 1; k-- > 0;) {
         const double *u = dec->G + k * n, t = dec->tau[k];
         double dot = z[k + 1];
@@ -199,6 +220,43 @@ static int gram_vector(svd_work *w, svd_dec *dec, size_t i)
         z[k + 1] -= dot;
         for (size_t j = k + 2; j < n; j++)
             z[j] -= dot * u[j];
+    }
+}
+
+/* Right-singular vectors of J for i's cluster into their rows of v: the eigenvectors of T by
+   MRRR (dstemr, range 'I'; descending index j is ascending index n - j, 1-based), then Q applied
+   to them (the loop for one vector, dormtr for a cluster). The whole cluster is kept: its other
+   vectors would need the same dstemr call again. */
+static int gram_vectors(svd_work *w, svd_dec *dec, size_t i)
+{
+    const size_t n = dec->n;
+    size_t lo, hi;
+    int N = (int)n, il, iu, count, found = 0, tryrac = 1, info = 0;
+    int liwork = (int)(10 * n);
+    double vl = 0.0, vu = 0.0;
+
+    cluster_of(dec, i, &lo, &hi);
+    il = (int)(n - hi);
+    iu = (int)(n - lo);
+    count = iu - il + 1;
+    memcpy(w->dcopy, dec->d, n * sizeof *dec->d);
+    memcpy(w->ecopy, dec->e, (n - 1) * sizeof *dec->e);
+    w->ecopy[n - 1] = 0.0;
+    dstemr_("V", "I", &N, w->dcopy, w->ecopy, &vl, &vu, &il, &iu, &found, w->eig, w->z, &N,
+            &count, w->isuppz, &tryrac, w->work, &w->lwork_trd, w->iwork, &liwork, &info);
+    if (info != 0 || found != count)
+        return DSS_ELAPACK;
+    if (count == 1) {
+        apply_q(dec, w->z);
+    } else {
+        dormtr_("L", "L", "N", &N, &count, dec->G, &N, dec->tau, w->z, &N, w->work,
+                &w->lwork_trd, &info);
+        if (info != 0)
+            return DSS_ELAPACK;
+    }
+    for (size_t j = lo; j <= hi; j++) { /* columns ascend: j's is hi - j */
+        memcpy(dec->v + j * n, w->z + (hi - j) * n, n * sizeof *dec->v);
+        dec->have[j] = 1;
     }
     return DSS_OK;
 }
@@ -215,6 +273,31 @@ int svd_compute(svd_work *w, const mem_allocator *a, size_t rows, size_t n, doub
     return svd_gram(w, a, rows, n, J, dec);
 }
 
+int svd_check_lazy(svd_work *w, const mem_allocator *a, const svd_dec *dec, int *match)
+{
+    const size_t n = dec->n;
+    int N = (int)n, info = 0, rc;
+    double tol;
+
+    *match = 0;
+    if (n == 0 || n > INT_MAX || n * n > INT_MAX)
+        return DSS_EINVAL;
+    if ((rc = reserve_gram(w, a, n)) != DSS_OK)
+        return rc;
+    memcpy(w->dcopy, dec->d, n * sizeof *dec->d);
+    memcpy(w->ecopy, dec->e, n * sizeof *dec->e);
+    dsterf_(&N, w->dcopy, w->ecopy, &info);
+    if (info != 0)
+        return DSS_OK; /* no spectrum: no match */
+    /* the Gram route's own error is of order n eps s_1^2 (decompose.c, svd_gram) */
+    tol = 1e-10 * dec->s[0] * dec->s[0];
+    for (size_t i = 0; i < n; i++)
+        if (!(fabs(w->dcopy[n - 1 - i] - dec->s[i] * dec->s[i]) <= tol))
+            return DSS_OK;
+    *match = 1;
+    return DSS_OK;
+}
+
 int svd_vector(svd_work *w, const mem_allocator *a, svd_dec *dec, size_t i)
 {
     int rc;
@@ -223,8 +306,5 @@ int svd_vector(svd_work *w, const mem_allocator *a, svd_dec *dec, size_t i)
     /* a no-op once sized; needed when dec came from elsewhere (a loaded session) */
     if ((rc = reserve_gram(w, a, dec->n)) != DSS_OK)
         return rc;
-    rc = gram_vector(w, dec, i);
-    if (rc == DSS_OK)
-        dec->have[i] = 1;
-    return rc;
+    return gram_vectors(w, dec, i);
 }

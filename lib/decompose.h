@@ -4,8 +4,9 @@
  *  - rows >= n (tall or square J): the Gram route. G = J^T J (dsyrk), reduced once to
  *    tridiagonal form T = Q^T G Q (dsytrd); all eigenvalues of T (dsterf) give every singular
  *    value, and a right-singular vector is computed only when the sampler draws it (dstemr on T
- *    for that one index, then the kept reflectors of Q applied to it). The tridiagonal form and the reflectors are
- *    kept with the decomposition for that purpose.
+ *    for that index, together with any eigenvalues clustered around it, then the kept
+ *    reflectors of Q applied to it). The tridiagonal form and the reflectors are kept with the
+ *    decomposition for that purpose.
  *  - rows < n (wide J, e.g. the 50-row stochastic Jacobian): dgesvd on J^T computing only the
  *    left singular vectors of J^T, which are V; all vectors are then present at once.
  */
@@ -35,6 +36,8 @@ typedef struct svd_work {
     double *dcopy; size_t dcopy_cap;  /* n each: dsterf and dstemr destroy their input */
     double *ecopy; size_t ecopy_cap;
     double *eig;   size_t eig_cap;    /* n: dstemr's eigenvalue array (it needs all n) */
+    double *z;     size_t z_cap;      /* n x n: dstemr's vectors of one cluster */
+    int *isuppz;   size_t isuppz_cap; /* 2n: their supports */
     int lwork_svd;          /* dgesvd's optimal lwork for (rows, n) */
     int lwork_trd;          /* dsytrd's optimal lwork for n (at least dstemr's 18n) */
     size_t trd_n;           /* n lwork_trd was queried for */
@@ -49,9 +52,16 @@ void svd_dec_free(svd_dec *dec, const mem_allocator *a);
 int  svd_compute(svd_work *w, const mem_allocator *a, size_t rows, size_t n, double *J,
                  svd_dec *dec);
 
-/* Make row i of dec->v valid (a no-op when it is). DSS_OK, DSS_ENOMEM (only the first time a
-   workspace meets this n) or DSS_ELAPACK; on failure dec is unchanged. */
+/* Make row i of dec->v valid (a no-op when it is), and with it the rows of the other indices of
+   its cluster (decompose.c). DSS_OK, DSS_ENOMEM (only the first time a workspace meets this n)
+   or DSS_ELAPACK; on failure dec is unchanged. */
 int  svd_vector(svd_work *w, const mem_allocator *a, svd_dec *dec, size_t i);
+
+/* For a Gram-route decomposition from elsewhere (a loaded session): whether the eigenvalues of
+   its tridiagonal form are the squares of its singular values, to 1e-10 s_1^2, as every
+   decomposition svd_compute makes has them. *match receives 1 or 0. DSS_OK, DSS_ENOMEM (only
+   the first time a workspace meets this n), DSS_EINVAL or DSS_ELAPACK. */
+int  svd_check_lazy(svd_work *w, const mem_allocator *a, const svd_dec *dec, int *match);
 
 void svd_work_free(svd_work *w, const mem_allocator *a);
 

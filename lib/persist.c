@@ -415,6 +415,16 @@ DSS_API int dss_search_load(dss_search *search, const void *buf, size_t len)
     get_session(&c, search, l, &search->slot[scratch].dec);
     if (c.bad)
         return DSS_EFORMAT;
+    if (search->slot[scratch].dec.lazy) {
+        /* lazy vectors come from d and e, and their clusters from s: the two must agree, or a
+           vector drawn later could be wrong, or not orthogonal to the others */
+        int match = 0;
+        if ((rc = svd_check_lazy(&search->svd, &search->alloc, &search->slot[scratch].dec,
+                                 &match)) != DSS_OK)
+            return rc == DSS_ENOMEM ? rc : DSS_EFORMAT;
+        if (!match)
+            return DSS_EFORMAT;
+    }
 
     /* publish: the loaded state and decomposition become the session's, with no history */
     search->next.started = 1;

@@ -166,6 +166,119 @@ static void check_known_svd(fixture *fx, size_t rank, double sv_tol, double e)
     }
 }
 
+/* ---- clustered and tiny singular values (the Gram route's lazy vectors) ------------------ */
+
+/*
+ * All n basis rows at once (TOP sampler, l = n), checked against lm's exact SVD where singular
+ * vectors are not unique: the rows are orthonormal (to 1e-12), and the row for index i lies in
+ * the span of the exact v_j of i's group (its distance to that span below 1e-10). groups[i] is
+ * the first index of i's group; groups are runs of equal or nearly equal values, each separated
+ * from the rest by at least 0.01 in s^2, so the Gram route's error (about n eps s_1^2 / 0.01)
+ * stays far below the tolerance.
+ */
+static void check_groups(fixture *fx, const size_t *groups)
+{
+    lin_model *lm = fx->lm;
+    const size_t n = lm->n;
+    double basis[NMAX * NMAX], v[NMAX], r[NMAX];
+    size_t idx[NMAX];
+
+    assert_int_equal(dss_search_set(fx->search, DSS_SEARCH_SAMPLER, DSS_SAMPLER_TOP), DSS_OK);
+    assert_int_equal(dss_search_set(fx->search, DSS_SEARCH_SUBSPACE_DIM, (double)n), DSS_OK);
+    double z0[NMAX];
+    make_z0(z0, n, 77);
+    assert_int_equal(dss_search_start(fx->search, z0), DSS_OK);
+    assert_int_equal(dss_search_basis(fx->search, basis), DSS_OK);
+    assert_int_equal(dss_search_basis_indices(fx->search, idx), DSS_OK);
+    for (size_t a = 0; a < n; a++)
+        for (size_t b = 0; b <= a; b++) {
+            double dot = support_dot(basis + a * n, basis + b * n, n) - (a == b ? 1.0 : 0.0);
+            if (!(fabs(dot) <= 1e-12))
+                fail_msg("rows %zu and %zu (indices %zu, %zu): b_a . b_b - delta = %.3g", a, b,
+                         idx[a], idx[b], dot);
+        }
+    for (size_t a = 0; a < n; a++) {
+        size_t i = idx[a], first = groups[i];
+        memcpy(r, basis + a * n, n * sizeof *r);
+        for (size_t j = first; j < n && groups[j] == first; j++) {
+            lin_right_vector(lm, j, v);
+            double c = support_dot(r, v, n);
+            for (size_t k = 0; k < n; k++)
+                r[k] -= c * v[k];
+        }
+        double dist = support_norm2(r, n);
+        if (!(dist <= 1e-10))
+            fail_msg("the row for index %zu is %.3g away from the span of its group %zu..", i,
+                     dist, first);
+    }
+}
+
+/* Four equal or nearly equal singular values at the top: one dstemr call computes their vectors
+   together, which makes them orthonormal (computed one at a time, equal values gave equal
+   vectors, and gaps of 1e-9 vectors 1e-7 from orthogonal). */
+static void clustered_top_singular_values_give_orthonormal_vectors(void **state)
+{
+    fixture *fx = *state;
+    const double gaps[] = { 0.0, 1e-14, 1e-12, 1e-9, 1e-6, 1e-3 };
+    const size_t groups[8] = { 0, 0, 0, 0, 4, 5, 6, 7 };
+    for (size_t c = 0; c < sizeof gaps / sizeof gaps[0]; c++) {
+        const double g = gaps[c];
+        const double s[8] = { 1 + 3 * g, 1 + 2 * g, 1 + g, 1, 0.5, 0.4, 0.3, 0.2 };
+        rebuild(fx, 20, 8, s, LIN_WITH_JACOBIAN);
+        check_groups(fx, groups);
+    }
+}
+
+/* A decaying tail of tiny values (absolute gaps far below eps s_1^2 / 1e-10 in s^2): their
+   vectors are computed together and span the exact tail subspace. */
+static void tiny_singular_values_give_orthonormal_vectors(void **state)
+{
+    fixture *fx = *state;
+    const double tails[] = { 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 0.0 };
+    const size_t groups[8] = { 0, 1, 2, 3, 4, 4, 4, 4 };
+    for (size_t c = 0; c < sizeof tails / sizeof tails[0]; c++) {
+        const double t = tails[c];
+        const double s[8] = { 1, 0.5, 0.3, 0.2, 4 * t, 3 * t, 2 * t, t };
+        rebuild(fx, 20, 8, s, LIN_WITH_JACOBIAN);
+        check_groups(fx, groups);
+    }
+}
+
+/* A lazy vector does not depend on which vectors were computed before it: all n drawn in the
+   TOP order and in the SINGULAR sampler's random order agree bit for bit, index by index. */
+static void lazy_vectors_do_not_depend_on_the_order_they_are_drawn_in(void **state)
+{
+    fixture *fx = *state;
+    const double s[8] = { 1, 1, 0.5 + 1e-9, 0.5, 0.3, 2e-6, 1e-6, 0 };
+    double z0[8], top[8 * 8], any[8 * 8];
+    size_t top_idx[8], any_idx[8];
+    dss_search *other;
+
+    rebuild(fx, 20, 8, s, LIN_WITH_JACOBIAN);
+    make_z0(z0, 8, 5);
+    assert_int_equal(dss_search_create(&other, fx->model), DSS_OK);
+    assert_int_equal(dss_search_set(fx->search, DSS_SEARCH_SAMPLER, DSS_SAMPLER_TOP), DSS_OK);
+    for (int seed = 1; seed <= 5; seed++) {
+        int moved = 0;
+        assert_int_equal(dss_search_set(fx->search, DSS_SEARCH_SUBSPACE_DIM, 8), DSS_OK);
+        assert_int_equal(dss_search_start(fx->search, z0), DSS_OK);
+        assert_int_equal(dss_search_basis(fx->search, top), DSS_OK);
+        assert_int_equal(dss_search_basis_indices(fx->search, top_idx), DSS_OK);
+        assert_int_equal(dss_search_set(other, DSS_SEARCH_SUBSPACE_DIM, 8), DSS_OK);
+        assert_int_equal(dss_search_set(other, DSS_SEARCH_SEED, seed), DSS_OK);
+        assert_int_equal(dss_search_start(other, z0), DSS_OK);
+        assert_int_equal(dss_search_basis(other, any), DSS_OK);
+        assert_int_equal(dss_search_basis_indices(other, any_idx), DSS_OK);
+        for (size_t a = 0; a < 8; a++) {
+            assert_int_equal(top_idx[a], a);
+            moved += any_idx[a] != a;
+            assert_memory_equal(any + a * 8, top + any_idx[a] * 8, 8 * sizeof *top);
+        }
+        assert_true(moved > 0); /* the random order is not the TOP order */
+    }
+    dss_search_destroy(other);
+}
+
 /* FULL mode on an m x n model: rank min(m, n), the known values and vectors. */
 static void full_jacobian_case(fixture *fx, size_t m, size_t n)
 {
@@ -673,6 +786,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(full_jacobian_matches_known_svd_for_larger_tall_model, setup, teardown),
         cmocka_unit_test_setup_teardown(full_jacobian_matches_known_svd_with_uneven_singular_values, setup, teardown),
         cmocka_unit_test_setup_teardown(rank_is_min_of_m_and_n_in_full_mode, setup, teardown),
+        cmocka_unit_test_setup_teardown(clustered_top_singular_values_give_orthonormal_vectors, setup, teardown),
+        cmocka_unit_test_setup_teardown(tiny_singular_values_give_orthonormal_vectors, setup, teardown),
+        cmocka_unit_test_setup_teardown(lazy_vectors_do_not_depend_on_the_order_they_are_drawn_in, setup, teardown),
         cmocka_unit_test_setup_teardown(singular_values_writes_only_the_first_cap_values, setup, teardown),
         cmocka_unit_test_setup_teardown(wide_jacobian_never_proposes_null_space_directions, setup, teardown),
         cmocka_unit_test_setup_teardown(auto_mode_uses_the_jacobian_callback_when_the_model_has_one, setup, teardown),

@@ -1032,9 +1032,10 @@ static void load_rejects_a_valid_checksum_over_invalid_fields(void **state)
 }
 
 /* Strings that no session can save: singular values out of order, a basis row that is not of
-   unit length. They break what the API promises of a session (descending singular values,
-   orthonormal basis rows), so a loader that validates its input rejects them. Both cases are
-   tried, and the test lists every one that was accepted. */
+   unit length, a tridiagonal form (which later vectors come from) whose eigenvalues are not the
+   squared singular values. They break what the API promises of a session (descending singular
+   values, orthonormal basis rows and singular vectors), so a loader that validates its input
+   rejects them. Every case is tried, and the test lists every one that was accepted. */
 static void load_rejects_fields_that_break_documented_invariants(void **state)
 {
     fixture *fx = *state;
@@ -1044,15 +1045,26 @@ static void load_rejects_fields_that_break_documented_invariants(void **state)
     layout_of(fx->buf, fx->len, &lo);
     unsigned char *copy = malloc(fx->len);
     assert_non_null(copy);
+    static const char *const what[] = {
+        "singular values out of order", "a basis row of length 2",
+        "a tridiagonal form whose spectrum is not s^2 (d_0 = -1e6 s_1^2)",
+        "a tridiagonal form whose spectrum is not s^2 (e_0 changed by 1e-6 s_1^2)",
+    };
+    const double s1 = get_f64(fx->buf + lo.s);
     int accepted = 0;
-    for (int c = 0; c < 2; c++) {
+    assert_true(lo.lazy); /* the Gram route keeps d and e */
+    for (int c = 0; c < 4; c++) {
         memcpy(copy, fx->buf, fx->len);
         if (c == 0) { /* s_0 and s_last swapped: ascending at both ends */
             memcpy(copy + lo.s, fx->buf + lo.s + 8 * (lo.rank - 1), 8);
             memcpy(copy + lo.s + 8 * (lo.rank - 1), fx->buf + lo.s, 8);
-        } else { /* the first basis row doubled */
+        } else if (c == 1) { /* the first basis row doubled */
             for (size_t j = 0; j < lo.n; j++)
                 put_f64(copy + lo.basis + 8 * j, 2.0 * get_f64(fx->buf + lo.basis + 8 * j));
+        } else if (c == 2) { /* what the fuzzer found: lazy vectors from a T unrelated to s */
+            put_f64(copy + lo.d, -1e6 * s1 * s1);
+        } else {
+            put_f64(copy + lo.e, get_f64(fx->buf + lo.e) + 1e-6 * s1 * s1);
         }
         fix_crc(copy, fx->len);
         dss_search *s;
@@ -1062,8 +1074,7 @@ static void load_rejects_fields_that_break_documented_invariants(void **state)
         if (dss_search_load(s, copy, fx->len) == DSS_EFORMAT) {
             assert_true(support_snapshot_matches(s, fx->cfg->n, &snap));
         } else {
-            print_message("accepted: %s\n", c == 0 ? "singular values out of order"
-                                                   : "a basis row of length 2");
+            print_message("accepted: %s\n", what[c]);
             accepted++;
         }
         support_snapshot_free(&snap);

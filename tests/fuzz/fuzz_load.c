@@ -36,6 +36,11 @@
  *                                written into the spare decomposition slot; a moved commit reuses
  *                                the slot, and entries LAPACK does not write (e[n-1]) keep the
  *                                NaN, which the session's next save contains: it does not load
+ *   loaded-tridiagonal-disagrees-with-s  a Gram-route string with d_0 = -5.5e14 loads (s, V and
+ *                                the reflectors are valid); the lazy vectors later drawn from
+ *                                that T are 2.6e-3 from orthogonal, and the save of that basis
+ *                                does not load. The load now checks that T's eigenvalues are s^2
+ *                                (and lazy vectors of close eigenvalues are computed together)
  *
  * The model is a small linear map f(z) = J z (J fixed per shape from splitmix64), with a full
  * Jacobian, VJP and JVP: no cmocka, no test support code.
