@@ -39,7 +39,8 @@ typedef struct svd_work {
     double *z;     size_t z_cap;      /* n x n: dstemr's vectors of one cluster */
     int *isuppz;   size_t isuppz_cap; /* 2n: their supports */
     int lwork_svd;          /* dgesvd's optimal lwork for (rows, n) */
-    int lwork_trd;          /* dsytrd's optimal lwork for n (at least dstemr's 18n) */
+    int lwork_trd;          /* the most of dsytrd's and dormtr's optimal lwork for n and
+                               dstemr's 18n */
     size_t trd_n;           /* n lwork_trd was queried for */
 } svd_work;
 

@@ -1049,11 +1049,12 @@ static void load_rejects_fields_that_break_documented_invariants(void **state)
         "singular values out of order", "a basis row of length 2",
         "a tridiagonal form whose spectrum is not s^2 (d_0 = -1e6 s_1^2)",
         "a tridiagonal form whose spectrum is not s^2 (e_0 changed by 1e-6 s_1^2)",
+        "s_1 = 1e200, whose square overflows (no Gram matrix has it)",
     };
     const double s1 = get_f64(fx->buf + lo.s);
     int accepted = 0;
     assert_true(lo.lazy); /* the Gram route keeps d and e */
-    for (int c = 0; c < 4; c++) {
+    for (int c = 0; c < 5; c++) {
         memcpy(copy, fx->buf, fx->len);
         if (c == 0) { /* s_0 and s_last swapped: ascending at both ends */
             memcpy(copy + lo.s, fx->buf + lo.s + 8 * (lo.rank - 1), 8);
@@ -1063,8 +1064,10 @@ static void load_rejects_fields_that_break_documented_invariants(void **state)
                 put_f64(copy + lo.basis + 8 * j, 2.0 * get_f64(fx->buf + lo.basis + 8 * j));
         } else if (c == 2) { /* what the fuzzer found: lazy vectors from a T unrelated to s */
             put_f64(copy + lo.d, -1e6 * s1 * s1);
-        } else {
+        } else if (c == 3) {
             put_f64(copy + lo.e, get_f64(fx->buf + lo.e) + 1e-6 * s1 * s1);
+        } else {
+            put_f64(copy + lo.s, 1e200);
         }
         fix_crc(copy, fx->len);
         dss_search *s;
