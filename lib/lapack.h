@@ -24,8 +24,10 @@ void dsytrd_(const char *uplo, const int *n, double *a, const int *lda, double *
 
 void dsterf_(const int *n, double *d, double *e, int *info);
 
+/* a is not const: the reference dorm2r writes 1 into each reflector's diagonal entry while it
+   applies it, and restores it afterwards */
 void dormtr_(const char *side, const char *uplo, const char *trans, const int *m, const int *n,
-             const double *a, const int *lda, const double *tau, double *c, const int *ldc,
+             double *a, const int *lda, const double *tau, double *c, const int *ldc,
              double *work, const int *lwork, int *info);
 
 void dstemr_(const char *jobz, const char *range, const int *n, double *d, double *e,

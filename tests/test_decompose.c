@@ -229,6 +229,24 @@ static void clustered_top_singular_values_give_orthonormal_vectors(void **state)
     }
 }
 
+/* A cluster of distinct values that are still well resolved (gaps of 5e-6 in s^2 with s_1 = 1,
+   below the 1e-5 that makes them one dstemr call): each index gets its own exact vector, to the
+   tolerance check_known_svd derives from the gaps, so the cluster's columns are mapped to the
+   right indices. */
+static void a_cluster_of_resolvable_values_gives_each_index_its_own_vector(void **state)
+{
+    fixture *fx = *state;
+    const double s[8] = { 1, 0.5, 0.3, 0.2, sqrt(4e-3 + 15e-6), sqrt(4e-3 + 10e-6),
+                          sqrt(4e-3 + 5e-6), sqrt(4e-3) };
+    double z0[8];
+    rebuild(fx, 20, 8, s, LIN_WITH_JACOBIAN);
+    make_z0(z0, 8, 9);
+    assert_int_equal(dss_search_set(fx->search, DSS_SEARCH_SAMPLER, DSS_SAMPLER_TOP), DSS_OK);
+    assert_int_equal(dss_search_start(fx->search, z0), DSS_OK);
+    double tol = exact_sv_tol(fx->lm);
+    check_known_svd(fx, 8, tol, tol);
+}
+
 /* A decaying tail of tiny values (absolute gaps far below eps s_1^2 / 1e-10 in s^2): their
    vectors are computed together and span the exact tail subspace. */
 static void tiny_singular_values_give_orthonormal_vectors(void **state)
@@ -787,6 +805,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(full_jacobian_matches_known_svd_with_uneven_singular_values, setup, teardown),
         cmocka_unit_test_setup_teardown(rank_is_min_of_m_and_n_in_full_mode, setup, teardown),
         cmocka_unit_test_setup_teardown(clustered_top_singular_values_give_orthonormal_vectors, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_cluster_of_resolvable_values_gives_each_index_its_own_vector, setup, teardown),
         cmocka_unit_test_setup_teardown(tiny_singular_values_give_orthonormal_vectors, setup, teardown),
         cmocka_unit_test_setup_teardown(lazy_vectors_do_not_depend_on_the_order_they_are_drawn_in, setup, teardown),
         cmocka_unit_test_setup_teardown(singular_values_writes_only_the_first_cap_values, setup, teardown),
