@@ -42,11 +42,6 @@
 void dgesdd_(const char *jobz, const int *m, const int *n, double *a, const int *lda, double *s,
              double *u, const int *ldu, double *vt, const int *ldvt, double *work,
              const int *lwork, int *iwork, int *info);
-/* LAPACK's dormtr, for the --stages comparison with the library's own reflector loop (the
-   library itself no longer calls it, so lib/lapack.h does not declare it). */
-void dormtr_(const char *side, const char *uplo, const char *trans, const int *m, const int *n,
-             const double *a, const int *lda, const double *tau, double *c, const int *ldc,
-             double *work, const int *lwork, int *info);
 
 #define MAX_SHAPES 16
 #define MAX_RUNS 1000
