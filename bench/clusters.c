@@ -190,16 +190,6 @@ done:
     return rc;
 }
 
-static int parse_int(const char *s, long lo, long hi, int *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end != '\0' || v < lo || v > hi)
-        return -1;
-    *out = (int)v;
-    return 0;
-}
-
 static void usage(void)
 {
     fprintf(stderr, "usage: clusters [--shape M N] [--resamples K] [--cpu]\n"
@@ -215,25 +205,10 @@ int main(int argc, char **argv)
     int m = 1024, n = 512, resamples = 64, rc = 0;
     host h;
 
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--shape") == 0 && i + 2 < argc) {
-            if (parse_int(argv[i + 1], 2, 20000, &m) != 0
-                || parse_int(argv[i + 2], 2, 2048, &n) != 0 || m < n) {
-                usage();
-                return 2;
-            }
-            i += 2;
-        } else if (strcmp(argv[i], "--resamples") == 0 && i + 1 < argc) {
-            if (parse_int(argv[++i], 1, MAX_RESAMPLES, &resamples) != 0) {
-                usage();
-                return 2;
-            }
-        } else if (strcmp(argv[i], "--cpu") == 0) {
-            use_cpu = 1;
-        } else {
-            usage();
-            return 2;
-        }
+    if (bench_parse_shape_args(argc, argv, "--resamples", MAX_RESAMPLES, 2048, &m, &n,
+                               &resamples, &use_cpu) != 0) {
+        usage();
+        return 2;
     }
     h.m = (size_t)m;
     h.n = (size_t)n;

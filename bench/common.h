@@ -105,6 +105,43 @@ static inline int bench_parse_sizes(const char *s, size_t *out, int cap, long ma
     return *count > 0 ? 0 : -1;
 }
 
+/* A decimal integer in [lo, hi] into out: 0, or -1 (out unchanged) on anything else. */
+static inline int bench_parse_int(const char *s, long lo, long hi, int *out)
+{
+    char *end;
+    long v;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+/* The arguments of the one-shape programs: [--shape M N] [count_flag K] [--cpu], with
+   2 <= N <= M, M <= 20000, N <= n_max and 1 <= K <= count_max. 0, or -1 on a bad argument. */
+static inline int bench_parse_shape_args(int argc, char **argv, const char *count_flag,
+                                         int count_max, int n_max, int *m, int *n, int *count,
+                                         int *cpu)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--shape") == 0 && i + 2 < argc) {
+            if (bench_parse_int(argv[i + 1], 2, 20000, m) != 0
+                || bench_parse_int(argv[i + 2], 2, n_max, n) != 0 || *m < *n)
+                return -1;
+            i += 2;
+        } else if (strcmp(argv[i], count_flag) == 0 && i + 1 < argc) {
+            if (bench_parse_int(argv[++i], 1, count_max, count) != 0)
+                return -1;
+        } else if (strcmp(argv[i], "--cpu") == 0) {
+            *cpu = 1;
+        } else {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static inline void bench_report(const char *prog, const char *what, int status)
 {
     fprintf(stderr, "%s: %s failed: %s (%d)\n", prog, what, dss_strerror(status), status);

@@ -90,8 +90,8 @@ static int data_init(bench_data *b, int m, int n)
     b->VT = malloc(nn * sizeof *b->VT);
     b->S = malloc((size_t)n * sizeof *b->S);
     b->iwork = malloc(12 * (size_t)n * sizeof *b->iwork);
-    if (b->lwork < 0 || !b->J || !b->A || !b->G0 || !b->G || !b->AB || !b->d || !b->e || !b->tau || !b->hous || !b->work
-        || !b->U || !b->VT || !b->S || !b->iwork)
+    if (b->lwork < 0 || !b->J || !b->A || !b->G0 || !b->G || !b->AB || !b->d || !b->e
+        || !b->tau || !b->hous || !b->work || !b->U || !b->VT || !b->S || !b->iwork)
         return -1;
     for (size_t i = 0; i < mn; i++)
         b->J[i] = (double)(bench_splitmix64(&seed) >> 11) * 0x1.0p-52 - 1.0;
@@ -141,10 +141,12 @@ static double reduce_sytrd(bench_data *b, int upper)
     int info = 0;
     double t0;
     memcpy(b->G, b->G0, (size_t)b->n * (size_t)b->n * sizeof *b->G);
-    if (upper) /* G0 holds the lower triangle: mirror it */
-        for (int j = 0; j < b->n; j++)
-            for (int i = j + 1; i < b->n; i++)
-                b->G[(size_t)i * (size_t)b->n + (size_t)j] = b->G[(size_t)j * (size_t)b->n + (size_t)i];
+    if (upper) { /* G0 holds the lower triangle: mirror it */
+        const size_t n = (size_t)b->n;
+        for (size_t j = 0; j < n; j++)
+            for (size_t i = j + 1; i < n; i++)
+                b->G[i * n + j] = b->G[j * n + i];
+    }
     t0 = now();
     dsytrd_(upper ? "U" : "L", &b->n, b->G, &b->n, b->d, b->e, b->tau, b->work, &b->lwork, &info);
     return info == 0 ? now() - t0 : -1.0;
@@ -327,38 +329,13 @@ static void usage(void)
             MAX_RUNS);
 }
 
-static int parse_int(const char *s, long lo, long hi, int *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end != '\0' || v < lo || v > hi)
-        return -1;
-    *out = (int)v;
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     int m = 1024, n = 512, runs = 9;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--shape") == 0 && i + 2 < argc) {
-            if (parse_int(argv[i + 1], 2, 20000, &m) != 0
-                || parse_int(argv[i + 2], 2, 4096, &n) != 0 || m < n) {
-                usage();
-                return 2;
-            }
-            i += 2;
-        } else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
-            if (parse_int(argv[++i], 1, MAX_RUNS, &runs) != 0) {
-                usage();
-                return 2;
-            }
-        } else if (strcmp(argv[i], "--cpu") == 0) {
-            use_cpu = 1;
-        } else {
-            usage();
-            return 2;
-        }
+    if (bench_parse_shape_args(argc, argv, "--runs", MAX_RUNS, 4096, &m, &n, &runs, &use_cpu)
+        != 0) {
+        usage();
+        return 2;
     }
     printf("tridiag: m = %d, n = %d, %d runs per median, clock: %s\n", m, n, runs,
            use_cpu ? "process CPU time (--cpu)" : "wall time");
