@@ -304,7 +304,7 @@ def run_session(model, mode, sampler, z0, target, args, seed):
         "library_s": library_s,      # per commit: time in libdss itself
         "user_s": user_s,            # per iteration: the simulated user's line search
         "updated": updated,          # per commit: was the Jacobian recomputed?
-        "stats": search.stats(),
+        "stats": search.stats,
     }
 
 

@@ -204,7 +204,7 @@ class Search:
     def point_w(self, w, out=None):
         """The latent point at subspace coordinates ``w`` (l values in [-1, 1]):
         c + radius B^T w."""
-        l = self.subspace_dim()
+        l = self.subspace_dim
         wc = N.as_input(w, (l,), "w", "dss_search_point_w")
         z = N.as_output(out, (self._n,), "point_w", "dss_search_point_w")
         N.call("dss_search_point_w", self._h.get("search"), N.addr(wc), N.addr(z))
@@ -224,7 +224,7 @@ class Search:
 
     def commit_w(self, w):
         """As :meth:`commit` for subspace coordinates ``w`` (l values in [-1, 1])."""
-        l = self.subspace_dim()
+        l = self.subspace_dim
         wc = N.as_input(w, (l,), "w", "dss_search_commit_w")
         N.call_busy((self._h,), "dss_search_commit_w", self._h.get("search"), N.addr(wc))
 
@@ -245,6 +245,7 @@ class Search:
         N.call("dss_search_center", self._h.get("search"), N.addr(z))
         return z
 
+    @property
     def subspace_dim(self):
         """l, the number of rows of the current basis (0 before start)."""
         return N.lib.dss_search_subspace_dim(self._h.get("search"))
@@ -266,12 +267,13 @@ class Search:
         out[idx == _NO_INDEX] = -1
         return out
 
+    @property
     def rank(self):
         """The number of singular values held (0 before start)."""
         return N.lib.dss_search_rank(self._h.get("search"))
 
     def singular_values(self):
-        """The singular values held, in descending order (an array of rank() values)."""
+        """The singular values held, in descending order (an array of ``rank`` values)."""
         h = self._h.get("search")
         r = N.lib.dss_search_rank(h)
         s = np.empty(max(r, 1))
@@ -287,7 +289,7 @@ class Search:
     @property
     def started(self):
         """True once start() (or load()) has succeeded."""
-        return self.subspace_dim() > 0
+        return self.subspace_dim > 0
 
     @property
     def model(self):
@@ -346,6 +348,7 @@ class Search:
         N.call("dss_search_stat", self._h.get("search"), key, ctypes.byref(value))
         return value.value if name.startswith("seconds") else int(value.value)
 
+    @property
     def stats(self):
         """Every statistic as a dict of name -> value."""
         return {name: self.stat(name) for name in STATS}
@@ -370,8 +373,8 @@ class Search:
     def __repr__(self):
         if self.closed:
             return "<dss.Search closed>"
-        return (f"<dss.Search n={self._n} m={self._m} l={self.subspace_dim()} "
-                f"rank={self.rank()}>")
+        return (f"<dss.Search n={self._n} m={self._m} l={self.subspace_dim} "
+                f"rank={self.rank}>")
 
 
 def _close(handle, parent):

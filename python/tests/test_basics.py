@@ -121,7 +121,7 @@ def test_search_bad_parameters(linear, params):
 
 def test_search_calls_before_start(linear):
     s = dss.Search(linear.model())
-    assert not s.started and s.rank() == 0
+    assert not s.started and s.rank == 0
     for call in (lambda: s.point(0.5), s.slider_ends, lambda: s.commit(0.5), s.resample,
                  s.center, s.basis, s.undo, s.save, s.basis_indices):
         with pytest.raises(dss.DssError) as ei:
@@ -187,4 +187,4 @@ def test_lifetimes(linear):
     del syn  # the search's model keeps the problem alive
     gc.collect()
     s3.start(np.zeros(4))
-    assert s3.rank() == 4
+    assert s3.rank == 4

@@ -41,7 +41,7 @@ def test_jacobian_exception_leaves_session_unchanged(linear):
     s = dss.Search(dss.Model(linear.f, 8, 40, jacobian=jacobian), seed=2)
     s.start(np.zeros(8))
     saved, center, basis = s.save(), s.center(), s.basis()
-    stats = s.stats()
+    stats = s.stats
     state["fail"] = True
     with pytest.raises(Boom) as ei:
         s.commit(0.9)  # off centre: needs the Jacobian
@@ -49,7 +49,7 @@ def test_jacobian_exception_leaves_session_unchanged(linear):
     assert s.save() == saved
     np.testing.assert_array_equal(s.center(), center)
     np.testing.assert_array_equal(s.basis(), basis)
-    assert s.stats()["decompositions"] == stats["decompositions"]
+    assert s.stats["decompositions"] == stats["decompositions"]
     s.commit(0.5)  # the centre keeps the SVD: no callback, succeeds
     state["fail"] = False
     s.commit(0.9)

@@ -17,7 +17,7 @@ def test_full_mode_singular_values_match_numpy(linear):
     s = dss.Search(linear.model(jacobian=linear.jacobian), jacobian="full", seed=3)
     s.start(np.zeros(8))
     expected = np.linalg.svd(linear.A, compute_uv=False)
-    assert s.rank() == 8
+    assert s.rank == 8
     np.testing.assert_allclose(s.singular_values(), expected, rtol=1e-12)
     np.testing.assert_allclose(s.singular_values(), linear.s, rtol=1e-12)
     assert_rows_match_v(s.basis(), s.basis_indices(), linear.V)
@@ -57,7 +57,7 @@ def test_subspace_dim_and_commit_w(linear):
     s = dss.Search(linear.model(jacobian=linear.jacobian), subspace_dim=3, seed=9)
     s.start(np.zeros(8))
     B = s.basis()
-    assert B.shape == (3, 8) and s.subspace_dim() == 3
+    assert B.shape == (3, 8) and s.subspace_dim == 3
     np.testing.assert_allclose(B @ B.T, np.eye(3), atol=1e-12)
     assert len(set(s.basis_indices())) == 3
     w = np.array([0.5, -0.25, 1.0])
@@ -92,7 +92,7 @@ def test_finite_difference_mode(linear):
 def test_rows_mode(linear):
     s = dss.Search(linear.model(jacobian=linear.jacobian), jacobian="rows", jacobian_rows=5)
     s.start(np.zeros(8))
-    assert s.rank() == 5
+    assert s.rank == 5
     assert s.stat("jacobian_rows") == 5
 
 
@@ -102,7 +102,7 @@ def test_randomized_mode_vjp_jvp():
     model = lin.model(vjp=lin.vjp, jvp=lin.jvp)
     s = dss.Search(model, jacobian="randomized", rank=6, oversample=4, seed=1)
     s.start(np.zeros(24))
-    assert s.rank() == 6
+    assert s.rank == 6
     np.testing.assert_allclose(s.singular_values()[:4], [9.0, 6.0, 4.0, 2.0], rtol=1e-9)
     assert np.all(s.singular_values()[4:] < 1e-8)
     assert s.stat("vjp_calls") > 0 and s.stat("jvp_calls") > 0
@@ -117,7 +117,7 @@ def test_randomized_mode_vjp_jvp():
     model2 = lin.model(vjp=lin.vjp)
     s2 = dss.Search(model2, rank=4, seed=1)
     s2.start(np.zeros(24))
-    assert s2.get("jacobian") == "auto" and s2.rank() == 4
+    assert s2.get("jacobian") == "auto" and s2.rank == 4
     np.testing.assert_allclose(s2.singular_values(), [9.0, 6.0, 4.0, 2.0], rtol=1e-5)
     assert s2.stat("jvp_calls") == 0 and s2.stat("points") > 0
 
