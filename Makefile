@@ -11,7 +11,13 @@ DESTDIR      ?=
 # ---- toolchain ---------------------------------------------------------------------------------
 CC      ?= cc
 AR      ?= ar
+LD      ?= ld
+OBJCOPY ?= objcopy
 CFLAGS  ?= -O2 -g
+# packagers' flags (dpkg-buildflags): CPPFLAGS on every compile, LDFLAGS on every link (through
+# LINK_LIBS, which every link command of the Makefile and mk/*.mk ends with)
+CPPFLAGS ?=
+LDFLAGS  ?=
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 STD     := -std=c11
 PKG_CONFIG ?= pkg-config
@@ -34,6 +40,9 @@ B        := build
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
 STATIC   := $(B)/libdss.a
+# the tests reach internal functions (rng_next, mem_alloc, ...): they link this archive of the
+# plain objects; $(STATIC), the one installed, exports only dss_* (see its rule)
+INTERNAL := $(B)/libdss-internal.a
 SONAME   := libdss.so.$(VERSION_MAJOR)
 SHARED   := $(B)/libdss.so.$(VERSION)
 TEST_SRC := $(filter-out tests/support.c,$(wildcard tests/test_*.c))
@@ -41,10 +50,10 @@ TESTS    := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 BENCHES  := $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
 
-LIB_CFLAGS  := $(STD) $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden -Iinclude -Ilib -DDSS_BUILDING
-TEST_CFLAGS := $(STD) $(WARN) $(CFLAGS) -Iinclude -Ilib -Itests $(CMOCKA_CFLAGS)
-EX_CFLAGS   := $(STD) $(WARN) $(CFLAGS) -Iinclude
-LINK_LIBS   := $(LAPACK_LIBS) -lm
+LIB_CFLAGS  := $(STD) $(WARN) -Iinclude -Ilib -DDSS_BUILDING $(CPPFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden
+TEST_CFLAGS := $(STD) $(WARN) -Iinclude -Ilib -Itests $(CMOCKA_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+EX_CFLAGS   := $(STD) $(WARN) -Iinclude $(CPPFLAGS) $(CFLAGS)
+LINK_LIBS   := $(LDFLAGS) $(LAPACK_LIBS) -lm
 
 
 
@@ -58,7 +67,16 @@ $(B)/lib/%.o: lib/%.c $(wildcard lib/*.h) include/dss/dss.h
 	@mkdir -p $(@D)
 	$(CC) $(LIB_CFLAGS) -c $< -o $@
 
+# One relocatable object with every non-dss_* (hidden) symbol made local, so that a host's own
+# mem_alloc or rng_next cannot clash with libdss's internals in a static link.
 $(STATIC): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ $(B)/libdss.o
+	$(LD) -r -o $(B)/libdss.o $^
+	$(OBJCOPY) --localize-hidden $(B)/libdss.o
+	$(AR) rcs $@ $(B)/libdss.o
+
+$(INTERNAL): $(LIB_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@
 	$(AR) rcs $@ $^
@@ -78,9 +96,9 @@ $(B)/tests/support.o: tests/support.c tests/support.h include/dss/dss.h
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -c $< -o $@
 
-$(B)/tests/%: tests/%.c $(B)/tests/support.o $(STATIC) tests/support.h
+$(B)/tests/%: tests/%.c $(B)/tests/support.o $(INTERNAL) tests/support.h
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) $< $(B)/tests/support.o $(STATIC) -o $@ $(CMOCKA_LIBS) $(LINK_LIBS)
+	$(CC) $(TEST_CFLAGS) $< $(B)/tests/support.o $(INTERNAL) -o $@ $(CMOCKA_LIBS) $(LINK_LIBS)
 
 tests: $(TESTS)
 

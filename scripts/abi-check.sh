@@ -4,7 +4,7 @@
 #   scripts/abi-check.sh dump LIB    write the baselines from LIB
 # Baselines: abi/libdss.abi (abidw: exported functions, their types, the public structs) and
 # abi/constants.txt (every DSS_* enum constant of include/dss/dss.h with its value, and the
-# numeric #defines other than the version).
+# numeric #defines other than the version, as a compiled program prints them).
 #
 # check fails on: an abidiff error; an incompatible change (abidiff's bit 8: a function or
 # variable removed); any other ABI change except added functions and variables (abidiff's bit 4
@@ -27,15 +27,10 @@ for tool in abidw abidiff readelf; do
         echo "abi: $tool is missing (Debian: apt-get install abigail-tools binutils)" >&2; exit 1; }
 done
 
-# DSS_* enum constants and numeric #defines (not the version), comments stripped by cpp
+# DSS_* enum constants and numeric #defines (not the version), values printed by a compiled
+# program (scripts/abi-lists.sh), not read as text
 list_constants() {
-    cpp -fpreprocessed -dD -P "$headers/dss.h" 2>/dev/null > "$tmp/header.i"
-    {
-        grep -oE '\bDSS_[A-Z0-9_]+[[:space:]]*=[[:space:]]*-?[[:space:]]*[0-9]+' "$tmp/header.i" \
-            | sed -E 's/[[:space:]]*=[[:space:]]*(-?)[[:space:]]*/ \1/'
-        sed -nE 's/^#define (DSS_[A-Z0-9_]+) +(-?[0-9][0-9.]*)$/\1 \2/p' "$tmp/header.i" \
-            | grep -v '^DSS_VERSION_'
-    } | LC_ALL=C sort -u
+    sh scripts/abi-lists.sh constants
 }
 
 tmp=$(mktemp -d)

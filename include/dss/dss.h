@@ -44,7 +44,7 @@ extern "C" {
  * ========================================================================================== */
 
 #define DSS_VERSION_MAJOR 1
-#define DSS_VERSION_MINOR 0
+#define DSS_VERSION_MINOR 1
 #define DSS_VERSION_PATCH 0
 #define DSS_VERSION_NUMBER (DSS_VERSION_MAJOR * 10000 + DSS_VERSION_MINOR * 100 + DSS_VERSION_PATCH)
 

@@ -1,0 +1,50 @@
+# Packaging: what a distribution, a CMake user and a pip user need (docs/packaging.md).
+# Included by the Makefile.
+#
+#   make check-static     libdss.a defines only dss_* globals, and a host with its own
+#                         mem_alloc, rng_next, ... links against it (part of make check)
+#   make check-hardening  build with dpkg-buildflags' hardening=+all flags into build-hardening/
+#                         and run hardening-check (devscripts) on libdss.so and an example
+#                         (in .ci/run)
+
+.PHONY: check-static check-hardening clean-packaging
+
+check-static: $(STATIC)
+	@CC="$(CC)" sh scripts/check-static.sh $(STATIC) "$(LINK_LIBS)"
+
+CHECK_EXTRA += check-static
+
+clean: clean-packaging
+clean-packaging:
+	rm -rf build-hardening
+
+# ---- packagers' flags -----------------------------------------------------------------------
+# The flags a Debian package build passes (hardening=+all: stack protector, _FORTIFY_SOURCE,
+# RELRO, BIND_NOW, PIE) must reach every compile and link: hardening-check finds any that
+# did not, in the shared library and in an example linked against the static archive.
+HARDENING_B := build-hardening
+
+check-hardening:
+	@command -v hardening-check >/dev/null || sh scripts/need-packages.sh devscripts dpkg-dev
+	@MAKE="$(MAKE)" sh scripts/check-hardening.sh $(HARDENING_B)
+
+# ---- the exact ABI guard (docs/abi.md) --------------------------------------------------------
+# check-abi-symbols: header DSS_API list == exported functions == lib/libdss.map's explicit
+# names; the version nodes and abi/symbols.txt; compiled constants == abi/constants.txt.
+# abi-symbols: accept an addition (new function in this release's node, new constant) into both
+# baselines. make abi-dump (mk/hardening.mk) also rewrites abi/constants.txt, the same way.
+.PHONY: check-abi-symbols abi-symbols
+
+check-abi-symbols: $(SHARED)
+	@CC="$(CC)" sh scripts/abi-symbols.sh check $(SHARED)
+
+abi-symbols: $(SHARED)
+	@CC="$(CC)" sh scripts/abi-symbols.sh update $(SHARED)
+
+CHECK_EXTRA += check-abi-symbols
+
+# the guard's own test: each kind of mistake, made in a scratch copy, must be caught (in .ci/run;
+# about 30 to 60 s on a loaded 2-core machine: it relinks libdss.so nine times)
+.PHONY: check-abi-guard
+check-abi-guard: lib
+	@MAKE="$(MAKE)" B="$(B)" sh tests/packaging/abi-guard.sh
