@@ -86,6 +86,7 @@ $(SHARED): $(LIB_OBJ) lib/libdss.map
 	    -Wl,--no-undefined -o $@ $(LIB_OBJ) $(LINK_LIBS)
 	ln -sf libdss.so.$(VERSION) $(B)/$(SONAME)
 	ln -sf $(SONAME) $(B)/libdss.so
+	printf 'LAPACK=%s\nLAPACK_LIBS=%s\n' '$(LAPACK)' '$(LAPACK_LIBS)' > $(B)/link.txt
 
 # ---- dependencies: install from Debian when root, else say what to run -----------------------
 deps:
@@ -147,20 +148,29 @@ bench: deps
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
 
 # ---- install -----------------------------------------------------------------------------------
-# regenerated on every install: its paths depend on PREFIX, LIBDIR and INCLUDEDIR of this run
-$(B)/dss.pc: dss.pc.in include/dss/dss.h FORCE
-	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
-	    -e 's|@VERSION@|$(VERSION)|' -e 's|@LAPACK@|$(LAPACK)|' $< > $@
+# dss.pc is written straight into the staging path (nothing in $(B) is written by install), its
+# directories relative to ${prefix} where they lie under PREFIX, its LAPACK libraries those the
+# build linked libdss.so with (recorded in $(B)/link.txt), not this run's LAPACK
+BUILT_LAPACK      = $(shell sed -n 's/^LAPACK=//p' $(B)/link.txt 2>/dev/null)
+BUILT_LAPACK_LIBS = $(shell sed -n 's/^LAPACK_LIBS=//p' $(B)/link.txt 2>/dev/null)
+PC_DIR            = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
 
-install: lib $(B)/dss.pc
+# a build tree from before link.txt existed: relink once to record it
+$(B)/link.txt: $(SHARED)
+	@test -f $@ || { rm -f $(SHARED); $(MAKE) --no-print-directory $(SHARED); }
+
+install: lib $(B)/link.txt
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/dss $(DESTDIR)$(PKGCONFIGDIR)
 	install -m 644 include/dss/*.h $(DESTDIR)$(INCLUDEDIR)/dss/
 	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/
 	ln -sf libdss.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libdss.so
-	install -m 644 $(B)/dss.pc $(DESTDIR)$(PKGCONFIGDIR)/dss.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(call PC_DIR,$(LIBDIR))|' \
+	    -e 's|@INCLUDEDIR@|$(call PC_DIR,$(INCLUDEDIR))|' -e 's|@VERSION@|$(VERSION)|' \
+	    -e 's|@LAPACK@|$(BUILT_LAPACK)|' -e 's|@LAPACK_LIBS@|$(BUILT_LAPACK_LIBS)|' \
+	    dss.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/dss.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/dss.pc
 	@$(if $(INSTALL_EXTRA),$(MAKE) --no-print-directory $(INSTALL_EXTRA))
 
 uninstall:

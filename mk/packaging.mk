@@ -48,3 +48,10 @@ CHECK_EXTRA += check-abi-symbols
 .PHONY: check-abi-guard
 check-abi-guard: lib
 	@MAKE="$(MAKE)" B="$(B)" sh tests/packaging/abi-guard.sh
+
+# ---- dss.pc (make install writes it into the staging path; docs/packaging.md) ----------------
+.PHONY: check-pc
+check-pc: lib
+	@MAKE="$(MAKE)" B="$(B)" CC="$(CC)" sh scripts/check-pc.sh
+
+CHECK_EXTRA += check-pc
