@@ -55,3 +55,42 @@ check-pc: lib
 	@MAKE="$(MAKE)" B="$(B)" CC="$(CC)" sh scripts/check-pc.sh
 
 CHECK_EXTRA += check-pc
+
+# ---- CMake package configuration (lib/cmake/dss; docs/packaging.md) ---------------------------
+#   make install-cmake   dssConfig.cmake (imported targets dss::dss and dss::dss_static) and
+#                        dssConfigVersion.cmake into $(CMAKEDIR) (part of make install)
+#   make check-cmake     tests/cmake: find_package(dss 1.1 CONFIG REQUIRED) and
+#                        pkg_check_modules(... IMPORTED_TARGET dss) against an installed copy,
+#                        building and running the quickstart (skips, saying why, without cmake)
+CMAKEDIR ?= $(LIBDIR)/cmake/dss
+# dssConfig.cmake finds the prefix relative to itself when CMAKEDIR lies under PREFIX
+CMAKE_PREFIX_EXPR = $(if $(filter $(PREFIX)/%,$(CMAKEDIR)),$${CMAKE_CURRENT_LIST_DIR}/$(shell \
+    echo '$(patsubst $(PREFIX)/%,%,$(CMAKEDIR))' | sed 's|[^/][^/]*|..|g'),$(PREFIX))
+CMAKE_DIR_OF = $(patsubst $(PREFIX)/%,$${_dss_prefix}/%,$(1))
+SIZEOF_VOID_P = $(shell $(CC) -dM -E - </dev/null | sed -n 's/^\#define __SIZEOF_POINTER__ //p')
+
+.PHONY: install-cmake uninstall-cmake check-cmake
+
+install-cmake: $(B)/link.txt
+	install -d $(DESTDIR)$(CMAKEDIR)
+	sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@MAJOR@|$(VERSION_MAJOR)|g' \
+	    -e 's|$${CMAKE_CURRENT_LIST_DIR}/@CMAKE_TO_PREFIX@|$(CMAKE_PREFIX_EXPR)|' \
+	    -e 's|@CMAKE_LIBDIR@|$(call CMAKE_DIR_OF,$(LIBDIR))|' \
+	    -e 's|@CMAKE_INCLUDEDIR@|$(call CMAKE_DIR_OF,$(INCLUDEDIR))|' \
+	    -e 's|@LAPACK@|$(BUILT_LAPACK)|' -e 's|@LAPACK_LIBS@|$(BUILT_LAPACK_LIBS)|' \
+	    cmake/dssConfig.cmake.in > $(DESTDIR)$(CMAKEDIR)/dssConfig.cmake
+	sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@MAJOR@|$(VERSION_MAJOR)|g' \
+	    -e 's|@SIZEOF_VOID_P@|$(SIZEOF_VOID_P)|g' \
+	    cmake/dssConfigVersion.cmake.in > $(DESTDIR)$(CMAKEDIR)/dssConfigVersion.cmake
+	chmod 644 $(DESTDIR)$(CMAKEDIR)/dssConfig.cmake $(DESTDIR)$(CMAKEDIR)/dssConfigVersion.cmake
+
+uninstall: uninstall-cmake
+uninstall-cmake:
+	rm -f $(DESTDIR)$(CMAKEDIR)/dssConfig.cmake $(DESTDIR)$(CMAKEDIR)/dssConfigVersion.cmake
+	-rmdir $(DESTDIR)$(CMAKEDIR) $(dir $(DESTDIR)$(CMAKEDIR)) 2>/dev/null
+
+check-cmake: lib
+	@MAKE="$(MAKE)" sh scripts/check-cmake.sh
+
+INSTALL_EXTRA += install-cmake
+CHECK_EXTRA += check-cmake
