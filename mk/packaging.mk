@@ -93,4 +93,32 @@ check-cmake: lib
 	@MAKE="$(MAKE)" sh scripts/check-cmake.sh
 
 INSTALL_EXTRA += install-cmake
-CHECK_EXTRA += check-cmake
+
+# ---- the Python package (python/pyproject.toml) ------------------------------------------------
+#   make python-version     write python/dss/_version.py from the header's version (the one
+#                           place the version lives; pyproject.toml and dss.__version__ read it)
+#   make check-python-venv  pip install --no-build-isolation --no-index python/ into a fresh
+#                           venv (offline), pip show, import dss from it (python/check-venv.sh)
+.PHONY: python-version check-python-version check-python-venv
+PY_VERSION_FILE := python/dss/_version.py
+define PY_VERSION_TEXT
+"""The version of libdss these bindings belong to (written from include/dss/dss.h by
+`make python-version`; `make check` fails when the two differ)."""
+__version__ = "$(VERSION)"
+endef
+export PY_VERSION_TEXT
+
+python-version:
+	@printf '%s\n' "$$PY_VERSION_TEXT" > $(PY_VERSION_FILE)
+	@echo "python-version: $(PY_VERSION_FILE) says $(VERSION)"
+
+check-python-version:
+	@printf '%s\n' "$$PY_VERSION_TEXT" | cmp -s - $(PY_VERSION_FILE) || { \
+	    echo "check-python-version: $(PY_VERSION_FILE) does not say $(VERSION) (dss.h):" \
+	         "run 'make python-version' and commit it" >&2; exit 1; }
+	@echo "check-python-version: $(PY_VERSION_FILE) says $(VERSION), as dss.h does"
+
+check-python-venv: lib
+	@MAKE="$(MAKE)" PYTHON="$(PYTHON)" sh python/check-venv.sh
+
+CHECK_EXTRA += check-python-version

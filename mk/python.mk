@@ -13,15 +13,15 @@
 # install python3-numpy and python3-pytest (and dataset-fashion-mnist for the PyTorch smoke test)
 # when run as root with apt-get, and otherwise print the command to run.
 #
-# PYTHONDIR is where `make install` puts the package `dss`: by default
-# $(PREFIX)/lib/pythonX.Y/dist-packages, which Debian's python3 searches for PREFIX=/usr/local
-# and PREFIX=/usr; elsewhere set PYTHONDIR to a directory on your sys.path (or add it to
+# PYTHONDIR is where `make install` puts the package `dss`: by default Debian's
+# /usr/lib/python3/dist-packages for PREFIX=/usr, else $(PREFIX)/lib/pythonX.Y/dist-packages,
+# which Debian's python3 searches for PREFIX=/usr/local; elsewhere set PYTHONDIR to a directory on your sys.path (or add it to
 # PYTHONPATH). The installed package records $(LIBDIR) and loads libdss.so.1 from there, so it
 # works even when the loader does not know the prefix.
 
 PYTHON         ?= /usr/bin/python3
 PYTHON_VERSION  = $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo 3)
-PYTHONDIR      ?= $(PREFIX)/lib/python$(PYTHON_VERSION)/dist-packages
+PYTHONDIR      ?= $(if $(filter /usr /usr/,$(PREFIX)),/usr/lib/python3/dist-packages,$(PREFIX)/lib/python$(PYTHON_VERSION)/dist-packages)
 
 PY_SOURCES := $(wildcard python/dss/*.py)
 # run from the source tree against this build's library, without writing bytecode into it

@@ -25,7 +25,8 @@ libdss's buffers without copies.
 
 The shared library is found, in order: ``$DSS_LIBRARY`` (the file or its directory), the
 build tree next to this package (``<tree>/build/libdss.so.1``), the ``LIBDIR`` recorded by
-``make install``, and the system loader. :data:`library_path` tells which one was loaded.
+``make install``, ``<sys.prefix>/lib`` (a pip install into the prefix libdss was installed
+in), the system loader, and ``ctypes.util.find_library("dss")``. :data:`library_path` tells which one was loaded.
 """
 
 from . import _native
@@ -45,8 +46,8 @@ __all__ = [
     "STAGE_LINE_REFINE",
 ]
 
-#: Version of these bindings (they work with any libdss 1.x).
-__version__ = "1.0.0"
+#: Version of these bindings: libdss's, from include/dss/dss.h (they work with any libdss 1.x).
+from ._version import __version__
 
 #: Path (or loader name) of the libdss shared library in use.
 library_path = _native.library_path

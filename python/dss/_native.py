@@ -15,6 +15,7 @@ Internal module: the public classes live in :mod:`dss`. Everything here is about
 import ctypes
 import ctypes.util
 import os
+import sys
 import threading
 
 import numpy as np
@@ -130,7 +131,9 @@ def _candidates():
         out.append(("install LIBDIR", os.path.join(_install.LIBDIR, SONAME)))
     except ImportError:
         pass
-    # 3. the system loader (ld.so.cache, LD_LIBRARY_PATH, ...)
+    # 3. the installed prefix of a pip install: <sys.prefix>/lib (e.g. PREFIX=$VIRTUAL_ENV)
+    out.append(("sys.prefix", os.path.join(sys.prefix, "lib", SONAME)))
+    # 4. the system loader (ld.so.cache, LD_LIBRARY_PATH, ...)
     out.append(("system loader", SONAME))
     found = ctypes.util.find_library("dss")
     if found:
