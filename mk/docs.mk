@@ -20,7 +20,9 @@ DSS_FUNCTIONS = $(shell sed -n '$(DSS_FUNCTIONS_SED)' include/dss/dss.h)
 
 docs-deps:
 	@command -v doxygen >/dev/null 2>&1 && exit 0; \
-	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	if [ "$${DSS_NO_APT:-0}" = 1 ]; then \
+	    echo "docs: doxygen is missing; not installing it (DSS_NO_APT=1)" >&2; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "docs: installing doxygen from Debian's archive"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq doxygen \
 	        >/dev/null && exit 0; \

@@ -9,6 +9,12 @@
 
 .PHONY: check-static check-hardening clean-packaging
 
+# make DEPS=no ... is DSS_NO_APT=1: no script or target runs apt-get (a package build); required
+# packages that are missing fail with the command to run, optional suites skip saying why
+ifeq ($(DEPS),no)
+export DSS_NO_APT := 1
+endif
+
 check-static: $(STATIC)
 	@CC="$(CC)" sh scripts/check-static.sh $(STATIC) "$(LINK_LIBS)"
 
@@ -122,3 +128,10 @@ check-python-venv: lib
 	@MAKE="$(MAKE)" PYTHON="$(PYTHON)" sh python/check-venv.sh
 
 CHECK_EXTRA += check-python-version
+
+# ---- DSS_NO_APT=1 / make DEPS=no: no apt-get in a package build ---------------------------------
+.PHONY: check-no-apt
+check-no-apt: lib
+	@sh tests/packaging/no-apt.sh
+
+CHECK_EXTRA += check-no-apt

@@ -3,7 +3,9 @@
 #   sh python/deps.sh python    numpy and pytest, importable by $PYTHON (default /usr/bin/python3)
 #   sh python/deps.sh dataset   Debian's Fashion-MNIST files (for the PyTorch example)
 # As root with apt-get, install what is missing from Debian's archive; otherwise print the exact
-# command to run and fail.
+# command to run and fail. With DSS_NO_APT=1 (make DEPS=no) apt-get is never run: what is
+# missing is printed as the reason the optional suite is skipped, and the exit status is 77
+# (the callers in mk/python.mk then skip instead of failing).
 PYTHON=${PYTHON:-/usr/bin/python3}
 DATASET_DIR=/usr/share/datasets/fashion-mnist
 
@@ -22,6 +24,10 @@ dataset) pkgs="dataset-fashion-mnist"; what="the Fashion-MNIST images ($DATASET_
 esac
 
 have "$1" && exit 0
+if [ "${DSS_NO_APT:-0}" = 1 ]; then
+    echo "skipped: missing $what; not installing (DSS_NO_APT=1): apt-get install -y $pkgs"
+    exit 77
+fi
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "deps: installing $pkgs from Debian's archive"
     if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $pkgs \

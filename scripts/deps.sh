@@ -1,7 +1,7 @@
 #!/bin/sh
 # Make sure the build's system packages are present: pkg-config, LAPACK/BLAS, cmocka.
 # As root with apt-get, install what is missing from Debian's archive; otherwise print the exact
-# command to run and fail.
+# command to run and fail. DSS_NO_APT=1 (make DEPS=no) never runs apt-get: a package build.
 PKGS="pkg-config liblapack-dev libblas-dev libcmocka-dev"
 missing=""
 command -v pkg-config >/dev/null 2>&1 || missing="pkg-config"
@@ -10,7 +10,9 @@ if [ -z "$missing" ]; then
     pkg-config --exists cmocka || missing="$missing libcmocka-dev"
 fi
 [ -z "$missing" ] && exit 0
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+if [ "${DSS_NO_APT:-0}" = 1 ]; then
+    echo "deps: missing$missing; not installing them (DSS_NO_APT=1)" >&2
+elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "deps: installing$missing from Debian's archive"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $PKGS >/dev/null \
         && exit 0
