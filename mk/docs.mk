@@ -3,8 +3,10 @@
 #   make docs       HTML and man(3) pages from include/dss/dss.h's comments (Doxygen, Debian
 #                   `doxygen`: installed when missing and run as root, else the command to run is
 #                   printed) into $(B)/docs/html and $(B)/docs/man/man3
-#   make install    also installs docs/dss.3 (the hand-written overview) into $(MANDIR)/man3,
-#                   and the generated pages when `make docs` was run before
+#   make man        one man(3) page per function of the header, generated from its doc comments
+#                   by scripts/man-pages.sh (no Doxygen needed) into $(B)/man/man3
+#   make install    installs docs/dss.3 (the hand-written overview) and those pages into
+#                   $(MANDIR)/man3: the same set whether or not `make docs` ran
 #   make check-man  docs/dss.3 names every function of the header, and groff finds no problem
 #                   in it (part of `make check`)
 
@@ -16,7 +18,14 @@ DOCS    := $(B)/docs
 DSS_FUNCTIONS_SED := s/^DSS_API[^(]*[ *]\(dss_[a-z0-9_]*\)(.*/\1/p
 DSS_FUNCTIONS = $(shell sed -n '$(DSS_FUNCTIONS_SED)' include/dss/dss.h)
 
-.PHONY: docs docs-deps check-man install-man uninstall-man
+.PHONY: docs docs-deps man check-man install-man uninstall-man
+
+MAN_PAGES := $(B)/man/man3
+all: $(MAN_PAGES)/.stamp
+man: $(MAN_PAGES)/.stamp
+$(MAN_PAGES)/.stamp: include/dss/dss.h scripts/man-pages.awk scripts/man-pages.sh
+	@sh scripts/man-pages.sh $(MAN_PAGES) $(VERSION)
+	@touch $@
 
 docs-deps:
 	@command -v doxygen >/dev/null 2>&1 && exit 0; \
@@ -32,15 +41,14 @@ docs-deps:
 	echo "    sudo apt-get install -y doxygen" >&2; \
 	exit 1
 
-docs: docs-deps
+docs: docs-deps $(MAN_PAGES)/.stamp
 	rm -rf $(DOCS)/html $(DOCS)/man
 	@mkdir -p $(DOCS)
 	DSS_DOCS_OUT=$(DOCS) DSS_VERSION=$(VERSION) doxygen docs/Doxyfile
-	@# keep the pages of the header and its identifiers; drop the Markdown pages, the anonymous
-	@# enums' pages (@0.3 ...) and the struct members' (alloc.3, free.3, user.3 would shadow libc's)
-	@cd $(DOCS)/man/man3 && for f in *.3; do \
-	    case $$f in dss.h.3|dss_*.3|DSS_*.3) ;; *) rm -f "./$$f" ;; esac; done
-	@cp docs/dss.3 $(DOCS)/man/man3/dss.3
+	@# the man pages are the per-function ones of scripts/man-pages.sh (Doxygen's man output
+	@# is one page for the whole header), the same that make install installs
+	@mkdir -p $(DOCS)/man/man3
+	@cp $(MAN_PAGES)/*.3 docs/dss.3 $(DOCS)/man/man3/
 	@n=$$(grep -c 'warning:' $(DOCS)/warnings.log 2>/dev/null); \
 	if [ "$${n:-0}" -gt 0 ]; then echo "docs: $$n doxygen warnings, see $(DOCS)/warnings.log"; fi
 	@echo "docs: $(DOCS)/html/index.html; $$(ls $(DOCS)/man/man3 | wc -l) man pages in $(DOCS)/man/man3 (man -M $(DOCS)/man dss)"
@@ -56,15 +64,9 @@ check-man:
 	fi
 	@echo "check-man: docs/dss.3 lists all $(words $(DSS_FUNCTIONS)) functions of dss.h"
 
-install-man:
+install-man: $(MAN_PAGES)/.stamp
 	install -d $(DESTDIR)$(MAN3DIR)
-	@# only the pages uninstall-man removes: the header's and its identifiers'
-	@if [ -d $(DOCS)/man/man3 ]; then \
-	    for page in $(DOCS)/man/man3/dss.h.3 $(DOCS)/man/man3/dss_*.3 $(DOCS)/man/man3/DSS_*.3; do \
-	        [ -f "$$page" ] && install -m 644 "$$page" $(DESTDIR)$(MAN3DIR)/ || true; \
-	    done; \
-	fi
-	install -m 644 docs/dss.3 $(DESTDIR)$(MAN3DIR)/dss.3
+	install -m 644 docs/dss.3 $(MAN_PAGES)/dss_*.3 $(DESTDIR)$(MAN3DIR)/
 
 # The Makefile has no uninstall hook, so this adds a prerequisite to its uninstall target. The
 # generated pages are named after the header (dss.h.3) and its identifiers (dss_*, DSS_*).

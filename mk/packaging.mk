@@ -135,3 +135,10 @@ check-no-apt: lib
 	@sh tests/packaging/no-apt.sh
 
 CHECK_EXTRA += check-no-apt
+
+# ---- man pages: one per function, the same set with or without make docs ----------------------
+.PHONY: check-man-pages
+check-man-pages: lib
+	@MAKE="$(MAKE)" B="$(B)" sh scripts/check-man-pages.sh
+
+CHECK_EXTRA += check-man-pages
