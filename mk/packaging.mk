@@ -142,3 +142,27 @@ check-man-pages: lib
 	@MAKE="$(MAKE)" B="$(B)" sh scripts/check-man-pages.sh
 
 CHECK_EXTRA += check-man-pages
+
+# ---- release tarball ------------------------------------------------------------------------------
+#   make dist         libdss-X.Y.Z.tar.gz of the files git tracks (as they are in the working
+#                     tree), reproducible: sorted, owner 0, the last commit's time, gzip -n
+#   make check-dist   unpack it into an empty directory and run make check there (DSS_NO_APT=1:
+#                     the packages are already present); in .ci/run
+DIST_NAME := libdss-$(VERSION)
+DIST      := $(DIST_NAME).tar.gz
+.PHONY: dist check-dist
+
+dist:
+	@command -v git >/dev/null 2>&1 && git rev-parse --is-inside-work-tree >/dev/null 2>&1 || { \
+	    echo "dist: needs a git checkout (the tarball holds the files git tracks)" >&2; exit 1; }
+	@rm -f $(DIST)
+	git ls-files -z | LC_ALL=C sort -z > $(DIST_NAME).files
+	tar --no-recursion --null --transform 's|^|$(DIST_NAME)/|' --owner=0 --group=0 \
+	    --numeric-owner --mtime="@$$(git log -1 --format=%ct)" -cf $(DIST_NAME).tar \
+	    -T $(DIST_NAME).files
+	gzip -n -9 -f $(DIST_NAME).tar
+	@rm -f $(DIST_NAME).files
+	@echo "dist: $(DIST) ($$(tar -tzf $(DIST) | grep -vc '/$$') files, $$(du -k $(DIST) | cut -f1) KiB)"
+
+check-dist: dist
+	@MAKE="$(MAKE)" sh scripts/check-dist.sh $(DIST) $(DIST_NAME)

@@ -6,6 +6,7 @@
 # (so the fakes work); with it, apt-get is never called, required packages fail with the
 # command to run, and optional suites skip with a printed reason.
 set -u
+unset DSS_NO_APT DEPS   # this test sets them itself (it may run inside make DEPS=no)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fake=$tmp/bin
