@@ -206,3 +206,10 @@ help:
 	@echo "make fuzz-corpus  regenerate the seed corpus tests/fuzz/corpus"
 	@echo "make abi-check    compare libdss.so with the ABI baseline abi/ (docs/abi.md)"
 	@echo "make abi-dump     regenerate the ABI baseline (only for an intended ABI change)"
+	@# ---- packaging (mk/packaging.mk, docs/packaging.md) ----
+	@echo "make check DEPS=no   never run apt-get (also DSS_NO_APT=1); optional suites skip"
+	@echo "make abi-symbols  accept added functions/constants into abi/symbols.txt, abi/constants.txt"
+	@echo "make man          one man page per function into build/man/man3"
+	@echo "make python-version  write python/dss/_version.py from dss.h"
+	@echo "make check-hardening check-cmake check-python-venv check-abi-guard check-dist   (CI)"
+	@echo "make dist         libdss-$(VERSION).tar.gz of the tracked files"

@@ -61,6 +61,8 @@ if pkg-config --exists openblas; then
     readelf -d "$ob"/libdss.so.*.*.* | grep -q 'libopenblas' \
         || fail "the LAPACK=openblas build does not link libopenblas"
     echo "check-pc: LAPACK=openblas build + plain make install: dss.pc names $libs"
+elif [ "${DSS_REQUIRE_OPTIONAL:-0}" = 1 ]; then
+    fail "openblas.pc missing (apt-get install libopenblas-dev)"
 else
     echo "check-pc: skipped the LAPACK=openblas case: openblas.pc missing" \
          "(apt-get install libopenblas-dev)"
