@@ -3,7 +3,8 @@
 # Debian's NumPy (--system-site-packages), `pip install --no-build-isolation --no-index python/`
 # into it, and check that pip lists the package with libdss's version, that `import dss` from
 # outside the source tree loads the installed libdss.so.1 (found by the system loader, as
-# after ldconfig), and that a small session runs. Then: PREFIX=/usr puts the module into
+# after ldconfig), and that a small session runs; with libdss installed into the venv's own
+# prefix, import dss finds it there without any help. Then: PREFIX=/usr puts the module into
 # Debian's /usr/lib/python3/dist-packages (a DESTDIR install).
 # Skips, saying why, when venv, pip or setuptools are missing (Debian: python3-venv python3-pip
 # python3-setuptools); set DSS_REQUIRE_OPTIONAL=1 (CI does) to fail instead.
@@ -55,6 +56,18 @@ t, score = dss.LineSearch(samples=101).find_optimal(s, p.score)
 s.commit(t)
 print("check-python-venv: pip show dss: %s; import dss loaded %s" % (want, maps[0]))
 ' "$tmp/prefix" "$tmp/venv" "$want")
+
+# libdss installed into the venv's own prefix: found there (<sys.prefix>/lib) with no help
+$make --no-print-directory -s install PREFIX="$tmp/venv" PYTHONDIR="$tmp/unused" >/dev/null
+(cd "$tmp" && env -u DSS_LIBRARY -u PYTHONPATH -u LD_LIBRARY_PATH PYTHONDONTWRITEBYTECODE=1 \
+    "$tmp/venv/bin/python" -c '
+import os, sys
+import dss
+maps = [l.split()[-1] for l in open("/proc/self/maps") if "libdss.so" in l]
+lib = os.path.realpath(sys.argv[1]) + "/lib/"
+assert maps and all(m.startswith(lib) for m in maps), (maps, dss.library_path)
+print("check-python-venv: with PREFIX=$VIRTUAL_ENV, import dss loaded %s" % maps[0])
+' "$tmp/venv")
 
 # PREFIX=/usr: Debian's dist-packages
 $make --no-print-directory -s install-python PREFIX=/usr DESTDIR="$tmp/dest" >/dev/null

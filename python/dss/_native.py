@@ -3,7 +3,8 @@
 Internal module: the public classes live in :mod:`dss`. Everything here is about the C side:
 
 * :func:`load` finds the shared library (``DSS_LIBRARY``, the build tree next to this package,
-  the directory recorded by ``make install``, then the system loader).
+  the directory recorded by ``make install``, ``<sys.prefix>/lib``, then the system loader and
+  ``ctypes.util.find_library``).
 * :func:`call` runs a C function, turns a negative status into :class:`~dss.DssError`, and
   re-raises the exception a Python callback raised during that call.
 * :func:`guard` wraps a Python callback so that it never lets an exception escape into C:
