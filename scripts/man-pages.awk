@@ -36,8 +36,13 @@ function parse_line(line,    indented, rest, pos, word) {
         split(rest, parts, /[ \t]+/); tag = parts[1]
         rest = trim(substr(rest, length(tag) + 1))
         if (tag == "param" || tag == "retval") {
+            # the name, or a list of names: "@param z_lo, z_hi segment ends"
             word = rest; sub(/[ \t].*/, "", word); tagname = word
             rest = trim(substr(rest, length(word) + 1))
+            while (word ~ /,$/ && rest != "") {
+                word = rest; sub(/[ \t].*/, "", word); tagname = tagname " " word
+                rest = trim(substr(rest, length(word) + 1))
+            }
         }
         # the tag's text runs to the next tag on this line
         if ((pos = match(rest, /@(param|retval|return|since)([ \t]|$)/)) > 0) {
