@@ -1,9 +1,9 @@
 """The demonstration scene of the add-on, used by its tests and benchmark (run inside Blender).
 
 build() makes, in the current (empty or factory) file:
-  "Ico"   an icosphere (642 vertices) with a basis and 20 shape keys, each a smooth bump along
-          the normals around a random point (fixed seed); half the keys range over [0, 1],
-          half over [-1, 1]
+  "Ico"   an icosphere (642 vertices) with a basis and 20 overlapping shape keys (mixes of 6
+          smooth regional shapes along the normals, plus a small detail each; fixed seeds);
+          half the keys range over [0, 1], half over [-1, 1]
   "Blob"  a UV sphere (16 x 8) with a Geometry Nodes modifier of 9 float/vector inputs
           (translation, rotation, scale, bulge, wave amplitude and frequency, stretch, noise
           amplitude and scale: 15 scalars); the topology never changes
@@ -16,6 +16,7 @@ import bpy
 import numpy as np
 
 N_KEYS = 20
+REGIONS = 6
 
 
 def clear():
@@ -24,7 +25,26 @@ def clear():
             bpy.data.objects.remove(obj)
 
 
-def add_icosphere(name="Ico", keys=N_KEYS, seed=1, location=(0.0, 0.0, 0.0)):
+def _bumps(normal, seed, count=N_KEYS):
+    """count smooth bumps along the normals (count x 3V): random centre, sign, height and
+    width (fixed seed)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(count):
+        c = rng.normal(size=3)
+        c /= np.linalg.norm(c)
+        amp = np.exp(rng.uniform(np.log(0.15), np.log(0.45))) * rng.choice([-1.0, 1.0])
+        width = rng.uniform(0.3, 0.6)
+        bump = amp * np.exp(-np.sum((normal - c) ** 2, axis=1) / (2 * width ** 2))
+        out.append((bump[:, None] * normal).ravel())
+    return np.array(out)
+
+
+def add_icosphere(name="Ico", keys=N_KEYS, regions=REGIONS, seed=1, location=(0.0, 0.0, 0.0)):
+    """The icosphere with `keys` shape keys. Like the keys of a character rig, they overlap:
+    each is a random mix of `regions` shared shapes plus a small detail of its own (2 % of a
+    shape), so the 20 sliders have about 6 independent effects. With regions=keys and no
+    mixing (regions=0) every key is an independent bump instead."""
     bpy.ops.mesh.primitive_ico_sphere_add(subdivisions=4, radius=1.0, location=location)
     obj = bpy.context.active_object
     obj.name = name
@@ -32,18 +52,17 @@ def add_icosphere(name="Ico", keys=N_KEYS, seed=1, location=(0.0, 0.0, 0.0)):
     nv = len(me.vertices)
     co = np.empty(3 * nv)
     me.vertices.foreach_get("co", co)
-    co = co.reshape(-1, 3)
-    normal = co / np.linalg.norm(co, axis=1, keepdims=True)
-    rng = np.random.default_rng(seed)
+    normal = co.reshape(-1, 3) / np.linalg.norm(co.reshape(-1, 3), axis=1, keepdims=True)
+    if regions:
+        shared = _bumps(normal, seed)[:regions]
+        mix = np.random.default_rng(seed + 7).normal(size=(keys, regions)) / np.sqrt(regions)
+        deltas = mix @ shared + 0.02 * _bumps(normal, seed + 3, keys)
+    else:
+        deltas = _bumps(normal, seed, keys)
     obj.shape_key_add(name="Basis")
     for i in range(keys):
-        c = rng.normal(size=3)
-        c /= np.linalg.norm(c)
-        amp = rng.uniform(0.15, 0.45) * rng.choice([-1.0, 1.0])
-        width = rng.uniform(0.3, 0.6)
-        bump = amp * np.exp(-np.sum((normal - c) ** 2, axis=1) / (2 * width ** 2))
         kb = obj.shape_key_add(name=f"Key{i:02d}", from_mix=False)
-        kb.data.foreach_set("co", (co + bump[:, None] * normal).ravel())
+        kb.data.foreach_set("co", co + deltas[i])
         if i % 2:
             kb.slider_min = -1.0
     return obj

@@ -27,7 +27,7 @@ SESSIONS = {}       # object name -> Session
 class Session:
     """dss.Model + dss.Search on a Space; every action re-applies what the slider shows."""
 
-    def __init__(self, dss, space, seed=0, sampler="singular"):
+    def __init__(self, dss, space, seed=0, sampler="singular", reach=None):
         self.dss = dss
         self.space = space
         self.exact = space.exact_jacobian_possible()
@@ -40,6 +40,8 @@ class Session:
         self.search = dss.Search(self.model, seed=seed, sampler=sampler, prior="box",
                                  prior_scale=1.0, subspace_dim=1,
                                  jacobian="full" if self.exact else "finite_diff")
+        if reach is not None:          # a resumed session gets its radius from the saved bytes
+            self.search.set(radius=reach)
         self.history = []              # 'commit' / 'resample' per undoable step
         self._z = np.empty(space.n)
 
@@ -128,12 +130,12 @@ def get(obj):
     return s if s is not None and s.space.obj_name == obj.name else None
 
 
-def create(obj, which, modifier, seed, sampler, python_dir=""):
+def create(obj, which, modifier, seed, sampler, reach, python_dir=""):
     """A new session on obj (replacing any other): builds the space, started by the caller."""
     dss = loader.load(python_dir)
     drop(obj)
     space = Space.from_object(obj, which, modifier)
-    s = Session(dss, space, seed=seed, sampler=sampler)
+    s = Session(dss, space, seed=seed, sampler=sampler, reach=reach)
     SESSIONS[obj.name] = s
     return s
 

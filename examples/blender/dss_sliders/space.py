@@ -1,7 +1,8 @@
 """The latent space and the generator f, built from an object's Blender data.
 
 z (n values) is the sliders' latent point, normalised so that the prior box [-1, 1]^n maps onto
-each input's own range [lo, hi]: value = lo + (z + 1) / 2 * (hi - lo), clamped to the range.
+each input's own range [lo, hi]: value = lo + (y + 1) / 2 * (hi - lo), where y = z inside the
+box and z folded back into it by mirrors at its ends outside (see fold()).
 The inputs are the object's shape key values (range slider_min..slider_max) and the float and
 vector inputs of one Geometry Nodes modifier (range min_value..max_value of the group's socket;
 a vector gives 3 scalars). f(z) sets the inputs, updates the dependency graph and reads the
@@ -18,6 +19,17 @@ SPACES = ("SHAPE_KEYS", "GEOMETRY_NODES", "BOTH")
 SURFACE_SAMPLES = 256        # points of the descriptor used when the topology changes
 UNBOUNDED = 1e30             # a socket range beyond this is taken as "no range"
 FORMAT = 1                   # version of the JSON saved in obj["dss_space"]
+
+
+def fold(z):
+    """(y, dy/dz): z folded into [-1, 1] by mirrors at the ends (a triangle wave of period 4,
+    y = z inside the box). Blender clamps a shape key to its slider range (and Geometry Nodes
+    clamp to the socket's), so a plain linear map would make f flat outside the box and leave
+    a centre that drifted out stuck there; folded, a slider that runs past an input's end
+    comes back, and no direction ever stops changing the inputs (dy/dz = +-1)."""
+    u = np.mod(z + 1.0, 4.0)
+    up = u <= 2.0
+    return np.where(up, u - 1.0, 3.0 - u), np.where(up, 1.0, -1.0)
 
 
 class SpaceError(Exception):
@@ -172,9 +184,9 @@ class Space:
         return [d.get("label", d["name"]) for d in self.inputs]
 
     def values(self, z):
-        """Input values for latent z (clamped to each input's range)."""
-        z = np.clip(np.asarray(z, dtype=np.float64), -1.0, 1.0)
-        return self.lo + (z + 1.0) * 0.5 * (self.hi - self.lo)
+        """Input values for latent z, folded into each input's range."""
+        y, _ = fold(np.asarray(z, dtype=np.float64))
+        return self.lo + (y + 1.0) * 0.5 * (self.hi - self.lo)
 
     def read_z(self):
         """The latent point of the object's current input values."""
@@ -306,7 +318,8 @@ class Space:
 
     def jacobian(self, z, rows, out):
         """The exact Jacobian for shape keys: column i is the key's offset from its
-        reference key times the range's half-width (constant, so computed once)."""
+        reference key times the range's half-width (computed once) times the fold's slope
+        (+-1) at z_i."""
         if self._jacobian is None:
             kbs = self.obj.data.shape_keys.key_blocks
             nv = self.m // 3
@@ -319,4 +332,5 @@ class Space:
                 kb.relative_key.data.foreach_get("co", b)
                 J[:, i] = (a.astype(np.float64) - b) * 0.5 * (self.hi[i] - self.lo[i])
             self._jacobian = J
-        out[:] = self._jacobian if rows is None else self._jacobian[rows]
+        J = self._jacobian if rows is None else self._jacobian[rows]
+        np.multiply(J, fold(np.asarray(z))[1], out=out)

@@ -91,6 +91,10 @@ class DSS_ObjectProps(bpy.types.PropertyGroup):
         items=[('singular', "Important", "Drawn by importance over the Jacobian's singular "
                 "values (differential subspace search)"),
                ('random', "Random", "Uniformly random directions (a baseline)")])
+    reach: FloatProperty(
+        name="Reach", default=1.5, min=0.01, max=10.0,
+        description="How far the slider's ends go from the centre, in units of half an "
+                    "input's range (libdss's radius)")
     slider: FloatProperty(name="Slider", default=0.0, min=-1.0, max=1.0, update=_slider_changed,
                           description="Move along the current direction; Accept to keep")
     iteration: IntProperty(name="Iteration", default=0)
@@ -216,7 +220,8 @@ class DSS_OT_start(StepOperator, bpy.types.Operator):
 
     def session(self, obj):
         p = obj.dss_sliders
-        return session.create(obj, p.space, p.modifier, p.seed, p.sampler, python_dir())
+        return session.create(obj, p.space, p.modifier, p.seed, p.sampler, p.reach,
+                              python_dir())
 
     def action(self, obj, s):
         return "start"
@@ -331,6 +336,7 @@ class DSS_PT_panel(bpy.types.Panel):
         row = col.row()
         row.prop(p, "sampler", text="")
         row.prop(p, "seed")
+        col.prop(p, "reach")
         col.operator("dss.start")
         job = JOBS.get(obj.name)
         live = session.get(obj)
