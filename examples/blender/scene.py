@@ -149,8 +149,8 @@ def node_group(name, with_cut):
     return ng
 
 
-def add_gn_object(name, with_cut, location):
-    bpy.ops.mesh.primitive_uv_sphere_add(segments=16, ring_count=8, location=location)
+def add_gn_object(name, with_cut, location, segments=16, rings=8):
+    bpy.ops.mesh.primitive_uv_sphere_add(segments=segments, ring_count=rings, location=location)
     obj = bpy.context.active_object
     obj.name = name
     mod = obj.modifiers.new("Shape", "NODES")

@@ -39,4 +39,14 @@ step resume run test_resume.py
 step artist run test_artist.py
 step missing env DSS_LIBRARY=/nonexistent/libdss.so.1 sh -c \
     "\"$BLENDER\" -b --factory-startup --python-exit-code 1 --python \"$here/test_missing.py\" -- --zip \"$zip\" --python-dir \"$pydir\" --out \"$out\""
+# the modal operator needs a window: Blender under Xvfb, Esc sent as a window event
+if command -v xvfb-run >/dev/null 2>&1; then
+    step modal timeout 300 xvfb-run -a -s "-screen 0 1280x800x24" "$BLENDER" --factory-startup \
+        --enable-event-simulate --python "$here/test_modal.py" -- \
+        --zip "$zip" --python-dir "$pydir" --out "$out"
+    cat "$out/modal.result"
+    tail -1 "$out/modal.result" | grep -qx PASS || { echo "check-blender: modal FAILED"; exit 1; }
+else
+    echo "check-blender: modal skipped: xvfb-run not installed (apt-get install xvfb)"
+fi
 echo "check-blender: passed ($(( $(date +%s) - t_all )) s)"
