@@ -85,6 +85,16 @@ msg = op_error(bpy.ops.dss.undo)
 check("DSS_ESTATE" in msg and dss.strerror(dss.ESTATE) in msg,
       f"a third Undo is a report with libdss's message: {msg!r}")
 
+p.slider = -0.4
+check(bpy.ops.dss.accept() == {'FINISHED'} and bpy.ops.dss.another() == {'FINISHED'}
+      and p.iteration == 1, "Accept and Another direction again")
+check(bpy.ops.dss.reset() == {'FINISHED'} and np.array_equal(s.search.center(), c0)
+      and np.array_equal(s.search.basis()[0], b0) and p.iteration == 0,
+      "Reset: the start's centre and (same seed) first direction again, iteration 0")
+check(np.allclose(positions(ico), expected_mesh(c0)[0], atol=1e-5), "and the start's mesh")
+msg = op_error(bpy.ops.dss.undo)
+check("DSS_ESTATE" in msg, "Reset clears the Undo history")
+
 print("== bad input: reports, never tracebacks")
 common.activate("Plain")
 msg = op_error(bpy.ops.dss.start)
@@ -181,6 +191,23 @@ after = sb.search.save()
 sb.search.load(before)
 sb.run("commit:0.8")
 check(sb.search.save() == after, "and gives the same session as the synchronous step")
+
+print("== shape keys and Geometry Nodes together")
+blob = common.activate("Blob")
+blob.shape_key_add(name="Basis")
+puff = blob.shape_key_add(name="Puff", from_mix=False)
+co = np.empty(3 * len(blob.data.vertices))
+puff.data.foreach_get("co", co)
+puff.data.foreach_set("co", co * 1.3)
+blob.dss_sliders.space = 'BOTH'
+check(bpy.ops.dss.start() == {'FINISHED'}, "Start on Blob with Both")
+sb = session.get(blob)
+check(sb.space.n == 16 and sb.space.labels()[0] == "Puff" and not sb.exact,
+      "n = 1 shape key + 15 Geometry Nodes scalars, finite differences")
+blob.dss_sliders.slider = 0.9
+check(abs(puff.value - sb.space.values(sb.search.point(0.95))[0]) < 1e-6,
+      "a slider move sets the key too")
+check(bpy.ops.dss.accept() == {'FINISHED'}, "Accept")
 
 print("== save the .blend")
 ico = common.activate("Ico")
