@@ -31,6 +31,26 @@ lines = []
 state = {"phase": "invoke", "ticks": 0}
 
 
+draws = {"idle": 0, "working": 0}
+_draw = ui.DSS_PT_panel.draw
+
+
+def counting_draw(self, context):
+    """The panel's draw, counted: a draw error would print a traceback (run.sh fails then)."""
+    _draw(self, context)
+    draws["working" if ui.JOBS else "idle"] += 1
+
+
+ui.DSS_PT_panel.draw = counting_draw
+
+
+def show_panel():
+    """The panel as a popup (Blender 3.4 cannot switch the sidebar's tab from Python)."""
+    win, area, region = view3d()
+    with bpy.context.temp_override(window=win, area=area, region=region):
+        bpy.ops.wm.call_panel(name="DSS_PT_panel", keep_open=True)
+
+
 def ok(cond, what):
     lines.append(("ok: " if cond else "FAILED: ") + what)
 
@@ -65,6 +85,7 @@ def driver():
     ph = state["phase"]
     if ph == "invoke":
         state["before"] = s.search.save()
+        show_panel()
         rc = click_accept()
         ok(rc == {'RUNNING_MODAL'}, f"Accept on a slow model runs modal ({rc})")
         state["phase"] = "wait-progress"
@@ -75,6 +96,7 @@ def driver():
             finish()
             return None
         if job.asked:
+            show_panel()
             state["job"] = job
             win = view3d()[0]
             win.event_simulate(type='ESC', value='PRESS')
@@ -95,6 +117,9 @@ def driver():
             ok(slow.dss_sliders.iteration == 1 and s.search.save() != state["before"],
                "run to its end it accepted (iteration 1, a new centre)")
             ok(slow[session.SESSION_KEY] == s.search.save(), "and saved the session")
+            ok(draws["working"] > 0 and draws["idle"] > 0,
+               f"the panel drew without error, idle ({draws['idle']}x) and during a step "
+               f"({draws['working']}x)")
             finish()
             return None
     return 0.02
