@@ -6,6 +6,7 @@ and record what process 2 (test_resume.py) must find after reopening it."""
 import json
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bpy
@@ -173,9 +174,16 @@ check(job.cancelled and job.asked == 1 and job.done <= session.FD_BATCH,
       f"Cancel pressed at once stops at the first progress report ({job.done} of "
       f"{job.total} finite-difference points done)")
 check(sb.search.save() == before, "a cancelled step leaves the session unchanged")
+def settle(job):
+    """Wait until the worker asked its progress and queued its next batch (or ended)."""
+    while job._thread.is_alive() and job.session._requests.empty():
+        time.sleep(0.001)
+
+
 job = session.Job(sb, "commit:0.8")
 job.start()
 while job.step(budget=0.0):    # one f batch per step, as a slow model's timer ticks go
+    settle(job)
     if job.asked == 2:
         job.cancel()
 check(job.cancelled and job.asked == 3 and job.done < job.total,
