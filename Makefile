@@ -199,6 +199,8 @@ help:
 	@echo "make check-slider  its scripted and tmux tests (part of make check)"
 	@echo "make docs       HTML and man3 reference from the header (Doxygen; build/docs)"
 	@echo "make check-python  the Python bindings' tests (part of make check)"
+	@echo "make blender-addon  the Blender add-on's zip, build/dss_sliders.zip (docs/blender.md)"
+	@echo "make check-blender  its headless Blender tests (part of make check); bench-blender, blender-render"
 	@# ---- sanitizers, fuzzing, ABI guard (mk/hardening.mk) ----
 	@echo "make check-asan   the tests and examples under AddressSanitizer + UBSan (build-asan/)"
 	@echo "make check-tsan   tests/test_threads.c under ThreadSanitizer, OPENBLAS_NUM_THREADS=1 (build-tsan/)"

@@ -1,0 +1,336 @@
+"""The latent space and the generator f, built from an object's Blender data.
+
+z (n values) is the sliders' latent point, normalised so that the prior box [-1, 1]^n maps onto
+each input's own range [lo, hi]: value = lo + (y + 1) / 2 * (hi - lo), where y = z inside the
+box and z folded back into it by mirrors at its ends outside (see fold()).
+The inputs are the object's shape key values (range slider_min..slider_max) and the float and
+vector inputs of one Geometry Nodes modifier (range min_value..max_value of the group's socket;
+a vector gives 3 scalars). f(z) sets the inputs, updates the dependency graph and reads the
+evaluated mesh: its vertex positions (m = 3 x vertices) or, when the inputs change the topology,
+a fixed-size descriptor (points sampled on the surface at fixed barycentric positions).
+"""
+
+import json
+
+import bpy
+import numpy as np
+
+SPACES = ("SHAPE_KEYS", "GEOMETRY_NODES", "BOTH")
+SURFACE_SAMPLES = 256        # points of the descriptor used when the topology changes
+UNBOUNDED = 1e30             # a socket range beyond this is taken as "no range"
+FORMAT = 1                   # version of the JSON saved in obj["dss_space"]
+
+
+def fold(z):
+    """(y, dy/dz): z folded into [-1, 1] by mirrors at the ends (a triangle wave of period 4,
+    y = z inside the box). Blender clamps a shape key to its slider range (and Geometry Nodes
+    clamp to the socket's), so a plain linear map would make f flat outside the box and leave
+    a centre that drifted out stuck there; folded, a slider that runs past an input's end
+    comes back, and no direction ever stops changing the inputs (dy/dz = +-1)."""
+    u = np.mod(z + 1.0, 4.0)
+    up = u <= 2.0
+    return np.where(up, u - 1.0, 3.0 - u), np.where(up, 1.0, -1.0)
+
+
+class SpaceError(Exception):
+    """The object cannot provide the requested latent space; str() is for the user."""
+
+
+def _gn_modifier(obj, name):
+    mods = [m for m in obj.modifiers if m.type == 'NODES' and m.node_group is not None]
+    if name:
+        mods = [m for m in mods if m.name == name]
+    return mods[0] if mods else None
+
+
+def _key_inputs(obj):
+    keys = obj.data.shape_keys if obj.type == 'MESH' else None
+    if keys is None or len(keys.key_blocks) < 2:
+        return []
+    return [{"kind": "key", "name": kb.name, "comp": -1,
+             "lo": float(kb.slider_min), "hi": float(kb.slider_max)}
+            for kb in keys.key_blocks[1:] if not kb.mute]
+
+
+def _socket_range(sock, default):
+    lo, hi = float(sock.min_value), float(sock.max_value)
+    if abs(lo) >= UNBOUNDED or abs(hi) >= UNBOUNDED or not hi > lo:
+        half = max(1.0, abs(default))          # no usable range: the default +- max(1, |it|)
+        return default - half, default + half
+    return lo, hi
+
+
+def _gn_inputs(mod):
+    out = []
+    for sock in mod.node_group.inputs:
+        if sock.type == 'VALUE':
+            lo, hi = _socket_range(sock, float(mod[sock.identifier]))
+            out.append({"kind": "gn", "name": sock.identifier, "label": sock.name,
+                        "comp": -1, "lo": lo, "hi": hi})
+        elif sock.type == 'VECTOR':
+            value = mod[sock.identifier]
+            for c in range(3):
+                lo, hi = _socket_range(sock, float(value[c]))
+                out.append({"kind": "gn", "name": sock.identifier,
+                            "label": f"{sock.name}[{'XYZ'[c]}]", "comp": c, "lo": lo, "hi": hi})
+    return out
+
+
+class Space:
+    """The inputs the sliders explore on one object, and f and its Jacobian over them."""
+
+    def __init__(self, obj, which, modifier, inputs, mode, z_initial):
+        self.obj_name = obj.name
+        self.which = which
+        self.modifier = modifier            # name of the Geometry Nodes modifier, or ""
+        self.inputs = inputs
+        self.mode = mode                    # 'VERTICES' or 'SURFACE'
+        self.z_initial = np.asarray(z_initial, dtype=np.float64)
+        self.lo = np.array([i["lo"] for i in inputs])
+        self.hi = np.array([i["hi"] for i in inputs])
+        self._keys = [i for i, d in enumerate(inputs) if d["kind"] == "key"]
+        self._gn = [i for i, d in enumerate(inputs) if d["kind"] == "gn"]
+        self._vertices = None
+        self._rng_u = np.random.default_rng(0).random((SURFACE_SAMPLES, 3))
+        self._key_index = None
+        self._jacobian = None
+        self.n = len(inputs)
+        self.m = 3 * SURFACE_SAMPLES if mode == 'SURFACE' else 3 * self.vertex_count()
+
+    # ---- building and persisting -----------------------------------------------------
+
+    @classmethod
+    def from_object(cls, obj, which, modifier_name=""):
+        """The space of `which` ('SHAPE_KEYS', 'GEOMETRY_NODES', 'BOTH') on obj."""
+        if obj is None or obj.type != 'MESH':
+            raise SpaceError("Select a mesh object: the sliders explore a mesh's shape keys "
+                             "or Geometry Nodes inputs")
+        inputs = []
+        if which in ("SHAPE_KEYS", "BOTH"):
+            keys = _key_inputs(obj)
+            if not keys and which == "SHAPE_KEYS":
+                raise SpaceError(f"'{obj.name}' has no shape keys besides its basis: add some, "
+                                 "or explore a Geometry Nodes modifier's inputs")
+            inputs += keys
+        mod = None
+        if which in ("GEOMETRY_NODES", "BOTH"):
+            mod = _gn_modifier(obj, modifier_name)
+            if mod is None and which == "GEOMETRY_NODES":
+                what = f"named '{modifier_name}'" if modifier_name else "with a node group"
+                raise SpaceError(f"'{obj.name}' has no Geometry Nodes modifier {what}")
+            if mod is not None:
+                gn = _gn_inputs(mod)
+                if not gn and which == "GEOMETRY_NODES":
+                    raise SpaceError(f"The node group of modifier '{mod.name}' has no float "
+                                     "or vector inputs to explore")
+                inputs += gn
+        if not inputs:
+            raise SpaceError(f"'{obj.name}' has neither shape keys nor Geometry Nodes inputs "
+                             "to explore")
+        space = cls(obj, which, mod.name if mod else "", inputs, 'VERTICES',
+                    np.zeros(len(inputs)))
+        space.z_initial = space.read_z()
+        space.mode = space._probe_topology()
+        space.m = 3 * SURFACE_SAMPLES if space.mode == 'SURFACE' else 3 * space.vertex_count()
+        space.apply(space.z_initial)
+        return space
+
+    def to_json(self):
+        return json.dumps({"format": FORMAT, "which": self.which, "modifier": self.modifier,
+                           "inputs": self.inputs, "mode": self.mode, "m": self.m,
+                           "z_initial": [float(v).hex() for v in self.z_initial]})
+
+    @classmethod
+    def from_json(cls, obj, text):
+        """The space saved with a session; SpaceError when the object no longer matches."""
+        try:
+            d = json.loads(text)
+            if d.get("format") != FORMAT:
+                raise ValueError(f"format {d.get('format')!r}")
+            inputs = d["inputs"]
+            z0 = [float.fromhex(v) for v in d["z_initial"]]
+            space = cls(obj, d["which"], d["modifier"], inputs, d["mode"], z0)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise SpaceError(f"The saved slider space of '{obj.name}' is damaged ({exc}); "
+                             "press Reset to start a new session") from None
+        now = cls._current_inputs(obj, space.which, space.modifier)
+        if [(i["kind"], i["name"], i["comp"]) for i in now] != \
+                [(i["kind"], i["name"], i["comp"]) for i in inputs] or space.m != d["m"]:
+            raise SpaceError(f"The shape keys or Geometry Nodes inputs of '{obj.name}' changed "
+                             "since the session was saved; press Reset to start a new session")
+        return space
+
+    @staticmethod
+    def _current_inputs(obj, which, modifier):
+        out = []
+        if which in ("SHAPE_KEYS", "BOTH"):
+            out += _key_inputs(obj)
+        if which in ("GEOMETRY_NODES", "BOTH"):
+            mod = _gn_modifier(obj, modifier)
+            if mod is not None:
+                out += _gn_inputs(mod)
+        return out
+
+    # ---- inputs <-> z ------------------------------------------------------------------
+
+    @property
+    def obj(self):
+        obj = bpy.data.objects.get(self.obj_name)
+        if obj is None:
+            raise SpaceError(f"The object '{self.obj_name}' no longer exists")
+        return obj
+
+    def labels(self):
+        return [d.get("label", d["name"]) for d in self.inputs]
+
+    def values(self, z):
+        """Input values for latent z, folded into each input's range."""
+        y, _ = fold(np.asarray(z, dtype=np.float64))
+        return self.lo + (y + 1.0) * 0.5 * (self.hi - self.lo)
+
+    def read_z(self):
+        """The latent point of the object's current input values."""
+        obj = self.obj
+        vals = np.empty(self.n)
+        if self._keys:
+            kbs = obj.data.shape_keys.key_blocks
+            for i in self._keys:
+                vals[i] = kbs[self.inputs[i]["name"]].value
+        if self._gn:
+            mod = obj.modifiers[self.modifier]
+            for i in self._gn:
+                d = self.inputs[i]
+                v = mod[d["name"]]
+                vals[i] = v[d["comp"]] if d["comp"] >= 0 else v
+        return np.clip(2.0 * (vals - self.lo) / (self.hi - self.lo) - 1.0, -1.0, 1.0)
+
+    def apply(self, z, update=True):
+        """Set the object's inputs to latent z and (by default) update the depsgraph."""
+        obj = self.obj
+        vals = self.values(z)
+        if self._keys:
+            keys = obj.data.shape_keys
+            if self._key_index is None:
+                names = [kb.name for kb in keys.key_blocks]
+                self._key_index = np.array([names.index(self.inputs[i]["name"])
+                                            for i in self._keys])
+                self._key_values = np.empty(len(names), dtype=np.float32)
+            keys.key_blocks.foreach_get("value", self._key_values)
+            self._key_values[self._key_index] = vals[self._keys]
+            keys.key_blocks.foreach_set("value", self._key_values)
+            keys.update_tag()
+        if self._gn:
+            mod = obj.modifiers[self.modifier]
+            for i in self._gn:
+                d = self.inputs[i]
+                if d["comp"] >= 0:
+                    mod[d["name"]][d["comp"]] = vals[i]
+                else:
+                    mod[d["name"]] = vals[i]
+            obj.update_tag()
+        if update:
+            bpy.context.view_layer.update()
+
+    # ---- the evaluated mesh --------------------------------------------------------------
+
+    def _evaluated_mesh(self):
+        dg = bpy.context.evaluated_depsgraph_get()
+        return self.obj.evaluated_get(dg).data
+
+    def vertex_count(self):
+        return len(self._evaluated_mesh().vertices)
+
+    def positions(self):
+        """The evaluated mesh's vertex positions (float64, vertices x 3)."""
+        me = self._evaluated_mesh()
+        x = np.empty(3 * len(me.vertices))
+        me.vertices.foreach_get("co", x)
+        return x.reshape(-1, 3)
+
+    def read_output(self, out):
+        """Fill out (m values) with the evaluated mesh's f output."""
+        me = self._evaluated_mesh()
+        if self.mode == 'VERTICES':
+            if 3 * len(me.vertices) != self.m:
+                raise SpaceError(f"The inputs changed the topology of '{self.obj_name}' "
+                                 f"({len(me.vertices)} vertices instead of {self.m // 3}); "
+                                 "press Reset: a new session uses surface samples instead")
+            me.vertices.foreach_get("co", out)
+        else:
+            out[:] = self._surface_samples(me).ravel()
+
+    def _surface_samples(self, me):
+        """SURFACE_SAMPLES points at fixed random area-weighted barycentric positions."""
+        me.calc_loop_triangles()
+        nt = len(me.loop_triangles)
+        if nt == 0:
+            return np.zeros((SURFACE_SAMPLES, 3))
+        co = np.empty(3 * len(me.vertices))
+        me.vertices.foreach_get("co", co)
+        tri = np.empty(3 * nt, dtype=np.int32)
+        me.loop_triangles.foreach_get("vertices", tri)
+        p = co.reshape(-1, 3)[tri.reshape(-1, 3)]             # (nt, 3 corners, 3)
+        area = 0.5 * np.linalg.norm(np.cross(p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]), axis=1)
+        cum = np.cumsum(area)
+        u = self._rng_u
+        idx = np.minimum(np.searchsorted(cum, u[:, 0] * cum[-1]), nt - 1)
+        r1 = np.sqrt(u[:, 1])[:, None]
+        r2 = u[:, 2][:, None]
+        t = p[idx]
+        return (1 - r1) * t[:, 0] + r1 * (1 - r2) * t[:, 1] + r1 * r2 * t[:, 2]
+
+    def _probe_topology(self):
+        """'SURFACE' if moving any input to its ends changes the vertex count, else
+        'VERTICES' (2n + 1 evaluations; the inputs are left at z_initial's values)."""
+        counts = set()
+        self.apply(self.z_initial)
+        counts.add(self.vertex_count())
+        if self._gn:                       # shape keys never change the topology
+            for i in self._gn:
+                for end in (-1.0, 1.0):
+                    z = self.z_initial.copy()
+                    z[i] = end
+                    self.apply(z)
+                    counts.add(self.vertex_count())
+        self.apply(self.z_initial)
+        return 'VERTICES' if len(counts) == 1 else 'SURFACE'
+
+    # ---- f and its Jacobian --------------------------------------------------------------
+
+    def f(self, z, out):
+        """libdss's generator: out[j] = f(z[j]) for a batch (k x n -> k x m)."""
+        for j in range(z.shape[0]):
+            self.apply(z[j])
+            self.read_output(out[j])
+
+    def exact_jacobian_possible(self):
+        """True when f is linear in the inputs with known coefficients: shape keys only,
+        relative, without vertex groups, and no enabled modifier after them."""
+        obj = self.obj
+        if self._gn or self.mode != 'VERTICES':
+            return False
+        keys = obj.data.shape_keys
+        if not keys.use_relative:
+            return False
+        if any(m.show_viewport for m in obj.modifiers):
+            return False
+        return all(not keys.key_blocks[self.inputs[i]["name"]].vertex_group for i in self._keys)
+
+    def jacobian(self, z, rows, out):
+        """The exact Jacobian for shape keys: column i is the key's offset from its
+        reference key times the range's half-width (computed once) times the fold's slope
+        (+-1) at z_i."""
+        if self._jacobian is None:
+            kbs = self.obj.data.shape_keys.key_blocks
+            nv = self.m // 3
+            J = np.empty((self.m, self.n))
+            a = np.empty(3 * nv, dtype=np.float32)
+            b = np.empty(3 * nv, dtype=np.float32)
+            for i in self._keys:
+                kb = kbs[self.inputs[i]["name"]]
+                kb.data.foreach_get("co", a)
+                kb.relative_key.data.foreach_get("co", b)
+                J[:, i] = (a.astype(np.float64) - b) * 0.5 * (self.hi[i] - self.lo[i])
+            self._jacobian = J
+        J = self._jacobian if rows is None else self._jacobian[rows]
+        np.multiply(J, fold(np.asarray(z))[1], out=out)

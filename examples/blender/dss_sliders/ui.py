@@ -1,0 +1,384 @@
+"""Preferences, the per-object properties, the operators and the sidebar panel."""
+
+import bpy
+from bpy.props import (EnumProperty, FloatProperty, IntProperty, PointerProperty,
+                       StringProperty)
+
+from . import loader, session
+from .space import SpaceError
+
+ADDON = __package__
+JOBS = {}          # object name -> running session.Job (slow models only)
+_quiet = [False]   # set while an operator resets the slider (it applies the result itself)
+
+
+def prefs():
+    addon = bpy.context.preferences.addons.get(ADDON)
+    return addon.preferences if addon else None
+
+
+def python_dir():
+    p = prefs()
+    return p.python_dir if p else ""
+
+
+def message(exc):
+    """The text of a report for any failure: a libdss error carries the library's message."""
+    dss = loader._dss
+    if dss is not None:
+        if isinstance(exc, dss.DssError):
+            return f"libdss: {exc}"
+        inner = getattr(exc, "dss_error", None)      # an exception raised inside f
+        if inner is not None:
+            return f"{exc} (libdss: {inner})"
+    if isinstance(exc, (SpaceError, loader.MissingLibrary, LookupError)):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+# ---- properties ------------------------------------------------------------------------------
+
+class DSS_Preferences(bpy.types.AddonPreferences):
+    bl_idname = ADDON
+    python_dir: StringProperty(
+        name="libdss Python directory", subtype='DIR_PATH', default="",
+        description="Directory holding libdss's Python package `dss` (<libdss tree>/python "
+                    "after `make`); empty when libdss is installed with `make install`")
+
+    def draw(self, context):
+        self.layout.prop(self, "python_dir")
+        self.layout.label(text="Empty: use the `dss` package installed by `sudo make install`.")
+
+
+def _slider_changed(self, context):
+    if _quiet[0]:
+        return
+    obj = self.id_data
+    if obj.name in JOBS:
+        return
+    try:
+        s = session.get(obj) or session.resume(obj, python_dir())
+        s.show(self.slider)
+        self.error = ""
+    except Exception as exc:  # noqa: BLE001 - shown in the panel and as a report
+        self.error = message(exc)
+        _report_later(self.error)
+
+
+def _report_later(text):
+    """A property's update callback cannot report: an operator does it from a timer."""
+    def run():
+        try:
+            bpy.ops.dss.report('INVOKE_DEFAULT', text=text)
+        except RuntimeError:
+            pass          # the report was made; bpy.ops raises for ERROR reports
+    if not bpy.app.background:
+        bpy.app.timers.register(run, first_interval=0.0)
+
+
+class DSS_ObjectProps(bpy.types.PropertyGroup):
+    space: EnumProperty(
+        name="Explore", default='SHAPE_KEYS',
+        items=[('SHAPE_KEYS', "Shape keys", "The object's shape key values"),
+               ('GEOMETRY_NODES', "Geometry Nodes", "Float and vector inputs of a Geometry "
+                "Nodes modifier"),
+               ('BOTH', "Both", "Shape keys and Geometry Nodes inputs")])
+    modifier: StringProperty(name="Modifier", default="",
+                             description="Geometry Nodes modifier (empty: the first one)")
+    seed: IntProperty(name="Seed", default=0, min=0)
+    sampler: EnumProperty(
+        name="Directions", default='singular',
+        items=[('singular', "Important", "Drawn by importance over the Jacobian's singular "
+                "values (differential subspace search)"),
+               ('random', "Random", "Uniformly random directions (a baseline)")])
+    reach: FloatProperty(
+        name="Reach", default=1.5, min=0.01, max=10.0,
+        description="How far the slider's ends go from the centre, in units of half an "
+                    "input's range (libdss's radius)")
+    slider: FloatProperty(name="Slider", default=0.0, min=-1.0, max=1.0, update=_slider_changed,
+                          description="Move along the current direction; Accept to keep")
+    iteration: IntProperty(name="Iteration", default=0)
+    sigma: FloatProperty(name="Singular value", default=0.0)
+    error: StringProperty(name="Last error", default="")
+
+
+# ---- operators ---------------------------------------------------------------------------
+
+class StepOperator:
+    """Runs one search action on the active object's session; on a slow model (finite
+    differences), when invoked from the UI, as a modal Job with progress and Cancel."""
+
+    bl_options = {'REGISTER'}
+
+    @classmethod
+    def poll(cls, context):
+        obj = context.active_object
+        return obj is not None and obj.name not in JOBS
+
+    def session(self, obj):
+        return session.get(obj) or session.resume(obj, python_dir())
+
+    def action(self, obj, s):
+        raise NotImplementedError
+
+    def execute(self, context):
+        return self._run(context, modal=False)
+
+    def invoke(self, context, event):
+        return self._run(context, modal=context.window is not None)
+
+    def _run(self, context, modal):
+        obj = context.active_object
+        s = None
+        try:
+            s = self.session(obj)
+            act = self.action(obj, s)
+            if modal and s.slow:
+                return self._start_job(context, obj, s, act)
+            s.run(act)
+        except Exception as exc:  # noqa: BLE001 - every failure is a report
+            return self._failed(obj, s, exc)
+        self._finish(obj, s, act)
+        return {'FINISHED'}
+
+    def _failed(self, obj, s, exc):
+        text = message(exc)
+        obj.dss_sliders.error = text
+        if s is not None and s.search.started:
+            try:                    # f may have moved the inputs: show the session again
+                s.show(obj.dss_sliders.slider)
+            except Exception:       # noqa: BLE001 - the first error is the one reported
+                pass
+        self.report({'ERROR'}, text)
+        return {'CANCELLED'}
+
+    def _finish(self, obj, s, act):
+        p = obj.dss_sliders
+        if act == "start":
+            p.iteration = 0
+        elif act.startswith("commit:"):
+            p.iteration += 1
+        elif act == "undo" and self._undid == "commit":
+            p.iteration = max(0, p.iteration - 1)
+        s.store(obj)
+        p.sigma = s.sigma()
+        p.error = ""
+        _quiet[0] = True
+        try:
+            p.slider = 0.0
+        finally:
+            _quiet[0] = False
+        s.show(0.0)
+
+    # ---- the modal path ----------------------------------------------------------------
+
+    def _start_job(self, context, obj, s, act):
+        job = session.Job(s, act)
+        JOBS[obj.name] = job
+        self._job, self._obj_name, self._act = job, obj.name, act
+        job.start()
+        wm = context.window_manager
+        self._timer = wm.event_timer_add(0.02, window=context.window)
+        wm.modal_handler_add(self)
+        wm.progress_begin(0, 1000)
+        return {'RUNNING_MODAL'}
+
+    def modal(self, context, event):
+        job = self._job
+        if event.type == 'ESC':
+            job.cancel()
+            return {'RUNNING_MODAL'}
+        if event.type != 'TIMER':
+            return {'PASS_THROUGH'}
+        running = job.step(timeout=0.005)
+        wm = context.window_manager
+        if job.total:
+            wm.progress_update(int(1000 * job.done / job.total))
+        for area in context.screen.areas if context.screen else ():
+            if area.type == 'VIEW_3D':
+                area.tag_redraw()
+        if running:
+            return {'RUNNING_MODAL'}
+        wm.event_timer_remove(self._timer)
+        wm.progress_end()
+        JOBS.pop(self._obj_name, None)
+        obj = bpy.data.objects.get(self._obj_name)
+        if job.cancelled:
+            job.session.show(obj.dss_sliders.slider)
+            self.report({'WARNING'}, "Cancelled: the session is unchanged")
+            return {'CANCELLED'}
+        if job.error is not None:
+            return self._failed(obj, job.session, job.error)
+        self._finish(obj, job.session, self._act)
+        return {'FINISHED'}
+
+
+class DSS_OT_start(StepOperator, bpy.types.Operator):
+    """Start a slider session on the active object's current inputs"""
+    bl_idname = "dss.start"
+    bl_label = "Start"
+
+    def session(self, obj):
+        p = obj.dss_sliders
+        return session.create(obj, p.space, p.modifier, p.seed, p.sampler, p.reach,
+                              python_dir())
+
+    def action(self, obj, s):
+        return "start"
+
+
+class DSS_OT_accept(StepOperator, bpy.types.Operator):
+    """Keep the slider's shape: it becomes the new centre, and a new direction is drawn"""
+    bl_idname = "dss.accept"
+    bl_label = "Accept"
+    bl_options = {'REGISTER', 'UNDO'}
+
+    def action(self, obj, s):
+        return f"commit:{(obj.dss_sliders.slider + 1.0) * 0.5!r}"
+
+
+class DSS_OT_another(StepOperator, bpy.types.Operator):
+    """Draw another direction through the same centre"""
+    bl_idname = "dss.another"
+    bl_label = "Another direction"
+
+    def action(self, obj, s):
+        return "resample"
+
+
+class DSS_OT_undo(StepOperator, bpy.types.Operator):
+    """Go back to the centre and direction before the last Accept or Another direction"""
+    bl_idname = "dss.undo"
+    bl_label = "Undo"
+
+    def action(self, obj, s):
+        self._undid = s.history[-1] if s.history else None
+        return "undo"
+
+
+class DSS_OT_reset(StepOperator, bpy.types.Operator):
+    """Start the session again from the inputs it started with (clears Undo)"""
+    bl_idname = "dss.reset"
+    bl_label = "Reset"
+
+    def action(self, obj, s):
+        return "start"
+
+
+class DSS_OT_resume(bpy.types.Operator):
+    """Resume the session saved in the object"""
+    bl_idname = "dss.resume"
+    bl_label = "Resume"
+
+    def execute(self, context):
+        obj = context.active_object
+        try:
+            s = session.resume(obj, python_dir())
+            s.show(obj.dss_sliders.slider)
+            obj.dss_sliders.sigma = s.sigma()
+        except Exception as exc:  # noqa: BLE001
+            obj.dss_sliders.error = message(exc)
+            self.report({'ERROR'}, obj.dss_sliders.error)
+            return {'CANCELLED'}
+        obj.dss_sliders.error = ""
+        return {'FINISHED'}
+
+
+class DSS_OT_cancel(bpy.types.Operator):
+    """Stop the running step (at its next progress report); the session stays as it was"""
+    bl_idname = "dss.cancel"
+    bl_label = "Cancel"
+
+    def execute(self, context):
+        job = JOBS.get(context.active_object.name if context.active_object else "")
+        if job is None:
+            self.report({'WARNING'}, "Nothing is running")
+            return {'CANCELLED'}
+        job.cancel()
+        return {'FINISHED'}
+
+
+class DSS_OT_report(bpy.types.Operator):
+    """Show an error of a slider move as a report"""
+    bl_idname = "dss.report"
+    bl_label = "Report"
+    bl_options = {'INTERNAL'}
+    text: StringProperty()
+
+    def execute(self, context):
+        self.report({'ERROR'}, self.text)
+        return {'FINISHED'}
+
+    def invoke(self, context, event):
+        return self.execute(context)
+
+
+# ---- the panel -----------------------------------------------------------------------------
+
+class DSS_PT_panel(bpy.types.Panel):
+    bl_label = "Subspace search"
+    bl_space_type = 'VIEW_3D'
+    bl_region_type = 'UI'
+    bl_category = "DSS"
+
+    @classmethod
+    def poll(cls, context):
+        return context.active_object is not None and context.active_object.type == 'MESH'
+
+    def draw(self, context):
+        obj = context.active_object
+        p = obj.dss_sliders
+        layout = self.layout
+        col = layout.column()
+        col.prop(p, "space")
+        if p.space != 'SHAPE_KEYS':
+            col.prop_search(p, "modifier", obj, "modifiers")
+        row = col.row()
+        row.prop(p, "sampler", text="")
+        row.prop(p, "seed")
+        col.prop(p, "reach")
+        col.operator("dss.start")
+        job = JOBS.get(obj.name)
+        live = session.get(obj)
+        if job is not None:
+            box = layout.box()
+            box.label(text=f"Working: {job.done} of {job.total or '?'} (Esc cancels)")
+            box.operator("dss.cancel")
+        elif live is not None or session.SESSION_KEY in obj:
+            box = layout.box()
+            if live is None:
+                box.operator("dss.resume", text="Resume saved session")
+            box.prop(p, "slider", slider=True)
+            row = box.row(align=True)
+            row.operator("dss.accept")
+            row.operator("dss.another")
+            row = box.row(align=True)
+            row.operator("dss.undo")
+            row.operator("dss.reset")
+            sigma = "random" if p.sigma < 0 else f"{p.sigma:.4g}"
+            box.label(text=f"Iteration {p.iteration}   singular value {sigma}")
+            if live is not None:
+                sp = live.space
+                jac = "exact (shape keys)" if live.exact else "finite differences"
+                box.label(text=f"n = {sp.n} inputs, m = {sp.m}, Jacobian {jac}")
+                if sp.mode == 'SURFACE':
+                    box.label(text="Topology changes: f = surface samples", icon='INFO')
+        if p.error:
+            layout.label(text=p.error, icon='ERROR')
+
+
+CLASSES = (DSS_Preferences, DSS_ObjectProps, DSS_OT_start, DSS_OT_accept, DSS_OT_another,
+           DSS_OT_undo, DSS_OT_reset, DSS_OT_resume, DSS_OT_cancel, DSS_OT_report,
+           DSS_PT_panel)
+
+
+def register():
+    for cls in CLASSES:
+        bpy.utils.register_class(cls)
+    bpy.types.Object.dss_sliders = PointerProperty(type=DSS_ObjectProps)
+
+
+def unregister():
+    del bpy.types.Object.dss_sliders
+    for cls in reversed(CLASSES):
+        bpy.utils.unregister_class(cls)

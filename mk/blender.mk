@@ -1,0 +1,50 @@
+# The Blender add-on (examples/blender/dss_sliders) and its headless tests; included by the
+# Makefile.
+#
+#   make blender-addon   build/dss_sliders.zip, the file an artist installs (Edit >
+#                        Preferences > Add-ons > Install...)
+#   make check-blender   tests/blender/run.sh: headless Blender sessions that install the zip,
+#                        drive the operators and the slider, save, reopen in a new process, and
+#                        run the simulated artist (part of `make check`; prints a reason and
+#                        skips when `blender` is absent; CI installs Debian's blender)
+#   make bench-blender   examples/blender/bench_slider.py: median add-on time of a slider move
+#   make blender-render  examples/blender/render_before_after.py: docs/blender-before-after.png
+#
+# BLENDER names the executable (default: blender on PATH).
+
+BLENDER       ?= blender
+BLENDER_ZIP   := $(B)/dss_sliders.zip
+BLENDER_SRC   := $(wildcard examples/blender/dss_sliders/*.py)
+BLENDER_RUN    = $(BLENDER) -b --factory-startup --python-exit-code 1 --python
+
+CHECK_EXTRA += check-blender
+
+.PHONY: blender-addon check-blender bench-blender blender-render
+
+blender-addon: $(BLENDER_ZIP)
+
+# the package directory at the top of the zip, sources only (no __pycache__)
+$(BLENDER_ZIP): $(BLENDER_SRC)
+	@mkdir -p $(@D)
+	cd examples/blender && /usr/bin/python3 -c 'import sys, zipfile; \
+	z = zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED); \
+	[z.write(p) for p in sorted(sys.argv[2:])]; z.close()' $(CURDIR)/$@ \
+	    $(patsubst examples/blender/%,%,$(BLENDER_SRC))
+	@echo "blender-addon: $@"
+
+check-blender: lib $(BLENDER_ZIP)
+	@if ! command -v $(BLENDER) >/dev/null 2>&1; then \
+	    echo "check-blender: skipped: blender not installed (apt-get install blender)"; \
+	else \
+	    BLENDER="$(BLENDER)" OPENBLAS_NUM_THREADS=1 sh tests/blender/run.sh \
+	        "$(CURDIR)/$(BLENDER_ZIP)" "$(CURDIR)/python" "$(CURDIR)/$(B)/blender-tests"; \
+	fi
+
+bench-blender: lib
+	OPENBLAS_NUM_THREADS=1 DSS_LIBRARY="$(CURDIR)/$(B)/$(SONAME)" \
+	    $(BLENDER_RUN) examples/blender/bench_slider.py -- --python-dir "$(CURDIR)/python"
+
+blender-render: lib
+	OPENBLAS_NUM_THREADS=1 DSS_LIBRARY="$(CURDIR)/$(B)/$(SONAME)" \
+	    $(BLENDER_RUN) examples/blender/render_before_after.py -- \
+	    --python-dir "$(CURDIR)/python" --out docs/blender-before-after.png

@@ -1,0 +1,52 @@
+#!/bin/sh
+# Headless Blender tests of the add-on (make check-blender):
+#   run.sh ADDON_ZIP PYTHON_DIR OUT_DIR
+# Each step is a new Blender process with a private user directory (the add-on is installed
+# there, never into ~/.config/blender). Prints each step's wall time.
+set -eu
+zip=$1 pydir=$2 out=$3
+here=$(cd "$(dirname "$0")" && pwd)
+BLENDER=${BLENDER:-blender}
+rm -rf "$out"
+mkdir -p "$out/user/scripts" "$out/user/config"
+export BLENDER_USER_SCRIPTS="$out/user/scripts" BLENDER_USER_CONFIG="$out/user/config"
+export PYTHONDONTWRITEBYTECODE=1 OPENBLAS_NUM_THREADS=1
+t_all=$(date +%s)
+
+step() {
+    name=$1
+    shift
+    t0=$(date +%s)
+    log="$out/$name.log"
+    if ! "$@" >"$log" 2>&1 || grep -q '^Traceback' "$log"; then
+        cat "$log"
+        echo "check-blender: $name FAILED (log: $log)"
+        exit 1
+    fi
+    grep -E '^  ok:|^result:' "$log" || true
+    echo "check-blender: $name passed ($(( $(date +%s) - t0 )) s)"
+}
+
+run() {
+    script=$1
+    shift
+    "$BLENDER" -b --factory-startup --python-exit-code 1 --python "$here/$script" -- \
+        --zip "$zip" --python-dir "$pydir" --out "$out" "$@"
+}
+
+step session run test_session.py
+step resume run test_resume.py
+step artist run test_artist.py
+step missing env DSS_LIBRARY=/nonexistent/libdss.so.1 sh -c \
+    "\"$BLENDER\" -b --factory-startup --python-exit-code 1 --python \"$here/test_missing.py\" -- --zip \"$zip\" --python-dir \"$pydir\" --out \"$out\""
+# the modal operator needs a window: Blender under Xvfb, Esc sent as a window event
+if command -v xvfb-run >/dev/null 2>&1; then
+    step modal timeout 300 xvfb-run -a -s "-screen 0 1280x800x24" "$BLENDER" --factory-startup \
+        --enable-event-simulate --python "$here/test_modal.py" -- \
+        --zip "$zip" --python-dir "$pydir" --out "$out"
+    cat "$out/modal.result"
+    tail -1 "$out/modal.result" | grep -qx PASS || { echo "check-blender: modal FAILED"; exit 1; }
+else
+    echo "check-blender: modal skipped: xvfb-run not installed (apt-get install xvfb)"
+fi
+echo "check-blender: passed ($(( $(date +%s) - t_all )) s)"
