@@ -137,21 +137,26 @@ class Tree:
                 return out
         return self.link({})
 
-    def link(self, replaced):
-        """Link every test program against the library objects, `replaced` mapping a lib
-        object to the mutated one."""
+    def link(self, replaced, tests=None):
+        """Link test programs (all by default) against the library objects, `replaced` mapping
+        a lib object to the mutated one."""
         objs = [replaced.get(f, "obj/" + f[:-2] + ".o") for f in self.lib_src]
-        for t in self.tests:
+        for t in self.tests if tests is None else tests:
             rc, out = run([self.cc, "-o", "obj/" + t, "obj/t_%s.o" % t, "obj/t_support.o"] + objs
                           + self.cm_libs + self.lapack + ["-lm"], self.dir)
             if rc != 0:
                 return out
         return None
 
-    def run_tests(self, order, limit):
-        """(first failing program or None, its reason)."""
+    def run_tests(self, order, limit, replaced=None):
+        """(first failing program or None, its reason). With `replaced`, each program is
+        relinked just before it runs: a mutant killed early costs few links."""
         env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
         for t in order:
+            if replaced is not None:
+                out = self.link(replaced, [t])
+                if out is not None:
+                    return t, "link: " + out.strip()[:100]
             t0 = time.time()
             rc, out = run(["sh", "scripts/run-tests.sh", "obj/" + t], self.dir,
                           timeout=limit(t), env=env)
@@ -186,10 +191,9 @@ def evaluate(tree, m, limit):
         rc, out = tree.compile_lib(name, "obj/mutant.o")
         if rc != 0:
             return "invalid", (out.strip().splitlines() or ["?"])[0][:100]
-        out = tree.link({name: "obj/mutant.o"})
-        if out is not None:
-            return "invalid", "link: " + out.strip()[:100]
-        prog, why = tree.run_tests(tree.order(m.path), limit)
+        prog, why = tree.run_tests(tree.order(m.path), limit, {name: "obj/mutant.o"})
+        if why.startswith("link: "):
+            return "invalid", why
         return ("killed", "%s (%s)" % (prog, why)) if prog else ("survived", "")
     finally:
         with open(src, "w") as fh:
