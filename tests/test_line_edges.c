@@ -104,6 +104,41 @@ static void refine_2_refines_a_two_point_plateau_once_and_the_third_peak(void **
     close_fixture(&fx);
 }
 
+/*
+ * Four grid peaks, all scores negative, on the 17-point grid t = k/16: tents of height -80 at
+ * 2.3/16 (grid value -83 at k = 2), -85 at k = 6, -86 at k = 10 and -90 at k = 14, over a floor of
+ * -100. The fourth and worst peak comes last and must be dropped without disturbing the best
+ * one, whose refinement then finds -80 at 2.3/16.
+ */
+static int four_peaks(void *user, size_t k, const double *x, double *score)
+{
+    (void)user;
+    for (size_t i = 0; i < k; i++) {
+        double t = x[i], s = -100.0;
+        s = fmax(s, tent(t, 2.3 / 16, -80.0, 160.0));
+        s = fmax(s, tent(t, 6.0 / 16, -85.0, 160.0));
+        s = fmax(s, tent(t, 10.0 / 16, -86.0, 160.0));
+        s = fmax(s, tent(t, 14.0 / 16, -90.0, 160.0));
+        score[i] = s;
+    }
+    return 0;
+}
+
+static void refine_2_keeps_the_three_best_of_four_peaks(void **state)
+{
+    fixture fx;
+    double t, s;
+    (void)state;
+    open_fixture(&fx);
+    assert_int_equal(dss_line_set(fx.line, DSS_LINE_SAMPLES, 17), DSS_OK);
+    assert_int_equal(dss_line_set(fx.line, DSS_LINE_REFINE, 2), DSS_OK);
+    assert_int_equal(dss_find_optimal(fx.line, fx.model, LO, HI, four_peaks, NULL, &t, &s),
+                     DSS_OK);
+    assert_true(fabs(t - 2.3 / 16) <= 1e-6);
+    assert_true(s >= -80.0 - 160e-6 && s <= -80.0);
+    close_fixture(&fx);
+}
+
 /* A quartic maximum -(t - c)^4: so flat that a loose stopping rule stops early. The header
    promises the refined t within 1e-6 of the maximum. (No constant is added: 1 - d^4 would be
    exactly 1 for every |d| < 1e-4, a plateau no method can resolve.) */
@@ -199,6 +234,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(refine_2_refines_a_two_point_plateau_once_and_the_third_peak),
+        T(refine_2_keeps_the_three_best_of_four_peaks),
         T(refinement_finds_a_quartic_maximum_to_1e_6),
         T(a_negative_progress_return_cancels_the_search),
         T(regrown_buffers_free_the_old_ones),
