@@ -687,7 +687,9 @@ int support_twins_agree(dss_search *a, dss_search *b, size_t n, size_t draws)
 #define MAGIC_LIVE 0x6c697665u          /* "live" */
 #define MAGIC_FREED 0x66726565u         /* "free" */
 
-static atomic_size_t live_blocks, live_bytes, heap_errors;
+#define FRESH_BYTE 0xFF                  /* a new block's payload: NaN doubles, wild pointers */
+
+static atomic_size_t live_blocks, live_bytes, heap_errors, allocations;
 static size_t baseline_blocks, baseline_errors;
 
 static void *counting_alloc(void *user, size_t size)
@@ -702,7 +704,10 @@ static void *counting_alloc(void *user, size_t size)
         return NULL;
     memcpy(block, &size, sizeof size);
     memcpy(block + sizeof size, &magic, sizeof magic);
+    /* the library must never read what it did not write: junk makes such a read visible */
+    memset(block + GUARD_HEAD, FRESH_BYTE, size);
     memset(block + GUARD_HEAD + size, GUARD_BYTE, GUARD_TAIL);
+    atomic_fetch_add(&allocations, 1);
     atomic_fetch_add(&live_blocks, 1);
     atomic_fetch_add(&live_bytes, size);
     return block + GUARD_HEAD;
@@ -741,6 +746,7 @@ const dss_allocator *support_allocator(void) { return &counting; }
 size_t support_live_blocks(void) { return atomic_load(&live_blocks); }
 size_t support_live_bytes(void) { return atomic_load(&live_bytes); }
 size_t support_heap_errors(void) { return atomic_load(&heap_errors); }
+size_t support_allocations(void) { return atomic_load(&allocations); }
 
 int support_leak_setup(void **state)
 {

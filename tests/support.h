@@ -264,7 +264,8 @@ int  support_twins_agree(dss_search *a, dss_search *b, size_t n, size_t draws);
 /**
  * The allocator that lin_dss_model gives every model (and that tests may give dss_line and
  * other models): malloc and free around a block with a header and guard bytes after the
- * payload. It counts live blocks and bytes (atomically: test_threads shares it between
+ * payload, which is handed out filled with 0xFF bytes (NaN as a double, a wild pointer), so
+ * that a read of memory the library never wrote shows. It counts live blocks and bytes (atomically: test_threads shares it between
  * threads) and, on each free, checks the header and the guard bytes, counting a block that was
  * written past its end or freed twice as a heap error.
  */
@@ -273,6 +274,8 @@ const dss_allocator *support_allocator(void);
 size_t support_live_blocks(void);
 /** Their payload bytes (what the library asked for). */
 size_t support_live_bytes(void);
+/** Allocations through support_allocator so far (never decreases). */
+size_t support_allocations(void);
 /** Frees that found a damaged header or guard (overflow, double free) so far. */
 size_t support_heap_errors(void);
 

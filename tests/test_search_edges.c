@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <dss/dss.h>
@@ -170,6 +171,31 @@ static void history_grown_or_shrunk_keeps_its_newest_steps_in_order(void **state
     close_fixture(&fx);
 }
 
+/* Beyond the 256 entries allocated with the ring, entries are allocated as they first fill:
+   a ring of 300 used to the full, then undone to its start. */
+static void a_history_longer_than_its_eager_entries_undoes_every_step(void **state)
+{
+    fixture fx;
+    enum { STEPS = 300 };
+    double (*c)[NH] = malloc((STEPS + 1) * sizeof *c);
+    (void)state;
+    assert_non_null(c);
+    open_fixture(&fx, 7, NH, LIN_WITH_JACOBIAN, 18);
+    assert_int_equal(dss_search_set(fx.search, DSS_SEARCH_HISTORY, STEPS), DSS_OK);
+    assert_int_equal(dss_search_set(fx.search, DSS_SEARCH_CENTER_TOLERANCE, 0.5), DSS_OK);
+    start_at(&fx, 0.0);
+    centre(&fx, c[0]);
+    for (int i = 1; i <= STEPS; i++) { /* commits that keep the Jacobian: cheap */
+        assert_int_equal(dss_search_commit(fx.search, i % 2 ? 0.6 : 0.45), DSS_OK);
+        centre(&fx, c[i]);
+    }
+    for (int i = STEPS - 1; i >= 0; i--)
+        undo_to(&fx, c[i]);
+    assert_int_equal(dss_search_undo(fx.search), DSS_ESTATE);
+    close_fixture(&fx);
+    free(c);
+}
+
 /* ---- the centre test of a commit, exactly -------------------------------------------------- */
 
 static void commit_decides_the_centre_tolerance_exactly_at_a_rounding_tie(void **state)
@@ -324,10 +350,12 @@ static void workspaces_regrown_by_mode_changes_are_freed(void **state)
         assert_int_equal(dss_search_set(fx.search, DSS_SEARCH_RANK, rank), DSS_OK);
         assert_int_equal(dss_search_commit(fx.search, 0.9), DSS_OK);
     }
-    /* once grown, the same steps allocate nothing more */
-    blocks = support_live_blocks();
+    /* once grown, the same steps allocate nothing more, not even a block of the same size */
+    blocks = support_allocations();
     assert_int_equal(dss_search_commit(fx.search, 0.1), DSS_OK);
-    assert_int_equal(support_live_blocks(), blocks);
+    assert_int_equal(dss_search_commit(fx.search, 0.9), DSS_OK);
+    assert_int_equal(dss_search_resample(fx.search), DSS_OK);
+    assert_int_equal(support_allocations(), blocks);
     close_fixture(&fx); /* the teardown checks that every block was freed */
 }
 
@@ -339,6 +367,7 @@ int main(void)
         T(a_negative_progress_return_cancels_start_and_changes_nothing),
         T(randomized_rejects_more_directions_than_rank),
         T(history_grown_or_shrunk_keeps_its_newest_steps_in_order),
+        T(a_history_longer_than_its_eager_entries_undoes_every_step),
         T(commit_decides_the_centre_tolerance_exactly_at_a_rounding_tie),
         T(undo_to_a_rows_mode_restart_recomputes_the_same_decomposition),
         T(the_byte_meter_follows_every_allocation_and_free),
