@@ -308,6 +308,46 @@ static void trailing_bytes_and_a_rank_above_min_n_m_are_rejected(void **state)
     close_saved(&fx);
 }
 
+/*
+ * A lazy (Gram route) decomposition always has rank n. The string of a lazy session with its
+ * last singular triple cut out (rank n - 1, one availability flag, value, vector flag and vector
+ * row fewer) is consistent in every other respect; the session it loads into has the same
+ * singular values in its scratch slot (a linear model: every Jacobian is the same), so only the
+ * rank rule can reject it.
+ */
+static void a_lazy_decomposition_of_rank_below_n_is_rejected(void **state)
+{
+    fixture fx;
+    layout L;
+    unsigned char *cut;
+    size_t len, at = 0;
+    (void)state;
+    open_saved(&fx, 7, 5, NULL, 29);
+    assert_int_equal(dss_search_set(fx.search, DSS_SEARCH_SAMPLER, DSS_SAMPLER_TOP), DSS_OK);
+    assert_int_equal(dss_search_commit(fx.search, 0.1), DSS_OK); /* indices 0, 1 */
+    assert_int_equal(dss_search_save(fx.search, fx.buf, fx.len, &fx.len), DSS_OK);
+    L = layout_of(fx.buf, fx.len);
+    assert_int_equal(L.lazy, 1);
+    assert_int_equal(L.rank, L.n);
+    len = fx.len - 1 - 8 - 1 - 8 * L.n;
+    cut = malloc(len);
+    assert_non_null(cut);
+    /* copy [from, to) of the original */
+#define COPY(from, to) (memcpy(cut + at, fx.buf + (from), (to) - (from)), at += (to) - (from))
+    COPY(0, L.avail + L.n - 1);
+    COPY(L.avail + L.n, L.s + 8 * (L.n - 1));
+    COPY(L.s + 8 * L.n, L.have + L.n - 1);
+    COPY(L.have + L.n, L.v + 8 * L.n * (L.n - 1));
+    COPY(L.v + 8 * L.n * L.n, fx.len);
+#undef COPY
+    assert_int_equal(at, len);
+    wr64(cut, L.rank_at, L.n - 1);
+    reseal(cut, len);
+    expect_rejected(&fx, cut, len, "lazy decomposition of rank n - 1");
+    free(cut);
+    close_saved(&fx);
+}
+
 static void save_into_a_buffer_one_byte_short_writes_nothing(void **state)
 {
     fixture fx;
@@ -383,6 +423,7 @@ int main(void)
         T(a_string_with_an_empty_subspace_is_rejected),
         T(every_edited_field_is_rejected),
         T(trailing_bytes_and_a_rank_above_min_n_m_are_rejected),
+        T(a_lazy_decomposition_of_rank_below_n_is_rejected),
         T(save_into_a_buffer_one_byte_short_writes_nothing),
         T(undo_after_a_failed_load_recomputes_the_overwritten_decomposition),
     };
