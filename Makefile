@@ -171,6 +171,7 @@ help:
 	@echo "make check-slider  its scripted and tmux tests (part of make check)"
 	@echo "make docs       HTML and man3 reference from the header (Doxygen; build/docs)"
 	@echo "make check-python  the Python bindings' tests (part of make check)"
+	@echo "make mutate     mutation testing of lib/ against the unit tests (docs/testing.md)"
 	@# ---- sanitizers, fuzzing, ABI guard (mk/hardening.mk) ----
 	@echo "make check-asan   the tests and examples under AddressSanitizer + UBSan (build-asan/)"
 	@echo "make check-tsan   tests/test_threads.c under ThreadSanitizer, OPENBLAS_NUM_THREADS=1 (build-tsan/)"
