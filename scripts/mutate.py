@@ -190,7 +190,9 @@ def evaluate(tree, m, limit):
             fh.write(mutated)
         rc, out = tree.compile_lib(name, "obj/mutant.o")
         if rc != 0:
-            return "invalid", (out.strip().splitlines() or ["?"])[0][:100]
+            lines = out.strip().splitlines() or ["?"]
+            errors = [l for l in lines if "error" in l] or lines
+            return "invalid", errors[0][:120]
         prog, why = tree.run_tests(tree.order(m.path), limit, {name: "obj/mutant.o"})
         if why.startswith("link: "):
             return "invalid", why
