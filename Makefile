@@ -201,6 +201,7 @@ help:
 	@echo "make check-python  the Python bindings' tests (part of make check)"
 	@echo "make blender-addon  the Blender add-on's zip, build/dss_sliders.zip (docs/blender.md)"
 	@echo "make check-blender  its headless Blender tests (part of make check); bench-blender, blender-render"
+	@echo "make mutate     mutation testing of lib/ against the unit tests (docs/testing.md)"
 	@# ---- sanitizers, fuzzing, ABI guard (mk/hardening.mk) ----
 	@echo "make check-asan   the tests and examples under AddressSanitizer + UBSan (build-asan/)"
 	@echo "make check-tsan   tests/test_threads.c under ThreadSanitizer, OPENBLAS_NUM_THREADS=1 (build-tsan/)"

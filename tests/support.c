@@ -2,6 +2,8 @@
 #include "support.h"
 
 #include <float.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,7 +281,7 @@ int lin_jvp(void *user, const double *z, size_t k, const double *v, double *out)
 
 int lin_dss_model(lin_model *lm, unsigned flags, dss_model **out)
 {
-    int st = dss_model_create(out, lm->n, lm->m, lin_f, lm);
+    int st = dss_model_create_with_allocator(out, lm->n, lm->m, lin_f, lm, support_allocator());
     if (st != DSS_OK)
         return st;
     if (st == DSS_OK && (flags & LIN_WITH_JACOBIAN))
@@ -673,4 +675,128 @@ int support_twins_agree(dss_search *a, dss_search *b, size_t n, size_t draws)
             return 0;
     }
     return 1;
+}
+
+/* ==============================================================================================
+ * 5. The counting, guarding allocator
+ * ============================================================================================ */
+
+#define GUARD_HEAD sizeof(max_align_t)  /* size and magic; keeps the payload aligned */
+#define GUARD_TAIL 16                   /* bytes of GUARD_BYTE after the payload */
+#define GUARD_BYTE 0xA5
+#define MAGIC_LIVE 0x6c697665u          /* "live" */
+#define MAGIC_FREED 0x66726565u         /* "free" */
+
+#define FRESH_BYTE 0xFF                  /* a new block's payload: NaN doubles, wild pointers */
+
+static atomic_size_t live_blocks, live_bytes, heap_errors, allocations;
+static size_t baseline_blocks, baseline_errors;
+
+/* 1 unless the tests run under valgrind (scripts/run-tests.sh exports VALGRIND then) */
+static int fill_fresh(void)
+{
+    static atomic_int fill = -1;
+    int f = atomic_load(&fill);
+    if (f < 0) {
+        const char *v = getenv("VALGRIND");
+        f = v == NULL || *v == '\0';
+        atomic_store(&fill, f);
+    }
+    return f;
+}
+
+static void *counting_alloc(void *user, size_t size)
+{
+    unsigned char *block;
+    uint32_t magic = MAGIC_LIVE;
+    (void)user;
+    if (size > SIZE_MAX - GUARD_HEAD - GUARD_TAIL)
+        return NULL;
+    block = malloc(GUARD_HEAD + size + GUARD_TAIL);
+    if (block == NULL)
+        return NULL;
+    memcpy(block, &size, sizeof size);
+    memcpy(block + sizeof size, &magic, sizeof magic);
+    /* the library must never read what it did not write: junk makes such a read visible
+       (except under valgrind, whose memcheck sees unwritten bytes better left undefined) */
+    if (fill_fresh())
+        memset(block + GUARD_HEAD, FRESH_BYTE, size);
+    memset(block + GUARD_HEAD + size, GUARD_BYTE, GUARD_TAIL);
+    atomic_fetch_add(&allocations, 1);
+    atomic_fetch_add(&live_blocks, 1);
+    atomic_fetch_add(&live_bytes, size);
+    return block + GUARD_HEAD;
+}
+
+static void counting_free(void *user, void *ptr)
+{
+    unsigned char *block;
+    size_t size;
+    uint32_t magic;
+    (void)user;
+    if (ptr == NULL)
+        return;
+    block = (unsigned char *)ptr - GUARD_HEAD;
+    memcpy(&size, block, sizeof size);
+    memcpy(&magic, block + sizeof size, sizeof magic);
+    if (magic != MAGIC_LIVE) { /* freed twice, or the header was overwritten: do not touch it */
+        atomic_fetch_add(&heap_errors, 1);
+        return;
+    }
+    for (size_t i = 0; i < GUARD_TAIL; i++)
+        if (block[GUARD_HEAD + size + i] != GUARD_BYTE) {
+            atomic_fetch_add(&heap_errors, 1);
+            break;
+        }
+    magic = MAGIC_FREED;
+    memcpy(block + sizeof size, &magic, sizeof magic);
+    atomic_fetch_sub(&live_blocks, 1);
+    atomic_fetch_sub(&live_bytes, size);
+    free(block);
+}
+
+static const dss_allocator counting = { counting_alloc, counting_free, NULL };
+
+const dss_allocator *support_allocator(void) { return &counting; }
+size_t support_live_blocks(void) { return atomic_load(&live_blocks); }
+size_t support_live_bytes(void) { return atomic_load(&live_bytes); }
+size_t support_heap_errors(void) { return atomic_load(&heap_errors); }
+size_t support_allocations(void) { return atomic_load(&allocations); }
+
+int support_leak_setup(void **state)
+{
+    (void)state;
+    baseline_blocks = support_live_blocks();
+    baseline_errors = support_heap_errors();
+    return 0;
+}
+
+int support_leak_teardown(void **state)
+{
+    const size_t blocks = support_live_blocks(), errors = support_heap_errors();
+    int rc = 0;
+    (void)state;
+    if (blocks != baseline_blocks) {
+        fprintf(stderr, "leak check: %zu block(s) (%zu bytes live in all) still allocated\n",
+                blocks - baseline_blocks, support_live_bytes());
+        rc = -1;
+    }
+    if (errors != baseline_errors) {
+        fprintf(stderr, "leak check: %zu heap error(s): a block written past its end or freed "
+                "twice\n", errors - baseline_errors);
+        rc = -1;
+    }
+    baseline_blocks = blocks;
+    baseline_errors = errors;
+    return rc;
+}
+
+int support_leak_exit(int failed)
+{
+    const size_t blocks = support_live_blocks(), errors = support_heap_errors();
+    if (blocks == 0 && errors == 0)
+        return failed;
+    fprintf(stderr, "[  FAILED  ] leak check at exit: %zu block(s) of %zu bytes still allocated, "
+            "%zu heap error(s)\n", blocks, support_live_bytes(), errors);
+    return failed + 1;
 }

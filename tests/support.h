@@ -257,4 +257,45 @@ int  support_same_draws(dss_search *a, dss_search *b, size_t n, size_t draws);
  */
 int  support_twins_agree(dss_search *a, dss_search *b, size_t n, size_t draws);
 
+/* ==============================================================================================
+ * 5. A counting, guarding allocator (leak checks in every test program)
+ * ============================================================================================ */
+
+/**
+ * The allocator that lin_dss_model gives every model (and that tests may give dss_line and
+ * other models): malloc and free around a block with a header and guard bytes after the
+ * payload, which is handed out filled with 0xFF bytes (NaN as a double, a wild pointer), so
+ * that a read of memory the library never wrote shows. It counts live blocks and bytes (atomically: test_threads shares it between
+ * threads) and, on each free, checks the header and the guard bytes, counting a block that was
+ * written past its end or freed twice as a heap error.
+ */
+const dss_allocator *support_allocator(void);
+/** Blocks allocated through support_allocator and not yet freed. */
+size_t support_live_blocks(void);
+/** Their payload bytes (what the library asked for). */
+size_t support_live_bytes(void);
+/** Allocations through support_allocator so far (never decreases). */
+size_t support_allocations(void);
+/** Frees that found a damaged header or guard (overflow, double free) so far. */
+size_t support_heap_errors(void);
+
+/**
+ * cmocka setup: remember the live block count and heap errors as the baseline of this test.
+ * (state is untouched.)
+ */
+int support_leak_setup(void **state);
+/**
+ * cmocka teardown (per test, or for a whole group): returns -1, with a message naming the
+ * counts, when blocks allocated since the baseline are still live or a heap error occurred; the
+ * current counts then become the baseline, so one leaking test does not fail every later one.
+ */
+int support_leak_teardown(void **state);
+/**
+ * For a test program's main: `return support_leak_exit(cmocka_run_group_tests(...));`. cmocka
+ * does not fail a run whose group teardown fails, so the end-of-program check is this: returns
+ * `failed`, or failed + 1 (with a message) when any block of support_allocator is still live or
+ * a heap error occurred.
+ */
+int support_leak_exit(int failed);
+
 #endif /* DSS_TESTS_SUPPORT_H */

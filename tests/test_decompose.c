@@ -69,7 +69,7 @@ static int teardown(void **state)
     fixture *fx = *state;
     fixture_clear(fx);
     free(fx);
-    return 0;
+    return support_leak_teardown(NULL); /* every block of the test's model and search freed */
 }
 
 /* A deterministic start point with entries in [-2, 2] (some |c_i| > 1, so that the
@@ -830,5 +830,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(diff_step_parameter_sets_the_step, setup, teardown),
         cmocka_unit_test_setup_teardown(finite_differences_after_commit_are_taken_at_the_new_center, setup, teardown),
     };
-    return cmocka_run_group_tests_name("decompose", tests, NULL, NULL);
+    return support_leak_exit(cmocka_run_group_tests_name("decompose", tests, NULL, NULL));
 }

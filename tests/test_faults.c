@@ -959,7 +959,7 @@ int main(void)
         cmocka_unit_test(a_loaded_session_saves_a_string_that_loads_again),
         cmocka_unit_test(a_failed_load_leaves_nothing_behind_for_a_later_save),
     };
-    int failed = cmocka_run_group_tests_name("faults", tests, NULL, NULL);
+    int failed = support_leak_exit(cmocka_run_group_tests_name("faults", tests, NULL, NULL));
     printf("faults: %zu allocation-failure points and %zu callback-fault points exercised\n",
            total_alloc_points, total_callback_points);
     return failed;

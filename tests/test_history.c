@@ -128,7 +128,7 @@ static int teardown(void **state)
     fixture *fx = *state;
     fixture_clear(fx);
     free(fx);
-    return 0;
+    return support_leak_teardown(NULL); /* every block of the test's model and search freed */
 }
 
 static void take(const fixture *fx, support_snapshot *snap)
@@ -708,5 +708,5 @@ int main(void)
         T(undoing_far_back_recomputes_evicted_decompositions_bit_identically),
         T(failing_callback_during_undo_recomputation_changes_nothing),
     };
-    return cmocka_run_group_tests_name("history", tests, NULL, NULL);
+    return support_leak_exit(cmocka_run_group_tests_name("history", tests, NULL, NULL));
 }

@@ -1139,5 +1139,5 @@ int main(void)
         T(load_rejects_fields_that_break_documented_invariants),
         T(a_failed_load_keeps_the_undo_history),
     };
-    return cmocka_run_group_tests_name("persist", tests, NULL, NULL);
+    return support_leak_exit(cmocka_run_group_tests_name("persist", tests, NULL, NULL));
 }

@@ -260,5 +260,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(randomized_rank_is_capped_by_the_jacobian_shape, setup_low_rank, teardown),
         cmocka_unit_test_setup_teardown(randomized_parameters_are_validated, setup, teardown),
     };
-    return cmocka_run_group_tests_name("randomized", tests, NULL, NULL);
+    return support_leak_exit(cmocka_run_group_tests_name("randomized", tests, NULL, NULL));
 }

@@ -520,5 +520,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(random_sampler_directions_are_isotropic, setup, teardown),
         cmocka_unit_test_setup_teardown(subspace_dim_change_takes_effect_at_the_next_draw, setup, teardown),
     };
-    return cmocka_run_group_tests_name("sampler", tests, NULL, NULL);
+    return support_leak_exit(cmocka_run_group_tests_name("sampler", tests, NULL, NULL));
 }

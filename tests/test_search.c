@@ -1376,5 +1376,5 @@ int main(void)
         T(randomized_mode_without_a_vjp_callback_is_unsupported),
         T(near_center_commit_and_resample_work_in_an_unsupported_mode),
     };
-    return cmocka_run_group_tests_name("search", tests, NULL, NULL);
+    return support_leak_exit(cmocka_run_group_tests_name("search", tests, NULL, NULL));
 }

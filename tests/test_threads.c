@@ -301,5 +301,5 @@ int main(void)
         cmocka_unit_test(eight_sessions_with_their_own_models_run_concurrently_as_they_run_alone),
         cmocka_unit_test(eight_sessions_sharing_one_model_run_concurrently_as_they_run_alone),
     };
-    return cmocka_run_group_tests_name("threads", tests, NULL, NULL);
+    return support_leak_exit(cmocka_run_group_tests_name("threads", tests, NULL, NULL));
 }
