@@ -58,7 +58,7 @@ static int resize(dss_search *search, size_t cap, size_t l)
 int history_reserve(dss_search *search)
 {
     const size_t cap = search->cur.p.history, l = search->cur.l;
-    struct search_state *slot;
+    const struct search_state *slot;
     int rc;
 
     if (cap == 0) {
@@ -70,12 +70,13 @@ int history_reserve(dss_search *search)
         return rc;
     slot = &search->hist[(search->hist_top + 1) % cap];
     if (slot->center == NULL || slot->l_cap < l) { /* new, or a subspace larger than it held */
-        struct search_state bigger;
-        if (state_alloc(&bigger, &search->alloc, search->model->n, search_max_rank(search), l)
-            != DSS_OK)
-            return DSS_ENOMEM;
-        state_free(slot, &search->alloc);
-        *slot = bigger;
+        /* The slot may still hold the oldest live entry, which the step can fail after this:
+           the new buffers wait in `spare` and replace it only when history_push publishes. */
+        if (search->spare.center != NULL && search->spare.l_cap >= l)
+            return DSS_OK;
+        state_free(&search->spare, &search->alloc);
+        return state_alloc(&search->spare, &search->alloc, search->model->n,
+                           search_max_rank(search), l);
     }
     return DSS_OK;
 }
@@ -83,11 +84,16 @@ int history_reserve(dss_search *search)
 void history_push(dss_search *search)
 {
     const size_t cap = search->hist_cap;
+    struct search_state *slot;
     if (cap == 0)
         return;
     search->hist_top = (search->hist_top + 1) % cap;
-    state_copy(&search->hist[search->hist_top], &search->cur, search->model->n,
-               search_max_rank(search));
+    slot = &search->hist[search->hist_top];
+    if (slot->center == NULL || slot->l_cap < search->cur.l) {
+        SWAP(struct search_state, *slot, search->spare); /* history_reserve prepared it */
+        state_free(&search->spare, &search->alloc);
+    }
+    state_copy(slot, &search->cur, search->model->n, search_max_rank(search));
     if (search->hist_len < cap)
         search->hist_len++;
 }
@@ -99,6 +105,7 @@ void history_clear(dss_search *search)
 
 void history_free(dss_search *search)
 {
+    state_free(&search->spare, &search->alloc);
     free_ring(search->hist, search->hist_cap, &search->alloc);
     search->hist = NULL;
     search->hist_cap = search->hist_len = search->hist_top = 0;

@@ -61,6 +61,9 @@ struct dss_search {
     uint64_t last_id;
     struct search_state *hist;        /* undo ring: hist_cap entries, hist_len in use */
     size_t hist_cap, hist_len, hist_top;  /* hist_top: index of the most recent entry */
+    struct search_state spare;        /* buffers for the next entry, when its slot is too small:
+                                         swapped in by history_push, never before the step
+                                         cannot fail any more */
     jac_scratch jac;
     svd_work svd;
     call_stats stats;

@@ -588,6 +588,36 @@ static void a_failed_step_is_not_recorded(void **state)
     support_snapshot_free(&now);
 }
 
+/* Issue 8, bug 1: with a full ring and a subspace grown since its oldest entry was recorded,
+   making room for the next entry freed that entry before the step could fail; a step that then
+   failed left it zeroed, and undoing to it gave DSS_OK and an un-started session. */
+static void a_failed_step_with_a_full_ring_and_a_grown_subspace_keeps_every_entry(void **state)
+{
+    fixture *fx = *state;
+    support_snapshot snap[3];
+    build_and_start(fx, &MODES[0]);
+    set_ok(fx->search, DSS_SEARCH_HISTORY, 2);
+    take(fx, &snap[0]);
+    assert_int_equal(dss_search_commit(fx->search, 0.9), DSS_OK);
+    take(fx, &snap[1]);
+    assert_int_equal(dss_search_commit(fx->search, 0.8), DSS_OK);
+    set_ok(fx->search, DSS_SEARCH_SUBSPACE_DIM, 2);
+    take(fx, &snap[2]);
+    assert_int_equal(dss_search_resample(fx->search), DSS_OK);
+    lin_fault(fx->lm, LIN_JACOBIAN, LIN_FAULT_ERROR, 1);
+    assert_int_equal(dss_search_commit(fx->search, 0.95), DSS_ECALLBACK);
+    assert_int_equal(fx->lm->faults_fired, 1);
+    /* the ring holds the states before the resample and before the second commit */
+    assert_int_equal(dss_search_undo(fx->search), DSS_OK);
+    assert_shows(fx, &snap[2], "undo after a failed step", 1);
+    assert_int_equal(dss_search_undo(fx->search), DSS_OK);
+    assert_shows(fx, &snap[1], "undo after a failed step", 2);
+    assert_int_equal(dss_search_undo(fx->search), DSS_ESTATE);
+    assert_shows(fx, &snap[1], "undo past the ring", 3);
+    assert_int_equal(fx->lm->protocol_errors, 0);
+    free_snaps(snap, 3);
+}
+
 /* Five moved commits: the session keeps only its current and previous decompositions, so
    undoing all the way back recomputes evicted ones (callbacks called again, counted in
    DSS_STAT_UNDO_RECOMPUTES and DSS_STAT_DECOMPOSITIONS) and still lands on the same bits, and
@@ -705,6 +735,7 @@ int main(void)
         T(shrinking_the_history_forgets_the_oldest_steps),
         T(a_step_after_undo_is_undone_to_the_branch_point),
         T(a_failed_step_is_not_recorded),
+        T(a_failed_step_with_a_full_ring_and_a_grown_subspace_keeps_every_entry),
         T(undoing_far_back_recomputes_evicted_decompositions_bit_identically),
         T(failing_callback_during_undo_recomputation_changes_nothing),
     };
