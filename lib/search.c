@@ -17,6 +17,10 @@
 #define RADIUS_FACTOR 0.2             /* the authors' slider half-length: 0.2 x mean distance */
 #define SEED_MAX 9007199254740992.0   /* 2^53: every integer up to it is a double */
 #define HISTORY_MAX 65536.0           /* undo steps */
+/* Counts (rows, rank, oversampling, chunk): integers up to 2^53, all exact as doubles and all
+   representable in size_t. (double)SIZE_MAX is no bound: it rounds up to 2^64, which size_t
+   cannot hold. */
+#define COUNT_MAX 9007199254740992.0
 
 #define SWAP(type, a, b) do { type swap_tmp_ = (a); (a) = (b); (b) = swap_tmp_; } while (0)
 
@@ -182,9 +186,23 @@ static int set_choice(int *field, double value, int lo, int hi)
     return DSS_OK;
 }
 
+/* The prior and its scale, and the default radius they give, which must be finite and
+   positive: a scale near DBL_MAX (or one so small that the radius underflows) would give a
+   session whose every point is DSS_ENONFINITE (or the centre itself). */
+static int set_prior(struct search_params *p, size_t n, int prior, double scale)
+{
+    const double radius = RADIUS_FACTOR * prior_mean_distance(prior, scale, n);
+    if (!isfinite(radius) || !(radius > 0.0))
+        return DSS_EINVAL;
+    p->prior = prior;
+    p->prior_scale = scale;
+    p->radius_default = radius;
+    return DSS_OK;
+}
+
 int params_set(struct search_params *p, size_t n, int param, double value)
 {
-    const double size_max = (double)SIZE_MAX;
+    const double size_max = COUNT_MAX;
     switch (param) {
     case DSS_SEARCH_SUBSPACE_DIM:     return set_count(&p->l, value, 1, (double)n);
     case DSS_SEARCH_JACOBIAN_ROWS:    return set_count(&p->jac.rows, value, 1, size_max);
@@ -220,16 +238,13 @@ int params_set(struct search_params *p, size_t n, int param, double value)
         p->jac.diff_step = value;
         return DSS_OK;
     case DSS_SEARCH_PRIOR:
-        if (set_choice(&p->prior, value, DSS_PRIOR_GAUSSIAN, DSS_PRIOR_BOX) != DSS_OK)
+        if (!is_integer_in(value, DSS_PRIOR_GAUSSIAN, DSS_PRIOR_BOX))
             return DSS_EINVAL;
-        p->radius_default = RADIUS_FACTOR * prior_mean_distance(p->prior, p->prior_scale, n);
-        return DSS_OK;
+        return set_prior(p, n, (int)value, p->prior_scale);
     case DSS_SEARCH_PRIOR_SCALE:
         if (!isfinite(value) || !(value > 0.0))
             return DSS_EINVAL;
-        p->prior_scale = value;
-        p->radius_default = RADIUS_FACTOR * prior_mean_distance(p->prior, value, n);
-        return DSS_OK;
+        return set_prior(p, n, p->prior, value);
     default:
         return DSS_EINVAL;
     }

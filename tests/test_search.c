@@ -237,6 +237,13 @@ static const struct { int param; double value; } bad_values[] = {
     {DSS_SEARCH_HISTORY, 1.5},           {DSS_SEARCH_HISTORY, NAN},
     {DSS_SEARCH_JACOBIAN_CHUNK, -1},     {DSS_SEARCH_JACOBIAN_CHUNK, 0.5},
     {DSS_SEARCH_JACOBIAN_CHUNK, NAN},    {DSS_SEARCH_JACOBIAN_CHUNK, INFINITY},
+    /* issue 8, bug 2: 2^64 passed a bound of (double)SIZE_MAX (which rounds up to 2^64) and its
+       conversion to size_t was undefined; counts stop at 2^53 */
+    {DSS_SEARCH_JACOBIAN_ROWS, 18446744073709551616.0}, {DSS_SEARCH_RANK, 18446744073709551616.0},
+    {DSS_SEARCH_OVERSAMPLE, 18446744073709551616.0},    {DSS_SEARCH_JACOBIAN_CHUNK, 18446744073709551616.0},
+    {DSS_SEARCH_JACOBIAN_ROWS, 9007199254740994.0 /* 2^53 + 2 */},
+    /* issue 8, bug 7: a prior scale whose default radius overflows */
+    {DSS_SEARCH_PRIOR_SCALE, 1e308},     {DSS_SEARCH_PRIOR_SCALE, DBL_MAX},
 };
 
 static void set_rejects_out_of_range_values_and_changes_nothing(void **state)
@@ -293,6 +300,9 @@ static void set_accepts_boundary_values_and_get_returns_them(void **state)
         {DSS_SEARCH_POWER_ITERATIONS, 16},   {DSS_SEARCH_HISTORY, 0},
         {DSS_SEARCH_HISTORY, 65536},         {DSS_SEARCH_JACOBIAN_CHUNK, 3},
         {DSS_SEARCH_JACOBIAN_CHUNK, 0},
+        {DSS_SEARCH_JACOBIAN_ROWS, 9007199254740992.0 /* 2^53, the largest count */},
+        {DSS_SEARCH_RANK, 9007199254740992.0}, {DSS_SEARCH_OVERSAMPLE, 9007199254740992.0},
+        {DSS_SEARCH_JACOBIAN_CHUNK, 9007199254740992.0}, {DSS_SEARCH_PRIOR_SCALE, 1e300},
     };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         double v;

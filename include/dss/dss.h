@@ -282,12 +282,12 @@ enum dss_search_param {
                                            0.55 lies above 0.55, so t = 0.55 recomputes) */
     DSS_SEARCH_SEED             = 4,  /**< RNG seed, integer in [0, 2^53], default 0 */
     DSS_SEARCH_JACOBIAN         = 5,  /**< one of DSS_JACOBIAN_*, default DSS_JACOBIAN_AUTO */
-    DSS_SEARCH_JACOBIAN_ROWS    = 6,  /**< rows drawn in DSS_JACOBIAN_ROWS mode (integer >= 1), default 50 */
-    DSS_SEARCH_RANK             = 7,  /**< k kept by DSS_JACOBIAN_RANDOMIZED (integer >= 1), default 32 */
+    DSS_SEARCH_JACOBIAN_ROWS    = 6,  /**< rows drawn in DSS_JACOBIAN_ROWS mode (integer in [1, 2^53]), default 50 */
+    DSS_SEARCH_RANK             = 7,  /**< k kept by DSS_JACOBIAN_RANDOMIZED (integer in [1, 2^53]), default 32 */
     DSS_SEARCH_SAMPLER          = 8,  /**< one of DSS_SAMPLER_*, default DSS_SAMPLER_SINGULAR */
     DSS_SEARCH_PRIOR            = 9,  /**< DSS_PRIOR_GAUSSIAN (default) or DSS_PRIOR_BOX */
-    DSS_SEARCH_PRIOR_SCALE      = 10, /**< sigma of N(0, sigma^2 I), or R of the box [-R, R]^n (finite, > 0);
-                                           default 1 */
+    DSS_SEARCH_PRIOR_SCALE      = 10, /**< sigma of N(0, sigma^2 I), or R of the box [-R, R]^n (finite, > 0,
+                                           and giving a finite, positive default radius); default 1 */
     DSS_SEARCH_HISTORY          = 11, /**< steps dss_search_undo can go back (integer in [0, 65536]), default
                                            64; shrinking it forgets the oldest steps. Up to 256 steps
                                            are allocated at once, so that steps allocate nothing. */
@@ -295,10 +295,10 @@ enum dss_search_param {
     DSS_SEARCH_DIFF_STEP        = 13, /**< finite-difference step h_i = step * max(1, |c_i|), step in [0, 1);
                                            0 (default) picks sqrt(eps) for forward and cbrt(eps) for
                                            central differences */
-    DSS_SEARCH_OVERSAMPLE       = 14, /**< RANDOMIZED: extra probe directions beyond the rank (integer >= 0),
-                                           default 10 */
+    DSS_SEARCH_OVERSAMPLE       = 14, /**< RANDOMIZED: extra probe directions beyond the rank (integer in
+                                           [0, 2^53]), default 10 */
     DSS_SEARCH_POWER_ITERATIONS = 15, /**< RANDOMIZED: power iterations (integer in [0, 16]), default 1 */
-    DSS_SEARCH_JACOBIAN_CHUNK   = 16  /**< FULL and ROWS: rows per Jacobian callback (integer >= 0); 0
+    DSS_SEARCH_JACOBIAN_CHUNK   = 16  /**< FULL and ROWS: rows per Jacobian callback (integer in [0, 2^53]); 0
                                            (default) asks for all rows at once. With chunks, FULL mode
                                            names its rows explicitly, and the progress callback is
                                            asked after each chunk. */
@@ -697,10 +697,11 @@ enum { DSS_SYNTHETIC_JACOBIAN_TRUE = 0, DSS_SYNTHETIC_JACOBIAN_AUTHORS = 1 };
 /**
  * Create a synthetic problem.
  * @param out receives the problem; set to NULL on failure.
- * @param n latent dimension >= 1. @param m outputs >= 1. @param gamma >= 0, finite (2 in the
- * paper; 0 gives a smooth problem). @param seed any value.
+ * @param n latent dimension >= 1. @param m outputs >= 1. @param gamma in [0, DBL_MAX / (400 m)]
+ * (2 in the paper; 0 gives a smooth problem; the bound keeps every score finite).
+ * @param seed any value.
  * @retval DSS_OK success. @retval DSS_EINVAL out NULL, n or m zero, sizes overflowing, gamma
- * negative or not finite. @retval DSS_ENOMEM no memory.
+ * negative, not finite or above DBL_MAX / (400 m). @retval DSS_ENOMEM no memory.
  * @since 1.0
  */
 DSS_API int dss_synthetic_create(dss_synthetic **out, size_t n, size_t m, double gamma,
