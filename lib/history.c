@@ -5,6 +5,7 @@
  * the session's slots, undo computes it again from the recorded centre, RNG and settings,
  * which gives the same bits with the same callbacks.
  */
+#include <math.h>
 #include <string.h>
 
 #include "search.h"
@@ -111,6 +112,23 @@ void history_free(dss_search *search)
     search->hist_cap = search->hist_len = search->hist_top = 0;
 }
 
+/* Whether a recomputed decomposition is the one e recorded: the same number of singular values,
+   each within RECOMPUTE_TOL s_1 of its record. A host whose callbacks changed since (another
+   Jacobian, a removed callback that AUTO resolved to), or a loaded string whose recipe was
+   edited, gives another decomposition, which would pair e's basis and availability flags with
+   foreign singular values. The tolerance lets through what a generator that is not bit-for-bit
+   deterministic (GPU reductions) changes. */
+#define RECOMPUTE_TOL 1e-6
+static int same_decomposition(const svd_dec *dec, const struct search_state *e)
+{
+    if (dec->rank != e->rank)
+        return 0;
+    for (size_t i = 0; i < e->rank; i++)
+        if (!(fabs(dec->s[i] - e->dec_s[i]) <= RECOMPUTE_TOL * e->dec_s[0]))
+            return 0;
+    return 1;
+}
+
 /* The slot holding the decomposition of state e, recomputing it into the scratch slot when it
    was evicted. */
 static int find_or_recompute(dss_search *search, const struct search_state *e, call_stats *stats,
@@ -132,6 +150,8 @@ static int find_or_recompute(dss_search *search, const struct search_state *e, c
                        &search->alloc, &search->slot[k].dec);
     if (rc != DSS_OK)
         return rc;
+    if (!same_decomposition(&search->slot[k].dec, e))
+        return DSS_ESTATE;
     search->slot[k].id = e->dec_id;
     stats->v[STAT_UNDO_RECOMPUTES] += 1;
     *slot_out = k;

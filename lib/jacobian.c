@@ -33,7 +33,7 @@ static void draw_rows(rng *r, size_t m, size_t k, size_t *rows)
 
 /* AUTO: the host Jacobian when there is one, else the matrix-free mode when a VJP exists, else
    finite differences. */
-static int resolve_mode(const dss_model *model, int mode)
+int jac_route(const dss_model *model, int mode)
 {
     if (mode != DSS_JACOBIAN_AUTO)
         return mode;
@@ -44,7 +44,7 @@ static int resolve_mode(const dss_model *model, int mode)
 
 int jac_check(const dss_model *model, const jac_config *cfg)
 {
-    int mode = resolve_mode(model, cfg->mode);
+    int mode = jac_route(model, cfg->mode);
     if (mode == DSS_JACOBIAN_RANDOMIZED && model->vjp == NULL)
         return DSS_EUNSUPPORTED;
     if ((mode == DSS_JACOBIAN_FULL || mode == DSS_JACOBIAN_ROWS) && model->jacobian == NULL)
@@ -55,7 +55,7 @@ int jac_check(const dss_model *model, const jac_config *cfg)
 size_t jac_rank(const dss_model *model, const jac_config *cfg)
 {
     size_t rows = model->m;
-    int mode = resolve_mode(model, cfg->mode);
+    int mode = jac_route(model, cfg->mode);
     if (mode == DSS_JACOBIAN_ROWS && cfg->rows < rows)
         rows = cfg->rows;
     if (mode == DSS_JACOBIAN_RANDOMIZED && cfg->rank < rows)
@@ -190,7 +190,7 @@ static int jacobian_block(call_ctx *cx, const jac_config *cfg, int mode, const d
 int jac_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rng *r,
                   jac_scratch *s, svd_work *w, const mem_allocator *a, svd_dec *dec)
 {
-    int mode = resolve_mode(cx->model, cfg->mode);
+    int mode = jac_route(cx->model, cfg->mode);
     size_t rows = 0;
     int rc;
 

@@ -41,6 +41,9 @@ int  jac_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rng *r,
                    jac_scratch *s, svd_work *w, const mem_allocator *a, svd_dec *dec);
 void jac_scratch_free(jac_scratch *s, const mem_allocator *a);
 
+/* The mode that runs for `mode` on this model: AUTO resolved (FULL with a Jacobian callback,
+   else RANDOMIZED with a VJP, else FINITE_DIFF), any other mode itself. */
+int    jac_route(const dss_model *model, int mode);
 /* DSS_EUNSUPPORTED when the mode cannot run on this model, else DSS_OK. */
 int    jac_check(const dss_model *model, const jac_config *cfg);
 /* The number of singular values a decomposition of this mode's Jacobian holds. */

@@ -399,6 +399,27 @@ static void get_session(cursor *c, dss_search *search, size_t l, svd_dec *dec)
         c->bad = 1; /* trailing bytes */
 }
 
+/*
+ * Whether this model can continue the loaded session: the Jacobian mode of its next steps and
+ * the route of its decomposition (which undo may recompute) must both run on it, and an AUTO
+ * session must resolve to the route it was saved with (a host that removed the Jacobian callback
+ * would otherwise continue a FULL session in RANDOMIZED mode, with another rank). DSS_EUNSUPPORTED
+ * when it cannot; DSS_EFORMAT when the decomposition has another rank than its route gives.
+ */
+static int check_continuable(const dss_search *search, const struct search_state *st)
+{
+    const dss_model *model = search->model;
+    const int saved_route = st->dec_cfg.mode; /* AUTO only in a libdss 1.0 string */
+    if (jac_check(model, &st->p.jac) != DSS_OK || jac_check(model, &st->dec_cfg) != DSS_OK)
+        return DSS_EUNSUPPORTED;
+    if (saved_route != DSS_JACOBIAN_AUTO && st->p.jac.mode == DSS_JACOBIAN_AUTO
+        && jac_route(model, DSS_JACOBIAN_AUTO) != saved_route)
+        return DSS_EUNSUPPORTED;
+    if (jac_rank(model, &st->dec_cfg) != st->rank)
+        return saved_route == DSS_JACOBIAN_AUTO ? DSS_EUNSUPPORTED : DSS_EFORMAT;
+    return DSS_OK;
+}
+
 DSS_API int dss_search_load(dss_search *search, const void *buf, size_t len)
 {
     cursor c;
@@ -415,6 +436,10 @@ DSS_API int dss_search_load(dss_search *search, const void *buf, size_t len)
     get_session(&c, search, l, &search->slot[scratch].dec);
     if (c.bad)
         return DSS_EFORMAT;
+    if ((rc = check_continuable(search, &search->next)) != DSS_OK)
+        return rc;
+    memcpy(search->next.dec_s, search->slot[scratch].dec.s,
+           search->next.rank * sizeof *search->next.dec_s);
     if (search->slot[scratch].dec.lazy) {
         /* lazy vectors come from d and e, and their clusters from s: the two must agree, or a
            vector drawn later could be wrong, or not orthogonal to the others */

@@ -38,6 +38,7 @@ void state_free(struct search_state *st, const mem_allocator *a)
     mem_free(a, st->basis_idx);
     mem_free(a, st->avail);
     mem_free(a, st->dec_center);
+    mem_free(a, st->dec_s);
     *st = (struct search_state){ 0 };
 }
 
@@ -50,7 +51,9 @@ int state_alloc(struct search_state *st, const mem_allocator *a, size_t n, size_
     st->basis_idx = mem_array(a, l_cap, sizeof(size_t));
     st->avail = mem_zeros(a, max_rank, 1);
     st->dec_center = mem_array(a, n, sizeof(double));
-    if (!st->center || !st->basis || !st->basis_idx || !st->avail || !st->dec_center) {
+    st->dec_s = mem_array(a, max_rank, sizeof(double));
+    if (!st->center || !st->basis || !st->basis_idx || !st->avail || !st->dec_center
+        || !st->dec_s) {
         state_free(st, a);
         return DSS_ENOMEM;
     }
@@ -74,6 +77,7 @@ void state_copy(struct search_state *dst, const struct search_state *src, size_t
     memcpy(dst->dec_center, src->dec_center, n * sizeof *dst->dec_center);
     dst->dec_rng = src->dec_rng;
     dst->dec_cfg = src->dec_cfg;
+    memcpy(dst->dec_s, src->dec_s, src->rank * sizeof *dst->dec_s);
 }
 
 int search_slot_of(const dss_search *search, uint64_t id)
@@ -378,6 +382,9 @@ static int decompose_next(dss_search *search, call_ctx *cx, int scratch)
     slot->id = 0; /* its old contents (an evicted decomposition) are about to be overwritten */
     nx->dec_rng = nx->rng;
     nx->dec_cfg = nx->p.jac;
+    /* the route, not AUTO: undo recomputes with it, and fails rather than take another route
+       when the host has since removed a callback */
+    nx->dec_cfg.mode = jac_route(search->model, nx->p.jac.mode);
     memcpy(nx->dec_center, nx->center, search->model->n * sizeof *nx->center);
     rc = jac_decompose(cx, &nx->p.jac, nx->center, &nx->rng, &search->jac, &search->svd,
                        &search->alloc, &slot->dec);
@@ -385,6 +392,7 @@ static int decompose_next(dss_search *search, call_ctx *cx, int scratch)
         return rc;
     nx->dec_id = search->last_id + 1;
     nx->rank = slot->dec.rank;
+    memcpy(nx->dec_s, slot->dec.s, nx->rank * sizeof *nx->dec_s);
     memset(nx->avail, 1, nx->rank);
     return DSS_OK;
 }
@@ -608,6 +616,15 @@ DSS_API int dss_search_basis_indices(const dss_search *search, size_t *idx)
         return DSS_ESTATE;
     memcpy(idx, search->cur.basis_idx, search->cur.l * sizeof *idx);
     return DSS_OK;
+}
+
+DSS_API int dss_search_jacobian_route(const dss_search *search)
+{
+    if (search == NULL)
+        return DSS_EINVAL;
+    if (!search->cur.started)
+        return DSS_ESTATE;
+    return jac_route(search->model, search->cur.dec_cfg.mode);
 }
 
 DSS_API size_t dss_search_rank(const dss_search *search)

@@ -42,7 +42,9 @@ struct search_state {
     size_t rank;
     double *dec_center;     /* n */
     rng dec_rng;
-    jac_config dec_cfg;
+    jac_config dec_cfg;     /* its mode is the route taken (never AUTO, except in a 1.0 save) */
+    double *dec_s;          /* the decomposition's rank singular values (capacity min(m, n)):
+                               undo checks a recomputation against them */
 };
 
 /* Decompositions are large (n x n and more) and shared by every step that kept the Jacobian;

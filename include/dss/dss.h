@@ -463,6 +463,15 @@ DSS_API size_t dss_search_subspace_dim(const dss_search *search);
 DSS_API int dss_search_basis_indices(const dss_search *search, size_t *idx);
 
 /**
+ * The Jacobian route the current decomposition was computed with: DSS_JACOBIAN_FULL, _ROWS,
+ * _FINITE_DIFF or _RANDOMIZED, never DSS_JACOBIAN_AUTO (AUTO as resolved for this model).
+ * @return the route (a positive DSS_JACOBIAN_* value), DSS_EINVAL for NULL, or DSS_ESTATE
+ * before the session is started.
+ * @since 1.1
+ */
+DSS_API int dss_search_jacobian_route(const dss_search *search);
+
+/**
  * The number of singular values held: min(m, n) in FULL and FINITE_DIFF modes, min(rows, m, n)
  * in ROWS mode, min(rank, m, n) in RANDOMIZED mode. 0 before start or for NULL.
  * @since 1.0

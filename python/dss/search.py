@@ -268,6 +268,18 @@ class Search:
         return out
 
     @property
+    def jacobian_route(self):
+        """The Jacobian route the current decomposition was computed with (``"full"``,
+        ``"rows"``, ``"finite_diff"`` or ``"randomized"``: what ``"auto"`` resolved to), or
+        ``None`` before start."""
+        route = N.lib.dss_search_jacobian_route(self._h.get("search"))
+        if route == N.ESTATE:
+            return None
+        if route < 0:
+            raise N.DssError(route, function="dss_search_jacobian_route")
+        return next(name for name, v in JACOBIAN_MODES.items() if v == route)
+
+    @property
     def rank(self):
         """The number of singular values held (0 before start)."""
         return N.lib.dss_search_rank(self._h.get("search"))

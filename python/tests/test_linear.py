@@ -155,3 +155,16 @@ def test_nonlinear_model_jacobian_moves_with_center():
     assert s.stat("decompositions") == 2
     s.commit(0.5)  # the middle: the SVD is kept
     assert s.stat("decompositions") == 2
+
+
+def test_jacobian_route_names_what_auto_resolved_to(linear):
+    s = dss.Search(linear.model(jacobian=linear.jacobian), seed=3)
+    assert s.jacobian_route is None
+    s.start(np.zeros(8))
+    assert s.jacobian_route == "full"
+    r = dss.Search(linear.model(vjp=linear.vjp), seed=3)
+    r.start(np.zeros(8))
+    assert r.jacobian_route == "randomized"
+    d = dss.Search(linear.model(), seed=3)
+    d.start(np.zeros(8))
+    assert d.jacobian_route == "finite_diff"
