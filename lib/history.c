@@ -167,13 +167,18 @@ DSS_API int dss_search_undo(dss_search *search)
 
     if (search == NULL)
         return DSS_EINVAL;
+    if (search->busy)
+        return DSS_EBUSY;
     if (!search->cur.started || search->hist_len == 0)
         return DSS_ESTATE;
     e = entry(search, 0);
     stats = search->stats;
     t0 = clock_seconds();
     callbacks0 = stats.v[STAT_SECONDS_CALLBACKS];
-    if ((rc = find_or_recompute(search, e, &stats, &k)) != DSS_OK)
+    search->busy = 1;
+    rc = find_or_recompute(search, e, &stats, &k);
+    search->busy = 0;
+    if (rc != DSS_OK)
         return rc;
 
     /* copied, not swapped: cur keeps its buffers, which hold a subspace of any size */

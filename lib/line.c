@@ -26,6 +26,7 @@ struct dss_line {
     double *dir;    size_t dir_cap;    /* n: the segment's direction hi - lo */
     dss_progress_fn progress;
     void *progress_user;
+    int busy;               /* a find_optimal is under way: calls changing the line fail */
 };
 
 /* One evaluation context: the segment, the model and the score. */
@@ -87,6 +88,8 @@ DSS_API int dss_line_set(dss_line *line, int param, double value)
                                                                      : (double)SIZE_MAX;
     if (line == NULL)
         return DSS_EINVAL;
+    if (line->busy)
+        return DSS_EBUSY;
     switch (param) {
     case DSS_LINE_SAMPLES:
         if (!is_integer_in(value, 2, count_max))
@@ -130,6 +133,8 @@ DSS_API int dss_line_set_progress(dss_line *line, dss_progress_fn fn, void *user
 {
     if (line == NULL)
         return DSS_EINVAL;
+    if (line->busy)
+        return DSS_EBUSY;
     line->progress = fn;
     line->progress_user = user;
     return DSS_OK;
@@ -396,8 +401,12 @@ DSS_API int dss_find_optimal(dss_line *line, const dss_model *model, const doubl
     if (line == NULL || model == NULL || z_lo == NULL || z_hi == NULL || g == NULL
         || t_best == NULL)
         return DSS_EINVAL;
+    if (line->busy)
+        return DSS_EBUSY;
     before = line->evaluations;
+    line->busy = 1;
     rc = find_on_segment(line, &sg, t_best, score_best);
+    line->busy = 0;
     if (rc != DSS_OK)
         line->evaluations = before;
     return rc;
@@ -410,6 +419,8 @@ DSS_API int dss_search_find_optimal(dss_line *line, const dss_search *search, ds
     int rc;
     if (line == NULL || search == NULL || g == NULL || t_best == NULL)
         return DSS_EINVAL;
+    if (line->busy)
+        return DSS_EBUSY; /* before line->ends, which the running search reads, is rewritten */
     model = search_model(search);
     if (MEM_GROW(&line->alloc, line, ends, 2 * model->n) != DSS_OK)
         return DSS_ENOMEM;

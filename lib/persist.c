@@ -428,6 +428,8 @@ DSS_API int dss_search_load(dss_search *search, const void *buf, size_t len)
 
     if (search == NULL || buf == NULL)
         return DSS_EINVAL;
+    if (search->busy)
+        return DSS_EBUSY;
     c = (cursor){ .in = buf, .len = len };
     if ((rc = check_header(&c, search, len, &l)) != DSS_OK)
         return rc;

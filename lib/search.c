@@ -259,6 +259,8 @@ DSS_API int dss_search_set(dss_search *search, int param, double value)
     struct search_params p;
     if (search == NULL)
         return DSS_EINVAL;
+    if (search->busy)
+        return DSS_EBUSY;
     p = search->cur.p;
     if (params_set(&p, search->model->n, param, value) != DSS_OK)
         return DSS_EINVAL;
@@ -311,6 +313,8 @@ DSS_API int dss_search_set_progress(dss_search *search, dss_progress_fn fn, void
 {
     if (search == NULL)
         return DSS_EINVAL;
+    if (search->busy)
+        return DSS_EBUSY;
     search->progress = fn;
     search->progress_user = user;
     return DSS_OK;
@@ -405,7 +409,7 @@ enum { STEP_PUSH = 0, STEP_RESTART = 1 };
  * or keep cur's, draw the subspace, then publish: record cur in the history (or clear it on a
  * restart), swap next in, rotate the decomposition slots, and account the work.
  */
-static int step(dss_search *search, int recompute, int history)
+static int step_run(dss_search *search, int recompute, int history)
 {
     struct search_state *nx = &search->next;
     call_stats stats = search->stats;
@@ -442,6 +446,17 @@ static int step(dss_search *search, int recompute, int history)
     return DSS_OK;
 }
 
+/* step_run with the session marked busy: a callback that calls back to change it gets
+   DSS_EBUSY instead of mixing its call into this one. */
+static int step(dss_search *search, int recompute, int history)
+{
+    int rc;
+    search->busy = 1;
+    rc = step_run(search, recompute, history);
+    search->busy = 0;
+    return rc;
+}
+
 /* next := cur, the start of every transaction. */
 static void begin(dss_search *search)
 {
@@ -454,6 +469,8 @@ DSS_API int dss_search_start(dss_search *search, const double *z0)
 {
     if (search == NULL || z0 == NULL)
         return DSS_EINVAL;
+    if (search->busy)
+        return DSS_EBUSY;
     if (!all_finite(z0, search->model->n))
         return DSS_ENONFINITE;
     begin(search);
@@ -543,6 +560,8 @@ DSS_API int dss_search_commit(dss_search *search, double t)
     double w;
     if (search == NULL || !valid_t(t))
         return DSS_EINVAL;
+    if (search->busy)
+        return DSS_EBUSY;
     if (!search->cur.started)
         return DSS_ESTATE;
     w = 2.0 * t - 1.0;
@@ -558,6 +577,8 @@ DSS_API int dss_search_commit_w(dss_search *search, const double *w)
     double wmax = 0.0;
     if (search == NULL || w == NULL)
         return DSS_EINVAL;
+    if (search->busy)
+        return DSS_EBUSY;
     if (!search->cur.started)
         return DSS_ESTATE;
     if (!valid_w(w, search->cur.l))
@@ -575,6 +596,8 @@ DSS_API int dss_search_resample(dss_search *search)
 {
     if (search == NULL)
         return DSS_EINVAL;
+    if (search->busy)
+        return DSS_EBUSY;
     if (!search->cur.started)
         return DSS_ESTATE;
     begin(search);

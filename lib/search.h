@@ -71,6 +71,8 @@ struct dss_search {
     call_stats stats;
     dss_progress_fn progress;
     void *progress_user;
+    int busy;                         /* a call that runs callbacks is under way: every call
+                                         that would change the session returns DSS_EBUSY */
 };
 
 /* ---- search.c -------------------------------------------------------------------------- */

@@ -1332,6 +1332,123 @@ static void near_center_commit_and_resample_work_in_an_unsupported_mode(void **s
     assert_twins(fx);
 }
 
+/* Issue 8, bug 6: callbacks that call back into the session running them. A nested commit used
+   to mix two calls silently, and a nested SUBSPACE_DIM change plus commit overflowed a heap
+   buffer in history_push. Every call that would change the session returns DSS_EBUSY from
+   inside any of its callbacks (Jacobian, f, progress); reading it is allowed. */
+typedef struct nest {
+    lin_model *lm;
+    dss_search *search;
+    const double *z;      /* a start point for the nested start */
+    unsigned char *save;  /* a saved string for the nested load */
+    size_t save_len;
+    int armed, calls;
+    int rc[10];
+} nest;
+
+static void nest_try(nest *ns)
+{
+    double w = 0.3, c[NMAX];
+    if (!ns->armed)
+        return;
+    ns->armed = 0;
+    ns->calls++;
+    ns->rc[0] = dss_search_commit(ns->search, 0.9);
+    ns->rc[1] = dss_search_set(ns->search, DSS_SEARCH_SUBSPACE_DIM, 2);
+    ns->rc[2] = dss_search_commit_w(ns->search, &w);
+    ns->rc[3] = dss_search_resample(ns->search);
+    ns->rc[4] = dss_search_undo(ns->search);
+    ns->rc[5] = dss_search_start(ns->search, ns->z);
+    ns->rc[6] = dss_search_load(ns->search, ns->save, ns->save_len);
+    ns->rc[7] = dss_search_set_progress(ns->search, NULL, NULL);
+    ns->rc[8] = dss_search_set(ns->search, DSS_SEARCH_SEED, 99);
+    ns->rc[9] = dss_search_center(ns->search, c) == DSS_OK ? 0 : -1; /* reading is fine */
+}
+
+static int nest_f(void *user, size_t k, const double *z, double *x)
+{
+    nest *ns = user;
+    nest_try(ns);
+    return lin_f(ns->lm, k, z, x);
+}
+
+static int nest_jacobian(void *user, const double *z, size_t nrows, const size_t *rows,
+                         double *out)
+{
+    nest *ns = user;
+    nest_try(ns);
+    return lin_jacobian(ns->lm, z, nrows, rows, out);
+}
+
+static int nest_progress(void *user, int stage, size_t done, size_t total)
+{
+    (void)stage, (void)done, (void)total;
+    nest_try(user);
+    return 0;
+}
+
+static void assert_all_busy(const nest *ns, const char *where)
+{
+    if (ns->calls != 1)
+        fail_msg("%s: the nested calls ran %d times", where, ns->calls);
+    for (int i = 0; i < 9; i++)
+        if (ns->rc[i] != DSS_EBUSY)
+            fail_msg("%s: nested call %d returned %d, expected DSS_EBUSY", where, i, ns->rc[i]);
+    if (ns->rc[9] != 0)
+        fail_msg("%s: reading the session from a callback failed", where);
+}
+
+static void calls_from_inside_a_callback_that_would_change_the_session_return_ebusy(void **state)
+{
+    fixture *fx = *state;
+    nest ns = { .lm = fx->lm, .z = fx->z1 };
+    dss_model *model = NULL;
+    dss_search *s = NULL;
+    assert_int_equal(dss_model_create(&model, N, M, nest_f, &ns), DSS_OK);
+    assert_int_equal(dss_model_set_jacobian(model, nest_jacobian), DSS_OK);
+    assert_int_equal(dss_search_create(&s, model), DSS_OK);
+    ns.search = s;
+    /* the twin (fx->search, on the plain model) makes the same outer calls */
+    assert_int_equal(dss_search_start(s, fx->z0), DSS_OK);
+    start_both(fx);
+    assert_int_equal(dss_search_save(s, NULL, 0, &ns.save_len), DSS_OK);
+    ns.save = malloc(ns.save_len);
+    assert_non_null(ns.save);
+    assert_int_equal(dss_search_save(s, ns.save, ns.save_len, &ns.save_len), DSS_OK);
+
+    ns.armed = 1; /* from the Jacobian callback of a moved commit */
+    assert_int_equal(dss_search_commit(s, 0.1), DSS_OK);
+    assert_int_equal(dss_search_commit(fx->search, 0.1), DSS_OK);
+    assert_all_busy(&ns, "jacobian callback");
+
+    ns.calls = 0, ns.armed = 1; /* from the progress callback */
+    assert_int_equal(dss_search_set_progress(s, nest_progress, &ns), DSS_OK);
+    assert_int_equal(dss_search_commit(s, 0.95), DSS_OK);
+    assert_int_equal(dss_search_commit(fx->search, 0.95), DSS_OK);
+    assert_all_busy(&ns, "progress callback");
+    assert_int_equal(dss_search_set_progress(s, NULL, NULL), DSS_OK);
+
+    ns.calls = 0, ns.armed = 1; /* from f, in FINITE_DIFF mode */
+    assert_int_equal(dss_search_set(s, DSS_SEARCH_JACOBIAN, DSS_JACOBIAN_FINITE_DIFF), DSS_OK);
+    assert_int_equal(dss_search_set(fx->search, DSS_SEARCH_JACOBIAN, DSS_JACOBIAN_FINITE_DIFF),
+                     DSS_OK);
+    assert_int_equal(dss_search_commit(s, 0.05), DSS_OK);
+    assert_int_equal(dss_search_commit(fx->search, 0.05), DSS_OK);
+    assert_all_busy(&ns, "generator (finite differences)");
+
+    /* the session is its twin: nothing nested took effect */
+    support_snapshot a, b;
+    take(s, N, &a);
+    take(fx->search, N, &b);
+    assert_true(support_snapshot_equal(&a, &b));
+    support_snapshot_free(&a);
+    support_snapshot_free(&b);
+    assert_true(support_same_draws(s, fx->search, N, 3));
+    dss_search_destroy(s);
+    dss_model_destroy(model);
+    free(ns.save);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -1385,6 +1502,7 @@ int main(void)
         T(full_and_rows_modes_without_a_jacobian_callback_are_unsupported),
         T(randomized_mode_without_a_vjp_callback_is_unsupported),
         T(near_center_commit_and_resample_work_in_an_unsupported_mode),
+        T(calls_from_inside_a_callback_that_would_change_the_session_return_ebusy),
     };
     return cmocka_run_group_tests_name("search", tests, NULL, NULL);
 }

@@ -11,15 +11,15 @@
 
 #include <dss/dss.h>
 
-/* Every status code of the 1.0 contract. */
+/* Every status code of the 1.0 contract, and DSS_EBUSY (1.1). */
 static const int known_codes[] = {
     DSS_OK, DSS_EINVAL, DSS_ENOMEM, DSS_ECALLBACK, DSS_ENONFINITE,
-    DSS_ELAPACK, DSS_ESTATE, DSS_EFORMAT, DSS_ECANCELLED, DSS_EUNSUPPORTED
+    DSS_ELAPACK, DSS_ESTATE, DSS_EFORMAT, DSS_ECANCELLED, DSS_EUNSUPPORTED, DSS_EBUSY
 };
 #define N_KNOWN (sizeof known_codes / sizeof known_codes[0])
 
 /* Codes that are not DSS_* values: positive, just past the last one, far out, the extremes. */
-static const int unknown_codes[] = { 1, 2, -10, -100, 12345, INT_MIN, INT_MAX };
+static const int unknown_codes[] = { 1, 2, -11, -100, 12345, INT_MIN, INT_MAX };
 #define N_UNKNOWN (sizeof unknown_codes / sizeof unknown_codes[0])
 
 static void status_codes_have_their_contract_values(void **state)
@@ -36,6 +36,7 @@ static void status_codes_have_their_contract_values(void **state)
     assert_int_equal(DSS_EFORMAT, -7);
     assert_int_equal(DSS_ECANCELLED, -8);
     assert_int_equal(DSS_EUNSUPPORTED, -9);
+    assert_int_equal(DSS_EBUSY, -10);
 }
 
 static void strerror_gives_a_nonempty_sentence_for_every_code(void **state)

@@ -71,7 +71,9 @@ enum {
     DSS_ESTATE       = -6, /**< call not valid now, e.g. dss_search_point before dss_search_start */
     DSS_EFORMAT      = -7, /**< malformed or incompatible saved state */
     DSS_ECANCELLED   = -8, /**< the progress callback asked to stop */
-    DSS_EUNSUPPORTED = -9  /**< the requested mode needs a callback the model does not have */
+    DSS_EUNSUPPORTED = -9, /**< the requested mode needs a callback the model does not have */
+    DSS_EBUSY        = -10 /**< the handle was called, to change it, from inside one of its own
+                                calls (a callback re-entering it); nothing was done (@since 1.1) */
 };
 
 /**
@@ -86,8 +88,13 @@ DSS_API const char *dss_strerror(int status);
  * 2. Host callbacks
  *
  * Each callback returns 0 on success; any other value aborts the library call, which then
- * returns DSS_ECALLBACK and changes nothing. A callback must not call into the handle whose
- * call is running it (a search's callbacks may use other handles, e.g. another model). Outputs are checked for NaN and infinity
+ * returns DSS_ECALLBACK and changes nothing. A callback may read the handle whose call is running
+ * it (dss_search_center, dss_search_save, ...: they see the state before the call), but every
+ * call that would change that handle (dss_search_set, _set_progress, _start, _commit,
+ * _commit_w, _resample, _undo, _load; dss_line_set, _set_progress, dss_find_optimal and
+ * dss_search_find_optimal on the running line) returns DSS_EBUSY and does nothing (since 1.1;
+ * destroying it there is still undefined). Other handles may be used freely. Outputs are
+ * checked for NaN and infinity
  * (DSS_ENONFINITE). The `user` pointer is the one given to dss_model_create (or to the call that
  * takes the score). Input arrays are valid only during the call; do not keep them.
  * ========================================================================================== */

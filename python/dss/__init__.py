@@ -40,7 +40,7 @@ __all__ = [
     "SEARCH_PARAMS", "LINE_PARAMS", "STATS", "library_path", "version", "version_number",
     "strerror",
     "OK", "EINVAL", "ENOMEM", "ECALLBACK", "ENONFINITE", "ELAPACK", "ESTATE", "EFORMAT",
-    "ECANCELLED", "EUNSUPPORTED",
+    "ECANCELLED", "EUNSUPPORTED", "EBUSY",
     "STAGE_JACOBIAN", "STAGE_FINITE_DIFF", "STAGE_RANDOMIZED", "STAGE_LINE_GRID",
     "STAGE_LINE_REFINE",
 ]
@@ -62,6 +62,7 @@ ESTATE = _native.ESTATE
 EFORMAT = _native.EFORMAT
 ECANCELLED = _native.ECANCELLED
 EUNSUPPORTED = _native.EUNSUPPORTED
+EBUSY = _native.EBUSY
 
 # Progress stages (DSS_STAGE_*), the first argument of a progress callback.
 STAGE_JACOBIAN = 1
