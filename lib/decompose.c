@@ -88,6 +88,8 @@ static int svd_wide(svd_work *w, const mem_allocator *a, size_t rows, size_t n, 
             &info);
     if (info != 0)
         return DSS_ELAPACK;
+    if (!isfinite(dec->s[0]))
+        return DSS_ENONFINITE; /* s_1 > DBL_MAX: every entry finite, their norm is not */
     dec->rank = rows < n ? rows : n;
     dec->lazy = 0;
     memset(dec->have, 1, dec->rank);
@@ -131,6 +133,54 @@ static int reserve_gram(svd_work *w, const mem_allocator *a, size_t n)
 }
 
 /*
+ * Scaling. J^T J squares J's range: entries below about 1e-154 underflow in G (all singular
+ * values came out 0) and entries above about 1e154 overflow. Like LAPACK's drivers (dgesvd's
+ * anrm tests), J is scaled by a power of two (exact) when its largest entry leaves
+ * [2^-GRAM_SAFE_EXP, 2^GRAM_SAFE_EXP], so that this route covers dgesvd's range. The kept
+ * tridiagonal form T (d, e) is stored for the singular values divided by 2^k, where
+ * k = gram_exponent(s_1) depends on s_1 alone: a loaded decomposition finds the same k, and
+ * k = 0 for every Jacobian whose s_1 is in [2^-GRAM_SAFE_EXP, 2^GRAM_SAFE_EXP], which keeps
+ * those decompositions (and saved strings) bit-identical to unscaled ones.
+ */
+#define GRAM_SAFE_EXP 400
+
+static int outside_safe_range(double x)
+{
+    return x != 0.0 && (x < ldexp(1.0, -GRAM_SAFE_EXP) || x > ldexp(1.0, GRAM_SAFE_EXP));
+}
+
+static int gram_exponent(double s1)
+{
+    int e = 0;
+    if (!outside_safe_range(s1))
+        return 0;
+    frexp(s1, &e);
+    return e;
+}
+
+/* s_i / 2^k with k = gram_exponent(s_1): the scale T's eigenvalues are the squares of. */
+static double scaled_s(const svd_dec *dec, size_t i)
+{
+    return ldexp(dec->s[i], -gram_exponent(dec->s[0]));
+}
+
+/* Scale J (count doubles) by 2^-j so that its largest entry is near 1 when it is outside the
+   safe range; returns j (0: J untouched). */
+static int scale_block(double *J, size_t count)
+{
+    double amax = 0.0;
+    int j = 0;
+    for (size_t i = 0; i < count; i++)
+        amax = fmax(amax, fabs(J[i]));
+    if (!outside_safe_range(amax))
+        return 0;
+    frexp(amax, &j);
+    for (size_t i = 0; i < count; i++)
+        J[i] = ldexp(J[i], -j);
+    return j;
+}
+
+/*
  * G = J^T J: the row-major J (rows x n) is the column-major A = J^T (n x rows, lda = n), and
  * dsyrk('L', 'N') forms A A^T = J^T J in G's lower triangle (column-major, n x n). dsytrd('L')
  * reduces it to T = Q^T G Q, keeping Q as reflectors in G and tau. The eigenvalues of T
@@ -144,11 +194,12 @@ static int reserve_gram(svd_work *w, const mem_allocator *a, size_t n)
 static int svd_gram(svd_work *w, const mem_allocator *a, size_t rows, size_t n, double *J,
                     svd_dec *dec)
 {
-    int N = (int)n, K, info = 0, rc;
+    int N = (int)n, K, info = 0, rc, jexp, k;
     const double one = 1.0, zero = 0.0;
 
     if ((rc = reserve_gram(w, a, n)) != DSS_OK)
         return rc;
+    jexp = scale_block(J, rows * n);
     /* K is an int: accumulate very tall Jacobians in blocks of rows */
     for (size_t first = 0; first < rows; first += SYRK_BLOCK) {
         size_t count = rows - first < SYRK_BLOCK ? rows - first : SYRK_BLOCK;
@@ -170,7 +221,17 @@ static int svd_gram(svd_work *w, const mem_allocator *a, size_t rows, size_t n, 
     if (info != 0)
         return DSS_ELAPACK;
     for (size_t i = 0; i < n; i++) /* descending singular values from ascending eigenvalues */
-        dec->s[i] = sqrt(fmax(w->dcopy[n - 1 - i], 0.0));
+        dec->s[i] = ldexp(sqrt(fmax(w->dcopy[n - 1 - i], 0.0)), jexp);
+    if (!isfinite(dec->s[0]))
+        return DSS_ENONFINITE; /* s_1 > DBL_MAX: no double holds it */
+    /* T for s / 2^k (see gram_exponent): d and e scale as s^2 */
+    k = gram_exponent(dec->s[0]);
+    if (k != jexp) {
+        for (size_t i = 0; i < n; i++) {
+            dec->d[i] = ldexp(dec->d[i], 2 * (jexp - k));
+            dec->e[i] = ldexp(dec->e[i], 2 * (jexp - k));
+        }
+    }
     dec->rank = n;
     dec->lazy = 1;
     memset(dec->have, 0, n);
@@ -193,12 +254,15 @@ static int svd_gram(svd_work *w, const mem_allocator *a, size_t rows, size_t n, 
    so every index of a cluster names the same dstemr call, whatever was computed before. */
 static void cluster_of(const svd_dec *dec, size_t i, size_t *lo, size_t *hi)
 {
-    const double *s = dec->s, gap = CLUSTER_GAP * s[0] * s[0];
+    const double s1 = scaled_s(dec, 0), gap = CLUSTER_GAP * s1 * s1;
     size_t a = i, b = i;
-    while (a > 0 && s[a - 1] * s[a - 1] - s[a] * s[a] <= gap)
+    /* on the scale of T, where s^2 neither overflows nor underflows */
+#define SQ(j) (scaled_s(dec, (j)) * scaled_s(dec, (j)))
+    while (a > 0 && SQ(a - 1) - SQ(a) <= gap)
         a--;
-    while (b + 1 < dec->n && s[b] * s[b] - s[b + 1] * s[b + 1] <= gap)
+    while (b + 1 < dec->n && SQ(b) - SQ(b + 1) <= gap)
         b++;
+#undef SQ
     *lo = a;
     *hi = b;
 }
@@ -291,11 +355,11 @@ int svd_check_lazy(svd_work *w, const mem_allocator *a, const svd_dec *dec, int 
         return DSS_OK; /* no spectrum: no match */
     /* the Gram route's own error is of order n eps s_1^2 (svd_gram); an s_1^2 that overflows
        comes from no Gram matrix (it would have overflowed too) and would make every test pass */
-    tol = 1e-10 * dec->s[0] * dec->s[0];
+    tol = 1e-10 * scaled_s(dec, 0) * scaled_s(dec, 0);
     if (!isfinite(tol))
         return DSS_OK;
     for (size_t i = 0; i < n; i++)
-        if (!(fabs(w->dcopy[n - 1 - i] - dec->s[i] * dec->s[i]) <= tol))
+        if (!(fabs(w->dcopy[n - 1 - i] - scaled_s(dec, i) * scaled_s(dec, i)) <= tol))
             return DSS_OK;
     *match = 1;
     return DSS_OK;

@@ -48,8 +48,9 @@ int  svd_dec_alloc(svd_dec *dec, const mem_allocator *a, size_t n, size_t max_ra
 void svd_dec_free(svd_dec *dec, const mem_allocator *a);
 
 /* Decompose J (rows x n, row-major, destroyed) into dec (allocated for n and a rank of at least
-   min(rows, n)). Returns DSS_OK, DSS_EINVAL (too large for LAPACK's int), DSS_ENOMEM or
-   DSS_ELAPACK. */
+   min(rows, n)). J is scaled by a power of two first when its entries would under- or overflow
+   J^T J (Gram route). Returns DSS_OK, DSS_EINVAL (too large for LAPACK's int), DSS_ENOMEM,
+   DSS_ELAPACK, or DSS_ENONFINITE (s_1 above DBL_MAX). */
 int  svd_compute(svd_work *w, const mem_allocator *a, size_t rows, size_t n, double *J,
                  svd_dec *dec);
 

@@ -200,6 +200,8 @@ int jac_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rng *r,
         rc = rsvd_decompose(cx, cfg, c, r, s, a, dec);
     else if ((rc = jacobian_block(cx, cfg, mode, c, r, s, a, &rows)) == DSS_OK)
         rc = svd_compute(w, a, rows, cx->model->n, s->J, dec);
+    if (rc == DSS_OK && !isfinite(dec->s[0]))
+        rc = DSS_ENONFINITE; /* never publish an infinite singular value, whatever the route */
     if (rc == DSS_OK && cx->stats != NULL)
         cx->stats->v[STAT_SVDS] += 1;
     return rc;
