@@ -12,22 +12,58 @@
 
 /* ---- buffers ---------------------------------------------------------------------------- */
 
-int svd_dec_alloc(svd_dec *dec, const mem_allocator *a, size_t n, size_t max_rank)
+void svd_dec_init(svd_dec *dec, size_t n)
 {
     *dec = (svd_dec){ .n = n };
-    dec->s = mem_array(a, max_rank, sizeof(double));
-    dec->v = mem_array(a, max_rank * n, sizeof(double));
-    dec->have = mem_zeros(a, max_rank, 1);
-    /* zeroed: dsyrk and dsytrd fill only G's lower triangle and n - 1 entries of tau and e
-       (svd_gram zeroes the rest after each use too), and a saved session must not carry
-       uninitialised bytes */
-    dec->G = mem_zeros(a, n * n, sizeof(double));
-    dec->tau = mem_zeros(a, n, sizeof(double));
-    dec->d = mem_zeros(a, n, sizeof(double));
-    dec->e = mem_zeros(a, n, sizeof(double));
-    if (!dec->s || !dec->v || !dec->have || !dec->G || !dec->tau || !dec->d || !dec->e) {
-        svd_dec_free(dec, a);
-        return DSS_ENOMEM;
+}
+
+size_t svd_dec_bytes(size_t n, size_t rank, int gram)
+{
+    return rank * (2 * sizeof(double) + 1) + rank * n * sizeof(double)
+           + (gram ? (n * n + 3 * n) * sizeof(double) : 0);
+}
+
+int svd_dec_reserve(svd_dec *dec, const mem_allocator *a, size_t rank, int gram)
+{
+    const size_t n = dec->n;
+    if (dec->rank_cap < rank) {
+        double *s = mem_array(a, rank, sizeof(double));
+        double *v = mem_array(a, rank * n, sizeof(double));
+        unsigned char *have = mem_zeros(a, rank, 1);
+        if (!s || !v || !have) {
+            mem_free(a, s);
+            mem_free(a, v);
+            mem_free(a, have);
+            return DSS_ENOMEM;
+        }
+        mem_free(a, dec->s);
+        mem_free(a, dec->v);
+        mem_free(a, dec->have);
+        dec->s = s;
+        dec->v = v;
+        dec->have = have;
+        dec->rank_cap = rank;
+    }
+    if (gram && !dec->gram_ready) {
+        /* zeroed: dsyrk and dsytrd fill only G's lower triangle and n - 1 entries of tau and
+           e (svd_gram zeroes the rest after each use too), and a saved session must not carry
+           uninitialised bytes */
+        double *G = mem_zeros(a, n * n, sizeof(double));
+        double *tau = mem_zeros(a, n, sizeof(double));
+        double *d = mem_zeros(a, n, sizeof(double));
+        double *e = mem_zeros(a, n, sizeof(double));
+        if (!G || !tau || !d || !e) {
+            mem_free(a, G);
+            mem_free(a, tau);
+            mem_free(a, d);
+            mem_free(a, e);
+            return DSS_ENOMEM;
+        }
+        dec->G = G;
+        dec->tau = tau;
+        dec->d = d;
+        dec->e = e;
+        dec->gram_ready = 1;
     }
     return DSS_OK;
 }
@@ -41,7 +77,7 @@ void svd_dec_free(svd_dec *dec, const mem_allocator *a)
     mem_free(a, dec->tau);
     mem_free(a, dec->d);
     mem_free(a, dec->e);
-    *dec = (svd_dec){ 0 };
+    *dec = (svd_dec){ .n = dec->n };
 }
 
 void svd_work_free(svd_work *w, const mem_allocator *a)
@@ -327,14 +363,55 @@ static int gram_vectors(svd_work *w, svd_dec *dec, size_t i)
 
 /* ---- interface -------------------------------------------------------------------------- */
 
+/* LAPACK indexes an array of lda x cols with Fortran (32-bit) integers: each route's largest
+   array must have at most INT_MAX entries (J^T for the wide route, G for the Gram route). */
+static int fits_lapack(size_t a, size_t b)
+{
+    return a > 0 && b > 0 && a <= INT_MAX && b <= INT_MAX / a;
+}
+
 int svd_compute(svd_work *w, const mem_allocator *a, size_t rows, size_t n, double *J,
                 svd_dec *dec)
 {
-    if (rows == 0 || n == 0 || n > INT_MAX || n * n > INT_MAX)
+    int rc;
+    if (rows == 0 || n == 0)
         return DSS_EINVAL;
-    if (n == 1 || rows < n)
-        return rows > INT_MAX ? DSS_EINVAL : svd_wide(w, a, rows, n, J, dec);
+    if (n == 1 || rows < n) {
+        if (!fits_lapack(rows, n))
+            return DSS_EINVAL;
+        if ((rc = svd_dec_reserve(dec, a, rows < n ? rows : n, 0)) != DSS_OK)
+            return rc;
+        return svd_wide(w, a, rows, n, J, dec);
+    }
+    if (!fits_lapack(n, n))
+        return DSS_EINVAL;
+    if ((rc = svd_dec_reserve(dec, a, n, 1)) != DSS_OK)
+        return rc;
     return svd_gram(w, a, rows, n, J, dec);
+}
+
+size_t svd_work_bytes(size_t rows, size_t n)
+{
+    int M = (int)n, N = (int)rows, info = 0, ldvt = 1, query_lwork = -1;
+    double dummy = 0.0, query = 0.0, query_ormtr = 0.0;
+    if (!fits_lapack(rows, n) && !fits_lapack(n, n))
+        return 0;
+    if (n == 1 || rows < n) {
+        dgesvd_("S", "N", &M, &N, &dummy, &M, &dummy, &dummy, &M, &dummy, &ldvt, &query,
+                &query_lwork, &info);
+        return info == 0 ? (size_t)query * sizeof(double) : 0;
+    }
+    dsytrd_("L", &M, &dummy, &M, &dummy, &dummy, &dummy, &query, &query_lwork, &info);
+    if (info != 0)
+        return 0;
+    dormtr_("L", "L", "N", &M, &M, &dummy, &M, &dummy, &dummy, &M, &query_ormtr, &query_lwork,
+            &info);
+    if (info != 0)
+        return 0;
+    query = fmax(fmax(query, query_ormtr), 18.0 * (double)n);
+    /* work, iwork (10n ints), dcopy, ecopy, eig (n each), z (n x n), isuppz (2n ints) */
+    return (size_t)query * sizeof(double) + 12 * n * sizeof(int)
+           + (3 * n + n * n) * sizeof(double);
 }
 
 int svd_check_lazy(svd_work *w, const mem_allocator *a, const svd_dec *dec, int *match)

@@ -175,13 +175,15 @@ DSS_API int dss_search_undo(dss_search *search)
     stats = search->stats;
     t0 = clock_seconds();
     callbacks0 = stats.v[STAT_SECONDS_CALLBACKS];
+    if ((rc = state_reserve_basis(&search->cur, &search->alloc, search->model->n, e->l)) != DSS_OK)
+        return rc;
     search->busy = 1;
     rc = find_or_recompute(search, e, &stats, &k);
     search->busy = 0;
     if (rc != DSS_OK)
         return rc;
 
-    /* copied, not swapped: cur keeps its buffers, which hold a subspace of any size */
+    /* copied, not swapped: cur keeps its buffers, grown above to hold e's subspace */
     state_copy(&search->cur, e, search->model->n, search_max_rank(search));
     search->hist_top = (search->hist_top + search->hist_cap - 1) % search->hist_cap;
     search->hist_len--;

@@ -187,6 +187,56 @@ static int jacobian_block(call_ctx *cx, const jac_config *cfg, int mode, const d
     return host_rows(cx, cfg, c, k, s->rows, s, a);
 }
 
+/* Rows of the Jacobian block a route decomposes (0 for RANDOMIZED, which forms none). */
+static size_t block_rows(const dss_model *model, const jac_config *cfg)
+{
+    const int route = jac_route(model, cfg->mode);
+    if (route == DSS_JACOBIAN_RANDOMIZED)
+        return 0;
+    if (route == DSS_JACOBIAN_ROWS && cfg->rows < model->m)
+        return cfg->rows;
+    return model->m;
+}
+
+static int gram_route(const dss_model *model, const jac_config *cfg)
+{
+    const size_t rows = block_rows(model, cfg);
+    return rows > 0 && model->n > 1 && rows >= model->n;
+}
+
+size_t jac_dec_bytes(const dss_model *model, const jac_config *cfg)
+{
+    const int gram = gram_route(model, cfg);
+    return svd_dec_bytes(model->n, gram ? model->n : jac_rank(model, cfg), gram);
+}
+
+size_t jac_scratch_bytes(const dss_model *model, const jac_config *cfg)
+{
+    const size_t n = model->n, m = model->m, rows = block_rows(model, cfg);
+    const int route = jac_route(model, cfg->mode);
+    size_t bytes;
+    if (route == DSS_JACOBIAN_RANDOMIZED)
+        return rsvd_scratch_bytes(model, cfg);
+    bytes = rows * n * sizeof(double) + rows * sizeof(size_t) + svd_work_bytes(rows, n);
+    if (route == DSS_JACOBIAN_FINITE_DIFF) {
+        const size_t points = cfg->diff_scheme == DSS_DIFF_CENTRAL ? 2 * n : n + 1;
+        size_t chunk = points < model->max_batch ? points : model->max_batch;
+        const size_t bound = JAC_FD_MAX_DOUBLES / m > 0 ? JAC_FD_MAX_DOUBLES / m : 1;
+        if (chunk > bound)
+            chunk = bound;
+        bytes += (chunk * n + chunk * m + m) * sizeof(double);
+    }
+    return bytes;
+}
+
+int jac_dec_reserve(const dss_model *model, const jac_config *cfg, svd_dec *dec,
+                    const mem_allocator *a)
+{
+    if (gram_route(model, cfg))
+        return svd_dec_reserve(dec, a, model->n, 1);
+    return svd_dec_reserve(dec, a, jac_rank(model, cfg), 0);
+}
+
 int jac_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rng *r,
                   jac_scratch *s, svd_work *w, const mem_allocator *a, svd_dec *dec)
 {

@@ -44,12 +44,23 @@ void jac_scratch_free(jac_scratch *s, const mem_allocator *a);
 /* The mode that runs for `mode` on this model: AUTO resolved (FULL with a Jacobian callback,
    else RANDOMIZED with a VJP, else FINITE_DIFF), any other mode itself. */
 int    jac_route(const dss_model *model, int mode);
+/* Make dec (an unused decomposition) able to hold what this mode's route computes: the
+   buffers a route needs are allocated when it first runs, not up front. */
+int    jac_dec_reserve(const dss_model *model, const jac_config *cfg, svd_dec *dec,
+                       const mem_allocator *a);
+/* The most bytes this mode's route holds for one decomposition: its scratch buffers and LAPACK
+   workspace (jac_scratch_bytes), and one decomposition slot (jac_dec_bytes). */
+size_t jac_scratch_bytes(const dss_model *model, const jac_config *cfg);
+size_t jac_dec_bytes(const dss_model *model, const jac_config *cfg);
 /* DSS_EUNSUPPORTED when the mode cannot run on this model, else DSS_OK. */
 int    jac_check(const dss_model *model, const jac_config *cfg);
 /* The number of singular values a decomposition of this mode's Jacobian holds. */
 size_t jac_rank(const dss_model *model, const jac_config *cfg);
 
 /* ---- shared with randomized.c --------------------------------------------------------- */
+
+/* Bytes of jac_scratch the randomized route holds at most (dss_search_estimate_bytes). */
+size_t rsvd_scratch_bytes(const dss_model *model, const jac_config *cfg);
 
 /* Randomized SVD: the top cfg->rank singular pairs. Same returns as jac_decompose. */
 int  rsvd_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rng *r,

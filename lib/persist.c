@@ -42,6 +42,7 @@ typedef struct cursor {
     const unsigned char *in;   /* reading */
     size_t pos, len;
     int bad;                   /* reading ran past the end */
+    int nomem;                 /* reading: no memory for the decomposition's buffers */
 } cursor;
 
 static void put_bytes(cursor *c, const void *p, size_t count)
@@ -372,6 +373,14 @@ static void get_session(cursor *c, dss_search *search, size_t l, svd_dec *dec)
     get_jac(c, &nx->dec_cfg);
 
     dec->lazy = (int)get_u(c, 1);
+    if (c->bad || dec->lazy > 1) {
+        c->bad = 1;
+        return;
+    }
+    if (svd_dec_reserve(dec, &search->alloc, rank, dec->lazy) != DSS_OK) {
+        c->bad = c->nomem = 1;
+        return;
+    }
     dec->rank = rank;
     get_f64s(c, dec->s, rank);
     get_flags(c, dec->have, rank);
@@ -433,9 +442,13 @@ DSS_API int dss_search_load(dss_search *search, const void *buf, size_t len)
     c = (cursor){ .in = buf, .len = len };
     if ((rc = check_header(&c, search, len, &l)) != DSS_OK)
         return rc;
+    if ((rc = state_reserve_basis(&search->next, &search->alloc, search->model->n, l)) != DSS_OK)
+        return rc;
     scratch = search_scratch_slot(search);
     search->slot[scratch].id = 0; /* overwritten below, valid or not */
     get_session(&c, search, l, &search->slot[scratch].dec);
+    if (c.nomem)
+        return DSS_ENOMEM;
     if (c.bad)
         return DSS_EFORMAT;
     if ((rc = check_continuable(search, &search->next)) != DSS_OK)

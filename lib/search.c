@@ -61,6 +61,29 @@ int state_alloc(struct search_state *st, const mem_allocator *a, size_t n, size_
     return DSS_OK;
 }
 
+int state_reserve_basis(struct search_state *st, const mem_allocator *a, size_t n, size_t l)
+{
+    double *basis;
+    size_t *idx;
+    if (st->l_cap >= l)
+        return DSS_OK;
+    basis = mem_array(a, l * n, sizeof(double));
+    idx = mem_array(a, l, sizeof(size_t));
+    if (basis == NULL || idx == NULL) {
+        mem_free(a, basis);
+        mem_free(a, idx);
+        return DSS_ENOMEM;
+    }
+    memcpy(basis, st->basis, st->l * n * sizeof *basis);
+    memcpy(idx, st->basis_idx, st->l * sizeof *idx);
+    mem_free(a, st->basis);
+    mem_free(a, st->basis_idx);
+    st->basis = basis;
+    st->basis_idx = idx;
+    st->l_cap = l;
+    return DSS_OK;
+}
+
 void state_copy(struct search_state *dst, const struct search_state *src, size_t n,
                 size_t max_rank)
 {
@@ -138,12 +161,13 @@ DSS_API int dss_search_create(dss_search **out, const dss_model *model)
     search->meter.held = search->meter.peak = sizeof *search;
     n = model->n;
     r = search_max_rank(search);
-    /* cur and next hold up to n basis rows, the most a subspace can have */
-    if (state_alloc(&search->cur, &search->alloc, n, r, n) != DSS_OK
-        || state_alloc(&search->next, &search->alloc, n, r, n) != DSS_OK)
+    /* O(n) up front: bases grow with the subspace dimension and decompositions with their
+       route, when a step first needs them (docs/design.md, "Memory") */
+    if (state_alloc(&search->cur, &search->alloc, n, r, 1) != DSS_OK
+        || state_alloc(&search->next, &search->alloc, n, r, 1) != DSS_OK)
         rc = DSS_ENOMEM;
-    for (int k = 0; k < DEC_SLOTS && rc == DSS_OK; k++)
-        rc = svd_dec_alloc(&search->slot[k].dec, &search->alloc, n, r);
+    for (int k = 0; k < DEC_SLOTS; k++)
+        svd_dec_init(&search->slot[k].dec, n);
     if (rc != DSS_OK) {
         search_free(search);
         return rc;
@@ -309,6 +333,38 @@ DSS_API int dss_search_get(const dss_search *search, int param, double *value)
     return DSS_OK;
 }
 
+/* Bytes of one state whose basis holds l rows (state_alloc). */
+static size_t state_bytes(size_t n, size_t r, size_t l)
+{
+    return (2 * n + l * n + r) * sizeof(double) + l * sizeof(size_t) + r;
+}
+
+/*
+ * The bound documented with dss_search_estimate_bytes, term by term as the session allocates:
+ * the handle; cur, next, the ring's spare and `history` ring entries (each a state with l basis
+ * rows); the ring's array twice (a resize holds the old and the new one); DEC_SLOTS
+ * decompositions of the route; the route's scratch buffers and LAPACK workspace. Each term is
+ * the most its allocation reaches, so their sum bounds every moment's total.
+ */
+DSS_API int dss_search_estimate_bytes(const dss_search *search, size_t *bytes)
+{
+    const struct search_params *p;
+    size_t n, r, l, total;
+    if (search == NULL || bytes == NULL)
+        return DSS_EINVAL;
+    p = &search->cur.p;
+    n = search->model->n;
+    r = search_max_rank(search);
+    l = p->l > search->cur.l ? p->l : search->cur.l;
+    total = sizeof *search
+            + (p->history + 3) * state_bytes(n, r, l)
+            + 2 * p->history * sizeof(struct search_state)
+            + DEC_SLOTS * jac_dec_bytes(search->model, &p->jac)
+            + jac_scratch_bytes(search->model, &p->jac);
+    *bytes = total;
+    return DSS_OK;
+}
+
 DSS_API int dss_search_set_progress(dss_search *search, dss_progress_fn fn, void *user)
 {
     if (search == NULL)
@@ -384,6 +440,13 @@ static int decompose_next(dss_search *search, call_ctx *cx, int scratch)
     int rc;
 
     slot->id = 0; /* its old contents (an evicted decomposition) are about to be overwritten */
+    /* the route's buffers in this slot and in every slot still empty, so that the steps after
+       the first allocate nothing (slots holding a decomposition are never touched) */
+    for (int k = 0; k < DEC_SLOTS; k++)
+        if (search->slot[k].id == 0
+            && (rc = jac_dec_reserve(search->model, &nx->p.jac, &search->slot[k].dec,
+                                     &search->alloc)) != DSS_OK)
+            return rc;
     nx->dec_rng = nx->rng;
     nx->dec_cfg = nx->p.jac;
     /* the route, not AUTO: undo recomputes with it, and fails rather than take another route
@@ -457,23 +520,31 @@ static int step(dss_search *search, int recompute, int history)
     return rc;
 }
 
-/* next := cur, the start of every transaction. */
-static void begin(dss_search *search)
+/* next := cur, the start of every transaction, with room for the subspace the step draws.
+   DSS_OK or DSS_ENOMEM (nothing visible changed). */
+static int begin(dss_search *search)
 {
+    const size_t l = search->cur.l > search->cur.p.l ? search->cur.l : search->cur.p.l;
+    int rc = state_reserve_basis(&search->next, &search->alloc, search->model->n, l);
+    if (rc != DSS_OK)
+        return rc;
     state_copy(&search->next, &search->cur, search->model->n, search_max_rank(search));
+    return DSS_OK;
 }
 
 /* ---- the session ------------------------------------------------------------------------ */
 
 DSS_API int dss_search_start(dss_search *search, const double *z0)
 {
+    int rc;
     if (search == NULL || z0 == NULL)
         return DSS_EINVAL;
     if (search->busy)
         return DSS_EBUSY;
     if (!all_finite(z0, search->model->n))
         return DSS_ENONFINITE;
-    begin(search);
+    if ((rc = begin(search)) != DSS_OK)
+        return rc;
     rng_seed(&search->next.rng, (uint64_t)search->next.p.seed);
     memcpy(search->next.center, z0, search->model->n * sizeof *z0);
     return step(search, STEP_RECOMPUTE, STEP_RESTART);
@@ -558,6 +629,7 @@ DSS_API int dss_search_slider_ends(const dss_search *search, double *z_lo, doubl
 DSS_API int dss_search_commit(dss_search *search, double t)
 {
     double w;
+    int rc;
     if (search == NULL || !valid_t(t))
         return DSS_EINVAL;
     if (search->busy)
@@ -565,7 +637,8 @@ DSS_API int dss_search_commit(dss_search *search, double t)
     if (!search->cur.started)
         return DSS_ESTATE;
     w = 2.0 * t - 1.0;
-    begin(search);
+    if ((rc = begin(search)) != DSS_OK)
+        return rc;
     map_point(search, &w, 1, search->next.center);
     if (!all_finite(search->next.center, search->model->n))
         return DSS_ENONFINITE; /* a huge radius overflowed */
@@ -575,6 +648,7 @@ DSS_API int dss_search_commit(dss_search *search, double t)
 DSS_API int dss_search_commit_w(dss_search *search, const double *w)
 {
     double wmax = 0.0;
+    int rc;
     if (search == NULL || w == NULL)
         return DSS_EINVAL;
     if (search->busy)
@@ -585,7 +659,8 @@ DSS_API int dss_search_commit_w(dss_search *search, const double *w)
         return DSS_EINVAL;
     for (size_t i = 0; i < search->cur.l; i++)
         wmax = fmax(wmax, fabs(w[i]));
-    begin(search);
+    if ((rc = begin(search)) != DSS_OK)
+        return rc;
     map_point(search, w, search->cur.l, search->next.center);
     if (!all_finite(search->next.center, search->model->n))
         return DSS_ENONFINITE;
@@ -594,13 +669,15 @@ DSS_API int dss_search_commit_w(dss_search *search, const double *w)
 
 DSS_API int dss_search_resample(dss_search *search)
 {
+    int rc;
     if (search == NULL)
         return DSS_EINVAL;
     if (search->busy)
         return DSS_EBUSY;
     if (!search->cur.started)
         return DSS_ESTATE;
-    begin(search);
+    if ((rc = begin(search)) != DSS_OK)
+        return rc;
     return step(search, STEP_KEEP, STEP_PUSH);
 }
 

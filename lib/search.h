@@ -79,6 +79,8 @@ struct dss_search {
 int  state_alloc(struct search_state *st, const mem_allocator *a, size_t n, size_t max_rank,
                  size_t l_cap);
 void state_free(struct search_state *st, const mem_allocator *a);
+/* Make st's basis hold l rows, keeping its st->l rows. DSS_OK or DSS_ENOMEM (st unchanged). */
+int  state_reserve_basis(struct search_state *st, const mem_allocator *a, size_t n, size_t l);
 /* Copy src into dst, whose basis must hold src->l rows. */
 void state_copy(struct search_state *dst, const struct search_state *src, size_t n,
                 size_t max_rank);

@@ -565,6 +565,34 @@ enum dss_search_stat_key {
 };
 
 /**
+ * An upper bound of the bytes the session will hold (DSS_STAT_PEAK_BYTES) with its current
+ * parameters, for any sequence of steps and undos, computed without allocating (the model for
+ * it is zstd's ZSTD_estimate*Size). Call it after dss_search_create and the dss_search_set
+ * calls, before dss_search_start, to decide whether a session fits; parameters set later
+ * (another Jacobian mode, a larger DSS_SEARCH_SUBSPACE_DIM or DSS_SEARCH_HISTORY) need a new
+ * estimate. Host callbacks' own memory is not included.
+ *
+ * Memory is sized to the work: dss_search_create holds O(n) bytes, and a route's buffers are
+ * allocated when it first runs. With r = min(m, n), l = DSS_SEARCH_SUBSPACE_DIM and
+ * H = DSS_SEARCH_HISTORY, the bound is about 8 bytes times
+ *   (H + 3)(2n + l n + r)                      the session's states and the undo ring
+ * + 3 (r n + 2r)                               three decompositions (singular values, vectors)
+ * + 3 (n^2 + 3n)                               their Gram-route buffers, when rows >= n
+ * + rows n + LAPACK's workspace                the Jacobian block (rows = m in FULL and
+ *                                               FINITE_DIFF, JACOBIAN_ROWS in ROWS mode), and
+ *                                               n^2 more on the Gram route
+ * + (rank + oversample)(m + n)                 RANDOMIZED, instead of the block
+ * The Gram route (a Jacobian block with at least n rows) thus needs about 7 n^2 doubles plus the
+ * block: n = 8000 with m >= n needs ~3.6 GB; a wide block (m < n) needs O((H + m) n).
+ * Shapes LAPACK cannot index (n^2 > INT_MAX on the Gram route, rows n > INT_MAX on the wide
+ * one) are refused by dss_search_start with DSS_EINVAL before anything is allocated.
+ * @param search the session. @param bytes receives the bound.
+ * @retval DSS_OK success. @retval DSS_EINVAL search or bytes NULL.
+ * @since 1.1
+ */
+DSS_API int dss_search_estimate_bytes(const dss_search *search, size_t *bytes);
+
+/**
  * Read a statistic.
  * @retval DSS_OK success. @retval DSS_EINVAL search or value NULL, or unknown key.
  * @since 1.0

@@ -93,6 +93,7 @@ _PROTOTYPES = {
     "dss_search_basis_indices": (_int, [_vp, _vp]),
     "dss_search_rank": (_sz, [_vp]),
     "dss_search_jacobian_route": (_int, [_vp]),
+    "dss_search_estimate_bytes": (_int, [_vp, c_size_t_p]),
     "dss_search_singular_values": (_int, [_vp, _vp, _sz]),
     "dss_search_undo": (_int, [_vp]),
     "dss_search_save": (_int, [_vp, _vp, _sz, c_size_t_p]),

@@ -268,6 +268,14 @@ class Search:
         return out
 
     @property
+    def estimated_bytes(self):
+        """An upper bound of the bytes the session will hold with its current parameters
+        (``dss_search_estimate_bytes``): read it before ``start`` to decide whether it fits."""
+        out = ctypes.c_size_t()
+        N.call("dss_search_estimate_bytes", self._h.get("search"), ctypes.byref(out))
+        return out.value
+
+    @property
     def jacobian_route(self):
         """The Jacobian route the current decomposition was computed with (``"full"``,
         ``"rows"``, ``"finite_diff"`` or ``"randomized"``: what ``"auto"`` resolved to), or

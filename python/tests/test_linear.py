@@ -168,3 +168,17 @@ def test_jacobian_route_names_what_auto_resolved_to(linear):
     d = dss.Search(linear.model(), seed=3)
     d.start(np.zeros(8))
     assert d.jacobian_route == "finite_diff"
+
+
+def test_estimated_bytes_bounds_the_peak(linear):
+    s = dss.Search(linear.model(jacobian=linear.jacobian), seed=3, history=8)
+    est = s.estimated_bytes
+    s.start(np.zeros(8))
+    for t in (0.9, 0.1, 0.5, 0.8):
+        s.commit(t)
+    while True:
+        try:
+            s.undo()
+        except dss.DssError:
+            break
+    assert 0 < s.stat("peak_bytes") <= est <= 2 * s.stat("peak_bytes")
