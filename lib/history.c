@@ -99,6 +99,14 @@ void history_push(dss_search *search)
         search->hist_len++;
 }
 
+struct search_state *history_newest(dss_search *search) { return entry(search, 0); }
+
+void history_pop(dss_search *search)
+{
+    search->hist_top = (search->hist_top + search->hist_cap - 1) % search->hist_cap;
+    search->hist_len--;
+}
+
 void history_clear(dss_search *search)
 {
     search->hist_len = 0;
@@ -161,8 +169,7 @@ static int find_or_recompute(dss_search *search, const struct search_state *e, c
 DSS_API int dss_search_undo(dss_search *search)
 {
     struct search_state *e;
-    call_stats stats;
-    double t0, callbacks0;
+    session_txn txn;
     int k, rc;
 
     if (search == NULL)
@@ -172,27 +179,14 @@ DSS_API int dss_search_undo(dss_search *search)
     if (!search->cur.started || search->hist_len == 0)
         return DSS_ESTATE;
     e = entry(search, 0);
-    stats = search->stats;
-    t0 = clock_seconds();
-    callbacks0 = stats.v[STAT_SECONDS_CALLBACKS];
+    session_txn_begin(search, &txn);
     if ((rc = state_reserve_basis(&search->cur, &search->alloc, search->model->n, e->l)) != DSS_OK)
         return rc;
     search->busy = 1;
-    rc = find_or_recompute(search, e, &stats, &k);
+    rc = find_or_recompute(search, e, &txn.stats, &k);
     search->busy = 0;
     if (rc != DSS_OK)
         return rc;
-
-    /* copied, not swapped: cur keeps its buffers, grown above to hold e's subspace */
-    state_copy(&search->cur, e, search->model->n, search_max_rank(search));
-    search->hist_top = (search->hist_top + search->hist_cap - 1) % search->hist_cap;
-    search->hist_len--;
-    if (k != search->cur_slot) {
-        search->prev_slot = search->cur_slot;
-        search->cur_slot = k;
-    }
-    stats.v[STAT_SECONDS_LIBRARY] += (clock_seconds() - t0)
-                                     - (stats.v[STAT_SECONDS_CALLBACKS] - callbacks0);
-    search->stats = stats;
+    session_publish(search, &(struct publish){ .source = PUBLISH_UNDO, .slot = k, .txn = &txn });
     return DSS_OK;
 }

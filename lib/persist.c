@@ -466,16 +466,8 @@ DSS_API int dss_search_load(dss_search *search, const void *buf, size_t len)
             return DSS_EFORMAT;
     }
 
-    /* publish: the loaded state and decomposition become the session's, with no history */
-    search->next.started = 1;
-    search->next.dec_id = search->slot[scratch].id = ++search->last_id;
-    {
-        struct search_state tmp = search->cur;
-        search->cur = search->next;
-        search->next = tmp;
-    }
-    search->prev_slot = search->cur_slot;
-    search->cur_slot = scratch;
-    history_clear(search);
+    /* the loaded state and decomposition become the session's, with no history */
+    session_publish(search, &(struct publish){ .source = PUBLISH_NEXT,
+                                               .history = PUBLISH_CLEAR, .slot = scratch });
     return DSS_OK;
 }

@@ -1,9 +1,11 @@
-/* dss_search: the subspace-search session.
+/* dss_search: the subspace-search session's API: parameters, the steps (start, commit,
+ * commit_w, resample), the read-only views, progress and statistics.
  *
  * Everything a session is lives in `cur` (a struct search_state) and the decomposition slot it
- * names. Every mutating call works in `next`, a copy, and in a scratch decomposition slot, and
- * publishes by swapping buffers only once nothing can fail any more: a failing call leaves the
- * session untouched (the strong guarantee). Undo (history.c) keeps older states the same way.
+ * names, owned by the transaction module (session.c): every mutating call works in `next`, a
+ * copy, and in a scratch decomposition slot, and ends in session_publish, which cannot fail: a
+ * failing call leaves the session untouched (the strong guarantee). Undo (history.c) and load
+ * (persist.c) end in the same publish step.
  */
 #include <math.h>
 #include <stdint.h>
@@ -21,103 +23,6 @@
    representable in size_t. (double)SIZE_MAX is no bound: it rounds up to 2^64, which size_t
    cannot hold. */
 #define COUNT_MAX 9007199254740992.0
-
-#define SWAP(type, a, b) do { type swap_tmp_ = (a); (a) = (b); (b) = swap_tmp_; } while (0)
-
-/* ---- states ----------------------------------------------------------------------------- */
-
-size_t search_max_rank(const dss_search *search)
-{
-    return search->model->m < search->model->n ? search->model->m : search->model->n;
-}
-
-void state_free(struct search_state *st, const mem_allocator *a)
-{
-    mem_free(a, st->center);
-    mem_free(a, st->basis);
-    mem_free(a, st->basis_idx);
-    mem_free(a, st->avail);
-    mem_free(a, st->dec_center);
-    mem_free(a, st->dec_s);
-    *st = (struct search_state){ 0 };
-}
-
-int state_alloc(struct search_state *st, const mem_allocator *a, size_t n, size_t max_rank,
-                size_t l_cap)
-{
-    *st = (struct search_state){ 0 };
-    st->center = mem_array(a, n, sizeof(double));
-    st->basis = mem_array(a, l_cap * n, sizeof(double));
-    st->basis_idx = mem_array(a, l_cap, sizeof(size_t));
-    st->avail = mem_zeros(a, max_rank, 1);
-    st->dec_center = mem_array(a, n, sizeof(double));
-    st->dec_s = mem_array(a, max_rank, sizeof(double));
-    if (!st->center || !st->basis || !st->basis_idx || !st->avail || !st->dec_center
-        || !st->dec_s) {
-        state_free(st, a);
-        return DSS_ENOMEM;
-    }
-    st->l_cap = l_cap;
-    return DSS_OK;
-}
-
-int state_reserve_basis(struct search_state *st, const mem_allocator *a, size_t n, size_t l)
-{
-    double *basis;
-    size_t *idx;
-    if (st->l_cap >= l)
-        return DSS_OK;
-    basis = mem_array(a, l * n, sizeof(double));
-    idx = mem_array(a, l, sizeof(size_t));
-    if (basis == NULL || idx == NULL) {
-        mem_free(a, basis);
-        mem_free(a, idx);
-        return DSS_ENOMEM;
-    }
-    memcpy(basis, st->basis, st->l * n * sizeof *basis);
-    memcpy(idx, st->basis_idx, st->l * sizeof *idx);
-    mem_free(a, st->basis);
-    mem_free(a, st->basis_idx);
-    st->basis = basis;
-    st->basis_idx = idx;
-    st->l_cap = l;
-    return DSS_OK;
-}
-
-void state_copy(struct search_state *dst, const struct search_state *src, size_t n,
-                size_t max_rank)
-{
-    dst->started = src->started;
-    dst->rng = src->rng;
-    dst->p = src->p;
-    memcpy(dst->center, src->center, n * sizeof *dst->center);
-    dst->l = src->l;
-    memcpy(dst->basis, src->basis, src->l * n * sizeof *dst->basis);
-    memcpy(dst->basis_idx, src->basis_idx, src->l * sizeof *dst->basis_idx);
-    memcpy(dst->avail, src->avail, max_rank);
-    dst->dec_id = src->dec_id;
-    dst->rank = src->rank;
-    memcpy(dst->dec_center, src->dec_center, n * sizeof *dst->dec_center);
-    dst->dec_rng = src->dec_rng;
-    dst->dec_cfg = src->dec_cfg;
-    memcpy(dst->dec_s, src->dec_s, src->rank * sizeof *dst->dec_s);
-}
-
-int search_slot_of(const dss_search *search, uint64_t id)
-{
-    for (int k = 0; k < DEC_SLOTS; k++)
-        if (id != 0 && search->slot[k].id == id)
-            return k;
-    return -1;
-}
-
-int search_scratch_slot(const dss_search *search)
-{
-    for (int k = 0; k < DEC_SLOTS; k++)
-        if (k != search->cur_slot && k != search->prev_slot)
-            return k;
-    return -1; /* unreachable with DEC_SLOTS == 3 */
-}
 
 call_ctx search_ctx(const dss_search *search, call_stats *stats)
 {
@@ -457,7 +362,6 @@ static int decompose_next(dss_search *search, call_ctx *cx, int scratch)
                        &search->alloc, &slot->dec);
     if (rc != DSS_OK)
         return rc;
-    nx->dec_id = search->last_id + 1;
     nx->rank = slot->dec.rank;
     memcpy(nx->dec_s, slot->dec.s, nx->rank * sizeof *nx->dec_s);
     memset(nx->avail, 1, nx->rank);
@@ -469,16 +373,18 @@ enum { STEP_PUSH = 0, STEP_RESTART = 1 };
 
 /*
  * Finish a transaction prepared in next (centre, RNG, parameters): recompute the decomposition
- * or keep cur's, draw the subspace, then publish: record cur in the history (or clear it on a
- * restart), swap next in, rotate the decomposition slots, and account the work.
+ * or keep cur's, draw the subspace, then publish (session.c): record cur in the history (or
+ * clear it on a restart), swap next in, rotate the decomposition slots, and account the work.
  */
 static int step_run(dss_search *search, int recompute, int history)
 {
     struct search_state *nx = &search->next;
-    call_stats stats = search->stats;
-    call_ctx cx = search_ctx(search, &stats);
-    double t0 = clock_seconds(), callbacks0 = stats.v[STAT_SECONDS_CALLBACKS];
+    session_txn txn;
+    call_ctx cx;
     int scratch = search_scratch_slot(search), rc;
+
+    session_txn_begin(search, &txn);
+    cx = search_ctx(search, &txn.stats);
 
     if ((rc = check_draw(nx, recompute ? jac_rank(search->model, &nx->p.jac) : nx->rank)) != DSS_OK)
         return rc;
@@ -492,20 +398,9 @@ static int step_run(dss_search *search, int recompute, int history)
                                      : &search->slot[search->cur_slot].dec)) != DSS_OK)
         return rc;
 
-    if (history == STEP_PUSH)
-        history_push(search);
-    else
-        history_clear(search);
-    nx->started = 1;
-    SWAP(struct search_state, search->cur, search->next);
-    if (recompute) {
-        search->slot[scratch].id = ++search->last_id;
-        search->prev_slot = search->cur_slot;
-        search->cur_slot = scratch;
-    }
-    stats.v[STAT_SECONDS_LIBRARY] += (clock_seconds() - t0)
-                                     - (stats.v[STAT_SECONDS_CALLBACKS] - callbacks0);
-    search->stats = stats;
+    session_publish(search, &(struct publish){
+        .source = PUBLISH_NEXT, .history = history == STEP_PUSH ? PUBLISH_PUSH : PUBLISH_CLEAR,
+        .slot = recompute ? scratch : -1, .txn = &txn });
     return DSS_OK;
 }
 
@@ -520,18 +415,6 @@ static int step(dss_search *search, int recompute, int history)
     return rc;
 }
 
-/* next := cur, the start of every transaction, with room for the subspace the step draws.
-   DSS_OK or DSS_ENOMEM (nothing visible changed). */
-static int begin(dss_search *search)
-{
-    const size_t l = search->cur.l > search->cur.p.l ? search->cur.l : search->cur.p.l;
-    int rc = state_reserve_basis(&search->next, &search->alloc, search->model->n, l);
-    if (rc != DSS_OK)
-        return rc;
-    state_copy(&search->next, &search->cur, search->model->n, search_max_rank(search));
-    return DSS_OK;
-}
-
 /* ---- the session ------------------------------------------------------------------------ */
 
 DSS_API int dss_search_start(dss_search *search, const double *z0)
@@ -543,7 +426,7 @@ DSS_API int dss_search_start(dss_search *search, const double *z0)
         return DSS_EBUSY;
     if (!all_finite(z0, search->model->n))
         return DSS_ENONFINITE;
-    if ((rc = begin(search)) != DSS_OK)
+    if ((rc = session_begin(search)) != DSS_OK)
         return rc;
     rng_seed(&search->next.rng, (uint64_t)search->next.p.seed);
     memcpy(search->next.center, z0, search->model->n * sizeof *z0);
@@ -637,7 +520,7 @@ DSS_API int dss_search_commit(dss_search *search, double t)
     if (!search->cur.started)
         return DSS_ESTATE;
     w = 2.0 * t - 1.0;
-    if ((rc = begin(search)) != DSS_OK)
+    if ((rc = session_begin(search)) != DSS_OK)
         return rc;
     map_point(search, &w, 1, search->next.center);
     if (!all_finite(search->next.center, search->model->n))
@@ -659,7 +542,7 @@ DSS_API int dss_search_commit_w(dss_search *search, const double *w)
         return DSS_EINVAL;
     for (size_t i = 0; i < search->cur.l; i++)
         wmax = fmax(wmax, fabs(w[i]));
-    if ((rc = begin(search)) != DSS_OK)
+    if ((rc = session_begin(search)) != DSS_OK)
         return rc;
     map_point(search, w, search->cur.l, search->next.center);
     if (!all_finite(search->next.center, search->model->n))
@@ -676,7 +559,7 @@ DSS_API int dss_search_resample(dss_search *search)
         return DSS_EBUSY;
     if (!search->cur.started)
         return DSS_ESTATE;
-    if ((rc = begin(search)) != DSS_OK)
+    if ((rc = session_begin(search)) != DSS_OK)
         return rc;
     return step(search, STEP_KEEP, STEP_PUSH);
 }

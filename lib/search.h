@@ -1,5 +1,6 @@
-/* The session's insides, shared by search.c (the session), history.c (undo) and persist.c
- * (save and load). */
+/* The session's insides, shared by session.c (the transaction module: states, decomposition
+ * slots, the publish step), search.c (the session's API), history.c (undo) and persist.c (save
+ * and load). */
 #ifndef DSS_SEARCH_H
 #define DSS_SEARCH_H
 
@@ -75,7 +76,31 @@ struct dss_search {
                                          that would change the session returns DSS_EBUSY */
 };
 
-/* ---- search.c -------------------------------------------------------------------------- */
+/* ---- session.c: the transaction module ---------------------------------------------------- */
+/* Every call that changes a session prepares in `next` (or names an undo entry) and in the
+   scratch slot, where a failure leaves no trace, and ends in session_publish, which cannot fail.
+   Nothing else writes cur, the slots' ids, cur_slot, prev_slot or the statistics. */
+
+/* A transaction's accounting: the statistics it counts into, adopted only by publish. */
+typedef struct session_txn { call_stats stats; double t0, callbacks0; } session_txn;
+void session_txn_begin(const dss_search *search, session_txn *txn);
+/* next := cur, with room for the subspace a step draws. DSS_OK or DSS_ENOMEM (nothing visible
+   changed). */
+int  session_begin(dss_search *search);
+
+enum { PUBLISH_NEXT, PUBLISH_UNDO };                   /* where the new state is */
+enum { PUBLISH_PUSH, PUBLISH_CLEAR, PUBLISH_KEEP };    /* what happens to the history (PUSH and
+                                                          CLEAR with PUBLISH_NEXT only) */
+struct publish {
+    int source;             /* PUBLISH_NEXT: swap next in; PUBLISH_UNDO: the newest entry,
+                               which leaves the history */
+    int history;            /* PUBLISH_NEXT: record cur (PUSH), forget all (CLEAR) or KEEP */
+    int slot;               /* the slot of the new state's decomposition, or -1: cur's. With
+                               PUBLISH_NEXT a slot holds a new decomposition and gets its id */
+    session_txn *txn;       /* statistics to adopt, or NULL */
+};
+void session_publish(dss_search *search, const struct publish *pub);
+
 int  state_alloc(struct search_state *st, const mem_allocator *a, size_t n, size_t max_rank,
                  size_t l_cap);
 void state_free(struct search_state *st, const mem_allocator *a);
@@ -88,6 +113,8 @@ size_t search_max_rank(const dss_search *search);
 int  search_slot_of(const dss_search *search, uint64_t id);  /* -1: evicted */
 /* The scratch slot: neither the current nor the previous decomposition. */
 int  search_scratch_slot(const dss_search *search);
+
+/* ---- search.c -------------------------------------------------------------------------- */
 /* A call context counting into stats (a transaction's copy of search->stats). */
 call_ctx search_ctx(const dss_search *search, call_stats *stats);
 double search_radius(const dss_search *search);
@@ -101,6 +128,9 @@ int  history_reserve(dss_search *search);
 /* Record cur as the newest entry (after history_reserve succeeded). */
 void history_push(dss_search *search);
 void history_clear(dss_search *search);
+/* The newest entry (hist_len > 0), and dropping it. */
+struct search_state *history_newest(dss_search *search);
+void history_pop(dss_search *search);
 void history_free(dss_search *search);
 
 #endif

@@ -263,6 +263,15 @@ DSS_API size_t dss_model_output_dim(const dss_model *model);
  *         dss_search_resample(s);                 // on "show me another direction"
  *     }
  *     dss_search_destroy(s);
+ *
+ * Transactions. Every call that changes a session (start, commit, commit_w, resample, undo,
+ * load) is one transaction: it computes into scratch state (a copy of the session and a spare
+ * decomposition) and then publishes in one step that cannot fail, the same step for all six
+ * (lib/session.c; docs/design.md section 4). A call that fails therefore leaves the session,
+ * its random stream, its undo history and its statistics exactly as they were; what it may
+ * leave behind is memory (workspaces grown, vectors cached) that changes no result. Undo never
+ * takes a recomputed decomposition that differs from the one it recorded (DSS_ESTATE), and load
+ * refuses a model that cannot continue the session (DSS_EUNSUPPORTED).
  * ========================================================================================== */
 
 typedef struct dss_search dss_search;
