@@ -154,30 +154,41 @@ static int find_or_recompute(dss_search *search, const struct search_state *e, c
     search->slot[k].id = 0;
     cx = search_ctx(search, stats);
     r = e->dec_rng;
+    if ((rc = jac_check(search->model, &e->dec_cfg)) != DSS_OK)
+        return err_detail(SEARCH_ERR(search), rc, "recomputing that step's decomposition: %s",
+                          jac_missing(search->model, &e->dec_cfg));
     rc = jac_decompose(&cx, &e->dec_cfg, e->dec_center, &r, &search->jac, &search->svd,
                        &search->alloc, &search->slot[k].dec);
     if (rc != DSS_OK)
         return rc;
     if (!same_decomposition(&search->slot[k].dec, e))
-        return DSS_ESTATE;
+        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+                          "recomputing the decomposition of that step gave other singular values "
+                          "(rank %zu, s_1 = %.17g; recorded rank %zu, s_1 = %.17g): the "
+                          "callbacks changed since", search->slot[k].dec.rank,
+                          search->slot[k].dec.s[0], e->rank, e->dec_s[0]);
     search->slot[k].id = e->dec_id;
     stats->v[STAT_UNDO_RECOMPUTES] += 1;
     *slot_out = k;
     return DSS_OK;
 }
 
-DSS_API int dss_search_undo(dss_search *search)
+static int search_undo_impl(dss_search *search)
 {
     struct search_state *e;
     session_txn txn;
-    int k, rc;
+    int k = -1, rc;
 
     if (search == NULL)
         return DSS_EINVAL;
     if (search->busy)
-        return DSS_EBUSY;
+        return err_detail(SEARCH_ERR(search), DSS_EBUSY,
+                          "called from inside a callback of this session's running call");
     if (!search->cur.started || search->hist_len == 0)
-        return DSS_ESTATE;
+        return err_detail(SEARCH_ERR(search), DSS_ESTATE, "nothing to undo (%s)",
+                          search->cur.started ? "no step recorded since start, load or a "
+                                                "DSS_SEARCH_HISTORY of 0"
+                                              : "the session is not started");
     e = entry(search, 0);
     session_txn_begin(search, &txn);
     if ((rc = state_reserve_basis(&search->cur, &search->alloc, search->model->n, e->l)) != DSS_OK)
@@ -189,4 +200,14 @@ DSS_API int dss_search_undo(dss_search *search)
         return rc;
     session_publish(search, &(struct publish){ .source = PUBLISH_UNDO, .slot = k, .txn = &txn });
     return DSS_OK;
+}
+
+DSS_API int dss_search_undo(dss_search *search)
+{
+    errmsg *e;
+    if (search == NULL)
+        return DSS_EINVAL;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_undo_impl(search));
 }

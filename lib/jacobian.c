@@ -52,6 +52,21 @@ int jac_check(const dss_model *model, const jac_config *cfg)
     return DSS_OK;
 }
 
+const char *jac_missing(const dss_model *model, const jac_config *cfg)
+{
+    switch (jac_route(model, cfg->mode)) {
+    case DSS_JACOBIAN_RANDOMIZED:
+        return "DSS_JACOBIAN_RANDOMIZED needs a VJP callback (dss_model_set_vjp), which the "
+               "model lacks";
+    case DSS_JACOBIAN_ROWS:
+        return "DSS_JACOBIAN_ROWS needs a Jacobian callback (dss_model_set_jacobian), which "
+               "the model lacks";
+    default:
+        return "DSS_JACOBIAN_FULL needs a Jacobian callback (dss_model_set_jacobian), which "
+               "the model lacks";
+    }
+}
+
 size_t jac_rank(const dss_model *model, const jac_config *cfg)
 {
     size_t rows = model->m;

@@ -54,6 +54,8 @@ size_t jac_scratch_bytes(const dss_model *model, const jac_config *cfg);
 size_t jac_dec_bytes(const dss_model *model, const jac_config *cfg);
 /* DSS_EUNSUPPORTED when the mode cannot run on this model, else DSS_OK. */
 int    jac_check(const dss_model *model, const jac_config *cfg);
+/* Which callback the mode lacks on this model, as a sentence (after jac_check failed). */
+const char *jac_missing(const dss_model *model, const jac_config *cfg);
 /* The number of singular values a decomposition of this mode's Jacobian holds. */
 size_t jac_rank(const dss_model *model, const jac_config *cfg);
 

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "calls.h"
+#include "errmsg.h"
 #include "model.h"
 #include "search.h"
 
@@ -27,6 +28,7 @@ struct dss_line {
     dss_progress_fn progress;
     void *progress_user;
     int busy;               /* a find_optimal is under way: calls changing the line fail */
+    errmsg err;             /* dss_line_errmsg */
 };
 
 /* One evaluation context: the segment, the model and the score. */
@@ -81,7 +83,7 @@ static int is_integer_in(double v, double lo, double hi)
     return isfinite(v) && v == floor(v) && v >= lo && v <= hi;
 }
 
-DSS_API int dss_line_set(dss_line *line, int param, double value)
+static int line_set_impl(dss_line *line, int param, double value)
 {
     /* sample counts are kept exactly representable and far from size_t overflow */
     const double count_max = 9007199254740992.0 < (double)SIZE_MAX ? 9007199254740992.0
@@ -89,34 +91,51 @@ DSS_API int dss_line_set(dss_line *line, int param, double value)
     if (line == NULL)
         return DSS_EINVAL;
     if (line->busy)
-        return DSS_EBUSY;
+        return err_detail(&line->err, DSS_EBUSY,
+                          "called from inside a callback of this line search's running call");
     switch (param) {
     case DSS_LINE_SAMPLES:
         if (!is_integer_in(value, 2, count_max))
-            return DSS_EINVAL;
+            return err_detail(&line->err, DSS_EINVAL, "%s = %.17g is out of range (see dss.h)",
+                              err_line_param_name(param), value);
         line->samples = (size_t)value;
         return DSS_OK;
     case DSS_LINE_BATCH:
         if (!is_integer_in(value, 1, count_max))
-            return DSS_EINVAL;
+            return err_detail(&line->err, DSS_EINVAL, "%s = %.17g is out of range (see dss.h)",
+                              err_line_param_name(param), value);
         line->batch = (size_t)value;
         return DSS_OK;
     case DSS_LINE_GOAL:
         if (!is_integer_in(value, DSS_MAXIMIZE, DSS_MINIMIZE))
-            return DSS_EINVAL;
+            return err_detail(&line->err, DSS_EINVAL, "%s = %.17g is out of range (see dss.h)",
+                              err_line_param_name(param), value);
         line->goal = (int)value;
         return DSS_OK;
     case DSS_LINE_REFINE:
         if (!is_integer_in(value, 0, 2))
-            return DSS_EINVAL;
+            return err_detail(&line->err, DSS_EINVAL, "%s = %.17g is out of range (see dss.h)",
+                              err_line_param_name(param), value);
         line->refine = (int)value;
         return DSS_OK;
     default:
-        return DSS_EINVAL;
+        return err_detail(&line->err, DSS_EINVAL, "no parameter %d", param);
     }
 }
 
-DSS_API int dss_line_get(const dss_line *line, int param, double *value)
+DSS_API int dss_line_set(dss_line *line, int param, double value)
+{
+    errmsg *e;
+    int rc;
+    if (line == NULL)
+        return DSS_EINVAL;
+    e = (errmsg *)&line->err;
+    err_enter(e, __func__);
+    rc = line_set_impl(line, param, value);
+    return err_leave(e, rc);
+}
+
+static int line_get_impl(const dss_line *line, int param, double *value)
 {
     if (line == NULL || value == NULL)
         return DSS_EINVAL;
@@ -129,15 +148,45 @@ DSS_API int dss_line_get(const dss_line *line, int param, double *value)
     }
 }
 
-DSS_API int dss_line_set_progress(dss_line *line, dss_progress_fn fn, void *user)
+DSS_API int dss_line_get(const dss_line *line, int param, double *value)
+{
+    errmsg *e;
+    int rc;
+    if (line == NULL)
+        return DSS_EINVAL;
+    e = (errmsg *)&line->err;
+    err_enter(e, __func__);
+    rc = line_get_impl(line, param, value);
+    return err_leave(e, rc);
+}
+
+static int line_set_progress_impl(dss_line *line, dss_progress_fn fn, void *user)
 {
     if (line == NULL)
         return DSS_EINVAL;
     if (line->busy)
-        return DSS_EBUSY;
+        return err_detail(&line->err, DSS_EBUSY,
+                          "called from inside a callback of this line search's running call");
     line->progress = fn;
     line->progress_user = user;
     return DSS_OK;
+}
+
+DSS_API int dss_line_set_progress(dss_line *line, dss_progress_fn fn, void *user)
+{
+    errmsg *e;
+    int rc;
+    if (line == NULL)
+        return DSS_EINVAL;
+    e = (errmsg *)&line->err;
+    err_enter(e, __func__);
+    rc = line_set_progress_impl(line, fn, user);
+    return err_leave(e, rc);
+}
+
+DSS_API const char *dss_line_errmsg(const dss_line *line)
+{
+    return line != NULL ? line->err.text : "dss_line_errmsg: line is NULL";
 }
 
 DSS_API size_t dss_line_evaluations(const dss_line *line)
@@ -389,20 +438,22 @@ static int find_on_segment(dss_line *line, struct segment *sg, double *t_best,
     return DSS_OK;
 }
 
-DSS_API int dss_find_optimal(dss_line *line, const dss_model *model, const double *z_lo,
+static int find_optimal_impl(dss_line *line, const dss_model *model, const double *z_lo,
                              const double *z_hi, dss_score_fn g, void *user, double *t_best,
                              double *score_best)
 {
     struct segment sg = { model, z_lo, z_hi, NULL, g, user,
                           { .model = model, .progress = line ? line->progress : NULL,
-                            .progress_user = line ? line->progress_user : NULL } };
+                            .progress_user = line ? line->progress_user : NULL,
+                            .err = line ? &line->err : NULL } };
     size_t before;
     int rc;
     if (line == NULL || model == NULL || z_lo == NULL || z_hi == NULL || g == NULL
         || t_best == NULL)
         return DSS_EINVAL;
     if (line->busy)
-        return DSS_EBUSY;
+        return err_detail(&line->err, DSS_EBUSY,
+                          "called from inside a callback of this line search's running call");
     before = line->evaluations;
     line->busy = 1;
     rc = find_on_segment(line, &sg, t_best, score_best);
@@ -412,21 +463,49 @@ DSS_API int dss_find_optimal(dss_line *line, const dss_model *model, const doubl
     return rc;
 }
 
-DSS_API int dss_search_find_optimal(dss_line *line, const dss_search *search, dss_score_fn g,
+DSS_API int dss_find_optimal(dss_line *line, const dss_model *model, const double *z_lo,
+                             const double *z_hi, dss_score_fn g, void *user, double *t_best,
+                             double *score_best)
+{
+    errmsg *e;
+    int rc;
+    if (line == NULL)
+        return DSS_EINVAL;
+    e = (errmsg *)&line->err;
+    err_enter(e, __func__);
+    rc = find_optimal_impl(line, model, z_lo, z_hi, g, user, t_best, score_best);
+    return err_leave(e, rc);
+}
+
+static int search_find_optimal_impl(dss_line *line, const dss_search *search, dss_score_fn g,
                                     void *user, double *t_best, double *score_best)
 {
     const dss_model *model;
     int rc;
     if (line == NULL || search == NULL || g == NULL || t_best == NULL)
         return DSS_EINVAL;
-    if (line->busy)
-        return DSS_EBUSY; /* before line->ends, which the running search reads, is rewritten */
+    if (line->busy) /* before line->ends, which the running search reads, is rewritten */
+        return err_detail(&line->err, DSS_EBUSY,
+                          "called from inside a callback of this line search's running call");
     model = search_model(search);
     if (MEM_GROW(&line->alloc, line, ends, 2 * model->n) != DSS_OK)
         return DSS_ENOMEM;
     rc = dss_search_slider_ends(search, line->ends, line->ends + model->n);
     if (rc != DSS_OK)
         return rc;
-    return dss_find_optimal(line, model, line->ends, line->ends + model->n, g, user, t_best,
+    return find_optimal_impl(line, model, line->ends, line->ends + model->n, g, user, t_best,
                             score_best);
+}
+
+DSS_API int dss_search_find_optimal(dss_line *line, const dss_search *search, dss_score_fn g,
+                                    void *user, double *t_best, double *score_best)
+{
+    errmsg *e;
+    int rc;
+    if (line == NULL)
+        return DSS_EINVAL;
+    e = (errmsg *)&line->err;
+    err_enter(e, __func__);
+    rc = search_find_optimal_impl(line, search, g, user, t_best, score_best);
+    return err_leave(e, rc);
 }

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "errmsg.h"
 #include "sampler.h"
 #include "search.h"
 
@@ -219,23 +220,28 @@ static void put_session(cursor *c, const dss_search *search)
     }
 }
 
-DSS_API int dss_search_save(const dss_search *search, void *buf, size_t cap, size_t *len)
+static int search_save_impl(const dss_search *search, void *buf, size_t cap, size_t *len)
 {
     cursor c = { 0 };
     size_t size;
     unsigned char *out = buf;
 
-    if (search == NULL || len == NULL)
+    if (search == NULL)
         return DSS_EINVAL;
+    if (len == NULL)
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument len is NULL");
     if (!search->cur.started)
-        return DSS_ESTATE;
+        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+                          "the session is not started (dss_search_start comes first)");
     put_session(&c, search);
     size = c.pos + 4;
     *len = size;
     if (buf == NULL)
         return DSS_OK;
     if (cap < size)
-        return DSS_EINVAL;
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL,
+                          "cap = %zu bytes is too small: the string needs %zu (in *len)", cap,
+                          size);
     c = (cursor){ .out = out };
     put_session(&c, search);
     c.pos = 16;
@@ -243,6 +249,16 @@ DSS_API int dss_search_save(const dss_search *search, void *buf, size_t cap, siz
     c.pos = size - 4;
     put_u(&c, crc32(out, size - 4), 4);
     return DSS_OK;
+}
+
+DSS_API int dss_search_save(const dss_search *search, void *buf, size_t cap, size_t *len)
+{
+    errmsg *e;
+    if (search == NULL)
+        return DSS_EINVAL;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_save_impl(search, buf, cap, len));
 }
 
 /* ---- loading ------------------------------------------------------------------------------ */
@@ -290,26 +306,39 @@ static void get_params(cursor *c, struct search_params *p, size_t n)
 /* The header: DSS_EFORMAT for anything but this format version for this model. */
 static int check_header(cursor *c, const dss_search *search, size_t len, size_t *l)
 {
+    errmsg *e = SEARCH_ERR(search);
     const unsigned char *magic = take(c, sizeof MAGIC);
     uint64_t version, bom, total, n, m;
     uint32_t crc;
     if (magic == NULL || memcmp(magic, MAGIC, sizeof MAGIC) != 0)
-        return DSS_EFORMAT;
+        return err_detail(e, DSS_EFORMAT, "not a libdss session (no DSSSTATE magic; %zu bytes)",
+                          len);
     version = get_u(c, 4);
     bom = get_u(c, 4);
     total = get_u64(c);
     n = get_u64(c);
     m = get_u64(c);
     *l = (size_t)get_u64(c);
-    if (c->bad || version != FORMAT_VERSION || bom != BYTE_ORDER_MARK || total != len
-        || len < HEADER_BYTES + 4)
-        return DSS_EFORMAT;
+    if (c->bad || len < HEADER_BYTES + 4)
+        return err_detail(e, DSS_EFORMAT, "truncated: %zu bytes, the header alone is %u", len,
+                          HEADER_BYTES + 4);
+    if (version != FORMAT_VERSION)
+        return err_detail(e, DSS_EFORMAT, "format version %llu; this libdss reads version %u",
+                          (unsigned long long)version, FORMAT_VERSION);
+    if (bom != BYTE_ORDER_MARK || total != len)
+        return err_detail(e, DSS_EFORMAT, "corrupt header (byte-order mark or length field: "
+                          "%llu bytes recorded, %zu given)", (unsigned long long)total, len);
     crc = (uint32_t)(c->in[len - 4] | (uint32_t)c->in[len - 3] << 8
                      | (uint32_t)c->in[len - 2] << 16 | (uint32_t)c->in[len - 1] << 24);
     if (crc != crc32(c->in, len - 4))
-        return DSS_EFORMAT;
-    if (n != search->model->n || m != search->model->m || *l == 0 || *l > search->model->n)
-        return DSS_EFORMAT;
+        return err_detail(e, DSS_EFORMAT, "corrupt: the CRC-32 does not match the contents");
+    if (n != search->model->n || m != search->model->m)
+        return err_detail(e, DSS_EFORMAT, "saved for another model: n = %llu, m = %llu; this "
+                          "model has n = %zu, m = %zu", (unsigned long long)n,
+                          (unsigned long long)m, search->model->n, search->model->m);
+    if (*l == 0 || *l > search->model->n)
+        return err_detail(e, DSS_EFORMAT, "corrupt: subspace dimension %zu (n = %zu)", *l,
+                          search->model->n);
     c->len = len - 4; /* the body ends before the CRC */
     return DSS_OK;
 }
@@ -419,26 +448,38 @@ static int check_continuable(const dss_search *search, const struct search_state
 {
     const dss_model *model = search->model;
     const int saved_route = st->dec_cfg.mode; /* AUTO only in a libdss 1.0 string */
-    if (jac_check(model, &st->p.jac) != DSS_OK || jac_check(model, &st->dec_cfg) != DSS_OK)
-        return DSS_EUNSUPPORTED;
+    errmsg *e = SEARCH_ERR(search);
+    if (jac_check(model, &st->p.jac) != DSS_OK)
+        return err_detail(e, DSS_EUNSUPPORTED, "this model cannot continue the session: %s",
+                          jac_missing(model, &st->p.jac));
+    if (jac_check(model, &st->dec_cfg) != DSS_OK)
+        return err_detail(e, DSS_EUNSUPPORTED, "this model cannot recompute the session's "
+                          "decomposition: %s", jac_missing(model, &st->dec_cfg));
     if (saved_route != DSS_JACOBIAN_AUTO && st->p.jac.mode == DSS_JACOBIAN_AUTO
         && jac_route(model, DSS_JACOBIAN_AUTO) != saved_route)
-        return DSS_EUNSUPPORTED;
+        return err_detail(e, DSS_EUNSUPPORTED, "the AUTO session took %s when saved; on this "
+                          "model AUTO would take %s", err_route_name(saved_route),
+                          err_route_name(jac_route(model, DSS_JACOBIAN_AUTO)));
     if (jac_rank(model, &st->dec_cfg) != st->rank)
-        return saved_route == DSS_JACOBIAN_AUTO ? DSS_EUNSUPPORTED : DSS_EFORMAT;
+        return err_detail(e, saved_route == DSS_JACOBIAN_AUTO ? DSS_EUNSUPPORTED : DSS_EFORMAT,
+                          "the decomposition holds %zu singular values; its route gives %zu on "
+                          "this model", st->rank, jac_rank(model, &st->dec_cfg));
     return DSS_OK;
 }
 
-DSS_API int dss_search_load(dss_search *search, const void *buf, size_t len)
+static int search_load_impl(dss_search *search, const void *buf, size_t len)
 {
     cursor c;
     size_t l = 0;
     int scratch, rc;
 
-    if (search == NULL || buf == NULL)
+    if (search == NULL)
         return DSS_EINVAL;
+    if (buf == NULL)
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument buf is NULL");
     if (search->busy)
-        return DSS_EBUSY;
+        return err_detail(SEARCH_ERR(search), DSS_EBUSY,
+                          "called from inside a callback of this session's running call");
     c = (cursor){ .in = buf, .len = len };
     if ((rc = check_header(&c, search, len, &l)) != DSS_OK)
         return rc;
@@ -450,7 +491,9 @@ DSS_API int dss_search_load(dss_search *search, const void *buf, size_t len)
     if (c.nomem)
         return DSS_ENOMEM;
     if (c.bad)
-        return DSS_EFORMAT;
+        return err_detail(SEARCH_ERR(search), DSS_EFORMAT, "corrupt or inconsistent field near "
+                          "byte %zu (the CRC matched: written so, or edited and re-checksummed)",
+                          c.pos);
     if ((rc = check_continuable(search, &search->next)) != DSS_OK)
         return rc;
     memcpy(search->next.dec_s, search->slot[scratch].dec.s,
@@ -463,11 +506,22 @@ DSS_API int dss_search_load(dss_search *search, const void *buf, size_t len)
                                  &match)) != DSS_OK)
             return rc == DSS_ENOMEM ? rc : DSS_EFORMAT;
         if (!match)
-            return DSS_EFORMAT;
+            return err_detail(SEARCH_ERR(search), DSS_EFORMAT, "corrupt: the kept tridiagonal "
+                              "form's eigenvalues are not the squared singular values");
     }
 
     /* the loaded state and decomposition become the session's, with no history */
     session_publish(search, &(struct publish){ .source = PUBLISH_NEXT,
                                                .history = PUBLISH_CLEAR, .slot = scratch });
     return DSS_OK;
+}
+
+DSS_API int dss_search_load(dss_search *search, const void *buf, size_t len)
+{
+    errmsg *e;
+    if (search == NULL)
+        return DSS_EINVAL;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_load_impl(search, buf, len));
 }

@@ -27,7 +27,7 @@
 call_ctx search_ctx(const dss_search *search, call_stats *stats)
 {
     return (call_ctx){ .model = search->model, .stats = stats, .progress = search->progress,
-                       .progress_user = search->progress_user };
+                       .progress_user = search->progress_user, .err = SEARCH_ERR(search) };
 }
 
 const dss_model *search_model(const dss_search *search) { return search->model; }
@@ -133,6 +133,30 @@ static int set_prior(struct search_params *p, size_t n, int prior, double scale)
     return DSS_OK;
 }
 
+const char *params_range(int param)
+{
+    switch (param) {
+    case DSS_SEARCH_SUBSPACE_DIM:     return "an integer in [1, n]";
+    case DSS_SEARCH_RADIUS:           return "finite, > 0";
+    case DSS_SEARCH_CENTER_TOLERANCE: return "in [0, 0.5]";
+    case DSS_SEARCH_SEED:             return "an integer in [0, 2^53]";
+    case DSS_SEARCH_JACOBIAN:         return "DSS_JACOBIAN_AUTO (0) .. DSS_JACOBIAN_RANDOMIZED (4)";
+    case DSS_SEARCH_JACOBIAN_ROWS:    return "an integer in [1, 2^53]";
+    case DSS_SEARCH_RANK:             return "an integer in [1, 2^53]";
+    case DSS_SEARCH_SAMPLER:          return "DSS_SAMPLER_SINGULAR (0) .. DSS_SAMPLER_TOP (2)";
+    case DSS_SEARCH_PRIOR:            return "DSS_PRIOR_GAUSSIAN (0) or DSS_PRIOR_BOX (1), with a "
+                                             "finite default radius";
+    case DSS_SEARCH_PRIOR_SCALE:      return "finite, > 0, with a finite default radius";
+    case DSS_SEARCH_HISTORY:          return "an integer in [0, 65536]";
+    case DSS_SEARCH_DIFF_SCHEME:      return "DSS_DIFF_FORWARD (0) or DSS_DIFF_CENTRAL (1)";
+    case DSS_SEARCH_DIFF_STEP:        return "in [0, 1)";
+    case DSS_SEARCH_OVERSAMPLE:       return "an integer in [0, 2^53]";
+    case DSS_SEARCH_POWER_ITERATIONS: return "an integer in [0, 16]";
+    case DSS_SEARCH_JACOBIAN_CHUNK:   return "an integer in [0, 2^53]";
+    default:                          return "no such parameter";
+    }
+}
+
 int params_set(struct search_params *p, size_t n, int param, double value)
 {
     const double size_max = COUNT_MAX;
@@ -183,16 +207,18 @@ int params_set(struct search_params *p, size_t n, int param, double value)
     }
 }
 
-DSS_API int dss_search_set(dss_search *search, int param, double value)
+static int search_set_impl(dss_search *search, int param, double value)
 {
     struct search_params p;
     if (search == NULL)
         return DSS_EINVAL;
     if (search->busy)
-        return DSS_EBUSY;
+        return err_detail(SEARCH_ERR(search), DSS_EBUSY,
+                          "called from inside a callback of this session's running call");
     p = search->cur.p;
     if (params_set(&p, search->model->n, param, value) != DSS_OK)
-        return DSS_EINVAL;
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "%s = %.17g is out of range (%s)",
+                          err_search_param_name(param), value, params_range(param));
     search->cur.p = p;
     if (param == DSS_SEARCH_SEED) /* the stream restarts at once */
         rng_seed(&search->cur.rng, (uint64_t)value);
@@ -201,19 +227,31 @@ DSS_API int dss_search_set(dss_search *search, int param, double value)
     return DSS_OK;
 }
 
+DSS_API int dss_search_set(dss_search *search, int param, double value)
+{
+    errmsg *e;
+    if (search == NULL)
+        return DSS_EINVAL;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_set_impl(search, param, value));
+}
+
 double search_radius(const dss_search *search)
 {
     const struct search_params *p = &search->cur.p;
     return p->radius > 0.0 ? p->radius : p->radius_default;
 }
 
-DSS_API int dss_search_get(const dss_search *search, int param, double *value)
+static int search_get_impl(const dss_search *search, int param, double *value)
 {
     const struct search_params *p;
     double v;
 
-    if (search == NULL || value == NULL)
+    if (search == NULL)
         return DSS_EINVAL;
+    if (value == NULL)
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument value is NULL");
     p = &search->cur.p;
     switch (param) {
     case DSS_SEARCH_SUBSPACE_DIM:     v = (double)p->l; break;
@@ -232,10 +270,20 @@ DSS_API int dss_search_get(const dss_search *search, int param, double *value)
     case DSS_SEARCH_OVERSAMPLE:       v = (double)p->jac.oversample; break;
     case DSS_SEARCH_POWER_ITERATIONS: v = (double)p->jac.power; break;
     case DSS_SEARCH_JACOBIAN_CHUNK:   v = (double)p->jac.chunk; break;
-    default: return DSS_EINVAL;
+    default: return err_detail(SEARCH_ERR(search), DSS_EINVAL, "no parameter %d", param);
     }
     *value = v;
     return DSS_OK;
+}
+
+DSS_API int dss_search_get(const dss_search *search, int param, double *value)
+{
+    errmsg *e;
+    if (search == NULL)
+        return DSS_EINVAL;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_get_impl(search, param, value));
 }
 
 /* Bytes of one state whose basis holds l rows (state_alloc). */
@@ -251,12 +299,14 @@ static size_t state_bytes(size_t n, size_t r, size_t l)
  * decompositions of the route; the route's scratch buffers and LAPACK workspace. Each term is
  * the most its allocation reaches, so their sum bounds every moment's total.
  */
-DSS_API int dss_search_estimate_bytes(const dss_search *search, size_t *bytes)
+static int search_estimate_bytes_impl(const dss_search *search, size_t *bytes)
 {
     const struct search_params *p;
     size_t n, r, l, total;
-    if (search == NULL || bytes == NULL)
+    if (search == NULL)
         return DSS_EINVAL;
+    if (bytes == NULL)
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument bytes is NULL");
     p = &search->cur.p;
     n = search->model->n;
     r = search_max_rank(search);
@@ -270,21 +320,44 @@ DSS_API int dss_search_estimate_bytes(const dss_search *search, size_t *bytes)
     return DSS_OK;
 }
 
-DSS_API int dss_search_set_progress(dss_search *search, dss_progress_fn fn, void *user)
+DSS_API int dss_search_estimate_bytes(const dss_search *search, size_t *bytes)
+{
+    errmsg *e;
+    if (search == NULL)
+        return DSS_EINVAL;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_estimate_bytes_impl(search, bytes));
+}
+
+static int search_set_progress_impl(dss_search *search, dss_progress_fn fn, void *user)
 {
     if (search == NULL)
         return DSS_EINVAL;
     if (search->busy)
-        return DSS_EBUSY;
+        return err_detail(SEARCH_ERR(search), DSS_EBUSY,
+                          "called from inside a callback of this session's running call");
     search->progress = fn;
     search->progress_user = user;
     return DSS_OK;
 }
 
-DSS_API int dss_search_stat(const dss_search *search, int key, double *value)
+DSS_API int dss_search_set_progress(dss_search *search, dss_progress_fn fn, void *user)
 {
-    if (search == NULL || value == NULL)
+    errmsg *e;
+    if (search == NULL)
         return DSS_EINVAL;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_set_progress_impl(search, fn, user));
+}
+
+static int search_stat_impl(const dss_search *search, int key, double *value)
+{
+    if (search == NULL)
+        return DSS_EINVAL;
+    if (value == NULL)
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument value is NULL");
     switch (key) {
     case DSS_STAT_POINTS:            *value = search->stats.v[STAT_POINTS]; break;
     case DSS_STAT_F_CALLS:           *value = search->stats.v[STAT_F_CALLS]; break;
@@ -300,18 +373,30 @@ DSS_API int dss_search_stat(const dss_search *search, int key, double *value)
     case DSS_STAT_SECONDS_CALLBACKS: *value = search->stats.v[STAT_SECONDS_CALLBACKS]; break;
     case DSS_STAT_BYTES_HELD:        *value = (double)search->meter.held; break;
     case DSS_STAT_PEAK_BYTES:        *value = (double)search->meter.peak; break;
-    default: return DSS_EINVAL;
+    default: return err_detail(SEARCH_ERR(search), DSS_EINVAL, "no statistic %d", key);
     }
     return DSS_OK;
+}
+
+DSS_API int dss_search_stat(const dss_search *search, int key, double *value)
+{
+    errmsg *e;
+    if (search == NULL)
+        return DSS_EINVAL;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_stat_impl(search, key, value));
 }
 
 /* ---- a step: the common path of start, commit, commit_w and resample --------------------- */
 
 /* Can a draw take l directions out of `rank` singular vectors? */
-static int check_draw(const struct search_state *st, size_t rank)
+static int check_draw(dss_search *search, const struct search_state *st, size_t rank)
 {
     if (st->p.sampler != DSS_SAMPLER_RANDOM && st->p.l > rank)
-        return DSS_EINVAL;
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL,
+                          "DSS_SEARCH_SUBSPACE_DIM = %zu exceeds the %zu singular values this "
+                          "Jacobian mode gives", st->p.l, rank);
     return DSS_OK;
 }
 
@@ -386,10 +471,10 @@ static int step_run(dss_search *search, int recompute, int history)
     session_txn_begin(search, &txn);
     cx = search_ctx(search, &txn.stats);
 
-    if ((rc = check_draw(nx, recompute ? jac_rank(search->model, &nx->p.jac) : nx->rank)) != DSS_OK)
+    if ((rc = check_draw(search, nx, recompute ? jac_rank(search->model, &nx->p.jac) : nx->rank)) != DSS_OK)
         return rc;
     if (recompute && (rc = jac_check(search->model, &nx->p.jac)) != DSS_OK)
-        return rc;
+        return err_detail(SEARCH_ERR(search), rc, "%s", jac_missing(search->model, &nx->p.jac));
     if (history == STEP_PUSH && (rc = history_reserve(search)) != DSS_OK)
         return rc;
     if (recompute && (rc = decompose_next(search, &cx, scratch)) != DSS_OK)
@@ -417,20 +502,35 @@ static int step(dss_search *search, int recompute, int history)
 
 /* ---- the session ------------------------------------------------------------------------ */
 
-DSS_API int dss_search_start(dss_search *search, const double *z0)
+static int search_start_impl(dss_search *search, const double *z0)
 {
     int rc;
-    if (search == NULL || z0 == NULL)
+    if (search == NULL)
         return DSS_EINVAL;
+    if (z0 == NULL)
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument z0 is NULL");
     if (search->busy)
-        return DSS_EBUSY;
-    if (!all_finite(z0, search->model->n))
-        return DSS_ENONFINITE;
+        return err_detail(SEARCH_ERR(search), DSS_EBUSY,
+                          "called from inside a callback of this session's running call");
+    for (size_t j = 0; j < search->model->n; j++)
+        if (!isfinite(z0[j]))
+            return err_detail(SEARCH_ERR(search), DSS_ENONFINITE, "z0[%zu] = %g is not finite",
+                              j, z0[j]);
     if ((rc = session_begin(search)) != DSS_OK)
         return rc;
     rng_seed(&search->next.rng, (uint64_t)search->next.p.seed);
     memcpy(search->next.center, z0, search->model->n * sizeof *z0);
     return step(search, STEP_RECOMPUTE, STEP_RESTART);
+}
+
+DSS_API int dss_search_start(dss_search *search, const double *z0)
+{
+    errmsg *e;
+    if (search == NULL)
+        return DSS_EINVAL;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_start_impl(search, z0));
 }
 
 /* c + radius * sum_i w_i b_i */
@@ -468,37 +568,72 @@ static int off_center(double t, double tol)
     return d > tol || (d == tol && err > 0.0);
 }
 
-DSS_API int dss_search_point(const dss_search *search, double t, double *z)
+static int search_point_impl(const dss_search *search, double t, double *z)
 {
     double w;
-    if (search == NULL || z == NULL || !valid_t(t))
+    if (search == NULL)
         return DSS_EINVAL;
+    if (z == NULL)
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument z is NULL");
+    if (!valid_t(t))
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "t = %.17g is outside [0, 1]", t);
     if (!search->cur.started)
-        return DSS_ESTATE;
+        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+                          "the session is not started (dss_search_start comes first)");
     w = 2.0 * t - 1.0;
     map_point(search, &w, 1, z);
     return all_finite(z, search->model->n) ? DSS_OK : DSS_ENONFINITE;
 }
 
-DSS_API int dss_search_point_w(const dss_search *search, const double *w, double *z)
+DSS_API int dss_search_point(const dss_search *search, double t, double *z)
 {
-    if (search == NULL || w == NULL || z == NULL)
+    errmsg *e;
+    if (search == NULL)
         return DSS_EINVAL;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_point_impl(search, t, z));
+}
+
+static int search_point_w_impl(const dss_search *search, const double *w, double *z)
+{
+    if (search == NULL)
+        return DSS_EINVAL;
+    if (w == NULL)
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument w is NULL");
+    if (z == NULL)
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument z is NULL");
     if (!search->cur.started)
-        return DSS_ESTATE;
+        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+                          "the session is not started (dss_search_start comes first)");
     if (!valid_w(w, search->cur.l))
-        return DSS_EINVAL;
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL,
+                          "a weight w_i is outside [-1, 1] (or NaN); the subspace has l = %zu",
+                          search->cur.l);
     map_point(search, w, search->cur.l, z);
     return all_finite(z, search->model->n) ? DSS_OK : DSS_ENONFINITE;
 }
 
-DSS_API int dss_search_slider_ends(const dss_search *search, double *z_lo, double *z_hi)
+DSS_API int dss_search_point_w(const dss_search *search, const double *w, double *z)
+{
+    errmsg *e;
+    if (search == NULL)
+        return DSS_EINVAL;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_point_w_impl(search, w, z));
+}
+
+static int search_slider_ends_impl(const dss_search *search, double *z_lo, double *z_hi)
 {
     const double lo = -1.0, hi = 1.0;
-    if (search == NULL || (z_lo == NULL && z_hi == NULL))
+    if (search == NULL)
         return DSS_EINVAL;
+    if (z_lo == NULL && z_hi == NULL)
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "arguments z_lo and z_hi are both NULL");
     if (!search->cur.started)
-        return DSS_ESTATE;
+        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+                          "the session is not started (dss_search_start comes first)");
     if (z_lo != NULL)
         map_point(search, &lo, 1, z_lo);
     if (z_hi != NULL)
@@ -509,81 +644,161 @@ DSS_API int dss_search_slider_ends(const dss_search *search, double *z_lo, doubl
     return DSS_OK;
 }
 
-DSS_API int dss_search_commit(dss_search *search, double t)
+DSS_API int dss_search_slider_ends(const dss_search *search, double *z_lo, double *z_hi)
+{
+    errmsg *e;
+    if (search == NULL)
+        return DSS_EINVAL;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_slider_ends_impl(search, z_lo, z_hi));
+}
+
+static int search_commit_impl(dss_search *search, double t)
 {
     double w;
     int rc;
-    if (search == NULL || !valid_t(t))
+    if (search == NULL)
         return DSS_EINVAL;
+    if (!valid_t(t))
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "t = %.17g is outside [0, 1]", t);
     if (search->busy)
-        return DSS_EBUSY;
+        return err_detail(SEARCH_ERR(search), DSS_EBUSY,
+                          "called from inside a callback of this session's running call");
     if (!search->cur.started)
-        return DSS_ESTATE;
+        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+                          "the session is not started (dss_search_start comes first)");
     w = 2.0 * t - 1.0;
     if ((rc = session_begin(search)) != DSS_OK)
         return rc;
     map_point(search, &w, 1, search->next.center);
     if (!all_finite(search->next.center, search->model->n))
-        return DSS_ENONFINITE; /* a huge radius overflowed */
+        return err_detail(SEARCH_ERR(search), DSS_ENONFINITE,
+                          "the new centre overflows (radius %g)", search_radius(search));
     return step(search, off_center(t, search->cur.p.tol) ? STEP_RECOMPUTE : STEP_KEEP, STEP_PUSH);
 }
 
-DSS_API int dss_search_commit_w(dss_search *search, const double *w)
+DSS_API int dss_search_commit(dss_search *search, double t)
+{
+    errmsg *e;
+    if (search == NULL)
+        return DSS_EINVAL;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_commit_impl(search, t));
+}
+
+static int search_commit_w_impl(dss_search *search, const double *w)
 {
     double wmax = 0.0;
     int rc;
-    if (search == NULL || w == NULL)
+    if (search == NULL)
         return DSS_EINVAL;
+    if (w == NULL)
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument w is NULL");
     if (search->busy)
-        return DSS_EBUSY;
+        return err_detail(SEARCH_ERR(search), DSS_EBUSY,
+                          "called from inside a callback of this session's running call");
     if (!search->cur.started)
-        return DSS_ESTATE;
+        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+                          "the session is not started (dss_search_start comes first)");
     if (!valid_w(w, search->cur.l))
-        return DSS_EINVAL;
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL,
+                          "a weight w_i is outside [-1, 1] (or NaN); the subspace has l = %zu",
+                          search->cur.l);
     for (size_t i = 0; i < search->cur.l; i++)
         wmax = fmax(wmax, fabs(w[i]));
     if ((rc = session_begin(search)) != DSS_OK)
         return rc;
     map_point(search, w, search->cur.l, search->next.center);
     if (!all_finite(search->next.center, search->model->n))
-        return DSS_ENONFINITE;
+        return err_detail(SEARCH_ERR(search), DSS_ENONFINITE,
+                          "the new centre overflows (radius %g)", search_radius(search));
     return step(search, wmax > 2.0 * search->cur.p.tol ? STEP_RECOMPUTE : STEP_KEEP, STEP_PUSH);
 }
 
-DSS_API int dss_search_resample(dss_search *search)
+DSS_API int dss_search_commit_w(dss_search *search, const double *w)
+{
+    errmsg *e;
+    if (search == NULL)
+        return DSS_EINVAL;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_commit_w_impl(search, w));
+}
+
+static int search_resample_impl(dss_search *search)
 {
     int rc;
     if (search == NULL)
         return DSS_EINVAL;
     if (search->busy)
-        return DSS_EBUSY;
+        return err_detail(SEARCH_ERR(search), DSS_EBUSY,
+                          "called from inside a callback of this session's running call");
     if (!search->cur.started)
-        return DSS_ESTATE;
+        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+                          "the session is not started (dss_search_start comes first)");
     if ((rc = session_begin(search)) != DSS_OK)
         return rc;
     return step(search, STEP_KEEP, STEP_PUSH);
 }
 
+DSS_API int dss_search_resample(dss_search *search)
+{
+    errmsg *e;
+    if (search == NULL)
+        return DSS_EINVAL;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_resample_impl(search));
+}
+
 /* ---- read-only views -------------------------------------------------------------------- */
+
+static int search_center_impl(const dss_search *search, double *z)
+{
+    if (search == NULL)
+        return DSS_EINVAL;
+    if (z == NULL)
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument z is NULL");
+    if (!search->cur.started)
+        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+                          "the session is not started (dss_search_start comes first)");
+    memcpy(z, search->cur.center, search->model->n * sizeof *z);
+    return DSS_OK;
+}
 
 DSS_API int dss_search_center(const dss_search *search, double *z)
 {
-    if (search == NULL || z == NULL)
+    errmsg *e;
+    if (search == NULL)
         return DSS_EINVAL;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_center_impl(search, z));
+}
+
+static int search_basis_impl(const dss_search *search, double *basis)
+{
+    if (search == NULL)
+        return DSS_EINVAL;
+    if (basis == NULL)
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument basis is NULL");
     if (!search->cur.started)
-        return DSS_ESTATE;
-    memcpy(z, search->cur.center, search->model->n * sizeof *z);
+        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+                          "the session is not started (dss_search_start comes first)");
+    memcpy(basis, search->cur.basis, search->cur.l * search->model->n * sizeof *basis);
     return DSS_OK;
 }
 
 DSS_API int dss_search_basis(const dss_search *search, double *basis)
 {
-    if (search == NULL || basis == NULL)
+    errmsg *e;
+    if (search == NULL)
         return DSS_EINVAL;
-    if (!search->cur.started)
-        return DSS_ESTATE;
-    memcpy(basis, search->cur.basis, search->cur.l * search->model->n * sizeof *basis);
-    return DSS_OK;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_basis_impl(search, basis));
 }
 
 DSS_API size_t dss_search_subspace_dim(const dss_search *search)
@@ -591,23 +806,52 @@ DSS_API size_t dss_search_subspace_dim(const dss_search *search)
     return search != NULL && search->cur.started ? search->cur.l : 0;
 }
 
-DSS_API int dss_search_basis_indices(const dss_search *search, size_t *idx)
+static int search_basis_indices_impl(const dss_search *search, size_t *idx)
 {
-    if (search == NULL || idx == NULL)
+    if (search == NULL)
         return DSS_EINVAL;
+    if (idx == NULL)
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument idx is NULL");
     if (!search->cur.started)
-        return DSS_ESTATE;
+        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+                          "the session is not started (dss_search_start comes first)");
     memcpy(idx, search->cur.basis_idx, search->cur.l * sizeof *idx);
     return DSS_OK;
 }
 
-DSS_API int dss_search_jacobian_route(const dss_search *search)
+DSS_API int dss_search_basis_indices(const dss_search *search, size_t *idx)
+{
+    errmsg *e;
+    if (search == NULL)
+        return DSS_EINVAL;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_basis_indices_impl(search, idx));
+}
+
+static int search_jacobian_route_impl(const dss_search *search)
 {
     if (search == NULL)
         return DSS_EINVAL;
     if (!search->cur.started)
-        return DSS_ESTATE;
+        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+                          "the session is not started (dss_search_start comes first)");
     return jac_route(search->model, search->cur.dec_cfg.mode);
+}
+
+DSS_API int dss_search_jacobian_route(const dss_search *search)
+{
+    errmsg *e;
+    if (search == NULL)
+        return DSS_EINVAL;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_jacobian_route_impl(search));
+}
+
+DSS_API const char *dss_search_errmsg(const dss_search *search)
+{
+    return search != NULL ? search->err.text : "dss_search_errmsg: search is NULL";
 }
 
 DSS_API size_t dss_search_rank(const dss_search *search)
@@ -615,15 +859,28 @@ DSS_API size_t dss_search_rank(const dss_search *search)
     return search != NULL && search->cur.started ? search->cur.rank : 0;
 }
 
-DSS_API int dss_search_singular_values(const dss_search *search, double *s, size_t cap)
+static int search_singular_values_impl(const dss_search *search, double *s, size_t cap)
 {
     size_t count;
-    if (search == NULL || (s == NULL && cap > 0))
+    if (search == NULL)
         return DSS_EINVAL;
+    if (s == NULL && cap > 0)
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument s is NULL with cap = %zu", cap);
     if (!search->cur.started)
-        return DSS_ESTATE;
+        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+                          "the session is not started (dss_search_start comes first)");
     count = cap < search->cur.rank ? cap : search->cur.rank;
     if (count > 0)
         memcpy(s, search->slot[search->cur_slot].dec.s, count * sizeof *s);
     return DSS_OK;
+}
+
+DSS_API int dss_search_singular_values(const dss_search *search, double *s, size_t cap)
+{
+    errmsg *e;
+    if (search == NULL)
+        return DSS_EINVAL;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_singular_values_impl(search, s, cap));
 }

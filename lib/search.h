@@ -9,6 +9,7 @@
 #include <dss/dss.h>
 
 #include "calls.h"
+#include "errmsg.h"
 #include "decompose.h"
 #include "jacobian.h"
 #include "rng.h"
@@ -74,7 +75,12 @@ struct dss_search {
     void *progress_user;
     int busy;                         /* a call that runs callbacks is under way: every call
                                          that would change the session returns DSS_EBUSY */
+    errmsg err;                       /* dss_search_errmsg: written by const calls too (one
+                                         handle is used by one thread at a time) */
 };
+
+/* The message of a session, also from a const one (the message is not part of its state). */
+#define SEARCH_ERR(search) ((errmsg *)&(search)->err)
 
 /* ---- session.c: the transaction module ---------------------------------------------------- */
 /* Every call that changes a session prepares in `next` (or names an undo entry) and in the
@@ -119,6 +125,8 @@ int  search_scratch_slot(const dss_search *search);
 call_ctx search_ctx(const dss_search *search, call_stats *stats);
 double search_radius(const dss_search *search);
 int  params_set(struct search_params *p, size_t n, int param, double value);
+/* The documented range of a parameter, for messages. */
+const char *params_range(int param);
 const dss_model *search_model(const dss_search *search);
 
 /* ---- history.c ------------------------------------------------------------------------- */

@@ -240,6 +240,14 @@ DSS_API int dss_model_generate(const dss_model *model, size_t k, const double *z
 /** @return the latent dimension n, or 0 for NULL. @since 1.0 */
 DSS_API size_t dss_model_latent_dim(const dss_model *model);
 
+/**
+ * The last failed call that changes this model (dss_model_set_*), as "function: detail"; ""
+ * before any failure. dss_model_generate does not write it: it may run on several threads at
+ * once (its failures are reported by the search or line that called the generator).
+ * @since 1.1
+ */
+DSS_API const char *dss_model_errmsg(const dss_model *model);
+
 /** @return the output dimension m, or 0 for NULL. @since 1.0 */
 DSS_API size_t dss_model_output_dim(const dss_model *model);
 
@@ -555,6 +563,18 @@ DSS_API int dss_search_load(dss_search *search, const void *buf, size_t len);
  */
 DSS_API int dss_search_set_progress(dss_search *search, dss_progress_fn fn, void *user);
 
+/**
+ * What went wrong in the last call on this session that failed, as "function: detail": the
+ * argument or parameter and the bound it broke ("dss_search_set: DSS_SEARCH_RANK = 0 is out of
+ * range (an integer in [1, 2^53])"), which callback failed and the value it returned
+ * ("dss_search_commit: the Jacobian callback returned 42 (7 rows)"), why a string does not
+ * load (corrupt, another model's n and m, a future version), which callback a mode lacks.
+ * Calls that succeed leave it alone; "" before any failure. The string belongs to the session
+ * and stays valid until its next call. Only calls given a non-NULL session write it.
+ * @since 1.1
+ */
+DSS_API const char *dss_search_errmsg(const dss_search *search);
+
 /** Statistics keys for dss_search_stat: cumulative over the session's successful calls. */
 enum dss_search_stat_key {
     DSS_STAT_POINTS           = 1,  /**< generator points evaluated (finite differences) */
@@ -716,6 +736,14 @@ DSS_API int dss_find_optimal(dss_line *line, const dss_model *model, const doubl
  */
 DSS_API int dss_search_find_optimal(dss_line *line, const dss_search *search, dss_score_fn g,
                                     void *user, double *t_best, double *score_best);
+
+/**
+ * The last failed call on this line search, as "function: detail" (as dss_search_errmsg): a
+ * parameter out of range, a score or generator that failed and its return value, re-entry.
+ * "" before any failure.
+ * @since 1.1
+ */
+DSS_API const char *dss_line_errmsg(const dss_line *line);
 
 /**
  * The number of generator points the last successful find_optimal on this handle evaluated

@@ -94,6 +94,9 @@ _PROTOTYPES = {
     "dss_search_rank": (_sz, [_vp]),
     "dss_search_jacobian_route": (_int, [_vp]),
     "dss_search_estimate_bytes": (_int, [_vp, c_size_t_p]),
+    "dss_search_errmsg": (ctypes.c_char_p, [_vp]),
+    "dss_line_errmsg": (ctypes.c_char_p, [_vp]),
+    "dss_model_errmsg": (ctypes.c_char_p, [_vp]),
     "dss_search_singular_values": (_int, [_vp, _vp, _sz]),
     "dss_search_undo": (_int, [_vp]),
     "dss_search_save": (_int, [_vp, _vp, _sz, c_size_t_p]),
@@ -208,10 +211,11 @@ def guard(fn):
     return wrapper
 
 
-def _reraise(exc, rc, fname):
+def _reraise(exc, rc, fname, args=()):
     code = rc if rc < 0 else ECALLBACK
     err = DssError(code, function=fname,
-                   detail=f"a Python callback raised {type(exc).__name__}")
+                   detail=f"a Python callback raised {type(exc).__name__}",
+                   errmsg=handle_errmsg(fname, args))
     try:
         exc.dss_error = err
     except (AttributeError, TypeError):
@@ -226,6 +230,22 @@ def _reraise(exc, rc, fname):
     raise exc
 
 
+def handle_errmsg(fname, args):
+    """The handle's own message after ``fname(*args)`` failed (``dss_*_errmsg``), or None."""
+    if not args or not isinstance(args[0], int) or not args[0] or "_create" in fname:
+        return None
+    if fname.startswith("dss_line_") or fname in ("dss_find_optimal", "dss_search_find_optimal"):
+        getter = lib.dss_line_errmsg
+    elif fname.startswith("dss_search_"):
+        getter = lib.dss_search_errmsg
+    elif fname.startswith("dss_model_") and fname != "dss_model_generate":
+        getter = lib.dss_model_errmsg
+    else:
+        return None
+    text = getter(args[0])
+    return text.decode("utf-8", "replace") if text else None
+
+
 def call(fname, *args):
     """Call the C function ``fname``; raise DssError on a negative status, or the exception a
     Python callback raised during the call. Returns the status (0)."""
@@ -237,9 +257,9 @@ def call(fname, *args):
         exc = _tls.pending
         _tls.pending = saved
     if exc is not None:
-        _reraise(exc, rc, fname)
+        _reraise(exc, rc, fname, args)
     if rc != 0:
-        raise DssError(rc, function=fname)
+        raise DssError(rc, function=fname, errmsg=handle_errmsg(fname, args))
     return rc
 
 

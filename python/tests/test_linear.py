@@ -182,3 +182,15 @@ def test_estimated_bytes_bounds_the_peak(linear):
         except dss.DssError:
             break
     assert 0 < s.stat("peak_bytes") <= est <= 2 * s.stat("peak_bytes")
+
+
+def test_dss_error_carries_the_handles_message(linear):
+    s = dss.Search(linear.model(jacobian=linear.jacobian), seed=3)
+    with pytest.raises(dss.DssError) as ei:
+        s.set(rank=0)
+    assert ei.value.code == dss.EINVAL
+    assert "dss_search_set" in ei.value.errmsg and "DSS_SEARCH_RANK" in ei.value.errmsg
+    assert "[1, 2^53]" in str(ei.value)
+    with pytest.raises(dss.DssError) as ei:
+        s.commit(0.5)
+    assert ei.value.code == dss.ESTATE and "not started" in ei.value.errmsg
