@@ -87,6 +87,13 @@ static int host_rows(call_ctx *cx, const jac_config *cfg, const double *c, size_
     size_t chunk = cfg->chunk > 0 && cfg->chunk < k ? cfg->chunk : k;
     int rc;
 
+    /* unchunked with a progress callback and many rows: a few requests, so that Cancel is
+       heard while a slow (neural) Jacobian runs */
+    if (cfg->chunk == 0 && cx->progress != NULL && k >= JAC_SPLIT_ROWS)
+        chunk = (k + JAC_SPLIT_PIECES - 1) / JAC_SPLIT_PIECES;
+    /* asked before the first request too: a Cancel already pressed costs no Jacobian */
+    if ((rc = call_progress(cx, DSS_STAGE_JACOBIAN, 0, k)) != DSS_OK)
+        return rc;
     if (chunk == k) {
         if ((rc = call_jacobian(cx, c, k, rows, s->J)) != DSS_OK)
             return rc;
@@ -146,6 +153,8 @@ static int finite_diff(call_ctx *cx, const jac_config *cfg, const double *c, jac
         chunk = mem_bound;
     if ((rc = MEM_GROW(a, s, J, m * n)) != DSS_OK || (rc = MEM_GROW(a, s, z, chunk * n)) != DSS_OK
         || (rc = MEM_GROW(a, s, x, chunk * m)) != DSS_OK || (rc = MEM_GROW(a, s, f0, m)) != DSS_OK)
+        return rc;
+    if ((rc = call_progress(cx, DSS_STAGE_FINITE_DIFF, 0, points)) != DSS_OK)
         return rc;
     for (size_t first = 0; first < points; first += chunk) {
         size_t count = points - first < chunk ? points - first : chunk;
@@ -263,8 +272,10 @@ int jac_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rng *r,
         return rc;
     if (mode == DSS_JACOBIAN_RANDOMIZED)
         rc = rsvd_decompose(cx, cfg, c, r, s, a, dec);
-    else if ((rc = jacobian_block(cx, cfg, mode, c, r, s, a, &rows)) == DSS_OK)
-        rc = svd_compute(w, a, rows, cx->model->n, s->J, dec);
+    else if ((rc = jacobian_block(cx, cfg, mode, c, r, s, a, &rows)) == DSS_OK
+             && (rc = call_progress(cx, DSS_STAGE_DECOMPOSE, 0, 1)) == DSS_OK
+             && (rc = svd_compute(w, a, rows, cx->model->n, s->J, dec)) == DSS_OK)
+        rc = call_progress(cx, DSS_STAGE_DECOMPOSE, 1, 1);
     if (rc == DSS_OK && !isfinite(dec->s[0]))
         rc = DSS_ENONFINITE; /* never publish an infinite singular value, whatever the route */
     if (rc == DSS_OK && cx->stats != NULL)

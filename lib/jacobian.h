@@ -74,6 +74,11 @@ int  jac_directional_diff(call_ctx *cx, const jac_config *cfg, const double *c,
                           const double *dirs, size_t count, jac_scratch *s,
                           const mem_allocator *a, double *out);
 
+/* FULL and ROWS without DSS_SEARCH_JACOBIAN_CHUNK, when a progress callback is set: blocks of
+   at least JAC_SPLIT_ROWS rows are requested in JAC_SPLIT_PIECES pieces. */
+#define JAC_SPLIT_ROWS 1024
+#define JAC_SPLIT_PIECES 4
+
 /* Largest number of doubles finite differences hold for outputs at once (chunking bound). */
 #define JAC_FD_MAX_DOUBLES ((size_t)1 << 22)
 

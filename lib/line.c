@@ -259,7 +259,11 @@ static int grid_search(dss_line *line, struct segment *sg, size_t batch, size_t 
     const double last = (double)(line->samples - 1);
     double prev = 0.0;
     int rising = 1; /* is point i-1 strictly better than point i-2 (or the first point)? */
+    int rc0;
     pk->count = 0;
+    /* asked before the first batch too: a Cancel already pressed costs no generator call */
+    if ((rc0 = call_progress(&sg->cx, DSS_STAGE_LINE_GRID, 0, line->samples)) != DSS_OK)
+        return rc0;
     for (size_t first = 0; first < line->samples; first += batch) {
         size_t count = line->samples - first < batch ? line->samples - first : batch;
         int rc;

@@ -96,7 +96,8 @@ int rsvd_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rng *r,
     work = eig + rr;
 
     rademacher(r, s->probe, rr * m);
-    if ((rc = call_vjp(cx, c, rr, s->probe, s->sketch)) != DSS_OK
+    if ((rc = call_progress(cx, DSS_STAGE_RANDOMIZED, 0, passes)) != DSS_OK
+        || (rc = call_vjp(cx, c, rr, s->probe, s->sketch)) != DSS_OK
         || (rc = call_progress(cx, DSS_STAGE_RANDOMIZED, 1, passes)) != DSS_OK)
         return rc;
     ortho_rows(r, s->sketch, rr, n);

@@ -120,9 +120,10 @@ typedef int (*dss_jvp_fn)(void *user, const double *z, size_t k, const double *v
 typedef int (*dss_score_fn)(void *user, size_t k, const double *x, double *score);
 
 /**
- * Progress of long work, asked between its pieces: `done` of `total` units of `stage` (one of
- * DSS_STAGE_*) are finished. Return 0 to go on, non-zero to cancel: the library call then
- * returns DSS_ECANCELLED and changes nothing.
+ * Progress of long work: `done` of `total` units of `stage` (one of DSS_STAGE_*) are finished.
+ * Asked before the first piece of each stage (done = 0; since 1.1) and after every piece, so a
+ * Cancel pressed before or during slow work is heard before the next host callback. Return 0 to
+ * go on, non-zero to cancel: the library call then returns DSS_ECANCELLED and changes nothing.
  */
 typedef int (*dss_progress_fn)(void *user, int stage, size_t done, size_t total);
 
@@ -132,7 +133,9 @@ enum {
     DSS_STAGE_FINITE_DIFF = 2, /**< finite-difference points evaluated (per batch) */
     DSS_STAGE_RANDOMIZED  = 3, /**< randomized-SVD passes (VJP or JVP batches) finished */
     DSS_STAGE_LINE_GRID   = 4, /**< line-search grid points scored (per batch) */
-    DSS_STAGE_LINE_REFINE = 5  /**< line-search refinement steps (total is an upper bound) */
+    DSS_STAGE_LINE_REFINE = 5, /**< line-search refinement steps (total is an upper bound) */
+    DSS_STAGE_DECOMPOSE   = 6  /**< the SVD of a Jacobian block (FULL, ROWS, FINITE_DIFF): 0 of 1
+                                    before, 1 of 1 after (@since 1.1) */
 };
 
 /* ============================================================================================
@@ -323,7 +326,9 @@ enum dss_search_param {
                                            [0, 2^53]), default 10 */
     DSS_SEARCH_POWER_ITERATIONS = 15, /**< RANDOMIZED: power iterations (integer in [0, 16]), default 1 */
     DSS_SEARCH_JACOBIAN_CHUNK   = 16  /**< FULL and ROWS: rows per Jacobian callback (integer in [0, 2^53]); 0
-                                           (default) asks for all rows at once. With chunks, FULL mode
+                                           (default) asks for all rows at once, except that with
+                                           a progress callback set a block of 1024 rows or more
+                                           is asked in 4 pieces (since 1.1). With chunks, FULL mode
                                            names its rows explicitly, and the progress callback is
                                            asked after each chunk. */
 };
