@@ -5,6 +5,7 @@
 #include <dss/dss.h>
 
 #include "errmsg.h"
+#include "params.h"
 
 void err_enter(errmsg *e, const char *fn)
 {
@@ -38,26 +39,14 @@ int err_leave(errmsg *e, int status)
 
 const char *err_search_param_name(int param)
 {
-    static const char *const names[] = {
-        NULL, "DSS_SEARCH_SUBSPACE_DIM", "DSS_SEARCH_RADIUS", "DSS_SEARCH_CENTER_TOLERANCE",
-        "DSS_SEARCH_SEED", "DSS_SEARCH_JACOBIAN", "DSS_SEARCH_JACOBIAN_ROWS", "DSS_SEARCH_RANK",
-        "DSS_SEARCH_SAMPLER", "DSS_SEARCH_PRIOR", "DSS_SEARCH_PRIOR_SCALE", "DSS_SEARCH_HISTORY",
-        "DSS_SEARCH_DIFF_SCHEME", "DSS_SEARCH_DIFF_STEP", "DSS_SEARCH_OVERSAMPLE",
-        "DSS_SEARCH_POWER_ITERATIONS", "DSS_SEARCH_JACOBIAN_CHUNK"
-    };
-    if (param < 1 || param >= (int)(sizeof names / sizeof names[0]))
-        return "an unknown parameter";
-    return names[param];
+    const param_desc *d = param_search(param);
+    return d != NULL ? d->name : "an unknown parameter";
 }
 
 const char *err_line_param_name(int param)
 {
-    static const char *const names[] = {
-        NULL, "DSS_LINE_SAMPLES", "DSS_LINE_BATCH", "DSS_LINE_GOAL", "DSS_LINE_REFINE"
-    };
-    if (param < 1 || param >= (int)(sizeof names / sizeof names[0]))
-        return "an unknown parameter";
-    return names[param];
+    const param_desc *d = param_line(param);
+    return d != NULL ? d->name : "an unknown parameter";
 }
 
 const char *err_route_name(int route)

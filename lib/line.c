@@ -7,6 +7,8 @@
 
 #include "calls.h"
 #include "errmsg.h"
+#include "line.h"
+#include "params.h"
 #include "model.h"
 #include "search.h"
 
@@ -14,22 +16,6 @@
 #define REFINE_PEAKS 3     /* local maxima of the grid refined, best first */
 #define REFINE_ITERS 100   /* cap on Brent iterations per peak (about 40 at most in practice) */
 
-struct dss_line {
-    mem_allocator alloc;
-    size_t samples, batch;
-    int goal, refine;
-    size_t evaluations;     /* points evaluated by the last successful search */
-    double *z;      size_t z_cap;      /* batch x n points */
-    double *x;      size_t x_cap;      /* batch x m outputs */
-    double *score;  size_t score_cap;  /* batch scores */
-    double *t;      size_t t_cap;      /* batch slider positions */
-    double *ends;   size_t ends_cap;   /* 2n: a search's slider ends */
-    double *dir;    size_t dir_cap;    /* n: the segment's direction hi - lo */
-    dss_progress_fn progress;
-    void *progress_user;
-    int busy;               /* a find_optimal is under way: calls changing the line fail */
-    errmsg err;             /* dss_line_errmsg */
-};
 
 /* One evaluation context: the segment, the model and the score. */
 struct segment {
@@ -52,8 +38,13 @@ DSS_API int dss_line_create_with_allocator(dss_line **out, const dss_allocator *
     line = mem_alloc(&a, sizeof *line);
     if (line == NULL)
         return DSS_ENOMEM;
-    *line = (dss_line){ .alloc = a, .samples = 10001, .batch = 500, .goal = DSS_MAXIMIZE,
-                        .refine = 0 };
+    *line = (dss_line){ .alloc = a };
+    {
+        size_t count;
+        const param_desc *rows = param_line_rows(&count);
+        for (size_t i = 0; i < count; i++)
+            param_store(&rows[i], line, rows[i].def);
+    }
     *out = line;
     return DSS_OK;
 }
@@ -78,49 +69,22 @@ DSS_API void dss_line_destroy(dss_line *line)
     mem_free(&a, line);
 }
 
-static int is_integer_in(double v, double lo, double hi)
-{
-    return isfinite(v) && v == floor(v) && v >= lo && v <= hi;
-}
-
 static int line_set_impl(dss_line *line, int param, double value)
 {
-    /* sample counts are kept exactly representable and far from size_t overflow */
-    const double count_max = 9007199254740992.0 < (double)SIZE_MAX ? 9007199254740992.0
-                                                                     : (double)SIZE_MAX;
+    const param_desc *d = param_line(param);
+    char range[96];
     if (line == NULL)
         return DSS_EINVAL;
     if (line->busy)
         return err_detail(&line->err, DSS_EBUSY,
                           "called from inside a callback of this line search's running call");
-    switch (param) {
-    case DSS_LINE_SAMPLES:
-        if (!is_integer_in(value, 2, count_max))
-            return err_detail(&line->err, DSS_EINVAL, "%s = %.17g is out of range (see dss.h)",
-                              err_line_param_name(param), value);
-        line->samples = (size_t)value;
-        return DSS_OK;
-    case DSS_LINE_BATCH:
-        if (!is_integer_in(value, 1, count_max))
-            return err_detail(&line->err, DSS_EINVAL, "%s = %.17g is out of range (see dss.h)",
-                              err_line_param_name(param), value);
-        line->batch = (size_t)value;
-        return DSS_OK;
-    case DSS_LINE_GOAL:
-        if (!is_integer_in(value, DSS_MAXIMIZE, DSS_MINIMIZE))
-            return err_detail(&line->err, DSS_EINVAL, "%s = %.17g is out of range (see dss.h)",
-                              err_line_param_name(param), value);
-        line->goal = (int)value;
-        return DSS_OK;
-    case DSS_LINE_REFINE:
-        if (!is_integer_in(value, 0, 2))
-            return err_detail(&line->err, DSS_EINVAL, "%s = %.17g is out of range (see dss.h)",
-                              err_line_param_name(param), value);
-        line->refine = (int)value;
-        return DSS_OK;
-    default:
+    if (d == NULL)
         return err_detail(&line->err, DSS_EINVAL, "no parameter %d", param);
-    }
+    if (!param_valid(d, value, 0))
+        return err_detail(&line->err, DSS_EINVAL, "%s = %.17g is out of range (%s)", d->name,
+                          value, param_range_text(d, range, sizeof range));
+    param_store(d, line, value);
+    return DSS_OK;
 }
 
 DSS_API int dss_line_set(dss_line *line, int param, double value)
@@ -137,15 +101,13 @@ DSS_API int dss_line_set(dss_line *line, int param, double value)
 
 static int line_get_impl(const dss_line *line, int param, double *value)
 {
+    const param_desc *d = param_line(param);
     if (line == NULL || value == NULL)
         return DSS_EINVAL;
-    switch (param) {
-    case DSS_LINE_SAMPLES: *value = (double)line->samples; return DSS_OK;
-    case DSS_LINE_BATCH:   *value = (double)line->batch; return DSS_OK;
-    case DSS_LINE_GOAL:    *value = line->goal; return DSS_OK;
-    case DSS_LINE_REFINE:  *value = line->refine; return DSS_OK;
-    default:               return DSS_EINVAL;
-    }
+    if (d == NULL)
+        return err_detail((errmsg *)&line->err, DSS_EINVAL, "no parameter %d", param);
+    *value = param_load(d, line);
+    return DSS_OK;
 }
 
 DSS_API int dss_line_get(const dss_line *line, int param, double *value)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "errmsg.h"
+#include "params.h"
 #include "sampler.h"
 #include "search.h"
 
@@ -16,7 +17,7 @@ static const unsigned char MAGIC[8] = { 'D', 'S', 'S', 'S', 'T', 'A', 'T', 'E' }
 #define FORMAT_VERSION 1u
 #define BYTE_ORDER_MARK 0x01020304u
 #define HEADER_BYTES 48u   /* magic, version, byte-order mark, total length, n, m, l */
-#define N_PARAMS 16        /* parameter ids 1..16 */
+#define N_PARAMS 16        /* parameter ids 1..16: the table's rows marked saved */
 
 /* ---- CRC-32 (reflected polynomial 0xEDB88320), a nibble at a time ------------------------- */
 
@@ -152,27 +153,11 @@ static void put_jac(cursor *c, const jac_config *j)
     put_u64(c, j->power);
 }
 
-/* The parameters as (id, value) pairs; the radius is its raw setting (0: the prior's). */
+/* The parameters as (id, value) pairs, from the table (the rows marked saved: ids 1..16 in
+   format version 1); the radius is its raw setting (0: the prior's). */
 static double param_value(const struct search_params *p, int id)
 {
-    switch (id) {
-    case DSS_SEARCH_SUBSPACE_DIM:     return (double)p->l;
-    case DSS_SEARCH_RADIUS:           return p->radius;
-    case DSS_SEARCH_CENTER_TOLERANCE: return p->tol;
-    case DSS_SEARCH_SEED:             return p->seed;
-    case DSS_SEARCH_JACOBIAN:         return p->jac.mode;
-    case DSS_SEARCH_JACOBIAN_ROWS:    return (double)p->jac.rows;
-    case DSS_SEARCH_RANK:             return (double)p->jac.rank;
-    case DSS_SEARCH_SAMPLER:          return p->sampler;
-    case DSS_SEARCH_PRIOR:            return p->prior;
-    case DSS_SEARCH_PRIOR_SCALE:      return p->prior_scale;
-    case DSS_SEARCH_HISTORY:          return (double)p->history;
-    case DSS_SEARCH_DIFF_SCHEME:      return p->jac.diff_scheme;
-    case DSS_SEARCH_DIFF_STEP:        return p->jac.diff_step;
-    case DSS_SEARCH_OVERSAMPLE:       return (double)p->jac.oversample;
-    case DSS_SEARCH_POWER_ITERATIONS: return (double)p->jac.power;
-    default:                          return (double)p->jac.chunk; /* DSS_SEARCH_JACOBIAN_CHUNK */
-    }
+    return param_load(param_search(id), p);
 }
 
 static void put_session(cursor *c, const dss_search *search)
@@ -188,9 +173,15 @@ static void put_session(cursor *c, const dss_search *search)
     put_u64(c, n);
     put_u64(c, search->model->m);
     put_u64(c, st->l);
-    for (int id = 1; id <= N_PARAMS; id++) {
-        put_u64(c, (uint64_t)id);
-        put_f64(c, param_value(&st->p, id));
+    {
+        size_t count;
+        const param_desc *rows = param_search_rows(&count);
+        for (size_t i = 0; i < count; i++) { /* the saved rows: ids 1..N_PARAMS, in order */
+            if (!rows[i].saved)
+                continue;
+            put_u64(c, (uint64_t)rows[i].id);
+            put_f64(c, param_value(&st->p, rows[i].id));
+        }
     }
     put_rng(c, &st->rng);
     put_f64s(c, st->center, n);

@@ -9,20 +9,16 @@
  */
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "model.h"
+#include "params.h"
 #include "prior.h"
 #include "sampler.h"
 #include "search.h"
 
 #define RADIUS_FACTOR 0.2             /* the authors' slider half-length: 0.2 x mean distance */
-#define SEED_MAX 9007199254740992.0   /* 2^53: every integer up to it is a double */
-#define HISTORY_MAX 65536.0           /* undo steps */
-/* Counts (rows, rank, oversampling, chunk): integers up to 2^53, all exact as doubles and all
-   representable in size_t. (double)SIZE_MAX is no bound: it rounds up to 2^64, which size_t
-   cannot hold. */
-#define COUNT_MAX 9007199254740992.0
 
 call_ctx search_ctx(const dss_search *search, call_stats *stats)
 {
@@ -77,14 +73,7 @@ DSS_API int dss_search_create(dss_search **out, const dss_model *model)
         search_free(search);
         return rc;
     }
-    search->cur.p = (struct search_params){
-        .l = 1, .radius = 0.0, .tol = 0.05, .seed = 0.0, .sampler = DSS_SAMPLER_SINGULAR,
-        .prior = DSS_PRIOR_GAUSSIAN, .prior_scale = 1.0, .history = 64,
-        .jac = { .mode = DSS_JACOBIAN_AUTO, .rows = 50, .chunk = 0,
-                 .diff_scheme = DSS_DIFF_FORWARD, .diff_step = 0.0, .rank = 32,
-                 .oversample = 10, .power = 1 },
-    };
-    search->cur.p.radius_default = RADIUS_FACTOR * prior_mean_distance(DSS_PRIOR_GAUSSIAN, 1.0, n);
+    params_default(&search->cur.p, n);
     rng_seed(&search->cur.rng, 0);
     *out = search;
     return DSS_OK;
@@ -97,27 +86,6 @@ DSS_API void dss_search_destroy(dss_search *search)
 }
 
 /* ---- parameters ------------------------------------------------------------------------- */
-
-static int is_integer_in(double v, double lo, double hi)
-{
-    return isfinite(v) && v == floor(v) && v >= lo && v <= hi;
-}
-
-static int set_count(size_t *field, double value, double lo, double hi)
-{
-    if (!is_integer_in(value, lo, hi))
-        return DSS_EINVAL;
-    *field = (size_t)value;
-    return DSS_OK;
-}
-
-static int set_choice(int *field, double value, int lo, int hi)
-{
-    if (!is_integer_in(value, lo, hi))
-        return DSS_EINVAL;
-    *field = (int)value;
-    return DSS_OK;
-}
 
 /* The prior and its scale, and the default radius they give, which must be finite and
    positive: a scale near DBL_MAX (or one so small that the radius underflows) would give a
@@ -133,83 +101,49 @@ static int set_prior(struct search_params *p, size_t n, int prior, double scale)
     return DSS_OK;
 }
 
-const char *params_range(int param)
+const char *params_range(int param, char *buf, size_t cap)
 {
-    switch (param) {
-    case DSS_SEARCH_SUBSPACE_DIM:     return "an integer in [1, n]";
-    case DSS_SEARCH_RADIUS:           return "finite, > 0";
-    case DSS_SEARCH_CENTER_TOLERANCE: return "in [0, 0.5]";
-    case DSS_SEARCH_SEED:             return "an integer in [0, 2^53]";
-    case DSS_SEARCH_JACOBIAN:         return "DSS_JACOBIAN_AUTO (0) .. DSS_JACOBIAN_RANDOMIZED (4)";
-    case DSS_SEARCH_JACOBIAN_ROWS:    return "an integer in [1, 2^53]";
-    case DSS_SEARCH_RANK:             return "an integer in [1, 2^53]";
-    case DSS_SEARCH_SAMPLER:          return "DSS_SAMPLER_SINGULAR (0) .. DSS_SAMPLER_TOP (2)";
-    case DSS_SEARCH_PRIOR:            return "DSS_PRIOR_GAUSSIAN (0) or DSS_PRIOR_BOX (1), with a "
-                                             "finite default radius";
-    case DSS_SEARCH_PRIOR_SCALE:      return "finite, > 0, with a finite default radius";
-    case DSS_SEARCH_HISTORY:          return "an integer in [0, 65536]";
-    case DSS_SEARCH_DIFF_SCHEME:      return "DSS_DIFF_FORWARD (0) or DSS_DIFF_CENTRAL (1)";
-    case DSS_SEARCH_DIFF_STEP:        return "in [0, 1)";
-    case DSS_SEARCH_OVERSAMPLE:       return "an integer in [0, 2^53]";
-    case DSS_SEARCH_POWER_ITERATIONS: return "an integer in [0, 16]";
-    case DSS_SEARCH_JACOBIAN_CHUNK:   return "an integer in [0, 2^53]";
-    default:                          return "no such parameter";
+    const param_desc *d = param_search(param);
+    if (d == NULL)
+        return "no such parameter";
+    param_range_text(d, buf, cap);
+    if (param == DSS_SEARCH_PRIOR || param == DSS_SEARCH_PRIOR_SCALE) {
+        size_t len = strlen(buf);
+        snprintf(buf + len, cap - len, ", with a finite, positive default radius");
     }
+    return buf;
 }
 
+/* Every parameter through its row of the table (params.c); the prior's two also recompute the
+   default radius, which must stay finite. */
 int params_set(struct search_params *p, size_t n, int param, double value)
 {
-    const double size_max = COUNT_MAX;
-    switch (param) {
-    case DSS_SEARCH_SUBSPACE_DIM:     return set_count(&p->l, value, 1, (double)n);
-    case DSS_SEARCH_JACOBIAN_ROWS:    return set_count(&p->jac.rows, value, 1, size_max);
-    case DSS_SEARCH_RANK:             return set_count(&p->jac.rank, value, 1, size_max);
-    case DSS_SEARCH_OVERSAMPLE:       return set_count(&p->jac.oversample, value, 0, size_max);
-    case DSS_SEARCH_POWER_ITERATIONS: return set_count(&p->jac.power, value, 0, 16);
-    case DSS_SEARCH_JACOBIAN_CHUNK:   return set_count(&p->jac.chunk, value, 0, size_max);
-    case DSS_SEARCH_HISTORY:          return set_count(&p->history, value, 0, HISTORY_MAX);
-    case DSS_SEARCH_JACOBIAN:
-        return set_choice(&p->jac.mode, value, DSS_JACOBIAN_AUTO, DSS_JACOBIAN_RANDOMIZED);
-    case DSS_SEARCH_SAMPLER:
-        return set_choice(&p->sampler, value, DSS_SAMPLER_SINGULAR, DSS_SAMPLER_TOP);
-    case DSS_SEARCH_DIFF_SCHEME:
-        return set_choice(&p->jac.diff_scheme, value, DSS_DIFF_FORWARD, DSS_DIFF_CENTRAL);
-    case DSS_SEARCH_RADIUS:
-        if (!isfinite(value) || !(value > 0.0))
-            return DSS_EINVAL;
-        p->radius = value;
-        return DSS_OK;
-    case DSS_SEARCH_CENTER_TOLERANCE:
-        if (!(value >= 0.0 && value <= 0.5))
-            return DSS_EINVAL;
-        p->tol = value;
-        return DSS_OK;
-    case DSS_SEARCH_SEED:
-        if (!is_integer_in(value, 0, SEED_MAX))
-            return DSS_EINVAL;
-        p->seed = value;
-        return DSS_OK;
-    case DSS_SEARCH_DIFF_STEP:
-        if (!isfinite(value) || value < 0.0 || value >= 1.0)
-            return DSS_EINVAL;
-        p->jac.diff_step = value;
-        return DSS_OK;
-    case DSS_SEARCH_PRIOR:
-        if (!is_integer_in(value, DSS_PRIOR_GAUSSIAN, DSS_PRIOR_BOX))
-            return DSS_EINVAL;
-        return set_prior(p, n, (int)value, p->prior_scale);
-    case DSS_SEARCH_PRIOR_SCALE:
-        if (!isfinite(value) || !(value > 0.0))
-            return DSS_EINVAL;
-        return set_prior(p, n, p->prior, value);
-    default:
+    const param_desc *d = param_search(param);
+    if (d == NULL || !param_valid(d, value, n))
         return DSS_EINVAL;
-    }
+    if (param == DSS_SEARCH_PRIOR)
+        return set_prior(p, n, (int)value, p->prior_scale);
+    if (param == DSS_SEARCH_PRIOR_SCALE)
+        return set_prior(p, n, p->prior, value);
+    param_store(d, p, value);
+    return DSS_OK;
+}
+
+/* The defaults, from the table. */
+void params_default(struct search_params *p, size_t n)
+{
+    size_t count;
+    const param_desc *rows = param_search_rows(&count);
+    *p = (struct search_params){ 0 };
+    for (size_t i = 0; i < count; i++)
+        param_store(&rows[i], p, rows[i].def);
+    p->radius_default = RADIUS_FACTOR * prior_mean_distance(p->prior, p->prior_scale, n);
 }
 
 static int search_set_impl(dss_search *search, int param, double value)
 {
     struct search_params p;
+    char range[96];
     if (search == NULL)
         return DSS_EINVAL;
     if (search->busy)
@@ -218,7 +152,8 @@ static int search_set_impl(dss_search *search, int param, double value)
     p = search->cur.p;
     if (params_set(&p, search->model->n, param, value) != DSS_OK)
         return err_detail(SEARCH_ERR(search), DSS_EINVAL, "%s = %.17g is out of range (%s)",
-                          err_search_param_name(param), value, params_range(param));
+                          err_search_param_name(param), value,
+                          params_range(param, range, sizeof range));
     search->cur.p = p;
     if (param == DSS_SEARCH_SEED) /* the stream restarts at once */
         rng_seed(&search->cur.rng, (uint64_t)value);
@@ -245,34 +180,14 @@ double search_radius(const dss_search *search)
 
 static int search_get_impl(const dss_search *search, int param, double *value)
 {
-    const struct search_params *p;
-    double v;
-
+    const param_desc *d = param_search(param);
     if (search == NULL)
         return DSS_EINVAL;
     if (value == NULL)
         return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument value is NULL");
-    p = &search->cur.p;
-    switch (param) {
-    case DSS_SEARCH_SUBSPACE_DIM:     v = (double)p->l; break;
-    case DSS_SEARCH_RADIUS:           v = search_radius(search); break;
-    case DSS_SEARCH_CENTER_TOLERANCE: v = p->tol; break;
-    case DSS_SEARCH_SEED:             v = p->seed; break;
-    case DSS_SEARCH_JACOBIAN:         v = p->jac.mode; break;
-    case DSS_SEARCH_JACOBIAN_ROWS:    v = (double)p->jac.rows; break;
-    case DSS_SEARCH_RANK:             v = (double)p->jac.rank; break;
-    case DSS_SEARCH_SAMPLER:          v = p->sampler; break;
-    case DSS_SEARCH_PRIOR:            v = p->prior; break;
-    case DSS_SEARCH_PRIOR_SCALE:      v = p->prior_scale; break;
-    case DSS_SEARCH_HISTORY:          v = (double)p->history; break;
-    case DSS_SEARCH_DIFF_SCHEME:      v = p->jac.diff_scheme; break;
-    case DSS_SEARCH_DIFF_STEP:        v = p->jac.diff_step; break;
-    case DSS_SEARCH_OVERSAMPLE:       v = (double)p->jac.oversample; break;
-    case DSS_SEARCH_POWER_ITERATIONS: v = (double)p->jac.power; break;
-    case DSS_SEARCH_JACOBIAN_CHUNK:   v = (double)p->jac.chunk; break;
-    default: return err_detail(SEARCH_ERR(search), DSS_EINVAL, "no parameter %d", param);
-    }
-    *value = v;
+    if (d == NULL)
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "no parameter %d", param);
+    *value = param == DSS_SEARCH_RADIUS ? search_radius(search) : param_load(d, &search->cur.p);
     return DSS_OK;
 }
 

@@ -125,8 +125,10 @@ int  search_scratch_slot(const dss_search *search);
 call_ctx search_ctx(const dss_search *search, call_stats *stats);
 double search_radius(const dss_search *search);
 int  params_set(struct search_params *p, size_t n, int param, double value);
-/* The documented range of a parameter, for messages. */
-const char *params_range(int param);
+/* Every parameter at its default (the table's), and the prior's default radius. */
+void params_default(struct search_params *p, size_t n);
+/* The documented range of a parameter, for messages (written into buf of cap bytes). */
+const char *params_range(int param, char *buf, size_t cap);
 const dss_model *search_model(const dss_search *search);
 
 /* ---- history.c ------------------------------------------------------------------------- */

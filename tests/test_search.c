@@ -313,6 +313,57 @@ static void set_accepts_boundary_values_and_get_returns_them(void **state)
     }
 }
 
+/* dss_search_param_bounds reads the same table the setter checks: each closed end is accepted
+   (and read back), a value just beyond it rejected; open ends are rejected themselves. */
+static void param_bounds_are_the_ranges_the_setter_enforces(void **state)
+{
+    fixture *fx = *state;
+    double lo, hi, v;
+    assert_int_equal(dss_search_param_bounds(0, &lo, &hi), DSS_EINVAL);
+    assert_int_equal(dss_search_param_bounds(1000, &lo, &hi), DSS_EINVAL);
+    assert_int_equal(dss_search_param_bounds(DSS_SEARCH_RANK, NULL, &hi), DSS_EINVAL);
+    assert_int_equal(dss_search_param_bounds(DSS_SEARCH_RANK, &lo, NULL), DSS_EINVAL);
+    for (int param = DSS_SEARCH_SUBSPACE_DIM; param <= DSS_SEARCH_JACOBIAN_CHUNK; param++) {
+        const int open_lo = param == DSS_SEARCH_RADIUS || param == DSS_SEARCH_PRIOR_SCALE;
+        const int open_hi = param == DSS_SEARCH_DIFF_STEP;
+        const int capped_hi = param == DSS_SEARCH_SUBSPACE_DIM || param == DSS_SEARCH_PRIOR_SCALE;
+        assert_int_equal(dss_search_param_bounds(param, &lo, &hi), DSS_OK);
+        assert_true(lo < hi);
+        if (open_lo) {
+            assert_int_equal(dss_search_set(fx->search, param, lo), DSS_EINVAL);
+        } else {
+            assert_int_equal(dss_search_set(fx->search, param, lo), DSS_OK);
+            assert_int_equal(dss_search_get(fx->search, param, &v), DSS_OK);
+            assert_true(v == lo);
+            assert_int_equal(dss_search_set(fx->search, param, lo - (lo == 0 ? 1e-9 : 1)),
+                             DSS_EINVAL);
+        }
+        if (open_hi) {
+            assert_int_equal(dss_search_set(fx->search, param, hi), DSS_EINVAL);
+        } else if (!capped_hi) {
+            assert_int_equal(dss_search_set(fx->search, param, hi), DSS_OK);
+            assert_int_equal(dss_search_get(fx->search, param, &v), DSS_OK);
+            assert_true(v == hi);
+            assert_int_equal(dss_search_set(fx->search, param, hi == 0.5 ? 0.5000001 : 2 * hi),
+                             DSS_EINVAL);
+        }
+    }
+    /* the line's table */
+    for (int param = DSS_LINE_SAMPLES; param <= DSS_LINE_REFINE; param++) {
+        dss_line *line;
+        assert_int_equal(dss_line_param_bounds(param, &lo, &hi), DSS_OK);
+        assert_int_equal(dss_line_create(&line), DSS_OK);
+        assert_int_equal(dss_line_set(line, param, lo), DSS_OK);
+        assert_int_equal(dss_line_set(line, param, hi), DSS_OK);
+        assert_int_equal(dss_line_get(line, param, &v), DSS_OK);
+        assert_true(v == hi);
+        assert_int_equal(dss_line_set(line, param, lo - 1), DSS_EINVAL);
+        assert_int_equal(dss_line_set(line, param, 2 * hi), DSS_EINVAL);
+        dss_line_destroy(line);
+    }
+    assert_int_equal(dss_line_param_bounds(5, &lo, &hi), DSS_EINVAL);
+}
+
 static void subspace_dim_above_n_is_rejected_at_once(void **state)
 {
     fixture *fx = *state;
@@ -1461,6 +1512,7 @@ int main(void)
         T(set_rejects_out_of_range_values_and_changes_nothing),
         T(set_rejects_out_of_range_values_before_start),
         T(set_accepts_boundary_values_and_get_returns_them),
+        T(param_bounds_are_the_ranges_the_setter_enforces),
         T(subspace_dim_above_n_is_rejected_at_once),
         T(calls_before_start_return_estate),
         T(accessors_reject_null_pointers),

@@ -378,6 +378,17 @@ enum { DSS_DIFF_FORWARD = 0, DSS_DIFF_CENTRAL = 1 };
 DSS_API int dss_search_set(dss_search *search, int param, double value);
 
 /**
+ * The range of a search parameter, from the descriptor table the setter uses: *lo and *hi
+ * receive its bounds. Integer parameters take the integers in [lo, hi]; DSS_SEARCH_RADIUS and
+ * DSS_SEARCH_PRIOR_SCALE exclude lo (0) and DSS_SEARCH_DIFF_STEP excludes hi (1);
+ * DSS_SEARCH_SUBSPACE_DIM is further bounded by the model's n, and DSS_SEARCH_PRIOR /
+ * DSS_SEARCH_PRIOR_SCALE by a finite default radius. Needs no handle.
+ * @retval DSS_OK success. @retval DSS_EINVAL unknown param, or lo or hi NULL.
+ * @since 1.1
+ */
+DSS_API int dss_search_param_bounds(int param, double *lo, double *hi);
+
+/**
  * Read a parameter. DSS_SEARCH_RADIUS gives the radius in force (the prior's default until set).
  * @retval DSS_OK success. @retval DSS_EINVAL search or value NULL, or unknown param.
  * @since 1.0
@@ -695,6 +706,13 @@ enum { DSS_MAXIMIZE = 0, DSS_MINIMIZE = 1 };
  * @since 1.0
  */
 DSS_API int dss_line_set(dss_line *line, int param, double value);
+
+/**
+ * The range of a line-search parameter (integers in [lo, hi]), from the table dss_line_set
+ * uses. @retval DSS_OK success. @retval DSS_EINVAL unknown param, or lo or hi NULL.
+ * @since 1.1
+ */
+DSS_API int dss_line_param_bounds(int param, double *lo, double *hi);
 
 /**
  * Read a parameter.

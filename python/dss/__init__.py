@@ -31,13 +31,13 @@ build tree next to this package (``<tree>/build/libdss.so.1``), the ``LIBDIR`` r
 from . import _native
 from .errors import DssError
 from .model import Model
-from .search import Search, SEARCH_PARAMS, STATS
-from .line import LineSearch, LINE_PARAMS
+from .search import Search, SEARCH_PARAMS, SEARCH_PARAM_RANGES, STATS
+from .line import LineSearch, LINE_PARAMS, LINE_PARAM_RANGES
 from .synthetic import Synthetic, BOX as SYNTHETIC_BOX
 
 __all__ = [
     "DssError", "Model", "Search", "LineSearch", "Synthetic", "SYNTHETIC_BOX",
-    "SEARCH_PARAMS", "LINE_PARAMS", "STATS", "library_path", "version", "version_number",
+    "SEARCH_PARAMS", "LINE_PARAMS", "SEARCH_PARAM_RANGES", "LINE_PARAM_RANGES", "STATS", "library_path", "version", "version_number",
     "strerror",
     "OK", "EINVAL", "ENOMEM", "ECALLBACK", "ENONFINITE", "ELAPACK", "ESTATE", "EFORMAT",
     "ECANCELLED", "EUNSUPPORTED", "EBUSY",

@@ -95,6 +95,8 @@ _PROTOTYPES = {
     "dss_search_jacobian_route": (_int, [_vp]),
     "dss_search_estimate_bytes": (_int, [_vp, c_size_t_p]),
     "dss_search_errmsg": (ctypes.c_char_p, [_vp]),
+    "dss_search_param_bounds": (_int, [_int, c_double_p, c_double_p]),
+    "dss_line_param_bounds": (_int, [_int, c_double_p, c_double_p]),
     "dss_line_errmsg": (ctypes.c_char_p, [_vp]),
     "dss_model_errmsg": (ctypes.c_char_p, [_vp]),
     "dss_search_singular_values": (_int, [_vp, _vp, _sz]),
@@ -232,7 +234,8 @@ def _reraise(exc, rc, fname, args=()):
 
 def handle_errmsg(fname, args):
     """The handle's own message after ``fname(*args)`` failed (``dss_*_errmsg``), or None."""
-    if not args or not isinstance(args[0], int) or not args[0] or "_create" in fname:
+    if (not args or not isinstance(args[0], int) or not args[0] or "_create" in fname
+            or fname.endswith("_param_bounds")):
         return None
     if fname.startswith("dss_line_") or fname in ("dss_find_optimal", "dss_search_find_optimal"):
         getter = lib.dss_line_errmsg
@@ -261,6 +264,13 @@ def call(fname, *args):
     if rc != 0:
         raise DssError(rc, function=fname, errmsg=handle_errmsg(fname, args))
     return rc
+
+
+def param_bounds(fname, code):
+    """(lo, hi) of a parameter from the C descriptor table (``dss_*_param_bounds``)."""
+    lo, hi = ctypes.c_double(), ctypes.c_double()
+    call(fname, int(code), ctypes.byref(lo), ctypes.byref(hi))
+    return lo.value, hi.value
 
 
 def invalid(detail, function=None):
