@@ -430,10 +430,12 @@ static void get_session(cursor *c, dss_search *search, size_t l, svd_dec *dec)
 
 /*
  * Whether this model can continue the loaded session: the Jacobian mode of its next steps and
- * the route of its decomposition (which undo may recompute) must both run on it, and an AUTO
- * session must resolve to the route it was saved with (a host that removed the Jacobian callback
- * would otherwise continue a FULL session in RANDOMIZED mode, with another rank). DSS_EUNSUPPORTED
- * when it cannot; DSS_EFORMAT when the decomposition has another rank than its route gives.
+ * the route its decomposition took (which undo may recompute; AUTO as it was resolved) must both
+ * run on it. An AUTO session that took the FULL route thus does not load into a model without a
+ * Jacobian callback (it would otherwise continue in RANDOMIZED mode, with another rank). A
+ * route AUTO would take differently on this model is not refused by itself: the saving session
+ * may have set AUTO after its last decomposition. DSS_EUNSUPPORTED when the model cannot;
+ * DSS_EFORMAT when the decomposition has another rank than its route gives.
  */
 static int check_continuable(const dss_search *search, const struct search_state *st)
 {
@@ -446,11 +448,6 @@ static int check_continuable(const dss_search *search, const struct search_state
     if (jac_check(model, &st->dec_cfg) != DSS_OK)
         return err_detail(e, DSS_EUNSUPPORTED, "this model cannot recompute the session's "
                           "decomposition: %s", jac_missing(model, &st->dec_cfg));
-    if (saved_route != DSS_JACOBIAN_AUTO && st->p.jac.mode == DSS_JACOBIAN_AUTO
-        && jac_route(model, DSS_JACOBIAN_AUTO) != saved_route)
-        return err_detail(e, DSS_EUNSUPPORTED, "the AUTO session took %s when saved; on this "
-                          "model AUTO would take %s", err_route_name(saved_route),
-                          err_route_name(jac_route(model, DSS_JACOBIAN_AUTO)));
     if (jac_rank(model, &st->dec_cfg) != st->rank)
         return err_detail(e, saved_route == DSS_JACOBIAN_AUTO ? DSS_EUNSUPPORTED : DSS_EFORMAT,
                           "the decomposition holds %zu singular values; its route gives %zu on "

@@ -46,6 +46,10 @@
  *                                conversion to size_t was undefined (UBSan aborted here)
  *   prior-scale-with-infinite-radius  (issue 8, bug 7) PRIOR_SCALE 1e308 was accepted and the
  *                                default radius became infinite
+ *   auto-set-after-the-last-decomposition  a session whose decomposition took FINITE_DIFF and
+ *                                whose mode was then set to AUTO (FULL on this model) saved a
+ *                                string that the first 1.1 load check (AUTO must resolve to the
+ *                                saved route) refused: found while writing that check
  *
  * The model is a small linear map f(z) = J z (J fixed per shape from splitmix64), with a full
  * Jacobian, VJP and JVP: no cmocka, no test support code.
