@@ -539,7 +539,11 @@ DSS_API int dss_search_singular_values(const dss_search *search, double *s, size
  * DSS_STAT_UNDO_RECOMPUTES), which calls the host's callbacks again. Whether an older one is
  * still cached depends on the calls since, failed ones included (docs/design.md); the results
  * never do.
- * @retval DSS_OK success. @retval DSS_EINVAL search NULL. @retval DSS_ESTATE nothing to undo.
+ * @retval DSS_OK success. @retval DSS_EINVAL search NULL. @retval DSS_ESTATE nothing to undo,
+ * or (since 1.1) a recomputed decomposition differs from the one recorded (another rank, or
+ * singular values more than 1e-6 s_1 apart: the host's callbacks changed, or a loaded string's
+ * recipe was edited). @retval DSS_EUNSUPPORTED (since 1.1) the route the decomposition took
+ * needs a callback the model no longer has (undo never recomputes by another route).
  * @retval others as dss_search_start when a decomposition is recomputed.
  * On failure the session is unchanged.
  * @since 1.0
@@ -566,7 +570,10 @@ DSS_API int dss_search_save(const dss_search *search, void *buf, size_t cap, siz
  * The undo history is cleared.
  * @retval DSS_OK success. @retval DSS_EINVAL search or buf NULL.
  * @retval DSS_EFORMAT malformed, truncated or altered string, a future format version, or
- * another model's n or m. @retval DSS_ENOMEM no memory. On failure the session is unchanged.
+ * another model's n or m. @retval DSS_ENOMEM no memory. @retval DSS_EUNSUPPORTED (since 1.1)
+ * the model lacks a callback that the session's Jacobian mode, or the route its decomposition
+ * took (AUTO as resolved when saved), needs. On failure the session is unchanged; see
+ * dss_search_errmsg for which check failed.
  * @since 1.0
  */
 DSS_API int dss_search_load(dss_search *search, const void *buf, size_t len);
