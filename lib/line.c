@@ -457,8 +457,8 @@ static int search_find_optimal_impl(dss_line *line, const dss_search *search, ds
     if (MEM_GROW(&line->alloc, line, ends, 2 * model->n) != DSS_OK)
         return DSS_ENOMEM;
     rc = dss_search_slider_ends(search, line->ends, line->ends + model->n);
-    if (rc != DSS_OK)
-        return rc;
+    if (rc != DSS_OK) /* the search's own message says why */
+        return err_detail(&line->err, rc, "%s", dss_search_errmsg(search));
     return find_optimal_impl(line, model, line->ends, line->ends + model->n, g, user, t_best,
                             score_best);
 }

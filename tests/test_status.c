@@ -244,6 +244,14 @@ static void line_and_model_messages_name_the_function_and_the_callbacks_return(v
                      DSS_ECALLBACK);
     EXPECT(dss_line_errmsg(line), "dss_find_optimal", "generator f returned 42");
     assert_string_equal(dss_search_errmsg(NULL), "dss_search_errmsg: search is NULL");
+    /* a search that cannot give a slider: the line's message carries the search's */
+    dss_search *s = NULL;
+    assert_int_equal(dss_search_create(&s, model), DSS_OK);
+    assert_int_equal(dss_search_find_optimal(line, s, score_fails_with_7, NULL, &t, NULL),
+                     DSS_ESTATE);
+    EXPECT(dss_line_errmsg(line), "dss_search_find_optimal", "dss_search_slider_ends",
+           "not started");
+    dss_search_destroy(s);
     dss_line_destroy(line);
     dss_model_destroy(model);
     lin_destroy(lm);
