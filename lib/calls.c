@@ -1,8 +1,10 @@
 /* Counting, timing and checking host callbacks. */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
+#include <math.h>
 #include <time.h>
 
 #include "calls.h"
+#include "errmsg.h"
 
 double clock_seconds(void)
 {
@@ -35,7 +37,8 @@ int call_f(call_ctx *cx, size_t k, const double *z, double *x)
         count_time(cx, t0);
         count(cx, STAT_F_CALLS, 1);
         if (rc != 0)
-            return DSS_ECALLBACK;
+            return err_detail(cx->err, DSS_ECALLBACK,
+                              "the generator f returned %d (a batch of %zu points)", rc, chunk);
         count(cx, STAT_POINTS, (double)chunk);
         done += chunk;
     }
@@ -44,14 +47,20 @@ int call_f(call_ctx *cx, size_t k, const double *z, double *x)
 
 /* The common tail of a derivative callback: count the call, then its products (rows) and
    check its output when it succeeded. */
-static int finish(call_ctx *cx, int rc, int calls_key, int items_key, size_t items,
-                  const double *out, size_t len)
+static int finish(call_ctx *cx, const char *name, int rc, int calls_key, int items_key,
+                  size_t items, const double *out, size_t len)
 {
     count(cx, calls_key, 1);
     if (rc != 0)
-        return DSS_ECALLBACK;
+        return err_detail(cx->err, DSS_ECALLBACK, "the %s callback returned %d (%zu rows)", name,
+                          rc, items);
     count(cx, items_key, (double)items);
-    return all_finite(out, len) ? DSS_OK : DSS_ENONFINITE;
+    for (size_t i = 0; i < len; i++)
+        if (!isfinite(out[i]))
+            return err_detail(cx->err, DSS_ENONFINITE,
+                              "the %s callback's output holds %g at index %zu of %zu", name,
+                              out[i], i, len);
+    return DSS_OK;
 }
 
 int call_jacobian(call_ctx *cx, const double *c, size_t nrows, const size_t *rows, double *out)
@@ -60,7 +69,8 @@ int call_jacobian(call_ctx *cx, const double *c, size_t nrows, const size_t *row
     double t0 = clock_seconds();
     int rc = model->jacobian(model->user, c, nrows, rows, out);
     count_time(cx, t0);
-    return finish(cx, rc, STAT_JACOBIAN_CALLS, STAT_JACOBIAN_ROWS, nrows, out, nrows * model->n);
+    return finish(cx, "Jacobian", rc, STAT_JACOBIAN_CALLS, STAT_JACOBIAN_ROWS, nrows, out,
+                  nrows * model->n);
 }
 
 int call_vjp(call_ctx *cx, const double *c, size_t k, const double *U, double *out)
@@ -69,7 +79,7 @@ int call_vjp(call_ctx *cx, const double *c, size_t k, const double *U, double *o
     double t0 = clock_seconds();
     int rc = model->vjp(model->user, c, k, U, out);
     count_time(cx, t0);
-    return finish(cx, rc, STAT_VJP_CALLS, STAT_VJP_PRODUCTS, k, out, k * model->n);
+    return finish(cx, "VJP", rc, STAT_VJP_CALLS, STAT_VJP_PRODUCTS, k, out, k * model->n);
 }
 
 int call_jvp(call_ctx *cx, const double *c, size_t k, const double *V, double *out)
@@ -78,7 +88,7 @@ int call_jvp(call_ctx *cx, const double *c, size_t k, const double *V, double *o
     double t0 = clock_seconds();
     int rc = model->jvp(model->user, c, k, V, out);
     count_time(cx, t0);
-    return finish(cx, rc, STAT_JVP_CALLS, STAT_JVP_PRODUCTS, k, out, k * model->m);
+    return finish(cx, "JVP", rc, STAT_JVP_CALLS, STAT_JVP_PRODUCTS, k, out, k * model->m);
 }
 
 int call_g(call_ctx *cx, dss_score_fn g, void *user, size_t k, const double *x, double *score)
@@ -87,8 +97,12 @@ int call_g(call_ctx *cx, dss_score_fn g, void *user, size_t k, const double *x, 
     int rc = g(user, k, x, score);
     count_time(cx, t0);
     if (rc != 0)
-        return DSS_ECALLBACK;
-    return all_finite(score, k) ? DSS_OK : DSS_ENONFINITE;
+        return err_detail(cx->err, DSS_ECALLBACK, "the score g returned %d (%zu points)", rc, k);
+    for (size_t i = 0; i < k; i++)
+        if (!isfinite(score[i]))
+            return err_detail(cx->err, DSS_ENONFINITE, "the score g gave %g for point %zu of %zu",
+                              score[i], i, k);
+    return DSS_OK;
 }
 
 int call_progress(call_ctx *cx, int stage, size_t done, size_t total)
@@ -100,5 +114,9 @@ int call_progress(call_ctx *cx, int stage, size_t done, size_t total)
     t0 = clock_seconds();
     rc = cx->progress(cx->progress_user, stage, done, total);
     count_time(cx, t0);
-    return rc != 0 ? DSS_ECANCELLED : DSS_OK;
+    if (rc != 0)
+        return err_detail(cx->err, DSS_ECANCELLED,
+                          "the progress callback returned %d at stage %d (%zu of %zu done)", rc,
+                          stage, done, total);
+    return DSS_OK;
 }

@@ -21,6 +21,7 @@ typedef struct call_ctx {
     call_stats *stats;              /* NULL: not counted */
     dss_progress_fn progress;       /* NULL: never asked */
     void *progress_user;
+    struct errmsg *err;             /* a failure's detail (which callback, its return), or NULL */
 } call_ctx;
 
 /* Monotonic seconds. */

@@ -12,22 +12,58 @@
 
 /* ---- buffers ---------------------------------------------------------------------------- */
 
-int svd_dec_alloc(svd_dec *dec, const mem_allocator *a, size_t n, size_t max_rank)
+void svd_dec_init(svd_dec *dec, size_t n)
 {
     *dec = (svd_dec){ .n = n };
-    dec->s = mem_array(a, max_rank, sizeof(double));
-    dec->v = mem_array(a, max_rank * n, sizeof(double));
-    dec->have = mem_zeros(a, max_rank, 1);
-    /* zeroed: dsyrk and dsytrd fill only G's lower triangle and n - 1 entries of tau and e
-       (svd_gram zeroes the rest after each use too), and a saved session must not carry
-       uninitialised bytes */
-    dec->G = mem_zeros(a, n * n, sizeof(double));
-    dec->tau = mem_zeros(a, n, sizeof(double));
-    dec->d = mem_zeros(a, n, sizeof(double));
-    dec->e = mem_zeros(a, n, sizeof(double));
-    if (!dec->s || !dec->v || !dec->have || !dec->G || !dec->tau || !dec->d || !dec->e) {
-        svd_dec_free(dec, a);
-        return DSS_ENOMEM;
+}
+
+size_t svd_dec_bytes(size_t n, size_t rank, int gram)
+{
+    return rank * (2 * sizeof(double) + 1) + rank * n * sizeof(double)
+           + (gram ? (n * n + 3 * n) * sizeof(double) : 0);
+}
+
+int svd_dec_reserve(svd_dec *dec, const mem_allocator *a, size_t rank, int gram)
+{
+    const size_t n = dec->n;
+    if (dec->rank_cap < rank) {
+        double *s = mem_array(a, rank, sizeof(double));
+        double *v = mem_array(a, rank * n, sizeof(double));
+        unsigned char *have = mem_zeros(a, rank, 1);
+        if (!s || !v || !have) {
+            mem_free(a, s);
+            mem_free(a, v);
+            mem_free(a, have);
+            return DSS_ENOMEM;
+        }
+        mem_free(a, dec->s);
+        mem_free(a, dec->v);
+        mem_free(a, dec->have);
+        dec->s = s;
+        dec->v = v;
+        dec->have = have;
+        dec->rank_cap = rank;
+    }
+    if (gram && !dec->gram_ready) {
+        /* zeroed: dsyrk and dsytrd fill only G's lower triangle and n - 1 entries of tau and
+           e (svd_gram zeroes the rest after each use too), and a saved session must not carry
+           uninitialised bytes */
+        double *G = mem_zeros(a, n * n, sizeof(double));
+        double *tau = mem_zeros(a, n, sizeof(double));
+        double *d = mem_zeros(a, n, sizeof(double));
+        double *e = mem_zeros(a, n, sizeof(double));
+        if (!G || !tau || !d || !e) {
+            mem_free(a, G);
+            mem_free(a, tau);
+            mem_free(a, d);
+            mem_free(a, e);
+            return DSS_ENOMEM;
+        }
+        dec->G = G;
+        dec->tau = tau;
+        dec->d = d;
+        dec->e = e;
+        dec->gram_ready = 1;
     }
     return DSS_OK;
 }
@@ -41,7 +77,7 @@ void svd_dec_free(svd_dec *dec, const mem_allocator *a)
     mem_free(a, dec->tau);
     mem_free(a, dec->d);
     mem_free(a, dec->e);
-    *dec = (svd_dec){ 0 };
+    *dec = (svd_dec){ .n = dec->n };
 }
 
 void svd_work_free(svd_work *w, const mem_allocator *a)
@@ -88,6 +124,8 @@ static int svd_wide(svd_work *w, const mem_allocator *a, size_t rows, size_t n, 
             &info);
     if (info != 0)
         return DSS_ELAPACK;
+    if (!isfinite(dec->s[0]))
+        return DSS_ENONFINITE; /* s_1 > DBL_MAX: every entry finite, their norm is not */
     dec->rank = rows < n ? rows : n;
     dec->lazy = 0;
     memset(dec->have, 1, dec->rank);
@@ -131,6 +169,54 @@ static int reserve_gram(svd_work *w, const mem_allocator *a, size_t n)
 }
 
 /*
+ * Scaling. J^T J squares J's range: entries below about 1e-154 underflow in G (all singular
+ * values came out 0) and entries above about 1e154 overflow. Like LAPACK's drivers (dgesvd's
+ * anrm tests), J is scaled by a power of two (exact) when its largest entry leaves
+ * [2^-GRAM_SAFE_EXP, 2^GRAM_SAFE_EXP], so that this route covers dgesvd's range. The kept
+ * tridiagonal form T (d, e) is stored for the singular values divided by 2^k, where
+ * k = gram_exponent(s_1) depends on s_1 alone: a loaded decomposition finds the same k, and
+ * k = 0 for every Jacobian whose s_1 is in [2^-GRAM_SAFE_EXP, 2^GRAM_SAFE_EXP], which keeps
+ * those decompositions (and saved strings) bit-identical to unscaled ones.
+ */
+#define GRAM_SAFE_EXP 400
+
+static int outside_safe_range(double x)
+{
+    return x != 0.0 && (x < ldexp(1.0, -GRAM_SAFE_EXP) || x > ldexp(1.0, GRAM_SAFE_EXP));
+}
+
+static int gram_exponent(double s1)
+{
+    int e = 0;
+    if (!outside_safe_range(s1))
+        return 0;
+    frexp(s1, &e);
+    return e;
+}
+
+/* s_i / 2^k with k = gram_exponent(s_1): the scale T's eigenvalues are the squares of. */
+static double scaled_s(const svd_dec *dec, size_t i)
+{
+    return ldexp(dec->s[i], -gram_exponent(dec->s[0]));
+}
+
+/* Scale J (count doubles) by 2^-j so that its largest entry is near 1 when it is outside the
+   safe range; returns j (0: J untouched). */
+static int scale_block(double *J, size_t count)
+{
+    double amax = 0.0;
+    int j = 0;
+    for (size_t i = 0; i < count; i++)
+        amax = fmax(amax, fabs(J[i]));
+    if (!outside_safe_range(amax))
+        return 0;
+    frexp(amax, &j);
+    for (size_t i = 0; i < count; i++)
+        J[i] = ldexp(J[i], -j);
+    return j;
+}
+
+/*
  * G = J^T J: the row-major J (rows x n) is the column-major A = J^T (n x rows, lda = n), and
  * dsyrk('L', 'N') forms A A^T = J^T J in G's lower triangle (column-major, n x n). dsytrd('L')
  * reduces it to T = Q^T G Q, keeping Q as reflectors in G and tau. The eigenvalues of T
@@ -144,11 +230,12 @@ static int reserve_gram(svd_work *w, const mem_allocator *a, size_t n)
 static int svd_gram(svd_work *w, const mem_allocator *a, size_t rows, size_t n, double *J,
                     svd_dec *dec)
 {
-    int N = (int)n, K, info = 0, rc;
+    int N = (int)n, K, info = 0, rc, jexp, k;
     const double one = 1.0, zero = 0.0;
 
     if ((rc = reserve_gram(w, a, n)) != DSS_OK)
         return rc;
+    jexp = scale_block(J, rows * n);
     /* K is an int: accumulate very tall Jacobians in blocks of rows */
     for (size_t first = 0; first < rows; first += SYRK_BLOCK) {
         size_t count = rows - first < SYRK_BLOCK ? rows - first : SYRK_BLOCK;
@@ -170,7 +257,17 @@ static int svd_gram(svd_work *w, const mem_allocator *a, size_t rows, size_t n, 
     if (info != 0)
         return DSS_ELAPACK;
     for (size_t i = 0; i < n; i++) /* descending singular values from ascending eigenvalues */
-        dec->s[i] = sqrt(fmax(w->dcopy[n - 1 - i], 0.0));
+        dec->s[i] = ldexp(sqrt(fmax(w->dcopy[n - 1 - i], 0.0)), jexp);
+    if (!isfinite(dec->s[0]))
+        return DSS_ENONFINITE; /* s_1 > DBL_MAX: no double holds it */
+    /* T for s / 2^k (see gram_exponent): d and e scale as s^2 */
+    k = gram_exponent(dec->s[0]);
+    if (k != jexp) {
+        for (size_t i = 0; i < n; i++) {
+            dec->d[i] = ldexp(dec->d[i], 2 * (jexp - k));
+            dec->e[i] = ldexp(dec->e[i], 2 * (jexp - k));
+        }
+    }
     dec->rank = n;
     dec->lazy = 1;
     memset(dec->have, 0, n);
@@ -193,12 +290,15 @@ static int svd_gram(svd_work *w, const mem_allocator *a, size_t rows, size_t n, 
    so every index of a cluster names the same dstemr call, whatever was computed before. */
 static void cluster_of(const svd_dec *dec, size_t i, size_t *lo, size_t *hi)
 {
-    const double *s = dec->s, gap = CLUSTER_GAP * s[0] * s[0];
+    const double s1 = scaled_s(dec, 0), gap = CLUSTER_GAP * s1 * s1;
     size_t a = i, b = i;
-    while (a > 0 && s[a - 1] * s[a - 1] - s[a] * s[a] <= gap)
+    /* on the scale of T, where s^2 neither overflows nor underflows */
+#define SQ(j) (scaled_s(dec, (j)) * scaled_s(dec, (j)))
+    while (a > 0 && SQ(a - 1) - SQ(a) <= gap)
         a--;
-    while (b + 1 < dec->n && s[b] * s[b] - s[b + 1] * s[b + 1] <= gap)
+    while (b + 1 < dec->n && SQ(b) - SQ(b + 1) <= gap)
         b++;
+#undef SQ
     *lo = a;
     *hi = b;
 }
@@ -263,14 +363,55 @@ static int gram_vectors(svd_work *w, svd_dec *dec, size_t i)
 
 /* ---- interface -------------------------------------------------------------------------- */
 
+/* LAPACK indexes an array of lda x cols with Fortran (32-bit) integers: each route's largest
+   array must have at most INT_MAX entries (J^T for the wide route, G for the Gram route). */
+static int fits_lapack(size_t a, size_t b)
+{
+    return a > 0 && b > 0 && a <= INT_MAX && b <= INT_MAX / a;
+}
+
 int svd_compute(svd_work *w, const mem_allocator *a, size_t rows, size_t n, double *J,
                 svd_dec *dec)
 {
-    if (rows == 0 || n == 0 || n > INT_MAX || n * n > INT_MAX)
+    int rc;
+    if (rows == 0 || n == 0)
         return DSS_EINVAL;
-    if (n == 1 || rows < n)
-        return rows > INT_MAX ? DSS_EINVAL : svd_wide(w, a, rows, n, J, dec);
+    if (n == 1 || rows < n) {
+        if (!fits_lapack(rows, n))
+            return DSS_EINVAL;
+        if ((rc = svd_dec_reserve(dec, a, rows < n ? rows : n, 0)) != DSS_OK)
+            return rc;
+        return svd_wide(w, a, rows, n, J, dec);
+    }
+    if (!fits_lapack(n, n))
+        return DSS_EINVAL;
+    if ((rc = svd_dec_reserve(dec, a, n, 1)) != DSS_OK)
+        return rc;
     return svd_gram(w, a, rows, n, J, dec);
+}
+
+size_t svd_work_bytes(size_t rows, size_t n)
+{
+    int M = (int)n, N = (int)rows, info = 0, ldvt = 1, query_lwork = -1;
+    double dummy = 0.0, query = 0.0, query_ormtr = 0.0;
+    if (!fits_lapack(rows, n) && !fits_lapack(n, n))
+        return 0;
+    if (n == 1 || rows < n) {
+        dgesvd_("S", "N", &M, &N, &dummy, &M, &dummy, &dummy, &M, &dummy, &ldvt, &query,
+                &query_lwork, &info);
+        return info == 0 ? (size_t)query * sizeof(double) : 0;
+    }
+    dsytrd_("L", &M, &dummy, &M, &dummy, &dummy, &dummy, &query, &query_lwork, &info);
+    if (info != 0)
+        return 0;
+    dormtr_("L", "L", "N", &M, &M, &dummy, &M, &dummy, &dummy, &M, &query_ormtr, &query_lwork,
+            &info);
+    if (info != 0)
+        return 0;
+    query = fmax(fmax(query, query_ormtr), 18.0 * (double)n);
+    /* work, iwork (10n ints), dcopy, ecopy, eig (n each), z (n x n), isuppz (2n ints) */
+    return (size_t)query * sizeof(double) + 12 * n * sizeof(int)
+           + (3 * n + n * n) * sizeof(double);
 }
 
 int svd_check_lazy(svd_work *w, const mem_allocator *a, const svd_dec *dec, int *match)
@@ -291,11 +432,11 @@ int svd_check_lazy(svd_work *w, const mem_allocator *a, const svd_dec *dec, int 
         return DSS_OK; /* no spectrum: no match */
     /* the Gram route's own error is of order n eps s_1^2 (svd_gram); an s_1^2 that overflows
        comes from no Gram matrix (it would have overflowed too) and would make every test pass */
-    tol = 1e-10 * dec->s[0] * dec->s[0];
+    tol = 1e-10 * scaled_s(dec, 0) * scaled_s(dec, 0);
     if (!isfinite(tol))
         return DSS_OK;
     for (size_t i = 0; i < n; i++)
-        if (!(fabs(w->dcopy[n - 1 - i] - dec->s[i] * dec->s[i]) <= tol))
+        if (!(fabs(w->dcopy[n - 1 - i] - scaled_s(dec, i) * scaled_s(dec, i)) <= tol))
             return DSS_OK;
     *match = 1;
     return DSS_OK;

@@ -26,6 +26,8 @@ typedef struct svd_dec {
     unsigned char *have;    /* rank flags */
     double *G;              /* n x n: dsytrd's reflectors (Gram route) */
     double *tau, *d, *e;    /* n each: reflector scales, diagonal and off-diagonal of T */
+    size_t rank_cap;        /* s, have and v hold this many values / rows */
+    int gram_ready;         /* G, tau, d and e are allocated */
 } svd_dec;
 
 /* LAPACK workspace, sized once per shape and kept. */
@@ -44,12 +46,25 @@ typedef struct svd_work {
     size_t trd_n;           /* n lwork_trd was queried for */
 } svd_work;
 
-int  svd_dec_alloc(svd_dec *dec, const mem_allocator *a, size_t n, size_t max_rank);
+/* An empty decomposition for latent dimension n: its buffers are allocated by the route that
+   first fills it (svd_dec_reserve), never up front, so that a session holds only what its
+   route needs (a wide Jacobian never needs the n x n Gram buffers). */
+void svd_dec_init(svd_dec *dec, size_t n);
+/* Make dec able to hold rank values and vectors, and the Gram route's n x n buffers when
+   gram. Contents are lost when a buffer grows (only an unused slot is reserved). DSS_OK or
+   DSS_ENOMEM (dec then still valid, maybe partly grown). */
+int  svd_dec_reserve(svd_dec *dec, const mem_allocator *a, size_t rank, int gram);
 void svd_dec_free(svd_dec *dec, const mem_allocator *a);
+/* Bytes svd_dec_reserve holds for these sizes (dss_search_estimate_bytes). */
+size_t svd_dec_bytes(size_t n, size_t rank, int gram);
+/* Bytes the LAPACK workspace of a route holds at most for rows x n (a workspace query, no
+   allocation); 0 when LAPACK's query fails. */
+size_t svd_work_bytes(size_t rows, size_t n);
 
 /* Decompose J (rows x n, row-major, destroyed) into dec (allocated for n and a rank of at least
-   min(rows, n)). Returns DSS_OK, DSS_EINVAL (too large for LAPACK's int), DSS_ENOMEM or
-   DSS_ELAPACK. */
+   min(rows, n)). J is scaled by a power of two first when its entries would under- or overflow
+   J^T J (Gram route). Returns DSS_OK, DSS_EINVAL (too large for LAPACK's int), DSS_ENOMEM,
+   DSS_ELAPACK, or DSS_ENONFINITE (s_1 above DBL_MAX). */
 int  svd_compute(svd_work *w, const mem_allocator *a, size_t rows, size_t n, double *J,
                  svd_dec *dec);
 

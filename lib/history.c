@@ -5,6 +5,7 @@
  * the session's slots, undo computes it again from the recorded centre, RNG and settings,
  * which gives the same bits with the same callbacks.
  */
+#include <math.h>
 #include <string.h>
 
 #include "search.h"
@@ -58,7 +59,7 @@ static int resize(dss_search *search, size_t cap, size_t l)
 int history_reserve(dss_search *search)
 {
     const size_t cap = search->cur.p.history, l = search->cur.l;
-    struct search_state *slot;
+    const struct search_state *slot;
     int rc;
 
     if (cap == 0) {
@@ -70,12 +71,13 @@ int history_reserve(dss_search *search)
         return rc;
     slot = &search->hist[(search->hist_top + 1) % cap];
     if (slot->center == NULL || slot->l_cap < l) { /* new, or a subspace larger than it held */
-        struct search_state bigger;
-        if (state_alloc(&bigger, &search->alloc, search->model->n, search_max_rank(search), l)
-            != DSS_OK)
-            return DSS_ENOMEM;
-        state_free(slot, &search->alloc);
-        *slot = bigger;
+        /* The slot may still hold the oldest live entry, which the step can fail after this:
+           the new buffers wait in `spare` and replace it only when history_push publishes. */
+        if (search->spare.center != NULL && search->spare.l_cap >= l)
+            return DSS_OK;
+        state_free(&search->spare, &search->alloc);
+        return state_alloc(&search->spare, &search->alloc, search->model->n,
+                           search_max_rank(search), l);
     }
     return DSS_OK;
 }
@@ -83,13 +85,26 @@ int history_reserve(dss_search *search)
 void history_push(dss_search *search)
 {
     const size_t cap = search->hist_cap;
+    struct search_state *slot;
     if (cap == 0)
         return;
     search->hist_top = (search->hist_top + 1) % cap;
-    state_copy(&search->hist[search->hist_top], &search->cur, search->model->n,
-               search_max_rank(search));
+    slot = &search->hist[search->hist_top];
+    if (slot->center == NULL || slot->l_cap < search->cur.l) {
+        SWAP(struct search_state, *slot, search->spare); /* history_reserve prepared it */
+        state_free(&search->spare, &search->alloc);
+    }
+    state_copy(slot, &search->cur, search->model->n, search_max_rank(search));
     if (search->hist_len < cap)
         search->hist_len++;
+}
+
+struct search_state *history_newest(dss_search *search) { return entry(search, 0); }
+
+void history_pop(dss_search *search)
+{
+    search->hist_top = (search->hist_top + search->hist_cap - 1) % search->hist_cap;
+    search->hist_len--;
 }
 
 void history_clear(dss_search *search)
@@ -99,9 +114,27 @@ void history_clear(dss_search *search)
 
 void history_free(dss_search *search)
 {
+    state_free(&search->spare, &search->alloc);
     free_ring(search->hist, search->hist_cap, &search->alloc);
     search->hist = NULL;
     search->hist_cap = search->hist_len = search->hist_top = 0;
+}
+
+/* Whether a recomputed decomposition is the one e recorded: the same number of singular values,
+   each within RECOMPUTE_TOL s_1 of its record. A host whose callbacks changed since (another
+   Jacobian, a removed callback that AUTO resolved to), or a loaded string whose recipe was
+   edited, gives another decomposition, which would pair e's basis and availability flags with
+   foreign singular values. The tolerance lets through what a generator that is not bit-for-bit
+   deterministic (GPU reductions) changes. */
+#define RECOMPUTE_TOL 1e-6
+static int same_decomposition(const svd_dec *dec, const struct search_state *e)
+{
+    if (dec->rank != e->rank)
+        return 0;
+    for (size_t i = 0; i < e->rank; i++)
+        if (!(fabs(dec->s[i] - e->dec_s[i]) <= RECOMPUTE_TOL * e->dec_s[0]))
+            return 0;
+    return 1;
 }
 
 /* The slot holding the decomposition of state e, recomputing it into the scratch slot when it
@@ -121,44 +154,60 @@ static int find_or_recompute(dss_search *search, const struct search_state *e, c
     search->slot[k].id = 0;
     cx = search_ctx(search, stats);
     r = e->dec_rng;
+    if ((rc = jac_check(search->model, &e->dec_cfg)) != DSS_OK)
+        return err_detail(SEARCH_ERR(search), rc, "recomputing that step's decomposition: %s",
+                          jac_missing(search->model, &e->dec_cfg));
     rc = jac_decompose(&cx, &e->dec_cfg, e->dec_center, &r, &search->jac, &search->svd,
                        &search->alloc, &search->slot[k].dec);
     if (rc != DSS_OK)
         return rc;
+    if (!same_decomposition(&search->slot[k].dec, e))
+        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+                          "recomputing the decomposition of that step gave other singular values "
+                          "(rank %zu, s_1 = %.17g; recorded rank %zu, s_1 = %.17g): the "
+                          "callbacks changed since", search->slot[k].dec.rank,
+                          search->slot[k].dec.s[0], e->rank, e->dec_s[0]);
     search->slot[k].id = e->dec_id;
     stats->v[STAT_UNDO_RECOMPUTES] += 1;
     *slot_out = k;
     return DSS_OK;
 }
 
-DSS_API int dss_search_undo(dss_search *search)
+static int search_undo_impl(dss_search *search)
 {
     struct search_state *e;
-    call_stats stats;
-    double t0, callbacks0;
-    int k, rc;
+    session_txn txn;
+    int k = -1, rc;
 
     if (search == NULL)
         return DSS_EINVAL;
+    if (search->busy)
+        return err_detail(SEARCH_ERR(search), DSS_EBUSY,
+                          "called from inside a callback of this session's running call");
     if (!search->cur.started || search->hist_len == 0)
-        return DSS_ESTATE;
+        return err_detail(SEARCH_ERR(search), DSS_ESTATE, "nothing to undo (%s)",
+                          search->cur.started ? "no step recorded since start, load or a "
+                                                "DSS_SEARCH_HISTORY of 0"
+                                              : "the session is not started");
     e = entry(search, 0);
-    stats = search->stats;
-    t0 = clock_seconds();
-    callbacks0 = stats.v[STAT_SECONDS_CALLBACKS];
-    if ((rc = find_or_recompute(search, e, &stats, &k)) != DSS_OK)
+    session_txn_begin(search, &txn);
+    if ((rc = state_reserve_basis(&search->cur, &search->alloc, search->model->n, e->l)) != DSS_OK)
         return rc;
-
-    /* copied, not swapped: cur keeps its buffers, which hold a subspace of any size */
-    state_copy(&search->cur, e, search->model->n, search_max_rank(search));
-    search->hist_top = (search->hist_top + search->hist_cap - 1) % search->hist_cap;
-    search->hist_len--;
-    if (k != search->cur_slot) {
-        search->prev_slot = search->cur_slot;
-        search->cur_slot = k;
-    }
-    stats.v[STAT_SECONDS_LIBRARY] += (clock_seconds() - t0)
-                                     - (stats.v[STAT_SECONDS_CALLBACKS] - callbacks0);
-    search->stats = stats;
+    search->busy = 1;
+    rc = find_or_recompute(search, e, &txn.stats, &k);
+    search->busy = 0;
+    if (rc != DSS_OK)
+        return rc;
+    session_publish(search, &(struct publish){ .source = PUBLISH_UNDO, .slot = k, .txn = &txn });
     return DSS_OK;
+}
+
+DSS_API int dss_search_undo(dss_search *search)
+{
+    errmsg *e;
+    if (search == NULL)
+        return DSS_EINVAL;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_undo_impl(search));
 }

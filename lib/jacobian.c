@@ -33,7 +33,7 @@ static void draw_rows(rng *r, size_t m, size_t k, size_t *rows)
 
 /* AUTO: the host Jacobian when there is one, else the matrix-free mode when a VJP exists, else
    finite differences. */
-static int resolve_mode(const dss_model *model, int mode)
+int jac_route(const dss_model *model, int mode)
 {
     if (mode != DSS_JACOBIAN_AUTO)
         return mode;
@@ -44,7 +44,7 @@ static int resolve_mode(const dss_model *model, int mode)
 
 int jac_check(const dss_model *model, const jac_config *cfg)
 {
-    int mode = resolve_mode(model, cfg->mode);
+    int mode = jac_route(model, cfg->mode);
     if (mode == DSS_JACOBIAN_RANDOMIZED && model->vjp == NULL)
         return DSS_EUNSUPPORTED;
     if ((mode == DSS_JACOBIAN_FULL || mode == DSS_JACOBIAN_ROWS) && model->jacobian == NULL)
@@ -52,10 +52,25 @@ int jac_check(const dss_model *model, const jac_config *cfg)
     return DSS_OK;
 }
 
+const char *jac_missing(const dss_model *model, const jac_config *cfg)
+{
+    switch (jac_route(model, cfg->mode)) {
+    case DSS_JACOBIAN_RANDOMIZED:
+        return "DSS_JACOBIAN_RANDOMIZED needs a VJP callback (dss_model_set_vjp), which the "
+               "model lacks";
+    case DSS_JACOBIAN_ROWS:
+        return "DSS_JACOBIAN_ROWS needs a Jacobian callback (dss_model_set_jacobian), which "
+               "the model lacks";
+    default:
+        return "DSS_JACOBIAN_FULL needs a Jacobian callback (dss_model_set_jacobian), which "
+               "the model lacks";
+    }
+}
+
 size_t jac_rank(const dss_model *model, const jac_config *cfg)
 {
     size_t rows = model->m;
-    int mode = resolve_mode(model, cfg->mode);
+    int mode = jac_route(model, cfg->mode);
     if (mode == DSS_JACOBIAN_ROWS && cfg->rows < rows)
         rows = cfg->rows;
     if (mode == DSS_JACOBIAN_RANDOMIZED && cfg->rank < rows)
@@ -72,6 +87,13 @@ static int host_rows(call_ctx *cx, const jac_config *cfg, const double *c, size_
     size_t chunk = cfg->chunk > 0 && cfg->chunk < k ? cfg->chunk : k;
     int rc;
 
+    /* unchunked with a progress callback and many rows: a few requests, so that Cancel is
+       heard while a slow (neural) Jacobian runs */
+    if (cfg->chunk == 0 && cx->progress != NULL && k >= JAC_SPLIT_ROWS)
+        chunk = (k + JAC_SPLIT_PIECES - 1) / JAC_SPLIT_PIECES;
+    /* asked before the first request too: a Cancel already pressed costs no Jacobian */
+    if ((rc = call_progress(cx, DSS_STAGE_JACOBIAN, 0, k)) != DSS_OK)
+        return rc;
     if (chunk == k) {
         if ((rc = call_jacobian(cx, c, k, rows, s->J)) != DSS_OK)
             return rc;
@@ -132,6 +154,8 @@ static int finite_diff(call_ctx *cx, const jac_config *cfg, const double *c, jac
     if ((rc = MEM_GROW(a, s, J, m * n)) != DSS_OK || (rc = MEM_GROW(a, s, z, chunk * n)) != DSS_OK
         || (rc = MEM_GROW(a, s, x, chunk * m)) != DSS_OK || (rc = MEM_GROW(a, s, f0, m)) != DSS_OK)
         return rc;
+    if ((rc = call_progress(cx, DSS_STAGE_FINITE_DIFF, 0, points)) != DSS_OK)
+        return rc;
     for (size_t first = 0; first < points; first += chunk) {
         size_t count = points - first < chunk ? points - first : chunk;
         for (size_t p = 0; p < count; p++)
@@ -187,10 +211,60 @@ static int jacobian_block(call_ctx *cx, const jac_config *cfg, int mode, const d
     return host_rows(cx, cfg, c, k, s->rows, s, a);
 }
 
+/* Rows of the Jacobian block a route decomposes (0 for RANDOMIZED, which forms none). */
+static size_t block_rows(const dss_model *model, const jac_config *cfg)
+{
+    const int route = jac_route(model, cfg->mode);
+    if (route == DSS_JACOBIAN_RANDOMIZED)
+        return 0;
+    if (route == DSS_JACOBIAN_ROWS && cfg->rows < model->m)
+        return cfg->rows;
+    return model->m;
+}
+
+static int gram_route(const dss_model *model, const jac_config *cfg)
+{
+    const size_t rows = block_rows(model, cfg);
+    return rows > 0 && model->n > 1 && rows >= model->n;
+}
+
+size_t jac_dec_bytes(const dss_model *model, const jac_config *cfg)
+{
+    const int gram = gram_route(model, cfg);
+    return svd_dec_bytes(model->n, gram ? model->n : jac_rank(model, cfg), gram);
+}
+
+size_t jac_scratch_bytes(const dss_model *model, const jac_config *cfg)
+{
+    const size_t n = model->n, m = model->m, rows = block_rows(model, cfg);
+    const int route = jac_route(model, cfg->mode);
+    size_t bytes;
+    if (route == DSS_JACOBIAN_RANDOMIZED)
+        return rsvd_scratch_bytes(model, cfg);
+    bytes = rows * n * sizeof(double) + rows * sizeof(size_t) + svd_work_bytes(rows, n);
+    if (route == DSS_JACOBIAN_FINITE_DIFF) {
+        const size_t points = cfg->diff_scheme == DSS_DIFF_CENTRAL ? 2 * n : n + 1;
+        size_t chunk = points < model->max_batch ? points : model->max_batch;
+        const size_t bound = JAC_FD_MAX_DOUBLES / m > 0 ? JAC_FD_MAX_DOUBLES / m : 1;
+        if (chunk > bound)
+            chunk = bound;
+        bytes += (chunk * n + chunk * m + m) * sizeof(double);
+    }
+    return bytes;
+}
+
+int jac_dec_reserve(const dss_model *model, const jac_config *cfg, svd_dec *dec,
+                    const mem_allocator *a)
+{
+    if (gram_route(model, cfg))
+        return svd_dec_reserve(dec, a, model->n, 1);
+    return svd_dec_reserve(dec, a, jac_rank(model, cfg), 0);
+}
+
 int jac_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rng *r,
                   jac_scratch *s, svd_work *w, const mem_allocator *a, svd_dec *dec)
 {
-    int mode = resolve_mode(cx->model, cfg->mode);
+    int mode = jac_route(cx->model, cfg->mode);
     size_t rows = 0;
     int rc;
 
@@ -198,8 +272,12 @@ int jac_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rng *r,
         return rc;
     if (mode == DSS_JACOBIAN_RANDOMIZED)
         rc = rsvd_decompose(cx, cfg, c, r, s, a, dec);
-    else if ((rc = jacobian_block(cx, cfg, mode, c, r, s, a, &rows)) == DSS_OK)
-        rc = svd_compute(w, a, rows, cx->model->n, s->J, dec);
+    else if ((rc = jacobian_block(cx, cfg, mode, c, r, s, a, &rows)) == DSS_OK
+             && (rc = call_progress(cx, DSS_STAGE_DECOMPOSE, 0, 1)) == DSS_OK
+             && (rc = svd_compute(w, a, rows, cx->model->n, s->J, dec)) == DSS_OK)
+        rc = call_progress(cx, DSS_STAGE_DECOMPOSE, 1, 1);
+    if (rc == DSS_OK && !isfinite(dec->s[0]))
+        rc = DSS_ENONFINITE; /* never publish an infinite singular value, whatever the route */
     if (rc == DSS_OK && cx->stats != NULL)
         cx->stats->v[STAT_SVDS] += 1;
     return rc;

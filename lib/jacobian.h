@@ -41,12 +41,28 @@ int  jac_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rng *r,
                    jac_scratch *s, svd_work *w, const mem_allocator *a, svd_dec *dec);
 void jac_scratch_free(jac_scratch *s, const mem_allocator *a);
 
+/* The mode that runs for `mode` on this model: AUTO resolved (FULL with a Jacobian callback,
+   else RANDOMIZED with a VJP, else FINITE_DIFF), any other mode itself. */
+int    jac_route(const dss_model *model, int mode);
+/* Make dec (an unused decomposition) able to hold what this mode's route computes: the
+   buffers a route needs are allocated when it first runs, not up front. */
+int    jac_dec_reserve(const dss_model *model, const jac_config *cfg, svd_dec *dec,
+                       const mem_allocator *a);
+/* The most bytes this mode's route holds for one decomposition: its scratch buffers and LAPACK
+   workspace (jac_scratch_bytes), and one decomposition slot (jac_dec_bytes). */
+size_t jac_scratch_bytes(const dss_model *model, const jac_config *cfg);
+size_t jac_dec_bytes(const dss_model *model, const jac_config *cfg);
 /* DSS_EUNSUPPORTED when the mode cannot run on this model, else DSS_OK. */
 int    jac_check(const dss_model *model, const jac_config *cfg);
+/* Which callback the mode lacks on this model, as a sentence (after jac_check failed). */
+const char *jac_missing(const dss_model *model, const jac_config *cfg);
 /* The number of singular values a decomposition of this mode's Jacobian holds. */
 size_t jac_rank(const dss_model *model, const jac_config *cfg);
 
 /* ---- shared with randomized.c --------------------------------------------------------- */
+
+/* Bytes of jac_scratch the randomized route holds at most (dss_search_estimate_bytes). */
+size_t rsvd_scratch_bytes(const dss_model *model, const jac_config *cfg);
 
 /* Randomized SVD: the top cfg->rank singular pairs. Same returns as jac_decompose. */
 int  rsvd_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rng *r,
@@ -57,6 +73,11 @@ int  rsvd_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rng *r
 int  jac_directional_diff(call_ctx *cx, const jac_config *cfg, const double *c,
                           const double *dirs, size_t count, jac_scratch *s,
                           const mem_allocator *a, double *out);
+
+/* FULL and ROWS without DSS_SEARCH_JACOBIAN_CHUNK, when a progress callback is set: blocks of
+   at least JAC_SPLIT_ROWS rows are requested in JAC_SPLIT_PIECES pieces. */
+#define JAC_SPLIT_ROWS 1024
+#define JAC_SPLIT_PIECES 4
 
 /* Largest number of doubles finite differences hold for outputs at once (chunking bound). */
 #define JAC_FD_MAX_DOUBLES ((size_t)1 << 22)

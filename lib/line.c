@@ -6,6 +6,9 @@
 #include <stdint.h>
 
 #include "calls.h"
+#include "errmsg.h"
+#include "line.h"
+#include "params.h"
 #include "model.h"
 #include "search.h"
 
@@ -13,20 +16,6 @@
 #define REFINE_PEAKS 3     /* local maxima of the grid refined, best first */
 #define REFINE_ITERS 100   /* cap on Brent iterations per peak (about 40 at most in practice) */
 
-struct dss_line {
-    mem_allocator alloc;
-    size_t samples, batch;
-    int goal, refine;
-    size_t evaluations;     /* points evaluated by the last successful search */
-    double *z;      size_t z_cap;      /* batch x n points */
-    double *x;      size_t x_cap;      /* batch x m outputs */
-    double *score;  size_t score_cap;  /* batch scores */
-    double *t;      size_t t_cap;      /* batch slider positions */
-    double *ends;   size_t ends_cap;   /* 2n: a search's slider ends */
-    double *dir;    size_t dir_cap;    /* n: the segment's direction hi - lo */
-    dss_progress_fn progress;
-    void *progress_user;
-};
 
 /* One evaluation context: the segment, the model and the score. */
 struct segment {
@@ -49,8 +38,13 @@ DSS_API int dss_line_create_with_allocator(dss_line **out, const dss_allocator *
     line = mem_alloc(&a, sizeof *line);
     if (line == NULL)
         return DSS_ENOMEM;
-    *line = (dss_line){ .alloc = a, .samples = 10001, .batch = 500, .goal = DSS_MAXIMIZE,
-                        .refine = 0 };
+    *line = (dss_line){ .alloc = a };
+    {
+        size_t count;
+        const param_desc *rows = param_line_rows(&count);
+        for (size_t i = 0; i < count; i++)
+            param_store(&rows[i], line, rows[i].def);
+    }
     *out = line;
     return DSS_OK;
 }
@@ -75,64 +69,86 @@ DSS_API void dss_line_destroy(dss_line *line)
     mem_free(&a, line);
 }
 
-static int is_integer_in(double v, double lo, double hi)
+static int line_set_impl(dss_line *line, int param, double value)
 {
-    return isfinite(v) && v == floor(v) && v >= lo && v <= hi;
+    const param_desc *d = param_line(param);
+    char range[96];
+    if (line == NULL)
+        return DSS_EINVAL;
+    if (line->busy)
+        return err_detail(&line->err, DSS_EBUSY,
+                          "called from inside a callback of this line search's running call");
+    if (d == NULL)
+        return err_detail(&line->err, DSS_EINVAL, "no parameter %d", param);
+    if (!param_valid(d, value, 0))
+        return err_detail(&line->err, DSS_EINVAL, "%s = %.17g is out of range (%s)", d->name,
+                          value, param_range_text(d, range, sizeof range));
+    param_store(d, line, value);
+    return DSS_OK;
 }
 
 DSS_API int dss_line_set(dss_line *line, int param, double value)
 {
-    /* sample counts are kept exactly representable and far from size_t overflow */
-    const double count_max = 9007199254740992.0 < (double)SIZE_MAX ? 9007199254740992.0
-                                                                     : (double)SIZE_MAX;
+    errmsg *e;
+    int rc;
     if (line == NULL)
         return DSS_EINVAL;
-    switch (param) {
-    case DSS_LINE_SAMPLES:
-        if (!is_integer_in(value, 2, count_max))
-            return DSS_EINVAL;
-        line->samples = (size_t)value;
-        return DSS_OK;
-    case DSS_LINE_BATCH:
-        if (!is_integer_in(value, 1, count_max))
-            return DSS_EINVAL;
-        line->batch = (size_t)value;
-        return DSS_OK;
-    case DSS_LINE_GOAL:
-        if (!is_integer_in(value, DSS_MAXIMIZE, DSS_MINIMIZE))
-            return DSS_EINVAL;
-        line->goal = (int)value;
-        return DSS_OK;
-    case DSS_LINE_REFINE:
-        if (!is_integer_in(value, 0, 2))
-            return DSS_EINVAL;
-        line->refine = (int)value;
-        return DSS_OK;
-    default:
+    e = (errmsg *)&line->err;
+    err_enter(e, __func__);
+    rc = line_set_impl(line, param, value);
+    return err_leave(e, rc);
+}
+
+static int line_get_impl(const dss_line *line, int param, double *value)
+{
+    const param_desc *d = param_line(param);
+    if (line == NULL || value == NULL)
         return DSS_EINVAL;
-    }
+    if (d == NULL)
+        return err_detail((errmsg *)&line->err, DSS_EINVAL, "no parameter %d", param);
+    *value = param_load(d, line);
+    return DSS_OK;
 }
 
 DSS_API int dss_line_get(const dss_line *line, int param, double *value)
 {
-    if (line == NULL || value == NULL)
+    errmsg *e;
+    int rc;
+    if (line == NULL)
         return DSS_EINVAL;
-    switch (param) {
-    case DSS_LINE_SAMPLES: *value = (double)line->samples; return DSS_OK;
-    case DSS_LINE_BATCH:   *value = (double)line->batch; return DSS_OK;
-    case DSS_LINE_GOAL:    *value = line->goal; return DSS_OK;
-    case DSS_LINE_REFINE:  *value = line->refine; return DSS_OK;
-    default:               return DSS_EINVAL;
-    }
+    e = (errmsg *)&line->err;
+    err_enter(e, __func__);
+    rc = line_get_impl(line, param, value);
+    return err_leave(e, rc);
+}
+
+static int line_set_progress_impl(dss_line *line, dss_progress_fn fn, void *user)
+{
+    if (line == NULL)
+        return DSS_EINVAL;
+    if (line->busy)
+        return err_detail(&line->err, DSS_EBUSY,
+                          "called from inside a callback of this line search's running call");
+    line->progress = fn;
+    line->progress_user = user;
+    return DSS_OK;
 }
 
 DSS_API int dss_line_set_progress(dss_line *line, dss_progress_fn fn, void *user)
 {
+    errmsg *e;
+    int rc;
     if (line == NULL)
         return DSS_EINVAL;
-    line->progress = fn;
-    line->progress_user = user;
-    return DSS_OK;
+    e = (errmsg *)&line->err;
+    err_enter(e, __func__);
+    rc = line_set_progress_impl(line, fn, user);
+    return err_leave(e, rc);
+}
+
+DSS_API const char *dss_line_errmsg(const dss_line *line)
+{
+    return line != NULL ? line->err.text : "dss_line_errmsg: line is NULL";
 }
 
 DSS_API size_t dss_line_evaluations(const dss_line *line)
@@ -205,7 +221,11 @@ static int grid_search(dss_line *line, struct segment *sg, size_t batch, size_t 
     const double last = (double)(line->samples - 1);
     double prev = 0.0;
     int rising = 1; /* is point i-1 strictly better than point i-2 (or the first point)? */
+    int rc0;
     pk->count = 0;
+    /* asked before the first batch too: a Cancel already pressed costs no generator call */
+    if ((rc0 = call_progress(&sg->cx, DSS_STAGE_LINE_GRID, 0, line->samples)) != DSS_OK)
+        return rc0;
     for (size_t first = 0; first < line->samples; first += batch) {
         size_t count = line->samples - first < batch ? line->samples - first : batch;
         int rc;
@@ -384,38 +404,74 @@ static int find_on_segment(dss_line *line, struct segment *sg, double *t_best,
     return DSS_OK;
 }
 
-DSS_API int dss_find_optimal(dss_line *line, const dss_model *model, const double *z_lo,
+static int find_optimal_impl(dss_line *line, const dss_model *model, const double *z_lo,
                              const double *z_hi, dss_score_fn g, void *user, double *t_best,
                              double *score_best)
 {
     struct segment sg = { model, z_lo, z_hi, NULL, g, user,
                           { .model = model, .progress = line ? line->progress : NULL,
-                            .progress_user = line ? line->progress_user : NULL } };
+                            .progress_user = line ? line->progress_user : NULL,
+                            .err = line ? &line->err : NULL } };
     size_t before;
     int rc;
     if (line == NULL || model == NULL || z_lo == NULL || z_hi == NULL || g == NULL
         || t_best == NULL)
         return DSS_EINVAL;
+    if (line->busy)
+        return err_detail(&line->err, DSS_EBUSY,
+                          "called from inside a callback of this line search's running call");
     before = line->evaluations;
+    line->busy = 1;
     rc = find_on_segment(line, &sg, t_best, score_best);
+    line->busy = 0;
     if (rc != DSS_OK)
         line->evaluations = before;
     return rc;
 }
 
-DSS_API int dss_search_find_optimal(dss_line *line, const dss_search *search, dss_score_fn g,
+DSS_API int dss_find_optimal(dss_line *line, const dss_model *model, const double *z_lo,
+                             const double *z_hi, dss_score_fn g, void *user, double *t_best,
+                             double *score_best)
+{
+    errmsg *e;
+    int rc;
+    if (line == NULL)
+        return DSS_EINVAL;
+    e = (errmsg *)&line->err;
+    err_enter(e, __func__);
+    rc = find_optimal_impl(line, model, z_lo, z_hi, g, user, t_best, score_best);
+    return err_leave(e, rc);
+}
+
+static int search_find_optimal_impl(dss_line *line, const dss_search *search, dss_score_fn g,
                                     void *user, double *t_best, double *score_best)
 {
     const dss_model *model;
     int rc;
     if (line == NULL || search == NULL || g == NULL || t_best == NULL)
         return DSS_EINVAL;
+    if (line->busy) /* before line->ends, which the running search reads, is rewritten */
+        return err_detail(&line->err, DSS_EBUSY,
+                          "called from inside a callback of this line search's running call");
     model = search_model(search);
     if (MEM_GROW(&line->alloc, line, ends, 2 * model->n) != DSS_OK)
         return DSS_ENOMEM;
     rc = dss_search_slider_ends(search, line->ends, line->ends + model->n);
-    if (rc != DSS_OK)
-        return rc;
-    return dss_find_optimal(line, model, line->ends, line->ends + model->n, g, user, t_best,
+    if (rc != DSS_OK) /* the search's own message says why */
+        return err_detail(&line->err, rc, "%s", dss_search_errmsg(search));
+    return find_optimal_impl(line, model, line->ends, line->ends + model->n, g, user, t_best,
                             score_best);
+}
+
+DSS_API int dss_search_find_optimal(dss_line *line, const dss_search *search, dss_score_fn g,
+                                    void *user, double *t_best, double *score_best)
+{
+    errmsg *e;
+    int rc;
+    if (line == NULL)
+        return DSS_EINVAL;
+    e = (errmsg *)&line->err;
+    err_enter(e, __func__);
+    rc = search_find_optimal_impl(line, search, g, user, t_best, score_best);
+    return err_leave(e, rc);
 }

@@ -92,8 +92,12 @@ DSS_API int dss_model_set_jvp(dss_model *model, dss_jvp_fn jvp)
 
 DSS_API int dss_model_set_max_batch(dss_model *model, size_t k)
 {
-    if (model == NULL || k == 0)
+    if (model == NULL)
         return DSS_EINVAL;
+    err_enter(&model->err, __func__);
+    if (k == 0)
+        return err_leave(&model->err, err_detail(&model->err, DSS_EINVAL,
+                                                 "k = 0: a batch holds at least one point"));
     model->max_batch = k;
     return DSS_OK;
 }
@@ -117,6 +121,11 @@ DSS_API int dss_model_generate(const dss_model *model, size_t k, const double *z
     if (rc != DSS_OK)
         return rc;
     return all_finite(x, xlen) ? DSS_OK : DSS_ENONFINITE;
+}
+
+DSS_API const char *dss_model_errmsg(const dss_model *model)
+{
+    return model != NULL ? model->err.text : "dss_model_errmsg: model is NULL";
 }
 
 DSS_API size_t dss_model_latent_dim(const dss_model *model) { return model ? model->n : 0; }

@@ -4,6 +4,7 @@
 
 #include <dss/dss.h>
 
+#include "errmsg.h"
 #include "mem.h"
 
 struct dss_model {
@@ -15,6 +16,8 @@ struct dss_model {
     dss_jvp_fn jvp;
     void *user;
     mem_allocator alloc;
+    errmsg err;                  /* dss_model_errmsg: written only by the calls that change the
+                                    model (dss_model_generate may run on many threads at once) */
 };
 
 /* 1 when all count values are finite. */

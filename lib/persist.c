@@ -8,6 +8,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "errmsg.h"
+#include "params.h"
 #include "sampler.h"
 #include "search.h"
 
@@ -15,7 +17,7 @@ static const unsigned char MAGIC[8] = { 'D', 'S', 'S', 'S', 'T', 'A', 'T', 'E' }
 #define FORMAT_VERSION 1u
 #define BYTE_ORDER_MARK 0x01020304u
 #define HEADER_BYTES 48u   /* magic, version, byte-order mark, total length, n, m, l */
-#define N_PARAMS 16        /* parameter ids 1..16 */
+#define N_PARAMS 16        /* parameter ids 1..16: the table's rows marked saved */
 
 /* ---- CRC-32 (reflected polynomial 0xEDB88320), a nibble at a time ------------------------- */
 
@@ -42,6 +44,7 @@ typedef struct cursor {
     const unsigned char *in;   /* reading */
     size_t pos, len;
     int bad;                   /* reading ran past the end */
+    int nomem;                 /* reading: no memory for the decomposition's buffers */
 } cursor;
 
 static void put_bytes(cursor *c, const void *p, size_t count)
@@ -150,27 +153,11 @@ static void put_jac(cursor *c, const jac_config *j)
     put_u64(c, j->power);
 }
 
-/* The parameters as (id, value) pairs; the radius is its raw setting (0: the prior's). */
+/* The parameters as (id, value) pairs, from the table (the rows marked saved: ids 1..16 in
+   format version 1); the radius is its raw setting (0: the prior's). */
 static double param_value(const struct search_params *p, int id)
 {
-    switch (id) {
-    case DSS_SEARCH_SUBSPACE_DIM:     return (double)p->l;
-    case DSS_SEARCH_RADIUS:           return p->radius;
-    case DSS_SEARCH_CENTER_TOLERANCE: return p->tol;
-    case DSS_SEARCH_SEED:             return p->seed;
-    case DSS_SEARCH_JACOBIAN:         return p->jac.mode;
-    case DSS_SEARCH_JACOBIAN_ROWS:    return (double)p->jac.rows;
-    case DSS_SEARCH_RANK:             return (double)p->jac.rank;
-    case DSS_SEARCH_SAMPLER:          return p->sampler;
-    case DSS_SEARCH_PRIOR:            return p->prior;
-    case DSS_SEARCH_PRIOR_SCALE:      return p->prior_scale;
-    case DSS_SEARCH_HISTORY:          return (double)p->history;
-    case DSS_SEARCH_DIFF_SCHEME:      return p->jac.diff_scheme;
-    case DSS_SEARCH_DIFF_STEP:        return p->jac.diff_step;
-    case DSS_SEARCH_OVERSAMPLE:       return (double)p->jac.oversample;
-    case DSS_SEARCH_POWER_ITERATIONS: return (double)p->jac.power;
-    default:                          return (double)p->jac.chunk; /* DSS_SEARCH_JACOBIAN_CHUNK */
-    }
+    return param_load(param_search(id), p);
 }
 
 static void put_session(cursor *c, const dss_search *search)
@@ -186,9 +173,15 @@ static void put_session(cursor *c, const dss_search *search)
     put_u64(c, n);
     put_u64(c, search->model->m);
     put_u64(c, st->l);
-    for (int id = 1; id <= N_PARAMS; id++) {
-        put_u64(c, (uint64_t)id);
-        put_f64(c, param_value(&st->p, id));
+    {
+        size_t count;
+        const param_desc *rows = param_search_rows(&count);
+        for (size_t i = 0; i < count; i++) { /* the saved rows: ids 1..N_PARAMS, in order */
+            if (!rows[i].saved)
+                continue;
+            put_u64(c, (uint64_t)rows[i].id);
+            put_f64(c, param_value(&st->p, rows[i].id));
+        }
     }
     put_rng(c, &st->rng);
     put_f64s(c, st->center, n);
@@ -218,23 +211,28 @@ static void put_session(cursor *c, const dss_search *search)
     }
 }
 
-DSS_API int dss_search_save(const dss_search *search, void *buf, size_t cap, size_t *len)
+static int search_save_impl(const dss_search *search, void *buf, size_t cap, size_t *len)
 {
     cursor c = { 0 };
     size_t size;
     unsigned char *out = buf;
 
-    if (search == NULL || len == NULL)
+    if (search == NULL)
         return DSS_EINVAL;
+    if (len == NULL)
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument len is NULL");
     if (!search->cur.started)
-        return DSS_ESTATE;
+        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+                          "the session is not started (dss_search_start comes first)");
     put_session(&c, search);
     size = c.pos + 4;
     *len = size;
     if (buf == NULL)
         return DSS_OK;
     if (cap < size)
-        return DSS_EINVAL;
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL,
+                          "cap = %zu bytes is too small: the string needs %zu (in *len)", cap,
+                          size);
     c = (cursor){ .out = out };
     put_session(&c, search);
     c.pos = 16;
@@ -242,6 +240,16 @@ DSS_API int dss_search_save(const dss_search *search, void *buf, size_t cap, siz
     c.pos = size - 4;
     put_u(&c, crc32(out, size - 4), 4);
     return DSS_OK;
+}
+
+DSS_API int dss_search_save(const dss_search *search, void *buf, size_t cap, size_t *len)
+{
+    errmsg *e;
+    if (search == NULL)
+        return DSS_EINVAL;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_save_impl(search, buf, cap, len));
 }
 
 /* ---- loading ------------------------------------------------------------------------------ */
@@ -289,26 +297,39 @@ static void get_params(cursor *c, struct search_params *p, size_t n)
 /* The header: DSS_EFORMAT for anything but this format version for this model. */
 static int check_header(cursor *c, const dss_search *search, size_t len, size_t *l)
 {
+    errmsg *e = SEARCH_ERR(search);
     const unsigned char *magic = take(c, sizeof MAGIC);
     uint64_t version, bom, total, n, m;
     uint32_t crc;
     if (magic == NULL || memcmp(magic, MAGIC, sizeof MAGIC) != 0)
-        return DSS_EFORMAT;
+        return err_detail(e, DSS_EFORMAT, "not a libdss session (no DSSSTATE magic; %zu bytes)",
+                          len);
     version = get_u(c, 4);
     bom = get_u(c, 4);
     total = get_u64(c);
     n = get_u64(c);
     m = get_u64(c);
     *l = (size_t)get_u64(c);
-    if (c->bad || version != FORMAT_VERSION || bom != BYTE_ORDER_MARK || total != len
-        || len < HEADER_BYTES + 4)
-        return DSS_EFORMAT;
+    if (c->bad || len < HEADER_BYTES + 4)
+        return err_detail(e, DSS_EFORMAT, "truncated: %zu bytes, the header alone is %u", len,
+                          HEADER_BYTES + 4);
+    if (version != FORMAT_VERSION)
+        return err_detail(e, DSS_EFORMAT, "format version %llu; this libdss reads version %u",
+                          (unsigned long long)version, FORMAT_VERSION);
+    if (bom != BYTE_ORDER_MARK || total != len)
+        return err_detail(e, DSS_EFORMAT, "corrupt header (byte-order mark or length field: "
+                          "%llu bytes recorded, %zu given)", (unsigned long long)total, len);
     crc = (uint32_t)(c->in[len - 4] | (uint32_t)c->in[len - 3] << 8
                      | (uint32_t)c->in[len - 2] << 16 | (uint32_t)c->in[len - 1] << 24);
     if (crc != crc32(c->in, len - 4))
-        return DSS_EFORMAT;
-    if (n != search->model->n || m != search->model->m || *l == 0 || *l > search->model->n)
-        return DSS_EFORMAT;
+        return err_detail(e, DSS_EFORMAT, "corrupt: the CRC-32 does not match the contents");
+    if (n != search->model->n || m != search->model->m)
+        return err_detail(e, DSS_EFORMAT, "saved for another model: n = %llu, m = %llu; this "
+                          "model has n = %zu, m = %zu", (unsigned long long)n,
+                          (unsigned long long)m, search->model->n, search->model->m);
+    if (*l == 0 || *l > search->model->n)
+        return err_detail(e, DSS_EFORMAT, "corrupt: subspace dimension %zu (n = %zu)", *l,
+                          search->model->n);
     c->len = len - 4; /* the body ends before the CRC */
     return DSS_OK;
 }
@@ -372,6 +393,14 @@ static void get_session(cursor *c, dss_search *search, size_t l, svd_dec *dec)
     get_jac(c, &nx->dec_cfg);
 
     dec->lazy = (int)get_u(c, 1);
+    if (c->bad || dec->lazy > 1) {
+        c->bad = 1;
+        return;
+    }
+    if (svd_dec_reserve(dec, &search->alloc, rank, dec->lazy) != DSS_OK) {
+        c->bad = c->nomem = 1;
+        return;
+    }
     dec->rank = rank;
     get_f64s(c, dec->s, rank);
     get_flags(c, dec->have, rank);
@@ -399,22 +428,64 @@ static void get_session(cursor *c, dss_search *search, size_t l, svd_dec *dec)
         c->bad = 1; /* trailing bytes */
 }
 
-DSS_API int dss_search_load(dss_search *search, const void *buf, size_t len)
+/*
+ * Whether this model can continue the loaded session: the Jacobian mode of its next steps and
+ * the route its decomposition took (which undo may recompute; AUTO as it was resolved) must both
+ * run on it. An AUTO session that took the FULL route thus does not load into a model without a
+ * Jacobian callback (it would otherwise continue in RANDOMIZED mode, with another rank). A
+ * route AUTO would take differently on this model is not refused by itself: the saving session
+ * may have set AUTO after its last decomposition. DSS_EUNSUPPORTED when the model cannot;
+ * DSS_EFORMAT when the decomposition has another rank than its route gives.
+ */
+static int check_continuable(const dss_search *search, const struct search_state *st)
+{
+    const dss_model *model = search->model;
+    const int saved_route = st->dec_cfg.mode; /* AUTO only in a libdss 1.0 string */
+    errmsg *e = SEARCH_ERR(search);
+    if (jac_check(model, &st->p.jac) != DSS_OK)
+        return err_detail(e, DSS_EUNSUPPORTED, "this model cannot continue the session: %s",
+                          jac_missing(model, &st->p.jac));
+    if (jac_check(model, &st->dec_cfg) != DSS_OK)
+        return err_detail(e, DSS_EUNSUPPORTED, "this model cannot recompute the session's "
+                          "decomposition: %s", jac_missing(model, &st->dec_cfg));
+    if (jac_rank(model, &st->dec_cfg) != st->rank)
+        return err_detail(e, saved_route == DSS_JACOBIAN_AUTO ? DSS_EUNSUPPORTED : DSS_EFORMAT,
+                          "the decomposition holds %zu singular values; its route gives %zu on "
+                          "this model", st->rank, jac_rank(model, &st->dec_cfg));
+    return DSS_OK;
+}
+
+static int search_load_impl(dss_search *search, const void *buf, size_t len)
 {
     cursor c;
     size_t l = 0;
     int scratch, rc;
 
-    if (search == NULL || buf == NULL)
+    if (search == NULL)
         return DSS_EINVAL;
+    if (buf == NULL)
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument buf is NULL");
+    if (search->busy)
+        return err_detail(SEARCH_ERR(search), DSS_EBUSY,
+                          "called from inside a callback of this session's running call");
     c = (cursor){ .in = buf, .len = len };
     if ((rc = check_header(&c, search, len, &l)) != DSS_OK)
+        return rc;
+    if ((rc = state_reserve_basis(&search->next, &search->alloc, search->model->n, l)) != DSS_OK)
         return rc;
     scratch = search_scratch_slot(search);
     search->slot[scratch].id = 0; /* overwritten below, valid or not */
     get_session(&c, search, l, &search->slot[scratch].dec);
+    if (c.nomem)
+        return DSS_ENOMEM;
     if (c.bad)
-        return DSS_EFORMAT;
+        return err_detail(SEARCH_ERR(search), DSS_EFORMAT, "corrupt or inconsistent field near "
+                          "byte %zu (the CRC matched: written so, or edited and re-checksummed)",
+                          c.pos);
+    if ((rc = check_continuable(search, &search->next)) != DSS_OK)
+        return rc;
+    memcpy(search->next.dec_s, search->slot[scratch].dec.s,
+           search->next.rank * sizeof *search->next.dec_s);
     if (search->slot[scratch].dec.lazy) {
         /* lazy vectors come from d and e, and their clusters from s: the two must agree, or a
            vector drawn later could be wrong, or not orthogonal to the others */
@@ -423,19 +494,22 @@ DSS_API int dss_search_load(dss_search *search, const void *buf, size_t len)
                                  &match)) != DSS_OK)
             return rc == DSS_ENOMEM ? rc : DSS_EFORMAT;
         if (!match)
-            return DSS_EFORMAT;
+            return err_detail(SEARCH_ERR(search), DSS_EFORMAT, "corrupt: the kept tridiagonal "
+                              "form's eigenvalues are not the squared singular values");
     }
 
-    /* publish: the loaded state and decomposition become the session's, with no history */
-    search->next.started = 1;
-    search->next.dec_id = search->slot[scratch].id = ++search->last_id;
-    {
-        struct search_state tmp = search->cur;
-        search->cur = search->next;
-        search->next = tmp;
-    }
-    search->prev_slot = search->cur_slot;
-    search->cur_slot = scratch;
-    history_clear(search);
+    /* the loaded state and decomposition become the session's, with no history */
+    session_publish(search, &(struct publish){ .source = PUBLISH_NEXT,
+                                               .history = PUBLISH_CLEAR, .slot = scratch });
     return DSS_OK;
+}
+
+DSS_API int dss_search_load(dss_search *search, const void *buf, size_t len)
+{
+    errmsg *e;
+    if (search == NULL)
+        return DSS_EINVAL;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_load_impl(search, buf, len));
 }

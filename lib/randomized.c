@@ -62,6 +62,17 @@ static int small_eigen(size_t r_, size_t m, const double *B, double *G, double *
     return info == 0 ? DSS_OK : DSS_ELAPACK;
 }
 
+size_t rsvd_scratch_bytes(const dss_model *model, const jac_config *cfg)
+{
+    const size_t n = model->n, m = model->m, full = n < m ? n : m;
+    const size_t keep = cfg->rank < full ? cfg->rank : full;
+    const size_t rr = cfg->oversample < full - keep ? keep + cfg->oversample : full;
+    size_t doubles = rr * m + rr * n + rr * rr + rr + SYEV_BLOCK * rr;
+    if (model->jvp == NULL) /* forward differences: rr + 1 points and their outputs */
+        doubles += (rr + 1) * (n + m);
+    return doubles * sizeof(double);
+}
+
 int rsvd_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rng *r,
                    jac_scratch *s, const mem_allocator *a, svd_dec *dec)
 {
@@ -74,6 +85,8 @@ int rsvd_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rng *r,
 
     if (m > INT_MAX || rr * (size_t)SYEV_BLOCK > INT_MAX)
         return DSS_EINVAL;
+    if ((rc = svd_dec_reserve(dec, a, keep, 0)) != DSS_OK)
+        return rc;
     if ((rc = MEM_GROW(a, s, probe, rr * m)) != DSS_OK
         || (rc = MEM_GROW(a, s, sketch, rr * n)) != DSS_OK
         || (rc = MEM_GROW(a, s, small, rr * rr + rr + SYEV_BLOCK * rr)) != DSS_OK)
@@ -83,7 +96,8 @@ int rsvd_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rng *r,
     work = eig + rr;
 
     rademacher(r, s->probe, rr * m);
-    if ((rc = call_vjp(cx, c, rr, s->probe, s->sketch)) != DSS_OK
+    if ((rc = call_progress(cx, DSS_STAGE_RANDOMIZED, 0, passes)) != DSS_OK
+        || (rc = call_vjp(cx, c, rr, s->probe, s->sketch)) != DSS_OK
         || (rc = call_progress(cx, DSS_STAGE_RANDOMIZED, 1, passes)) != DSS_OK)
         return rc;
     ortho_rows(r, s->sketch, rr, n);

@@ -1,97 +1,29 @@
-/* dss_search: the subspace-search session.
+/* dss_search: the subspace-search session's API: parameters, the steps (start, commit,
+ * commit_w, resample), the read-only views, progress and statistics.
  *
  * Everything a session is lives in `cur` (a struct search_state) and the decomposition slot it
- * names. Every mutating call works in `next`, a copy, and in a scratch decomposition slot, and
- * publishes by swapping buffers only once nothing can fail any more: a failing call leaves the
- * session untouched (the strong guarantee). Undo (history.c) keeps older states the same way.
+ * names, owned by the transaction module (session.c): every mutating call works in `next`, a
+ * copy, and in a scratch decomposition slot, and ends in session_publish, which cannot fail: a
+ * failing call leaves the session untouched (the strong guarantee). Undo (history.c) and load
+ * (persist.c) end in the same publish step.
  */
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "model.h"
+#include "params.h"
 #include "prior.h"
 #include "sampler.h"
 #include "search.h"
 
 #define RADIUS_FACTOR 0.2             /* the authors' slider half-length: 0.2 x mean distance */
-#define SEED_MAX 9007199254740992.0   /* 2^53: every integer up to it is a double */
-#define HISTORY_MAX 65536.0           /* undo steps */
-
-#define SWAP(type, a, b) do { type swap_tmp_ = (a); (a) = (b); (b) = swap_tmp_; } while (0)
-
-/* ---- states ----------------------------------------------------------------------------- */
-
-size_t search_max_rank(const dss_search *search)
-{
-    return search->model->m < search->model->n ? search->model->m : search->model->n;
-}
-
-void state_free(struct search_state *st, const mem_allocator *a)
-{
-    mem_free(a, st->center);
-    mem_free(a, st->basis);
-    mem_free(a, st->basis_idx);
-    mem_free(a, st->avail);
-    mem_free(a, st->dec_center);
-    *st = (struct search_state){ 0 };
-}
-
-int state_alloc(struct search_state *st, const mem_allocator *a, size_t n, size_t max_rank,
-                size_t l_cap)
-{
-    *st = (struct search_state){ 0 };
-    st->center = mem_array(a, n, sizeof(double));
-    st->basis = mem_array(a, l_cap * n, sizeof(double));
-    st->basis_idx = mem_array(a, l_cap, sizeof(size_t));
-    st->avail = mem_zeros(a, max_rank, 1);
-    st->dec_center = mem_array(a, n, sizeof(double));
-    if (!st->center || !st->basis || !st->basis_idx || !st->avail || !st->dec_center) {
-        state_free(st, a);
-        return DSS_ENOMEM;
-    }
-    st->l_cap = l_cap;
-    return DSS_OK;
-}
-
-void state_copy(struct search_state *dst, const struct search_state *src, size_t n,
-                size_t max_rank)
-{
-    dst->started = src->started;
-    dst->rng = src->rng;
-    dst->p = src->p;
-    memcpy(dst->center, src->center, n * sizeof *dst->center);
-    dst->l = src->l;
-    memcpy(dst->basis, src->basis, src->l * n * sizeof *dst->basis);
-    memcpy(dst->basis_idx, src->basis_idx, src->l * sizeof *dst->basis_idx);
-    memcpy(dst->avail, src->avail, max_rank);
-    dst->dec_id = src->dec_id;
-    dst->rank = src->rank;
-    memcpy(dst->dec_center, src->dec_center, n * sizeof *dst->dec_center);
-    dst->dec_rng = src->dec_rng;
-    dst->dec_cfg = src->dec_cfg;
-}
-
-int search_slot_of(const dss_search *search, uint64_t id)
-{
-    for (int k = 0; k < DEC_SLOTS; k++)
-        if (id != 0 && search->slot[k].id == id)
-            return k;
-    return -1;
-}
-
-int search_scratch_slot(const dss_search *search)
-{
-    for (int k = 0; k < DEC_SLOTS; k++)
-        if (k != search->cur_slot && k != search->prev_slot)
-            return k;
-    return -1; /* unreachable with DEC_SLOTS == 3 */
-}
 
 call_ctx search_ctx(const dss_search *search, call_stats *stats)
 {
     return (call_ctx){ .model = search->model, .stats = stats, .progress = search->progress,
-                       .progress_user = search->progress_user };
+                       .progress_user = search->progress_user, .err = SEARCH_ERR(search) };
 }
 
 const dss_model *search_model(const dss_search *search) { return search->model; }
@@ -130,24 +62,18 @@ DSS_API int dss_search_create(dss_search **out, const dss_model *model)
     search->meter.held = search->meter.peak = sizeof *search;
     n = model->n;
     r = search_max_rank(search);
-    /* cur and next hold up to n basis rows, the most a subspace can have */
-    if (state_alloc(&search->cur, &search->alloc, n, r, n) != DSS_OK
-        || state_alloc(&search->next, &search->alloc, n, r, n) != DSS_OK)
+    /* O(n) up front: bases grow with the subspace dimension and decompositions with their
+       route, when a step first needs them (docs/design.md, "Memory") */
+    if (state_alloc(&search->cur, &search->alloc, n, r, 1) != DSS_OK
+        || state_alloc(&search->next, &search->alloc, n, r, 1) != DSS_OK)
         rc = DSS_ENOMEM;
-    for (int k = 0; k < DEC_SLOTS && rc == DSS_OK; k++)
-        rc = svd_dec_alloc(&search->slot[k].dec, &search->alloc, n, r);
+    for (int k = 0; k < DEC_SLOTS; k++)
+        svd_dec_init(&search->slot[k].dec, n);
     if (rc != DSS_OK) {
         search_free(search);
         return rc;
     }
-    search->cur.p = (struct search_params){
-        .l = 1, .radius = 0.0, .tol = 0.05, .seed = 0.0, .sampler = DSS_SAMPLER_SINGULAR,
-        .prior = DSS_PRIOR_GAUSSIAN, .prior_scale = 1.0, .history = 64,
-        .jac = { .mode = DSS_JACOBIAN_AUTO, .rows = 50, .chunk = 0,
-                 .diff_scheme = DSS_DIFF_FORWARD, .diff_step = 0.0, .rank = 32,
-                 .oversample = 10, .power = 1 },
-    };
-    search->cur.p.radius_default = RADIUS_FACTOR * prior_mean_distance(DSS_PRIOR_GAUSSIAN, 1.0, n);
+    params_default(&search->cur.p, n);
     rng_seed(&search->cur.rng, 0);
     *out = search;
     return DSS_OK;
@@ -161,88 +87,73 @@ DSS_API void dss_search_destroy(dss_search *search)
 
 /* ---- parameters ------------------------------------------------------------------------- */
 
-static int is_integer_in(double v, double lo, double hi)
+/* The prior and its scale, and the default radius they give, which must be finite and
+   positive: a scale near DBL_MAX (or one so small that the radius underflows) would give a
+   session whose every point is DSS_ENONFINITE (or the centre itself). */
+static int set_prior(struct search_params *p, size_t n, int prior, double scale)
 {
-    return isfinite(v) && v == floor(v) && v >= lo && v <= hi;
-}
-
-static int set_count(size_t *field, double value, double lo, double hi)
-{
-    if (!is_integer_in(value, lo, hi))
+    const double radius = RADIUS_FACTOR * prior_mean_distance(prior, scale, n);
+    if (!isfinite(radius) || !(radius > 0.0))
         return DSS_EINVAL;
-    *field = (size_t)value;
+    p->prior = prior;
+    p->prior_scale = scale;
+    p->radius_default = radius;
     return DSS_OK;
 }
 
-static int set_choice(int *field, double value, int lo, int hi)
+const char *params_range(int param, char *buf, size_t cap)
 {
-    if (!is_integer_in(value, lo, hi))
-        return DSS_EINVAL;
-    *field = (int)value;
-    return DSS_OK;
+    const param_desc *d = param_search(param);
+    if (d == NULL)
+        return "no such parameter";
+    param_range_text(d, buf, cap);
+    if (param == DSS_SEARCH_PRIOR || param == DSS_SEARCH_PRIOR_SCALE) {
+        size_t len = strlen(buf);
+        snprintf(buf + len, cap - len, ", with a finite, positive default radius");
+    }
+    return buf;
 }
 
+/* Every parameter through its row of the table (params.c); the prior's two also recompute the
+   default radius, which must stay finite. */
 int params_set(struct search_params *p, size_t n, int param, double value)
 {
-    const double size_max = (double)SIZE_MAX;
-    switch (param) {
-    case DSS_SEARCH_SUBSPACE_DIM:     return set_count(&p->l, value, 1, (double)n);
-    case DSS_SEARCH_JACOBIAN_ROWS:    return set_count(&p->jac.rows, value, 1, size_max);
-    case DSS_SEARCH_RANK:             return set_count(&p->jac.rank, value, 1, size_max);
-    case DSS_SEARCH_OVERSAMPLE:       return set_count(&p->jac.oversample, value, 0, size_max);
-    case DSS_SEARCH_POWER_ITERATIONS: return set_count(&p->jac.power, value, 0, 16);
-    case DSS_SEARCH_JACOBIAN_CHUNK:   return set_count(&p->jac.chunk, value, 0, size_max);
-    case DSS_SEARCH_HISTORY:          return set_count(&p->history, value, 0, HISTORY_MAX);
-    case DSS_SEARCH_JACOBIAN:
-        return set_choice(&p->jac.mode, value, DSS_JACOBIAN_AUTO, DSS_JACOBIAN_RANDOMIZED);
-    case DSS_SEARCH_SAMPLER:
-        return set_choice(&p->sampler, value, DSS_SAMPLER_SINGULAR, DSS_SAMPLER_TOP);
-    case DSS_SEARCH_DIFF_SCHEME:
-        return set_choice(&p->jac.diff_scheme, value, DSS_DIFF_FORWARD, DSS_DIFF_CENTRAL);
-    case DSS_SEARCH_RADIUS:
-        if (!isfinite(value) || !(value > 0.0))
-            return DSS_EINVAL;
-        p->radius = value;
-        return DSS_OK;
-    case DSS_SEARCH_CENTER_TOLERANCE:
-        if (!(value >= 0.0 && value <= 0.5))
-            return DSS_EINVAL;
-        p->tol = value;
-        return DSS_OK;
-    case DSS_SEARCH_SEED:
-        if (!is_integer_in(value, 0, SEED_MAX))
-            return DSS_EINVAL;
-        p->seed = value;
-        return DSS_OK;
-    case DSS_SEARCH_DIFF_STEP:
-        if (!isfinite(value) || value < 0.0 || value >= 1.0)
-            return DSS_EINVAL;
-        p->jac.diff_step = value;
-        return DSS_OK;
-    case DSS_SEARCH_PRIOR:
-        if (set_choice(&p->prior, value, DSS_PRIOR_GAUSSIAN, DSS_PRIOR_BOX) != DSS_OK)
-            return DSS_EINVAL;
-        p->radius_default = RADIUS_FACTOR * prior_mean_distance(p->prior, p->prior_scale, n);
-        return DSS_OK;
-    case DSS_SEARCH_PRIOR_SCALE:
-        if (!isfinite(value) || !(value > 0.0))
-            return DSS_EINVAL;
-        p->prior_scale = value;
-        p->radius_default = RADIUS_FACTOR * prior_mean_distance(p->prior, value, n);
-        return DSS_OK;
-    default:
+    const param_desc *d = param_search(param);
+    if (d == NULL || !param_valid(d, value, n))
         return DSS_EINVAL;
-    }
+    if (param == DSS_SEARCH_PRIOR)
+        return set_prior(p, n, (int)value, p->prior_scale);
+    if (param == DSS_SEARCH_PRIOR_SCALE)
+        return set_prior(p, n, p->prior, value);
+    param_store(d, p, value);
+    return DSS_OK;
 }
 
-DSS_API int dss_search_set(dss_search *search, int param, double value)
+/* The defaults, from the table. */
+void params_default(struct search_params *p, size_t n)
+{
+    size_t count;
+    const param_desc *rows = param_search_rows(&count);
+    *p = (struct search_params){ 0 };
+    for (size_t i = 0; i < count; i++)
+        param_store(&rows[i], p, rows[i].def);
+    p->radius_default = RADIUS_FACTOR * prior_mean_distance(p->prior, p->prior_scale, n);
+}
+
+static int search_set_impl(dss_search *search, int param, double value)
 {
     struct search_params p;
+    char range[96];
     if (search == NULL)
         return DSS_EINVAL;
+    if (search->busy)
+        return err_detail(SEARCH_ERR(search), DSS_EBUSY,
+                          "called from inside a callback of this session's running call");
     p = search->cur.p;
     if (params_set(&p, search->model->n, param, value) != DSS_OK)
-        return DSS_EINVAL;
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "%s = %.17g is out of range (%s)",
+                          err_search_param_name(param), value,
+                          params_range(param, range, sizeof range));
     search->cur.p = p;
     if (param == DSS_SEARCH_SEED) /* the stream restarts at once */
         rng_seed(&search->cur.rng, (uint64_t)value);
@@ -251,56 +162,117 @@ DSS_API int dss_search_set(dss_search *search, int param, double value)
     return DSS_OK;
 }
 
+DSS_API int dss_search_set(dss_search *search, int param, double value)
+{
+    errmsg *e;
+    if (search == NULL)
+        return DSS_EINVAL;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_set_impl(search, param, value));
+}
+
 double search_radius(const dss_search *search)
 {
     const struct search_params *p = &search->cur.p;
     return p->radius > 0.0 ? p->radius : p->radius_default;
 }
 
-DSS_API int dss_search_get(const dss_search *search, int param, double *value)
+static int search_get_impl(const dss_search *search, int param, double *value)
 {
-    const struct search_params *p;
-    double v;
-
-    if (search == NULL || value == NULL)
+    const param_desc *d = param_search(param);
+    if (search == NULL)
         return DSS_EINVAL;
-    p = &search->cur.p;
-    switch (param) {
-    case DSS_SEARCH_SUBSPACE_DIM:     v = (double)p->l; break;
-    case DSS_SEARCH_RADIUS:           v = search_radius(search); break;
-    case DSS_SEARCH_CENTER_TOLERANCE: v = p->tol; break;
-    case DSS_SEARCH_SEED:             v = p->seed; break;
-    case DSS_SEARCH_JACOBIAN:         v = p->jac.mode; break;
-    case DSS_SEARCH_JACOBIAN_ROWS:    v = (double)p->jac.rows; break;
-    case DSS_SEARCH_RANK:             v = (double)p->jac.rank; break;
-    case DSS_SEARCH_SAMPLER:          v = p->sampler; break;
-    case DSS_SEARCH_PRIOR:            v = p->prior; break;
-    case DSS_SEARCH_PRIOR_SCALE:      v = p->prior_scale; break;
-    case DSS_SEARCH_HISTORY:          v = (double)p->history; break;
-    case DSS_SEARCH_DIFF_SCHEME:      v = p->jac.diff_scheme; break;
-    case DSS_SEARCH_DIFF_STEP:        v = p->jac.diff_step; break;
-    case DSS_SEARCH_OVERSAMPLE:       v = (double)p->jac.oversample; break;
-    case DSS_SEARCH_POWER_ITERATIONS: v = (double)p->jac.power; break;
-    case DSS_SEARCH_JACOBIAN_CHUNK:   v = (double)p->jac.chunk; break;
-    default: return DSS_EINVAL;
-    }
-    *value = v;
+    if (value == NULL)
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument value is NULL");
+    if (d == NULL)
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "no parameter %d", param);
+    *value = param == DSS_SEARCH_RADIUS ? search_radius(search) : param_load(d, &search->cur.p);
     return DSS_OK;
 }
 
-DSS_API int dss_search_set_progress(dss_search *search, dss_progress_fn fn, void *user)
+DSS_API int dss_search_get(const dss_search *search, int param, double *value)
+{
+    errmsg *e;
+    if (search == NULL)
+        return DSS_EINVAL;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_get_impl(search, param, value));
+}
+
+/* Bytes of one state whose basis holds l rows (state_alloc). */
+static size_t state_bytes(size_t n, size_t r, size_t l)
+{
+    return (2 * n + l * n + r) * sizeof(double) + l * sizeof(size_t) + r;
+}
+
+/*
+ * The bound documented with dss_search_estimate_bytes, term by term as the session allocates:
+ * the handle; cur, next, the ring's spare and `history` ring entries (each a state with l basis
+ * rows); the ring's array twice (a resize holds the old and the new one); DEC_SLOTS
+ * decompositions of the route; the route's scratch buffers and LAPACK workspace. Each term is
+ * the most its allocation reaches, so their sum bounds every moment's total.
+ */
+static int search_estimate_bytes_impl(const dss_search *search, size_t *bytes)
+{
+    const struct search_params *p;
+    size_t n, r, l, total;
+    if (search == NULL)
+        return DSS_EINVAL;
+    if (bytes == NULL)
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument bytes is NULL");
+    p = &search->cur.p;
+    n = search->model->n;
+    r = search_max_rank(search);
+    l = p->l > search->cur.l ? p->l : search->cur.l;
+    total = sizeof *search
+            + (p->history + 3) * state_bytes(n, r, l)
+            + 2 * p->history * sizeof(struct search_state)
+            + DEC_SLOTS * jac_dec_bytes(search->model, &p->jac)
+            + jac_scratch_bytes(search->model, &p->jac);
+    *bytes = total;
+    return DSS_OK;
+}
+
+DSS_API int dss_search_estimate_bytes(const dss_search *search, size_t *bytes)
+{
+    errmsg *e;
+    if (search == NULL)
+        return DSS_EINVAL;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_estimate_bytes_impl(search, bytes));
+}
+
+static int search_set_progress_impl(dss_search *search, dss_progress_fn fn, void *user)
 {
     if (search == NULL)
         return DSS_EINVAL;
+    if (search->busy)
+        return err_detail(SEARCH_ERR(search), DSS_EBUSY,
+                          "called from inside a callback of this session's running call");
     search->progress = fn;
     search->progress_user = user;
     return DSS_OK;
 }
 
-DSS_API int dss_search_stat(const dss_search *search, int key, double *value)
+DSS_API int dss_search_set_progress(dss_search *search, dss_progress_fn fn, void *user)
 {
-    if (search == NULL || value == NULL)
+    errmsg *e;
+    if (search == NULL)
         return DSS_EINVAL;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_set_progress_impl(search, fn, user));
+}
+
+static int search_stat_impl(const dss_search *search, int key, double *value)
+{
+    if (search == NULL)
+        return DSS_EINVAL;
+    if (value == NULL)
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument value is NULL");
     switch (key) {
     case DSS_STAT_POINTS:            *value = search->stats.v[STAT_POINTS]; break;
     case DSS_STAT_F_CALLS:           *value = search->stats.v[STAT_F_CALLS]; break;
@@ -316,18 +288,30 @@ DSS_API int dss_search_stat(const dss_search *search, int key, double *value)
     case DSS_STAT_SECONDS_CALLBACKS: *value = search->stats.v[STAT_SECONDS_CALLBACKS]; break;
     case DSS_STAT_BYTES_HELD:        *value = (double)search->meter.held; break;
     case DSS_STAT_PEAK_BYTES:        *value = (double)search->meter.peak; break;
-    default: return DSS_EINVAL;
+    default: return err_detail(SEARCH_ERR(search), DSS_EINVAL, "no statistic %d", key);
     }
     return DSS_OK;
+}
+
+DSS_API int dss_search_stat(const dss_search *search, int key, double *value)
+{
+    errmsg *e;
+    if (search == NULL)
+        return DSS_EINVAL;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_stat_impl(search, key, value));
 }
 
 /* ---- a step: the common path of start, commit, commit_w and resample --------------------- */
 
 /* Can a draw take l directions out of `rank` singular vectors? */
-static int check_draw(const struct search_state *st, size_t rank)
+static int check_draw(dss_search *search, const struct search_state *st, size_t rank)
 {
     if (st->p.sampler != DSS_SAMPLER_RANDOM && st->p.l > rank)
-        return DSS_EINVAL;
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL,
+                          "DSS_SEARCH_SUBSPACE_DIM = %zu exceeds the %zu singular values this "
+                          "Jacobian mode gives", st->p.l, rank);
     return DSS_OK;
 }
 
@@ -361,15 +345,25 @@ static int decompose_next(dss_search *search, call_ctx *cx, int scratch)
     int rc;
 
     slot->id = 0; /* its old contents (an evicted decomposition) are about to be overwritten */
+    /* the route's buffers in this slot and in every slot still empty, so that the steps after
+       the first allocate nothing (slots holding a decomposition are never touched) */
+    for (int k = 0; k < DEC_SLOTS; k++)
+        if (search->slot[k].id == 0
+            && (rc = jac_dec_reserve(search->model, &nx->p.jac, &search->slot[k].dec,
+                                     &search->alloc)) != DSS_OK)
+            return rc;
     nx->dec_rng = nx->rng;
     nx->dec_cfg = nx->p.jac;
+    /* the route, not AUTO: undo recomputes with it, and fails rather than take another route
+       when the host has since removed a callback */
+    nx->dec_cfg.mode = jac_route(search->model, nx->p.jac.mode);
     memcpy(nx->dec_center, nx->center, search->model->n * sizeof *nx->center);
     rc = jac_decompose(cx, &nx->p.jac, nx->center, &nx->rng, &search->jac, &search->svd,
                        &search->alloc, &slot->dec);
     if (rc != DSS_OK)
         return rc;
-    nx->dec_id = search->last_id + 1;
     nx->rank = slot->dec.rank;
+    memcpy(nx->dec_s, slot->dec.s, nx->rank * sizeof *nx->dec_s);
     memset(nx->avail, 1, nx->rank);
     return DSS_OK;
 }
@@ -379,21 +373,23 @@ enum { STEP_PUSH = 0, STEP_RESTART = 1 };
 
 /*
  * Finish a transaction prepared in next (centre, RNG, parameters): recompute the decomposition
- * or keep cur's, draw the subspace, then publish: record cur in the history (or clear it on a
- * restart), swap next in, rotate the decomposition slots, and account the work.
+ * or keep cur's, draw the subspace, then publish (session.c): record cur in the history (or
+ * clear it on a restart), swap next in, rotate the decomposition slots, and account the work.
  */
-static int step(dss_search *search, int recompute, int history)
+static int step_run(dss_search *search, int recompute, int history)
 {
     struct search_state *nx = &search->next;
-    call_stats stats = search->stats;
-    call_ctx cx = search_ctx(search, &stats);
-    double t0 = clock_seconds(), callbacks0 = stats.v[STAT_SECONDS_CALLBACKS];
+    session_txn txn;
+    call_ctx cx;
     int scratch = search_scratch_slot(search), rc;
 
-    if ((rc = check_draw(nx, recompute ? jac_rank(search->model, &nx->p.jac) : nx->rank)) != DSS_OK)
+    session_txn_begin(search, &txn);
+    cx = search_ctx(search, &txn.stats);
+
+    if ((rc = check_draw(search, nx, recompute ? jac_rank(search->model, &nx->p.jac) : nx->rank)) != DSS_OK)
         return rc;
     if (recompute && (rc = jac_check(search->model, &nx->p.jac)) != DSS_OK)
-        return rc;
+        return err_detail(SEARCH_ERR(search), rc, "%s", jac_missing(search->model, &nx->p.jac));
     if (history == STEP_PUSH && (rc = history_reserve(search)) != DSS_OK)
         return rc;
     if (recompute && (rc = decompose_next(search, &cx, scratch)) != DSS_OK)
@@ -402,41 +398,54 @@ static int step(dss_search *search, int recompute, int history)
                                      : &search->slot[search->cur_slot].dec)) != DSS_OK)
         return rc;
 
-    if (history == STEP_PUSH)
-        history_push(search);
-    else
-        history_clear(search);
-    nx->started = 1;
-    SWAP(struct search_state, search->cur, search->next);
-    if (recompute) {
-        search->slot[scratch].id = ++search->last_id;
-        search->prev_slot = search->cur_slot;
-        search->cur_slot = scratch;
-    }
-    stats.v[STAT_SECONDS_LIBRARY] += (clock_seconds() - t0)
-                                     - (stats.v[STAT_SECONDS_CALLBACKS] - callbacks0);
-    search->stats = stats;
+    session_publish(search, &(struct publish){
+        .source = PUBLISH_NEXT, .history = history == STEP_PUSH ? PUBLISH_PUSH : PUBLISH_CLEAR,
+        .slot = recompute ? scratch : -1, .txn = &txn });
     return DSS_OK;
 }
 
-/* next := cur, the start of every transaction. */
-static void begin(dss_search *search)
+/* step_run with the session marked busy: a callback that calls back to change it gets
+   DSS_EBUSY instead of mixing its call into this one. */
+static int step(dss_search *search, int recompute, int history)
 {
-    state_copy(&search->next, &search->cur, search->model->n, search_max_rank(search));
+    int rc;
+    search->busy = 1;
+    rc = step_run(search, recompute, history);
+    search->busy = 0;
+    return rc;
 }
 
 /* ---- the session ------------------------------------------------------------------------ */
 
-DSS_API int dss_search_start(dss_search *search, const double *z0)
+static int search_start_impl(dss_search *search, const double *z0)
 {
-    if (search == NULL || z0 == NULL)
+    int rc;
+    if (search == NULL)
         return DSS_EINVAL;
-    if (!all_finite(z0, search->model->n))
-        return DSS_ENONFINITE;
-    begin(search);
+    if (z0 == NULL)
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument z0 is NULL");
+    if (search->busy)
+        return err_detail(SEARCH_ERR(search), DSS_EBUSY,
+                          "called from inside a callback of this session's running call");
+    for (size_t j = 0; j < search->model->n; j++)
+        if (!isfinite(z0[j]))
+            return err_detail(SEARCH_ERR(search), DSS_ENONFINITE, "z0[%zu] = %g is not finite",
+                              j, z0[j]);
+    if ((rc = session_begin(search)) != DSS_OK)
+        return rc;
     rng_seed(&search->next.rng, (uint64_t)search->next.p.seed);
     memcpy(search->next.center, z0, search->model->n * sizeof *z0);
     return step(search, STEP_RECOMPUTE, STEP_RESTART);
+}
+
+DSS_API int dss_search_start(dss_search *search, const double *z0)
+{
+    errmsg *e;
+    if (search == NULL)
+        return DSS_EINVAL;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_start_impl(search, z0));
 }
 
 /* c + radius * sum_i w_i b_i */
@@ -474,37 +483,72 @@ static int off_center(double t, double tol)
     return d > tol || (d == tol && err > 0.0);
 }
 
-DSS_API int dss_search_point(const dss_search *search, double t, double *z)
+static int search_point_impl(const dss_search *search, double t, double *z)
 {
     double w;
-    if (search == NULL || z == NULL || !valid_t(t))
+    if (search == NULL)
         return DSS_EINVAL;
+    if (z == NULL)
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument z is NULL");
+    if (!valid_t(t))
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "t = %.17g is outside [0, 1]", t);
     if (!search->cur.started)
-        return DSS_ESTATE;
+        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+                          "the session is not started (dss_search_start comes first)");
     w = 2.0 * t - 1.0;
     map_point(search, &w, 1, z);
     return all_finite(z, search->model->n) ? DSS_OK : DSS_ENONFINITE;
 }
 
-DSS_API int dss_search_point_w(const dss_search *search, const double *w, double *z)
+DSS_API int dss_search_point(const dss_search *search, double t, double *z)
 {
-    if (search == NULL || w == NULL || z == NULL)
+    errmsg *e;
+    if (search == NULL)
         return DSS_EINVAL;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_point_impl(search, t, z));
+}
+
+static int search_point_w_impl(const dss_search *search, const double *w, double *z)
+{
+    if (search == NULL)
+        return DSS_EINVAL;
+    if (w == NULL)
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument w is NULL");
+    if (z == NULL)
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument z is NULL");
     if (!search->cur.started)
-        return DSS_ESTATE;
+        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+                          "the session is not started (dss_search_start comes first)");
     if (!valid_w(w, search->cur.l))
-        return DSS_EINVAL;
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL,
+                          "a weight w_i is outside [-1, 1] (or NaN); the subspace has l = %zu",
+                          search->cur.l);
     map_point(search, w, search->cur.l, z);
     return all_finite(z, search->model->n) ? DSS_OK : DSS_ENONFINITE;
 }
 
-DSS_API int dss_search_slider_ends(const dss_search *search, double *z_lo, double *z_hi)
+DSS_API int dss_search_point_w(const dss_search *search, const double *w, double *z)
+{
+    errmsg *e;
+    if (search == NULL)
+        return DSS_EINVAL;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_point_w_impl(search, w, z));
+}
+
+static int search_slider_ends_impl(const dss_search *search, double *z_lo, double *z_hi)
 {
     const double lo = -1.0, hi = 1.0;
-    if (search == NULL || (z_lo == NULL && z_hi == NULL))
+    if (search == NULL)
         return DSS_EINVAL;
+    if (z_lo == NULL && z_hi == NULL)
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "arguments z_lo and z_hi are both NULL");
     if (!search->cur.started)
-        return DSS_ESTATE;
+        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+                          "the session is not started (dss_search_start comes first)");
     if (z_lo != NULL)
         map_point(search, &lo, 1, z_lo);
     if (z_hi != NULL)
@@ -515,69 +559,161 @@ DSS_API int dss_search_slider_ends(const dss_search *search, double *z_lo, doubl
     return DSS_OK;
 }
 
-DSS_API int dss_search_commit(dss_search *search, double t)
+DSS_API int dss_search_slider_ends(const dss_search *search, double *z_lo, double *z_hi)
+{
+    errmsg *e;
+    if (search == NULL)
+        return DSS_EINVAL;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_slider_ends_impl(search, z_lo, z_hi));
+}
+
+static int search_commit_impl(dss_search *search, double t)
 {
     double w;
-    if (search == NULL || !valid_t(t))
+    int rc;
+    if (search == NULL)
         return DSS_EINVAL;
+    if (!valid_t(t))
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "t = %.17g is outside [0, 1]", t);
+    if (search->busy)
+        return err_detail(SEARCH_ERR(search), DSS_EBUSY,
+                          "called from inside a callback of this session's running call");
     if (!search->cur.started)
-        return DSS_ESTATE;
+        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+                          "the session is not started (dss_search_start comes first)");
     w = 2.0 * t - 1.0;
-    begin(search);
+    if ((rc = session_begin(search)) != DSS_OK)
+        return rc;
     map_point(search, &w, 1, search->next.center);
     if (!all_finite(search->next.center, search->model->n))
-        return DSS_ENONFINITE; /* a huge radius overflowed */
+        return err_detail(SEARCH_ERR(search), DSS_ENONFINITE,
+                          "the new centre overflows (radius %g)", search_radius(search));
     return step(search, off_center(t, search->cur.p.tol) ? STEP_RECOMPUTE : STEP_KEEP, STEP_PUSH);
+}
+
+DSS_API int dss_search_commit(dss_search *search, double t)
+{
+    errmsg *e;
+    if (search == NULL)
+        return DSS_EINVAL;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_commit_impl(search, t));
+}
+
+static int search_commit_w_impl(dss_search *search, const double *w)
+{
+    double wmax = 0.0;
+    int rc;
+    if (search == NULL)
+        return DSS_EINVAL;
+    if (w == NULL)
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument w is NULL");
+    if (search->busy)
+        return err_detail(SEARCH_ERR(search), DSS_EBUSY,
+                          "called from inside a callback of this session's running call");
+    if (!search->cur.started)
+        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+                          "the session is not started (dss_search_start comes first)");
+    if (!valid_w(w, search->cur.l))
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL,
+                          "a weight w_i is outside [-1, 1] (or NaN); the subspace has l = %zu",
+                          search->cur.l);
+    for (size_t i = 0; i < search->cur.l; i++)
+        wmax = fmax(wmax, fabs(w[i]));
+    if ((rc = session_begin(search)) != DSS_OK)
+        return rc;
+    map_point(search, w, search->cur.l, search->next.center);
+    if (!all_finite(search->next.center, search->model->n))
+        return err_detail(SEARCH_ERR(search), DSS_ENONFINITE,
+                          "the new centre overflows (radius %g)", search_radius(search));
+    return step(search, wmax > 2.0 * search->cur.p.tol ? STEP_RECOMPUTE : STEP_KEEP, STEP_PUSH);
 }
 
 DSS_API int dss_search_commit_w(dss_search *search, const double *w)
 {
-    double wmax = 0.0;
-    if (search == NULL || w == NULL)
+    errmsg *e;
+    if (search == NULL)
         return DSS_EINVAL;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_commit_w_impl(search, w));
+}
+
+static int search_resample_impl(dss_search *search)
+{
+    int rc;
+    if (search == NULL)
+        return DSS_EINVAL;
+    if (search->busy)
+        return err_detail(SEARCH_ERR(search), DSS_EBUSY,
+                          "called from inside a callback of this session's running call");
     if (!search->cur.started)
-        return DSS_ESTATE;
-    if (!valid_w(w, search->cur.l))
-        return DSS_EINVAL;
-    for (size_t i = 0; i < search->cur.l; i++)
-        wmax = fmax(wmax, fabs(w[i]));
-    begin(search);
-    map_point(search, w, search->cur.l, search->next.center);
-    if (!all_finite(search->next.center, search->model->n))
-        return DSS_ENONFINITE;
-    return step(search, wmax > 2.0 * search->cur.p.tol ? STEP_RECOMPUTE : STEP_KEEP, STEP_PUSH);
+        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+                          "the session is not started (dss_search_start comes first)");
+    if ((rc = session_begin(search)) != DSS_OK)
+        return rc;
+    return step(search, STEP_KEEP, STEP_PUSH);
 }
 
 DSS_API int dss_search_resample(dss_search *search)
 {
+    errmsg *e;
     if (search == NULL)
         return DSS_EINVAL;
-    if (!search->cur.started)
-        return DSS_ESTATE;
-    begin(search);
-    return step(search, STEP_KEEP, STEP_PUSH);
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_resample_impl(search));
 }
 
 /* ---- read-only views -------------------------------------------------------------------- */
 
+static int search_center_impl(const dss_search *search, double *z)
+{
+    if (search == NULL)
+        return DSS_EINVAL;
+    if (z == NULL)
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument z is NULL");
+    if (!search->cur.started)
+        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+                          "the session is not started (dss_search_start comes first)");
+    memcpy(z, search->cur.center, search->model->n * sizeof *z);
+    return DSS_OK;
+}
+
 DSS_API int dss_search_center(const dss_search *search, double *z)
 {
-    if (search == NULL || z == NULL)
+    errmsg *e;
+    if (search == NULL)
         return DSS_EINVAL;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_center_impl(search, z));
+}
+
+static int search_basis_impl(const dss_search *search, double *basis)
+{
+    if (search == NULL)
+        return DSS_EINVAL;
+    if (basis == NULL)
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument basis is NULL");
     if (!search->cur.started)
-        return DSS_ESTATE;
-    memcpy(z, search->cur.center, search->model->n * sizeof *z);
+        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+                          "the session is not started (dss_search_start comes first)");
+    memcpy(basis, search->cur.basis, search->cur.l * search->model->n * sizeof *basis);
     return DSS_OK;
 }
 
 DSS_API int dss_search_basis(const dss_search *search, double *basis)
 {
-    if (search == NULL || basis == NULL)
+    errmsg *e;
+    if (search == NULL)
         return DSS_EINVAL;
-    if (!search->cur.started)
-        return DSS_ESTATE;
-    memcpy(basis, search->cur.basis, search->cur.l * search->model->n * sizeof *basis);
-    return DSS_OK;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_basis_impl(search, basis));
 }
 
 DSS_API size_t dss_search_subspace_dim(const dss_search *search)
@@ -585,14 +721,52 @@ DSS_API size_t dss_search_subspace_dim(const dss_search *search)
     return search != NULL && search->cur.started ? search->cur.l : 0;
 }
 
-DSS_API int dss_search_basis_indices(const dss_search *search, size_t *idx)
+static int search_basis_indices_impl(const dss_search *search, size_t *idx)
 {
-    if (search == NULL || idx == NULL)
+    if (search == NULL)
         return DSS_EINVAL;
+    if (idx == NULL)
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument idx is NULL");
     if (!search->cur.started)
-        return DSS_ESTATE;
+        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+                          "the session is not started (dss_search_start comes first)");
     memcpy(idx, search->cur.basis_idx, search->cur.l * sizeof *idx);
     return DSS_OK;
+}
+
+DSS_API int dss_search_basis_indices(const dss_search *search, size_t *idx)
+{
+    errmsg *e;
+    if (search == NULL)
+        return DSS_EINVAL;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_basis_indices_impl(search, idx));
+}
+
+static int search_jacobian_route_impl(const dss_search *search)
+{
+    if (search == NULL)
+        return DSS_EINVAL;
+    if (!search->cur.started)
+        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+                          "the session is not started (dss_search_start comes first)");
+    return jac_route(search->model, search->cur.dec_cfg.mode);
+}
+
+DSS_API int dss_search_jacobian_route(const dss_search *search)
+{
+    errmsg *e;
+    if (search == NULL)
+        return DSS_EINVAL;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_jacobian_route_impl(search));
+}
+
+DSS_API const char *dss_search_errmsg(const dss_search *search)
+{
+    return search != NULL ? search->err.text : "dss_search_errmsg: search is NULL";
 }
 
 DSS_API size_t dss_search_rank(const dss_search *search)
@@ -600,15 +774,28 @@ DSS_API size_t dss_search_rank(const dss_search *search)
     return search != NULL && search->cur.started ? search->cur.rank : 0;
 }
 
-DSS_API int dss_search_singular_values(const dss_search *search, double *s, size_t cap)
+static int search_singular_values_impl(const dss_search *search, double *s, size_t cap)
 {
     size_t count;
-    if (search == NULL || (s == NULL && cap > 0))
+    if (search == NULL)
         return DSS_EINVAL;
+    if (s == NULL && cap > 0)
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument s is NULL with cap = %zu", cap);
     if (!search->cur.started)
-        return DSS_ESTATE;
+        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+                          "the session is not started (dss_search_start comes first)");
     count = cap < search->cur.rank ? cap : search->cur.rank;
     if (count > 0)
         memcpy(s, search->slot[search->cur_slot].dec.s, count * sizeof *s);
     return DSS_OK;
+}
+
+DSS_API int dss_search_singular_values(const dss_search *search, double *s, size_t cap)
+{
+    errmsg *e;
+    if (search == NULL)
+        return DSS_EINVAL;
+    e = SEARCH_ERR(search);
+    err_enter(e, __func__);
+    return err_leave(e, search_singular_values_impl(search, s, cap));
 }

@@ -1,5 +1,6 @@
-/* The session's insides, shared by search.c (the session), history.c (undo) and persist.c
- * (save and load). */
+/* The session's insides, shared by session.c (the transaction module: states, decomposition
+ * slots, the publish step), search.c (the session's API), history.c (undo) and persist.c (save
+ * and load). */
 #ifndef DSS_SEARCH_H
 #define DSS_SEARCH_H
 
@@ -8,6 +9,7 @@
 #include <dss/dss.h>
 
 #include "calls.h"
+#include "errmsg.h"
 #include "decompose.h"
 #include "jacobian.h"
 #include "rng.h"
@@ -42,7 +44,9 @@ struct search_state {
     size_t rank;
     double *dec_center;     /* n */
     rng dec_rng;
-    jac_config dec_cfg;
+    jac_config dec_cfg;     /* its mode is the route taken (never AUTO, except in a 1.0 save) */
+    double *dec_s;          /* the decomposition's rank singular values (capacity min(m, n)):
+                               undo checks a recomputation against them */
 };
 
 /* Decompositions are large (n x n and more) and shared by every step that kept the Jacobian;
@@ -61,17 +65,53 @@ struct dss_search {
     uint64_t last_id;
     struct search_state *hist;        /* undo ring: hist_cap entries, hist_len in use */
     size_t hist_cap, hist_len, hist_top;  /* hist_top: index of the most recent entry */
+    struct search_state spare;        /* buffers for the next entry, when its slot is too small:
+                                         swapped in by history_push, never before the step
+                                         cannot fail any more */
     jac_scratch jac;
     svd_work svd;
     call_stats stats;
     dss_progress_fn progress;
     void *progress_user;
+    int busy;                         /* a call that runs callbacks is under way: every call
+                                         that would change the session returns DSS_EBUSY */
+    errmsg err;                       /* dss_search_errmsg: written by const calls too (one
+                                         handle is used by one thread at a time) */
 };
 
-/* ---- search.c -------------------------------------------------------------------------- */
+/* The message of a session, also from a const one (the message is not part of its state). */
+#define SEARCH_ERR(search) ((errmsg *)&(search)->err)
+
+/* ---- session.c: the transaction module ---------------------------------------------------- */
+/* Every call that changes a session prepares in `next` (or names an undo entry) and in the
+   scratch slot, where a failure leaves no trace, and ends in session_publish, which cannot fail.
+   Nothing else writes cur, the slots' ids, cur_slot, prev_slot or the statistics. */
+
+/* A transaction's accounting: the statistics it counts into, adopted only by publish. */
+typedef struct session_txn { call_stats stats; double t0, callbacks0; } session_txn;
+void session_txn_begin(const dss_search *search, session_txn *txn);
+/* next := cur, with room for the subspace a step draws. DSS_OK or DSS_ENOMEM (nothing visible
+   changed). */
+int  session_begin(dss_search *search);
+
+enum { PUBLISH_NEXT, PUBLISH_UNDO };                   /* where the new state is */
+enum { PUBLISH_PUSH, PUBLISH_CLEAR, PUBLISH_KEEP };    /* what happens to the history (PUSH and
+                                                          CLEAR with PUBLISH_NEXT only) */
+struct publish {
+    int source;             /* PUBLISH_NEXT: swap next in; PUBLISH_UNDO: the newest entry,
+                               which leaves the history */
+    int history;            /* PUBLISH_NEXT: record cur (PUSH), forget all (CLEAR) or KEEP */
+    int slot;               /* the slot of the new state's decomposition, or -1: cur's. With
+                               PUBLISH_NEXT a slot holds a new decomposition and gets its id */
+    session_txn *txn;       /* statistics to adopt, or NULL */
+};
+void session_publish(dss_search *search, const struct publish *pub);
+
 int  state_alloc(struct search_state *st, const mem_allocator *a, size_t n, size_t max_rank,
                  size_t l_cap);
 void state_free(struct search_state *st, const mem_allocator *a);
+/* Make st's basis hold l rows, keeping its st->l rows. DSS_OK or DSS_ENOMEM (st unchanged). */
+int  state_reserve_basis(struct search_state *st, const mem_allocator *a, size_t n, size_t l);
 /* Copy src into dst, whose basis must hold src->l rows. */
 void state_copy(struct search_state *dst, const struct search_state *src, size_t n,
                 size_t max_rank);
@@ -79,10 +119,16 @@ size_t search_max_rank(const dss_search *search);
 int  search_slot_of(const dss_search *search, uint64_t id);  /* -1: evicted */
 /* The scratch slot: neither the current nor the previous decomposition. */
 int  search_scratch_slot(const dss_search *search);
+
+/* ---- search.c -------------------------------------------------------------------------- */
 /* A call context counting into stats (a transaction's copy of search->stats). */
 call_ctx search_ctx(const dss_search *search, call_stats *stats);
 double search_radius(const dss_search *search);
 int  params_set(struct search_params *p, size_t n, int param, double value);
+/* Every parameter at its default (the table's), and the prior's default radius. */
+void params_default(struct search_params *p, size_t n);
+/* The documented range of a parameter, for messages (written into buf of cap bytes). */
+const char *params_range(int param, char *buf, size_t cap);
 const dss_model *search_model(const dss_search *search);
 
 /* ---- history.c ------------------------------------------------------------------------- */
@@ -92,6 +138,9 @@ int  history_reserve(dss_search *search);
 /* Record cur as the newest entry (after history_reserve succeeded). */
 void history_push(dss_search *search);
 void history_clear(dss_search *search);
+/* The newest entry (hist_len > 0), and dropping it. */
+struct search_state *history_newest(dss_search *search);
+void history_pop(dss_search *search);
 void history_free(dss_search *search);
 
 #endif

@@ -24,6 +24,7 @@ DSS_API const char *dss_strerror(int status)
     case DSS_EFORMAT:      return "Malformed or incompatible saved state.";
     case DSS_ECANCELLED:   return "Cancelled by the progress callback.";
     case DSS_EUNSUPPORTED: return "The requested mode needs a callback the model does not have.";
+    case DSS_EBUSY:        return "The handle is busy: a callback called it back to change it during one of its own calls.";
     default:               return "Unknown libdss status code.";
     }
 }

@@ -7,6 +7,7 @@
  * libdss's own Gram-Schmidt, not LAPACK, for the same reason. Evaluating f and the Jacobian uses
  * BLAS (dgemm), whose last bits may differ between BLAS builds.
  */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -250,8 +251,10 @@ DSS_API int dss_synthetic_create(dss_synthetic **out, size_t n, size_t m, double
 
     if (out != NULL)
         *out = NULL;
+    /* a_d <= 100 gamma and g sums 2 m such terms: 400 m gamma <= DBL_MAX leaves the other half
+       of the range to the outputs' squares, so that no gamma gives an infinite score */
     if (out == NULL || n == 0 || m == 0 || !isfinite(gamma) || gamma < 0.0
-        || n > 0x7fffffff || m > 0x7fffffff)
+        || gamma > DBL_MAX / (400.0 * (double)m) || n > 0x7fffffff || m > 0x7fffffff)
         return DSS_EINVAL;
     p = mem_alloc(&mem_default, sizeof *p);
     if (p == NULL)

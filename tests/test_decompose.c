@@ -345,6 +345,90 @@ static void full_jacobian_matches_known_svd_with_uneven_singular_values(void **s
     check_known_svd(fx, 5, tol, tol);
 }
 
+/* Issue 8, bug 4: extreme but valid Jacobians. The Gram route squared J: entries ~1e-162 gave
+   all-zero singular values and coordinate axes as directions, entries ~1e160 gave DSS_ELAPACK.
+   Both routes (tall: Gram, wide: dgesvd) now give the known SVD to the same relative accuracy
+   as at scale 1, and the tall session saves and loads. */
+static void extreme_case(fixture *fx, size_t m, size_t n, double scale)
+{
+    double s[NMAX], z0[NMAX];
+    const size_t r = min_size(m, n);
+    for (size_t i = 0; i < r; i++)
+        s[i] = scale * (double)(r - i);
+    rebuild(fx, m, n, s, LIN_WITH_JACOBIAN);
+    make_z0(z0, n, 5);
+    assert_int_equal(dss_search_set(fx->search, DSS_SEARCH_SAMPLER, DSS_SAMPLER_TOP), DSS_OK);
+    assert_int_equal(dss_search_start(fx->search, z0), DSS_OK);
+    double tol = exact_sv_tol(fx->lm);
+    check_known_svd(fx, r, tol, tol);
+    /* its save loads into another session, which then shows the same values */
+    size_t len = 0;
+    dss_search *other = NULL;
+    double a[NMAX], b[NMAX];
+    assert_int_equal(dss_search_save(fx->search, NULL, 0, &len), DSS_OK);
+    unsigned char *buf = malloc(len);
+    assert_non_null(buf);
+    assert_int_equal(dss_search_save(fx->search, buf, len, &len), DSS_OK);
+    assert_int_equal(dss_search_create(&other, fx->model), DSS_OK);
+    assert_int_equal(dss_search_load(other, buf, len), DSS_OK);
+    assert_int_equal(dss_search_singular_values(fx->search, a, r), DSS_OK);
+    assert_int_equal(dss_search_singular_values(other, b, r), DSS_OK);
+    assert_memory_equal(a, b, r * sizeof *a);
+    assert_true(support_same_draws(fx->search, other, n, 3));
+    dss_search_destroy(other);
+    free(buf);
+}
+
+static void tiny_jacobians_keep_their_singular_values_on_both_routes(void **state)
+{
+    extreme_case(*state, 12, 5, 1e-162);
+    extreme_case(*state, 4, 9, 1e-162);
+    extreme_case(*state, 12, 5, 1e-300);
+}
+
+static void huge_jacobians_keep_their_singular_values_on_both_routes(void **state)
+{
+    extreme_case(*state, 12, 5, 1e160);
+    extreme_case(*state, 4, 9, 1e160);
+    extreme_case(*state, 12, 5, 1e300);
+}
+
+/* A Jacobian of finite entries whose norm exceeds DBL_MAX: never an infinite singular value. */
+static int huge_jacobian(void *user, const double *z, size_t nrows, const size_t *rows,
+                         double *out)
+{
+    const size_t *n = user;
+    (void)z, (void)rows;
+    for (size_t i = 0; i < nrows * *n; i++)
+        out[i] = (i % 2 ? -1.0 : 1.0) * 1e308;
+    return 0;
+}
+
+static int zero_f(void *user, size_t k, const double *z, double *x)
+{
+    (void)user, (void)z, (void)x, (void)k;
+    return 0;
+}
+
+static void a_singular_value_above_dbl_max_is_rejected_on_both_routes(void **state)
+{
+    (void)state;
+    static const size_t shapes[2][2] = { { 6, 3 }, { 2, 5 } }; /* m, n: tall, wide */
+    for (int k = 0; k < 2; k++) {
+        size_t n = shapes[k][1];
+        double z0[5] = { 0 };
+        dss_model *model = NULL;
+        dss_search *s = NULL;
+        assert_int_equal(dss_model_create(&model, n, shapes[k][0], zero_f, &n), DSS_OK);
+        assert_int_equal(dss_model_set_jacobian(model, huge_jacobian), DSS_OK);
+        assert_int_equal(dss_search_create(&s, model), DSS_OK);
+        assert_int_equal(dss_search_start(s, z0), DSS_ENONFINITE);
+        assert_int_equal(dss_search_rank(s), 0);
+        dss_search_destroy(s);
+        dss_model_destroy(model);
+    }
+}
+
 static void rank_is_min_of_m_and_n_in_full_mode(void **state)
 {
     fixture *fx = *state;
@@ -803,6 +887,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(full_jacobian_matches_known_svd_for_wide_model, setup, teardown),
         cmocka_unit_test_setup_teardown(full_jacobian_matches_known_svd_for_larger_tall_model, setup, teardown),
         cmocka_unit_test_setup_teardown(full_jacobian_matches_known_svd_with_uneven_singular_values, setup, teardown),
+        cmocka_unit_test_setup_teardown(tiny_jacobians_keep_their_singular_values_on_both_routes, setup, teardown),
+        cmocka_unit_test_setup_teardown(huge_jacobians_keep_their_singular_values_on_both_routes, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_singular_value_above_dbl_max_is_rejected_on_both_routes, setup, teardown),
         cmocka_unit_test_setup_teardown(rank_is_min_of_m_and_n_in_full_mode, setup, teardown),
         cmocka_unit_test_setup_teardown(clustered_top_singular_values_give_orthonormal_vectors, setup, teardown),
         cmocka_unit_test_setup_teardown(a_cluster_of_resolvable_values_gives_each_index_its_own_vector, setup, teardown),

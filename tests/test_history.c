@@ -24,7 +24,7 @@
 
 #include "support.h"
 
-#define NMAX 16           /* largest latent dimension used here */
+#define NMAX 40           /* largest latent dimension used here */
 #define MAX_STEPS 16      /* longest script */
 
 /* ---- session configurations ------------------------------------------------------------------ */
@@ -588,6 +588,80 @@ static void a_failed_step_is_not_recorded(void **state)
     support_snapshot_free(&now);
 }
 
+/* Issue 8, bug 1: with a full ring and a subspace grown since its oldest entry was recorded,
+   making room for the next entry freed that entry before the step could fail; a step that then
+   failed left it zeroed, and undoing to it gave DSS_OK and an un-started session. */
+static void a_failed_step_with_a_full_ring_and_a_grown_subspace_keeps_every_entry(void **state)
+{
+    fixture *fx = *state;
+    support_snapshot snap[3];
+    build_and_start(fx, &MODES[0]);
+    set_ok(fx->search, DSS_SEARCH_HISTORY, 2);
+    take(fx, &snap[0]);
+    assert_int_equal(dss_search_commit(fx->search, 0.9), DSS_OK);
+    take(fx, &snap[1]);
+    assert_int_equal(dss_search_commit(fx->search, 0.8), DSS_OK);
+    set_ok(fx->search, DSS_SEARCH_SUBSPACE_DIM, 2);
+    take(fx, &snap[2]);
+    assert_int_equal(dss_search_resample(fx->search), DSS_OK);
+    lin_fault(fx->lm, LIN_JACOBIAN, LIN_FAULT_ERROR, 1);
+    assert_int_equal(dss_search_commit(fx->search, 0.95), DSS_ECALLBACK);
+    assert_int_equal(fx->lm->faults_fired, 1);
+    /* the ring holds the states before the resample and before the second commit */
+    assert_int_equal(dss_search_undo(fx->search), DSS_OK);
+    assert_shows(fx, &snap[2], "undo after a failed step", 1);
+    assert_int_equal(dss_search_undo(fx->search), DSS_OK);
+    assert_shows(fx, &snap[1], "undo after a failed step", 2);
+    assert_int_equal(dss_search_undo(fx->search), DSS_ESTATE);
+    assert_shows(fx, &snap[1], "undo past the ring", 3);
+    assert_int_equal(fx->lm->protocol_errors, 0);
+    free_snaps(snap, 3);
+}
+
+/* Issue 8, bug 3: n = 40, AUTO with a Jacobian and a VJP (the FULL route), four moved commits,
+   then the host removes the Jacobian callback (AUTO would now mean RANDOMIZED, rank 32). Undo
+   must not recompute an evicted decomposition by another route: it fails with DSS_EUNSUPPORTED
+   and changes nothing, and works again bit for bit once the callback is back. A Jacobian that
+   changed under the session (J doubled) gives other singular values: DSS_ESTATE. */
+static void undo_never_recomputes_by_another_route_or_from_another_jacobian(void **state)
+{
+    fixture *fx = *state;
+    static const mode_cfg auto40 = { "auto, n = 40", 50, 40, LIN_WITH_JACOBIAN | LIN_WITH_VJP,
+                                     DSS_JACOBIAN_AUTO, 1, 0, 0, 0, DSS_SAMPLER_SINGULAR };
+    static const double ts[4] = { 0.9, 0.1, 0.85, 0.15 };
+    support_snapshot snap[4], now;
+    build_and_start(fx, &auto40);
+    for (size_t i = 0; i < 4; i++) {
+        take(fx, &snap[i]);
+        assert_int_equal(dss_search_commit(fx->search, ts[i]), DSS_OK);
+    }
+    assert_int_equal(dss_search_jacobian_route(fx->search), DSS_JACOBIAN_FULL);
+    assert_int_equal(dss_model_set_jacobian(fx->model, NULL), DSS_OK);
+    /* the two decompositions still held need no callback */
+    assert_int_equal(dss_search_undo(fx->search), DSS_OK);
+    assert_shows(fx, &snap[3], "undo", 3);
+    assert_int_equal(dss_search_undo(fx->search), DSS_OK);
+    assert_shows(fx, &snap[2], "undo", 2);
+    take(fx, &now);
+    assert_int_equal(dss_search_undo(fx->search), DSS_EUNSUPPORTED);
+    assert_unchanged(fx, &now, "undo without the Jacobian callback", 1);
+    assert_int_equal(dss_search_rank(fx->search), 40);
+    /* a changed Jacobian: another decomposition, refused */
+    for (size_t i = 0; i < fx->lm->m * fx->lm->n; i++)
+        fx->lm->j[i] *= 2.0;
+    assert_int_equal(dss_model_set_jacobian(fx->model, lin_jacobian), DSS_OK);
+    assert_int_equal(dss_search_undo(fx->search), DSS_ESTATE);
+    assert_unchanged(fx, &now, "undo with a changed Jacobian", 1);
+    for (size_t i = 0; i < fx->lm->m * fx->lm->n; i++)
+        fx->lm->j[i] *= 0.5; /* exact: a power of two */
+    assert_int_equal(dss_search_undo(fx->search), DSS_OK);
+    assert_shows(fx, &snap[1], "undo", 1);
+    assert_int_equal(dss_search_undo(fx->search), DSS_OK);
+    assert_shows(fx, &snap[0], "undo", 0);
+    support_snapshot_free(&now);
+    free_snaps(snap, 4);
+}
+
 /* Five moved commits: the session keeps only its current and previous decompositions, so
    undoing all the way back recomputes evicted ones (callbacks called again, counted in
    DSS_STAT_UNDO_RECOMPUTES and DSS_STAT_DECOMPOSITIONS) and still lands on the same bits, and
@@ -705,6 +779,8 @@ int main(void)
         T(shrinking_the_history_forgets_the_oldest_steps),
         T(a_step_after_undo_is_undone_to_the_branch_point),
         T(a_failed_step_is_not_recorded),
+        T(a_failed_step_with_a_full_ring_and_a_grown_subspace_keeps_every_entry),
+        T(undo_never_recomputes_by_another_route_or_from_another_jacobian),
         T(undoing_far_back_recomputes_evicted_decompositions_bit_identically),
         T(failing_callback_during_undo_recomputation_changes_nothing),
     };

@@ -1033,6 +1033,55 @@ static void search_find_optimal_reports_callback_failures(void **state)
     assert_true(score == S_SENTINEL);
 }
 
+/* Issue 8, bug 6: a score that calls back into the line search running it. Every call that
+   would change the line (another search on it, which rewrites its buffers; a parameter; the
+   progress callback) returns DSS_EBUSY, and the outer search ends as if nothing happened. */
+typedef struct reentrant {
+    scorer s;
+    fixture *fx;
+    int tried;
+    int rc[5];
+} reentrant;
+
+static int reentrant_g(void *user, size_t k, const double *x, double *score)
+{
+    reentrant *r = user;
+    if (!r->tried) {
+        static const double lo[N] = { 0.0, 0.0 }, hi[N] = { 1.0, 0.0 };
+        double t = -1.0, v = -1.0;
+        r->tried = 1;
+        r->rc[0] = dss_find_optimal(r->fx->line, r->fx->model, lo, hi, score_g, &r->s, &t, &v);
+        r->rc[1] = dss_search_find_optimal(r->fx->line, r->fx->search, score_g, &r->s, &t, &v);
+        r->rc[2] = dss_line_set(r->fx->line, DSS_LINE_SAMPLES, 3);
+        r->rc[3] = dss_line_set_progress(r->fx->line, NULL, NULL);
+        r->rc[4] = dss_line_get(r->fx->line, DSS_LINE_SAMPLES, &v) == DSS_OK && v == 101 ? 0 : -1;
+    }
+    return score_g(&r->s, k, x, score);
+}
+
+static void a_line_search_reentered_from_its_own_callback_returns_ebusy(void **state)
+{
+    fixture *fx = *state;
+    static const double lo[N] = { -1.0, 0.5 }, hi[N] = { 2.0, -0.25 };
+    reentrant r = { .fx = fx };
+    double t = -1.0, score = -1.0, t_ref = -2.0, score_ref = -2.0;
+    r.s.sign = 1.0;
+    assert_int_equal(dss_search_start(fx->search, lo), DSS_OK);
+    assert_int_equal(dss_line_set(fx->line, DSS_LINE_SAMPLES, 101), DSS_OK);
+    assert_int_equal(dss_line_set(fx->line, DSS_LINE_BATCH, 7), DSS_OK);
+    assert_int_equal(dss_find_optimal(fx->line, fx->model, lo, hi, reentrant_g, &r, &t, &score),
+                     DSS_OK);
+    assert_true(r.tried);
+    for (int i = 0; i < 4; i++)
+        if (r.rc[i] != DSS_EBUSY)
+            fail_msg("nested call %d returned %d, expected DSS_EBUSY", i, r.rc[i]);
+    assert_int_equal(r.rc[4], 0); /* reading is allowed, and saw the parameters in force */
+    assert_int_equal(dss_line_evaluations(fx->line), 101);
+    assert_int_equal(dss_find_optimal(fx->line, fx->model, lo, hi, score_g, &fx->s, &t_ref,
+                                      &score_ref), DSS_OK);
+    assert_true(t == t_ref && score == score_ref);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -1040,6 +1089,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(create_rejects_a_null_out_pointer),
         T(create_gives_the_authors_defaults),
+        T(a_line_search_reentered_from_its_own_callback_returns_ebusy),
         T(evaluations_are_zero_before_the_first_search_and_for_null),
         T(destroy_of_null_is_a_no_op),
         T(set_stores_valid_values),

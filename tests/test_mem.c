@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -148,6 +149,139 @@ static void steady_state_commits_allocate_nothing(void **state)
     }
 }
 
+/* ---- issue 8, bug 5: memory sized to the work ------------------------------------------- */
+
+static double stat_of(const dss_search *s, int key)
+{
+    double v = -1.0;
+    assert_int_equal(dss_search_stat(s, key, &v), DSS_OK);
+    return v;
+}
+
+/* A workload that reaches every allocation a session makes with fixed parameters: moved and
+   kept commits, commit_w, resamples, the whole undo ring (recomputing evicted decompositions),
+   a save and its load, more steps. */
+static void workload(dss_search *s, size_t n, size_t l)
+{
+    double z0[N], w[N];
+    size_t len = 0;
+    for (size_t j = 0; j < n; j++)
+        z0[j] = 0.1 * (double)j - 0.5;
+    for (size_t i = 0; i < l; i++)
+        w[i] = i % 2 ? -0.8 : 0.6;
+    assert_int_equal(dss_search_start(s, z0), DSS_OK);
+    for (int k = 0; k < 12; k++) {
+        assert_int_equal(dss_search_commit(s, k % 2 ? 0.1 : 0.9), DSS_OK);
+        assert_int_equal(dss_search_commit(s, 0.5), DSS_OK);
+        assert_int_equal(dss_search_resample(s), DSS_OK);
+        assert_int_equal(dss_search_commit_w(s, w), DSS_OK);
+    }
+    while (dss_search_undo(s) == DSS_OK)
+        ;
+    assert_int_equal(dss_search_save(s, NULL, 0, &len), DSS_OK);
+    unsigned char *buf = malloc(len);
+    assert_non_null(buf);
+    assert_int_equal(dss_search_save(s, buf, len, &len), DSS_OK);
+    assert_int_equal(dss_search_load(s, buf, len), DSS_OK);
+    free(buf);
+    for (int k = 0; k < 4; k++)
+        assert_int_equal(dss_search_commit(s, k % 2 ? 0.2 : 0.8), DSS_OK);
+}
+
+/* dss_search_estimate_bytes bounds the peak of every route, and is not loose: within 2x. */
+static void estimate_bytes_bounds_the_peak_of_every_route(void **state)
+{
+    fixture *fx = *state;
+    static const struct { int mode; size_t l, history, rows; unsigned jvp; } cases[] = {
+        { DSS_JACOBIAN_FULL, 1, 8, 0, 1 },          /* tall: the Gram route */
+        { DSS_JACOBIAN_FULL, 3, 20, 0, 1 },
+        { DSS_JACOBIAN_ROWS, 2, 8, 7, 1 },          /* 7 < n rows: the wide route */
+        { DSS_JACOBIAN_ROWS, 1, 8, 40, 1 },         /* 40 >= n rows: Gram */
+        { DSS_JACOBIAN_FINITE_DIFF, 2, 8, 0, 1 },
+        { DSS_JACOBIAN_RANDOMIZED, 2, 8, 0, 1 },
+        { DSS_JACOBIAN_RANDOMIZED, 1, 8, 0, 0 },    /* without a JVP: differences of f */
+        { DSS_JACOBIAN_AUTO, 1, 64, 0, 1 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        dss_search *s;
+        size_t est = 0;
+        assert_int_equal(dss_model_set_jvp(fx->model, cases[i].jvp ? lin_jvp : NULL), DSS_OK);
+        assert_int_equal(dss_search_create(&s, fx->model), DSS_OK);
+        assert_int_equal(dss_search_estimate_bytes(NULL, &est), DSS_EINVAL);
+        assert_int_equal(dss_search_estimate_bytes(s, NULL), DSS_EINVAL);
+        assert_int_equal(dss_search_set(s, DSS_SEARCH_JACOBIAN, cases[i].mode), DSS_OK);
+        assert_int_equal(dss_search_set(s, DSS_SEARCH_SUBSPACE_DIM, (double)cases[i].l), DSS_OK);
+        assert_int_equal(dss_search_set(s, DSS_SEARCH_HISTORY, (double)cases[i].history), DSS_OK);
+        assert_int_equal(dss_search_set(s, DSS_SEARCH_RANK, 6), DSS_OK);
+        if (cases[i].rows)
+            assert_int_equal(dss_search_set(s, DSS_SEARCH_JACOBIAN_ROWS, (double)cases[i].rows),
+                             DSS_OK);
+        assert_int_equal(dss_search_estimate_bytes(s, &est), DSS_OK);
+        workload(s, N, cases[i].l);
+        double peak = stat_of(s, DSS_STAT_PEAK_BYTES);
+        if (!(peak <= (double)est && (double)est <= 2.0 * peak))
+            fail_msg("case %zu: estimate %zu bytes, peak %.0f", i, est, peak);
+        dss_search_destroy(s);
+    }
+    assert_int_equal(dss_model_set_jvp(fx->model, lin_jvp), DSS_OK);
+}
+
+/* A row of 1s: the Jacobian of f(z) = sum z, for a one-output model of any n. */
+static int ones_jacobian(void *user, const double *z, size_t nrows, const size_t *rows,
+                         double *out)
+{
+    const size_t *n = user;
+    (void)z, (void)rows;
+    for (size_t i = 0; i < nrows * *n; i++)
+        out[i] = 1.0;
+    return 0;
+}
+
+static int sum_f(void *user, size_t k, const double *z, double *x)
+{
+    const size_t *n = user;
+    for (size_t i = 0; i < k; i++) {
+        x[i] = 0.0;
+        for (size_t j = 0; j < *n; j++)
+            x[i] += z[i * *n + j];
+    }
+    return 0;
+}
+
+/* Creating a session held ~5 n^2 doubles whatever m (2.56 GB at n = 8000, m = 1), and
+   n = 46341 (n^2 > INT_MAX) was accepted by the model but refused by start, though a one-row
+   Jacobian takes the wide route, which needs no n x n array. Now create holds O(n) and the wide
+   route O(n) more; the estimate says so before start. */
+static void a_wide_session_holds_memory_linear_in_n(void **state)
+{
+    (void)state;
+    static const size_t sizes[] = { 8000, 46341 };
+    for (size_t i = 0; i < 2; i++) {
+        size_t n = sizes[i], est = 0;
+        dss_model *model;
+        dss_search *s;
+        double *z0 = calloc(n, sizeof *z0), s1 = 0.0;
+        assert_non_null(z0);
+        assert_int_equal(dss_model_create(&model, n, 1, sum_f, &n), DSS_OK);
+        assert_int_equal(dss_model_set_jacobian(model, ones_jacobian), DSS_OK);
+        assert_int_equal(dss_search_create(&s, model), DSS_OK);
+        /* two states: centre, decomposition centre, one basis row, r values: ~8 n doubles */
+        assert_true(stat_of(s, DSS_STAT_BYTES_HELD) <= 8.0 * 8.0 * (double)n);
+        assert_int_equal(dss_search_set(s, DSS_SEARCH_HISTORY, 4), DSS_OK);
+        assert_int_equal(dss_search_estimate_bytes(s, &est), DSS_OK);
+        assert_true((double)est <= 64.0 * 8.0 * (double)n); /* O(n): (4 + 3) states and more */
+        assert_int_equal(dss_search_start(s, z0), DSS_OK);
+        assert_int_equal(dss_search_commit(s, 0.9), DSS_OK);
+        assert_int_equal(dss_search_rank(s), 1);
+        assert_int_equal(dss_search_singular_values(s, &s1, 1), DSS_OK);
+        assert_true(fabs(s1 - sqrt((double)n)) <= 1e-12 * sqrt((double)n));
+        assert_true(stat_of(s, DSS_STAT_PEAK_BYTES) <= (double)est);
+        dss_search_destroy(s);
+        dss_model_destroy(model);
+        free(z0);
+    }
+}
+
 static void repeated_line_searches_allocate_nothing(void **state)
 {
     fixture *fx = *state;
@@ -212,6 +346,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(allocator_without_functions_is_rejected, setup, teardown),
         cmocka_unit_test_setup_teardown(search_and_line_allocate_through_the_model_and_line_allocators, setup, teardown),
         cmocka_unit_test_setup_teardown(steady_state_commits_allocate_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(estimate_bytes_bounds_the_peak_of_every_route, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_wide_session_holds_memory_linear_in_n, setup, teardown),
         cmocka_unit_test_setup_teardown(repeated_line_searches_allocate_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(every_failed_allocation_returns_enomem_and_changes_nothing, setup, teardown),
     };

@@ -706,6 +706,102 @@ static void load_clears_the_undo_history(void **state)
     assert_same(fx, fx->a, fx->b, "undo after load", 0);
 }
 
+/* Issue 8, bug 3: a ROWS-mode string whose decomposition recipe (the RNG state the rows were
+   drawn with) was edited, CRC recomputed, loads (nothing tells the edit apart before the
+   Jacobian is fetched again), but undoing to it later recomputes another decomposition: undo
+   must refuse (DSS_ESTATE) and change nothing, not pair the loaded basis with foreign values. */
+static void undo_refuses_a_recomputation_that_differs_from_the_loaded_decomposition(void **state)
+{
+    fixture *fx = *state;
+    layout lo;
+    build(fx, &MODES[3]);
+    fx->buf = save(fx->a, &fx->len);
+    layout_of(fx->buf, fx->len, &lo);
+    fx->buf[lo.dec_rng] ^= 0x5a;
+    fix_crc(fx->buf, fx->len);
+    assert_int_equal(dss_search_load(fx->b, fx->buf, fx->len), DSS_OK);
+    support_snapshot snap;
+    take(fx->b, fx->cfg->n, &snap);
+    /* three moved commits evict the loaded decomposition from the session's three slots */
+    assert_int_equal(dss_search_commit(fx->b, 0.9), DSS_OK);
+    assert_int_equal(dss_search_commit(fx->b, 0.1), DSS_OK);
+    assert_int_equal(dss_search_commit(fx->b, 0.9), DSS_OK);
+    assert_int_equal(dss_search_undo(fx->b), DSS_OK);
+    assert_int_equal(dss_search_undo(fx->b), DSS_OK);
+    support_snapshot_free(&snap);
+    take(fx->b, fx->cfg->n, &snap);
+    assert_int_equal(dss_search_undo(fx->b), DSS_ESTATE);
+    if (!support_snapshot_matches(fx->b, fx->cfg->n, &snap))
+        fail_msg("a refused undo changed the session");
+    support_snapshot_free(&snap);
+}
+
+/* Issue 8, bug 8: a session saved in FULL mode (or in AUTO mode, which took the FULL route)
+   loads only into a model that can continue it; otherwise DSS_EUNSUPPORTED, nothing changed. */
+static void load_rejects_a_model_that_cannot_continue_the_session(void **state)
+{
+    fixture *fx = *state;
+    static const struct { int mode; unsigned flags; const char *what; } cases[] = {
+        { DSS_JACOBIAN_FULL, 0, "FULL into a model without callbacks" },
+        { DSS_JACOBIAN_FULL, LIN_WITH_VJP, "FULL into a model with only a VJP" },
+        { DSS_JACOBIAN_AUTO, LIN_WITH_VJP, "AUTO (FULL route) into a model with only a VJP" },
+        { DSS_JACOBIAN_AUTO, 0, "AUTO (FULL route) into a model without callbacks" },
+    };
+    build(fx, &MODES[0]);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        dss_model *other = NULL;
+        dss_search *s = NULL;
+        unsigned char *buf;
+        size_t len;
+        support_snapshot snap;
+        set_ok(fx->a, DSS_SEARCH_JACOBIAN, cases[i].mode);
+        assert_int_equal(dss_search_start(fx->a, fx->z0), DSS_OK);
+        assert_int_equal(dss_search_jacobian_route(fx->a), DSS_JACOBIAN_FULL);
+        buf = save(fx->a, &len);
+        assert_int_equal(lin_dss_model(fx->lm, cases[i].flags, &other), DSS_OK);
+        assert_int_equal(dss_search_create(&s, other), DSS_OK);
+        take(s, fx->cfg->n, &snap);
+        if (dss_search_load(s, buf, len) != DSS_EUNSUPPORTED)
+            fail_msg("%s: not DSS_EUNSUPPORTED", cases[i].what);
+        if (!support_snapshot_matches(s, fx->cfg->n, &snap))
+            fail_msg("%s: the failed load changed the session", cases[i].what);
+        support_snapshot_free(&snap);
+        dss_search_destroy(s);
+        dss_model_destroy(other);
+        free(buf);
+    }
+    /* the same strings load where the callbacks are */
+    fx->buf = save(fx->a, &fx->len);
+    assert_int_equal(dss_search_load(fx->b, fx->buf, fx->len), DSS_OK);
+    assert_int_equal(dss_search_jacobian_route(fx->b), DSS_JACOBIAN_FULL);
+}
+
+/* dss_search_jacobian_route: the route AUTO took on each kind of model. */
+static void jacobian_route_names_the_route_auto_took(void **state)
+{
+    fixture *fx = *state;
+    static const struct { unsigned flags; int route; } cases[] = {
+        { LIN_WITH_JACOBIAN | LIN_WITH_VJP, DSS_JACOBIAN_FULL },
+        { LIN_WITH_VJP | LIN_WITH_JVP, DSS_JACOBIAN_RANDOMIZED },
+        { 0, DSS_JACOBIAN_FINITE_DIFF },
+    };
+    build(fx, &MODES[0]);
+    assert_int_equal(dss_search_jacobian_route(NULL), DSS_EINVAL);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        dss_model *other = NULL;
+        dss_search *s = NULL;
+        assert_int_equal(lin_dss_model(fx->lm, cases[i].flags, &other), DSS_OK);
+        assert_int_equal(dss_search_create(&s, other), DSS_OK);
+        assert_int_equal(dss_search_jacobian_route(s), DSS_ESTATE);
+        assert_int_equal(dss_search_start(s, fx->z0), DSS_OK);
+        assert_int_equal(dss_search_jacobian_route(s), cases[i].route);
+        set_ok(s, DSS_SEARCH_JACOBIAN, DSS_JACOBIAN_FINITE_DIFF); /* takes effect at the next */
+        assert_int_equal(dss_search_jacobian_route(s), cases[i].route);
+        dss_search_destroy(s);
+        dss_model_destroy(other);
+    }
+}
+
 /* Load a string, expect DSS_EFORMAT and no change (snapshot with statistics). */
 static void expect_rejected(const fixture *fx, dss_search *s, const support_snapshot *snap,
                             const unsigned char *buf, size_t len, const char *what, size_t i)
@@ -1131,6 +1227,9 @@ int main(void)
         T(load_replaces_a_started_session),
         T(load_restores_a_default_radius_and_an_explicit_one),
         T(load_clears_the_undo_history),
+        T(undo_refuses_a_recomputation_that_differs_from_the_loaded_decomposition),
+        T(load_rejects_a_model_that_cannot_continue_the_session),
+        T(jacobian_route_names_the_route_auto_took),
         T(load_rejects_another_models_n_or_m),
         T(load_rejects_every_truncation),
         T(load_rejects_every_single_byte_change),

@@ -224,19 +224,32 @@ static double stat(const dss_search *s, int key)
     return v;
 }
 
-/* Every call of the log has this stage and total, done strictly increasing and ending at total. */
+/* Every call of the log has this stage and total: the first asked before any work (done = 0,
+   since 1.1), then done strictly increasing and ending at total. */
 static void assert_counts_up(const progress_log *p, size_t first, size_t count, int stage,
                              size_t total)
 {
-    assert_true(count > 0);
+    assert_true(count > 1);
+    assert_int_equal(p->done[first], 0);
     for (size_t i = first; i < first + count; i++) {
         assert_int_equal(p->stage[i], stage);
         assert_int_equal(p->total[i], total);
-        assert_true(p->done[i] >= 1 && p->done[i] <= total);
+        assert_true(p->done[i] <= total);
         if (i > first)
             assert_true(p->done[i] > p->done[i - 1]);
     }
     assert_int_equal(p->done[first + count - 1], total);
+}
+
+/* The decomposition's own stage: 0 of 1 before the SVD, 1 of 1 after, at calls first, first+1. */
+static void assert_decompose(const progress_log *p, size_t first)
+{
+    assert_int_equal(p->stage[first], DSS_STAGE_DECOMPOSE);
+    assert_int_equal(p->stage[first + 1], DSS_STAGE_DECOMPOSE);
+    assert_int_equal(p->done[first], 0);
+    assert_int_equal(p->done[first + 1], 1);
+    assert_int_equal(p->total[first], 1);
+    assert_int_equal(p->total[first + 1], 1);
 }
 
 /* ---- stages ------------------------------------------------------------------------------------ */
@@ -276,16 +289,19 @@ static void finite_differences_report_each_batch(void **state)
         lin_reset_counters(fx->c.lm);
         assert_int_equal(dss_search_start(fx->search, fx->z0), DSS_OK);
         const size_t batches = (total + cases[k].batch - 1) / cases[k].batch;
-        assert_int_equal(fx->log.calls, batches);
+        /* one call before the first batch, one after each, then the decomposition's two */
+        assert_int_equal(fx->log.calls, batches + 3);
         assert_int_equal(fx->c.lm->f_calls, batches);
-        assert_counts_up(&fx->log, 0, fx->log.calls, DSS_STAGE_FINITE_DIFF, total);
-        for (size_t i = 0; i < fx->log.calls; i++) /* done = points evaluated by then */
+        assert_counts_up(&fx->log, 0, batches + 1, DSS_STAGE_FINITE_DIFF, total);
+        for (size_t i = 0; i < batches + 1; i++) /* done = points evaluated by then */
             assert_int_equal(fx->log.done[i], fx->log.work[i]);
+        assert_decompose(&fx->log, batches + 1);
         /* a far commit reports the same again */
         log_reset(&fx->log, NEVER);
         assert_int_equal(dss_search_commit(fx->search, 0.9), DSS_OK);
-        assert_int_equal(fx->log.calls, batches);
-        assert_counts_up(&fx->log, 0, fx->log.calls, DSS_STAGE_FINITE_DIFF, total);
+        assert_int_equal(fx->log.calls, batches + 3);
+        assert_counts_up(&fx->log, 0, batches + 1, DSS_STAGE_FINITE_DIFF, total);
+        assert_decompose(&fx->log, batches + 1);
         /* a near commit and a resample do no long work */
         log_reset(&fx->log, NEVER);
         assert_int_equal(dss_search_commit(fx->search, 0.5), DSS_OK);
@@ -316,21 +332,61 @@ static void jacobian_chunks_report_each_chunk(void **state)
         assert_int_equal(dss_search_start(fx->search, fx->z0), DSS_OK);
         const size_t chunks = (rows + cases[k].chunk - 1) / cases[k].chunk;
         assert_int_equal(fx->c.lm->jac_calls, chunks);
-        assert_int_equal(fx->log.calls, chunks);
-        assert_counts_up(&fx->log, 0, fx->log.calls, DSS_STAGE_JACOBIAN, rows);
-        for (size_t i = 0; i < fx->log.calls; i++)
+        assert_int_equal(fx->log.calls, chunks + 3);
+        assert_counts_up(&fx->log, 0, chunks + 1, DSS_STAGE_JACOBIAN, rows);
+        for (size_t i = 0; i < chunks + 1; i++)
             assert_int_equal(fx->log.done[i], fx->log.work[i]);
+        assert_decompose(&fx->log, chunks + 1);
         if (chunks > 1)
             assert_int_equal(fx->c.lm->jac_last_rows_null, 0);
         assert_int_equal(fx->c.lm->protocol_errors, 0);
     }
-    /* unchunked: whatever is reported is the JACOBIAN stage, ending with every row fetched */
+    /* unchunked: asked before and after the one request, then the decomposition */
     build(fx, 10, 6, LIN_WITH_JACOBIAN, DSS_JACOBIAN_FULL);
     log_reset(&fx->log, NEVER);
     assert_int_equal(dss_search_set_progress(fx->search, record, &fx->log), DSS_OK);
     assert_int_equal(dss_search_start(fx->search, fx->z0), DSS_OK);
-    if (fx->log.calls > 0)
-        assert_counts_up(&fx->log, 0, fx->log.calls, DSS_STAGE_JACOBIAN, fx->m);
+    assert_int_equal(fx->log.calls, 4);
+    assert_counts_up(&fx->log, 0, 2, DSS_STAGE_JACOBIAN, fx->m);
+    assert_decompose(&fx->log, 2);
+}
+
+/* Issue 8: with default settings a large FULL Jacobian was one request and one progress call
+   after it, so a Cancel could not stop a slow neural Jacobian. With a progress callback and
+   m >= 1024 rows, the default asks in 4 pieces (rows named explicitly), asking before each;
+   a Cancel at the first call costs no Jacobian at all. */
+static void a_large_full_jacobian_is_asked_in_pieces_and_cancels_before_the_first(void **state)
+{
+    fixture *fx = *state;
+    build(fx, 2048, 4, LIN_WITH_JACOBIAN, DSS_JACOBIAN_FULL);
+    fx->log.work_kind = WORK_JAC_ROWS;
+    log_reset(&fx->log, NEVER);
+    assert_int_equal(dss_search_set_progress(fx->search, record, &fx->log), DSS_OK);
+    lin_reset_counters(fx->c.lm);
+    assert_int_equal(dss_search_start(fx->search, fx->z0), DSS_OK);
+    assert_int_equal(fx->c.lm->jac_calls, 4);
+    assert_int_equal(fx->log.calls, 4 + 1 + 2);
+    assert_counts_up(&fx->log, 0, 5, DSS_STAGE_JACOBIAN, 2048);
+    for (size_t i = 0; i < 5; i++)
+        assert_int_equal(fx->log.done[i], 512 * i);
+    assert_decompose(&fx->log, 5);
+    assert_int_equal(fx->c.lm->protocol_errors, 0);
+    /* without a progress callback: one request, as in 1.0 */
+    assert_int_equal(dss_search_set_progress(fx->search, NULL, NULL), DSS_OK);
+    lin_reset_counters(fx->c.lm);
+    assert_int_equal(dss_search_commit(fx->search, 0.9), DSS_OK);
+    assert_int_equal(fx->c.lm->jac_calls, 1);
+    /* cancelled before the first piece: no Jacobian row is fetched, nothing changes */
+    support_snapshot snap;
+    assert_int_equal(support_snapshot_take(fx->search, fx->n, &snap), 0);
+    log_reset(&fx->log, 0);
+    assert_int_equal(dss_search_set_progress(fx->search, record, &fx->log), DSS_OK);
+    lin_reset_counters(fx->c.lm);
+    assert_int_equal(dss_search_commit(fx->search, 0.1), DSS_ECANCELLED);
+    assert_int_equal(fx->c.lm->jac_calls, 0);
+    assert_int_equal(fx->log.calls, 1);
+    assert_true(support_snapshot_matches(fx->search, fx->n, &snap));
+    support_snapshot_free(&snap);
 }
 
 /* Randomized SVD: 2 (power + 1) passes (VJP batches and JVP batches), reported one by one;
@@ -350,12 +406,12 @@ static void randomized_reports_each_pass(void **state)
             lin_reset_counters(fx->c.lm);
             assert_int_equal(dss_search_start(fx->search, fx->z0), DSS_OK);
             const size_t passes = 2 * (power + 1);
-            assert_int_equal(fx->log.calls, passes);
-            assert_counts_up(&fx->log, 0, passes, DSS_STAGE_RANDOMIZED, passes);
+            assert_int_equal(fx->log.calls, passes + 1);
+            assert_counts_up(&fx->log, 0, passes + 1, DSS_STAGE_RANDOMIZED, passes);
             assert_int_equal(fx->c.lm->vjp_calls, power + 1);
             if (jvp) {
                 assert_int_equal(fx->c.lm->jvp_calls, power + 1);
-                for (size_t i = 0; i < passes; i++)
+                for (size_t i = 0; i < passes + 1; i++)
                     assert_int_equal(fx->log.done[i], fx->log.work[i]);
             }
         }
@@ -406,7 +462,7 @@ static void line_search_reports_grid_batches_and_refinement_steps(void **state)
                                  DSS_OK);
             }
             const size_t batch = lc->batch < lc->samples ? lc->batch : lc->samples;
-            const size_t grid_calls = (lc->samples + batch - 1) / batch;
+            const size_t grid_calls = (lc->samples + batch - 1) / batch + 1; /* + the first */
             assert_true(fx->log.calls >= grid_calls);
             assert_counts_up(&fx->log, 0, grid_calls, DSS_STAGE_LINE_GRID, lc->samples);
             for (size_t i = 0; i < grid_calls; i++)
@@ -920,6 +976,7 @@ int main(void)
         T(set_progress_rejects_null_handles),
         T(finite_differences_report_each_batch),
         T(jacobian_chunks_report_each_chunk),
+        T(a_large_full_jacobian_is_asked_in_pieces_and_cancels_before_the_first),
         T(randomized_reports_each_pass),
         T(line_search_reports_grid_batches_and_refinement_steps),
         T(cancelling_at_each_progress_call_changes_nothing),

@@ -237,6 +237,13 @@ static const struct { int param; double value; } bad_values[] = {
     {DSS_SEARCH_HISTORY, 1.5},           {DSS_SEARCH_HISTORY, NAN},
     {DSS_SEARCH_JACOBIAN_CHUNK, -1},     {DSS_SEARCH_JACOBIAN_CHUNK, 0.5},
     {DSS_SEARCH_JACOBIAN_CHUNK, NAN},    {DSS_SEARCH_JACOBIAN_CHUNK, INFINITY},
+    /* issue 8, bug 2: 2^64 passed a bound of (double)SIZE_MAX (which rounds up to 2^64) and its
+       conversion to size_t was undefined; counts stop at 2^53 */
+    {DSS_SEARCH_JACOBIAN_ROWS, 18446744073709551616.0}, {DSS_SEARCH_RANK, 18446744073709551616.0},
+    {DSS_SEARCH_OVERSAMPLE, 18446744073709551616.0},    {DSS_SEARCH_JACOBIAN_CHUNK, 18446744073709551616.0},
+    {DSS_SEARCH_JACOBIAN_ROWS, 9007199254740994.0 /* 2^53 + 2 */},
+    /* issue 8, bug 7: a prior scale whose default radius overflows */
+    {DSS_SEARCH_PRIOR_SCALE, 1e308},     {DSS_SEARCH_PRIOR_SCALE, DBL_MAX},
 };
 
 static void set_rejects_out_of_range_values_and_changes_nothing(void **state)
@@ -293,6 +300,9 @@ static void set_accepts_boundary_values_and_get_returns_them(void **state)
         {DSS_SEARCH_POWER_ITERATIONS, 16},   {DSS_SEARCH_HISTORY, 0},
         {DSS_SEARCH_HISTORY, 65536},         {DSS_SEARCH_JACOBIAN_CHUNK, 3},
         {DSS_SEARCH_JACOBIAN_CHUNK, 0},
+        {DSS_SEARCH_JACOBIAN_ROWS, 9007199254740992.0 /* 2^53, the largest count */},
+        {DSS_SEARCH_RANK, 9007199254740992.0}, {DSS_SEARCH_OVERSAMPLE, 9007199254740992.0},
+        {DSS_SEARCH_JACOBIAN_CHUNK, 9007199254740992.0}, {DSS_SEARCH_PRIOR_SCALE, 1e300},
     };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         double v;
@@ -301,6 +311,57 @@ static void set_accepts_boundary_values_and_get_returns_them(void **state)
         if (v != good[i].value)
             fail_msg("param %d: set %.17g, got %.17g", good[i].param, good[i].value, v);
     }
+}
+
+/* dss_search_param_bounds reads the same table the setter checks: each closed end is accepted
+   (and read back), a value just beyond it rejected; open ends are rejected themselves. */
+static void param_bounds_are_the_ranges_the_setter_enforces(void **state)
+{
+    fixture *fx = *state;
+    double lo, hi, v;
+    assert_int_equal(dss_search_param_bounds(0, &lo, &hi), DSS_EINVAL);
+    assert_int_equal(dss_search_param_bounds(1000, &lo, &hi), DSS_EINVAL);
+    assert_int_equal(dss_search_param_bounds(DSS_SEARCH_RANK, NULL, &hi), DSS_EINVAL);
+    assert_int_equal(dss_search_param_bounds(DSS_SEARCH_RANK, &lo, NULL), DSS_EINVAL);
+    for (int param = DSS_SEARCH_SUBSPACE_DIM; param <= DSS_SEARCH_JACOBIAN_CHUNK; param++) {
+        const int open_lo = param == DSS_SEARCH_RADIUS || param == DSS_SEARCH_PRIOR_SCALE;
+        const int open_hi = param == DSS_SEARCH_DIFF_STEP;
+        const int capped_hi = param == DSS_SEARCH_SUBSPACE_DIM || param == DSS_SEARCH_PRIOR_SCALE;
+        assert_int_equal(dss_search_param_bounds(param, &lo, &hi), DSS_OK);
+        assert_true(lo < hi);
+        if (open_lo) {
+            assert_int_equal(dss_search_set(fx->search, param, lo), DSS_EINVAL);
+        } else {
+            assert_int_equal(dss_search_set(fx->search, param, lo), DSS_OK);
+            assert_int_equal(dss_search_get(fx->search, param, &v), DSS_OK);
+            assert_true(v == lo);
+            assert_int_equal(dss_search_set(fx->search, param, lo - (lo == 0 ? 1e-9 : 1)),
+                             DSS_EINVAL);
+        }
+        if (open_hi) {
+            assert_int_equal(dss_search_set(fx->search, param, hi), DSS_EINVAL);
+        } else if (!capped_hi) {
+            assert_int_equal(dss_search_set(fx->search, param, hi), DSS_OK);
+            assert_int_equal(dss_search_get(fx->search, param, &v), DSS_OK);
+            assert_true(v == hi);
+            assert_int_equal(dss_search_set(fx->search, param, hi == 0.5 ? 0.5000001 : 2 * hi),
+                             DSS_EINVAL);
+        }
+    }
+    /* the line's table */
+    for (int param = DSS_LINE_SAMPLES; param <= DSS_LINE_REFINE; param++) {
+        dss_line *line;
+        assert_int_equal(dss_line_param_bounds(param, &lo, &hi), DSS_OK);
+        assert_int_equal(dss_line_create(&line), DSS_OK);
+        assert_int_equal(dss_line_set(line, param, lo), DSS_OK);
+        assert_int_equal(dss_line_set(line, param, hi), DSS_OK);
+        assert_int_equal(dss_line_get(line, param, &v), DSS_OK);
+        assert_true(v == hi);
+        assert_int_equal(dss_line_set(line, param, lo - 1), DSS_EINVAL);
+        assert_int_equal(dss_line_set(line, param, 2 * hi), DSS_EINVAL);
+        dss_line_destroy(line);
+    }
+    assert_int_equal(dss_line_param_bounds(5, &lo, &hi), DSS_EINVAL);
 }
 
 static void subspace_dim_above_n_is_rejected_at_once(void **state)
@@ -1322,6 +1383,123 @@ static void near_center_commit_and_resample_work_in_an_unsupported_mode(void **s
     assert_twins(fx);
 }
 
+/* Issue 8, bug 6: callbacks that call back into the session running them. A nested commit used
+   to mix two calls silently, and a nested SUBSPACE_DIM change plus commit overflowed a heap
+   buffer in history_push. Every call that would change the session returns DSS_EBUSY from
+   inside any of its callbacks (Jacobian, f, progress); reading it is allowed. */
+typedef struct nest {
+    lin_model *lm;
+    dss_search *search;
+    const double *z;      /* a start point for the nested start */
+    unsigned char *save;  /* a saved string for the nested load */
+    size_t save_len;
+    int armed, calls;
+    int rc[10];
+} nest;
+
+static void nest_try(nest *ns)
+{
+    double w = 0.3, c[NMAX];
+    if (!ns->armed)
+        return;
+    ns->armed = 0;
+    ns->calls++;
+    ns->rc[0] = dss_search_commit(ns->search, 0.9);
+    ns->rc[1] = dss_search_set(ns->search, DSS_SEARCH_SUBSPACE_DIM, 2);
+    ns->rc[2] = dss_search_commit_w(ns->search, &w);
+    ns->rc[3] = dss_search_resample(ns->search);
+    ns->rc[4] = dss_search_undo(ns->search);
+    ns->rc[5] = dss_search_start(ns->search, ns->z);
+    ns->rc[6] = dss_search_load(ns->search, ns->save, ns->save_len);
+    ns->rc[7] = dss_search_set_progress(ns->search, NULL, NULL);
+    ns->rc[8] = dss_search_set(ns->search, DSS_SEARCH_SEED, 99);
+    ns->rc[9] = dss_search_center(ns->search, c) == DSS_OK ? 0 : -1; /* reading is fine */
+}
+
+static int nest_f(void *user, size_t k, const double *z, double *x)
+{
+    nest *ns = user;
+    nest_try(ns);
+    return lin_f(ns->lm, k, z, x);
+}
+
+static int nest_jacobian(void *user, const double *z, size_t nrows, const size_t *rows,
+                         double *out)
+{
+    nest *ns = user;
+    nest_try(ns);
+    return lin_jacobian(ns->lm, z, nrows, rows, out);
+}
+
+static int nest_progress(void *user, int stage, size_t done, size_t total)
+{
+    (void)stage, (void)done, (void)total;
+    nest_try(user);
+    return 0;
+}
+
+static void assert_all_busy(const nest *ns, const char *where)
+{
+    if (ns->calls != 1)
+        fail_msg("%s: the nested calls ran %d times", where, ns->calls);
+    for (int i = 0; i < 9; i++)
+        if (ns->rc[i] != DSS_EBUSY)
+            fail_msg("%s: nested call %d returned %d, expected DSS_EBUSY", where, i, ns->rc[i]);
+    if (ns->rc[9] != 0)
+        fail_msg("%s: reading the session from a callback failed", where);
+}
+
+static void calls_from_inside_a_callback_that_would_change_the_session_return_ebusy(void **state)
+{
+    fixture *fx = *state;
+    nest ns = { .lm = fx->lm, .z = fx->z1 };
+    dss_model *model = NULL;
+    dss_search *s = NULL;
+    assert_int_equal(dss_model_create(&model, N, M, nest_f, &ns), DSS_OK);
+    assert_int_equal(dss_model_set_jacobian(model, nest_jacobian), DSS_OK);
+    assert_int_equal(dss_search_create(&s, model), DSS_OK);
+    ns.search = s;
+    /* the twin (fx->search, on the plain model) makes the same outer calls */
+    assert_int_equal(dss_search_start(s, fx->z0), DSS_OK);
+    start_both(fx);
+    assert_int_equal(dss_search_save(s, NULL, 0, &ns.save_len), DSS_OK);
+    ns.save = malloc(ns.save_len);
+    assert_non_null(ns.save);
+    assert_int_equal(dss_search_save(s, ns.save, ns.save_len, &ns.save_len), DSS_OK);
+
+    ns.armed = 1; /* from the Jacobian callback of a moved commit */
+    assert_int_equal(dss_search_commit(s, 0.1), DSS_OK);
+    assert_int_equal(dss_search_commit(fx->search, 0.1), DSS_OK);
+    assert_all_busy(&ns, "jacobian callback");
+
+    ns.calls = 0, ns.armed = 1; /* from the progress callback */
+    assert_int_equal(dss_search_set_progress(s, nest_progress, &ns), DSS_OK);
+    assert_int_equal(dss_search_commit(s, 0.95), DSS_OK);
+    assert_int_equal(dss_search_commit(fx->search, 0.95), DSS_OK);
+    assert_all_busy(&ns, "progress callback");
+    assert_int_equal(dss_search_set_progress(s, NULL, NULL), DSS_OK);
+
+    ns.calls = 0, ns.armed = 1; /* from f, in FINITE_DIFF mode */
+    assert_int_equal(dss_search_set(s, DSS_SEARCH_JACOBIAN, DSS_JACOBIAN_FINITE_DIFF), DSS_OK);
+    assert_int_equal(dss_search_set(fx->search, DSS_SEARCH_JACOBIAN, DSS_JACOBIAN_FINITE_DIFF),
+                     DSS_OK);
+    assert_int_equal(dss_search_commit(s, 0.05), DSS_OK);
+    assert_int_equal(dss_search_commit(fx->search, 0.05), DSS_OK);
+    assert_all_busy(&ns, "generator (finite differences)");
+
+    /* the session is its twin: nothing nested took effect */
+    support_snapshot a, b;
+    take(s, N, &a);
+    take(fx->search, N, &b);
+    assert_true(support_snapshot_equal(&a, &b));
+    support_snapshot_free(&a);
+    support_snapshot_free(&b);
+    assert_true(support_same_draws(s, fx->search, N, 3));
+    dss_search_destroy(s);
+    dss_model_destroy(model);
+    free(ns.save);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -1334,6 +1512,7 @@ int main(void)
         T(set_rejects_out_of_range_values_and_changes_nothing),
         T(set_rejects_out_of_range_values_before_start),
         T(set_accepts_boundary_values_and_get_returns_them),
+        T(param_bounds_are_the_ranges_the_setter_enforces),
         T(subspace_dim_above_n_is_rejected_at_once),
         T(calls_before_start_return_estate),
         T(accessors_reject_null_pointers),
@@ -1375,6 +1554,7 @@ int main(void)
         T(full_and_rows_modes_without_a_jacobian_callback_are_unsupported),
         T(randomized_mode_without_a_vjp_callback_is_unsupported),
         T(near_center_commit_and_resample_work_in_an_unsupported_mode),
+        T(calls_from_inside_a_callback_that_would_change_the_session_return_ebusy),
     };
     return support_leak_exit(cmocka_run_group_tests_name("search", tests, NULL, NULL));
 }

@@ -116,7 +116,10 @@ static void create_rejects_invalid_arguments(void **state)
         { N, M, -1.0 }, { N, M, -DBL_MIN }, { N, M, NAN }, { N, M, INFINITY }, { N, M, -INFINITY },
         { SIZE_MAX / 2, 1, GAMMA },   /* n x n doubles overflow */
         { 1, SIZE_MAX / 2, GAMMA },   /* m doubles overflow */
-        { SIZE_MAX, SIZE_MAX, GAMMA }
+        { SIZE_MAX, SIZE_MAX, GAMMA },
+        /* issue 8, bug 7: a_d = gamma alpha_d^2 up to 100 gamma, and g sums 2 m of them: a gamma
+           above DBL_MAX / (400 m) can give an infinite or NaN score */
+        { N, M, DBL_MAX }, { 1, 10, DBL_MAX / 1000.0 }
     };
     for (size_t c = 0; c < sizeof bad / sizeof bad[0]; c++) {
         p = NULL;
@@ -127,6 +130,22 @@ static void create_rejects_invalid_arguments(void **state)
         /* A failed create hands out no problem. */
         assert_null(p);
     }
+}
+
+/* The largest gamma accepted, DBL_MAX / (400 m), gives finite scores near s. */
+static void create_accepts_the_largest_gamma_and_scores_stay_finite(void **state)
+{
+    (void)state;
+    dss_synthetic *p = NULL;
+    const size_t m = 10;
+    double z[3], x[10], score = NAN;
+    assert_int_equal(dss_synthetic_create(&p, 3, m, DBL_MAX / (400.0 * (double)m), SEED), DSS_OK);
+    assert_int_equal(dss_synthetic_optimum(p, z), DSS_OK);
+    z[0] += 0.37;
+    assert_int_equal(dss_model_generate(dss_synthetic_model(p), 1, z, x), DSS_OK);
+    assert_int_equal(dss_synthetic_score(p, 1, x, &score), DSS_OK);
+    assert_true(isfinite(score));
+    dss_synthetic_destroy(p);
 }
 
 static void create_accepts_gamma_zero_and_the_smallest_sizes(void **state)
@@ -596,6 +615,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(create_rejects_invalid_arguments),
         cmocka_unit_test(create_accepts_gamma_zero_and_the_smallest_sizes),
+        cmocka_unit_test(create_accepts_the_largest_gamma_and_scores_stay_finite),
         T(destroy_of_null_is_a_no_op),
         T(model_has_the_requested_dimensions),
         T(model_has_a_jacobian_that_a_search_can_use),

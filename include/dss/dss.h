@@ -71,7 +71,9 @@ enum {
     DSS_ESTATE       = -6, /**< call not valid now, e.g. dss_search_point before dss_search_start */
     DSS_EFORMAT      = -7, /**< malformed or incompatible saved state */
     DSS_ECANCELLED   = -8, /**< the progress callback asked to stop */
-    DSS_EUNSUPPORTED = -9  /**< the requested mode needs a callback the model does not have */
+    DSS_EUNSUPPORTED = -9, /**< the requested mode needs a callback the model does not have */
+    DSS_EBUSY        = -10 /**< the handle was called, to change it, from inside one of its own
+                                calls (a callback re-entering it); nothing was done (@since 1.1) */
 };
 
 /**
@@ -86,8 +88,13 @@ DSS_API const char *dss_strerror(int status);
  * 2. Host callbacks
  *
  * Each callback returns 0 on success; any other value aborts the library call, which then
- * returns DSS_ECALLBACK and changes nothing. A callback must not call into the handle whose
- * call is running it (a search's callbacks may use other handles, e.g. another model). Outputs are checked for NaN and infinity
+ * returns DSS_ECALLBACK and changes nothing. A callback may read the handle whose call is running
+ * it (dss_search_center, dss_search_save, ...: they see the state before the call), but every
+ * call that would change that handle (dss_search_set, _set_progress, _start, _commit,
+ * _commit_w, _resample, _undo, _load; dss_line_set, _set_progress, dss_find_optimal and
+ * dss_search_find_optimal on the running line) returns DSS_EBUSY and does nothing (since 1.1;
+ * destroying it there is still undefined). Other handles may be used freely. Outputs are
+ * checked for NaN and infinity
  * (DSS_ENONFINITE). The `user` pointer is the one given to dss_model_create (or to the call that
  * takes the score). Input arrays are valid only during the call; do not keep them.
  * ========================================================================================== */
@@ -113,9 +120,10 @@ typedef int (*dss_jvp_fn)(void *user, const double *z, size_t k, const double *v
 typedef int (*dss_score_fn)(void *user, size_t k, const double *x, double *score);
 
 /**
- * Progress of long work, asked between its pieces: `done` of `total` units of `stage` (one of
- * DSS_STAGE_*) are finished. Return 0 to go on, non-zero to cancel: the library call then
- * returns DSS_ECANCELLED and changes nothing.
+ * Progress of long work: `done` of `total` units of `stage` (one of DSS_STAGE_*) are finished.
+ * Asked before the first piece of each stage (done = 0; since 1.1) and after every piece, so a
+ * Cancel pressed before or during slow work is heard before the next host callback. Return 0 to
+ * go on, non-zero to cancel: the library call then returns DSS_ECANCELLED and changes nothing.
  */
 typedef int (*dss_progress_fn)(void *user, int stage, size_t done, size_t total);
 
@@ -125,7 +133,9 @@ enum {
     DSS_STAGE_FINITE_DIFF = 2, /**< finite-difference points evaluated (per batch) */
     DSS_STAGE_RANDOMIZED  = 3, /**< randomized-SVD passes (VJP or JVP batches) finished */
     DSS_STAGE_LINE_GRID   = 4, /**< line-search grid points scored (per batch) */
-    DSS_STAGE_LINE_REFINE = 5  /**< line-search refinement steps (total is an upper bound) */
+    DSS_STAGE_LINE_REFINE = 5, /**< line-search refinement steps (total is an upper bound) */
+    DSS_STAGE_DECOMPOSE   = 6  /**< the SVD of a Jacobian block (FULL, ROWS, FINITE_DIFF): 0 of 1
+                                    before, 1 of 1 after (@since 1.1) */
 };
 
 /* ============================================================================================
@@ -233,6 +243,14 @@ DSS_API int dss_model_generate(const dss_model *model, size_t k, const double *z
 /** @return the latent dimension n, or 0 for NULL. @since 1.0 */
 DSS_API size_t dss_model_latent_dim(const dss_model *model);
 
+/**
+ * The last failed call that changes this model (dss_model_set_*), as "function: detail"; ""
+ * before any failure. dss_model_generate does not write it: it may run on several threads at
+ * once (its failures are reported by the search or line that called the generator).
+ * @since 1.1
+ */
+DSS_API const char *dss_model_errmsg(const dss_model *model);
+
 /** @return the output dimension m, or 0 for NULL. @since 1.0 */
 DSS_API size_t dss_model_output_dim(const dss_model *model);
 
@@ -256,6 +274,15 @@ DSS_API size_t dss_model_output_dim(const dss_model *model);
  *         dss_search_resample(s);                 // on "show me another direction"
  *     }
  *     dss_search_destroy(s);
+ *
+ * Transactions. Every call that changes a session (start, commit, commit_w, resample, undo,
+ * load) is one transaction: it computes into scratch state (a copy of the session and a spare
+ * decomposition) and then publishes in one step that cannot fail, the same step for all six
+ * (lib/session.c; docs/design.md section 4). A call that fails therefore leaves the session,
+ * its random stream, its undo history and its statistics exactly as they were; what it may
+ * leave behind is memory (workspaces grown, vectors cached) that changes no result. Undo never
+ * takes a recomputed decomposition that differs from the one it recorded (DSS_ESTATE), and load
+ * refuses a model that cannot continue the session (DSS_EUNSUPPORTED).
  * ========================================================================================== */
 
 typedef struct dss_search dss_search;
@@ -282,12 +309,12 @@ enum dss_search_param {
                                            0.55 lies above 0.55, so t = 0.55 recomputes) */
     DSS_SEARCH_SEED             = 4,  /**< RNG seed, integer in [0, 2^53], default 0 */
     DSS_SEARCH_JACOBIAN         = 5,  /**< one of DSS_JACOBIAN_*, default DSS_JACOBIAN_AUTO */
-    DSS_SEARCH_JACOBIAN_ROWS    = 6,  /**< rows drawn in DSS_JACOBIAN_ROWS mode (integer >= 1), default 50 */
-    DSS_SEARCH_RANK             = 7,  /**< k kept by DSS_JACOBIAN_RANDOMIZED (integer >= 1), default 32 */
+    DSS_SEARCH_JACOBIAN_ROWS    = 6,  /**< rows drawn in DSS_JACOBIAN_ROWS mode (integer in [1, 2^53]), default 50 */
+    DSS_SEARCH_RANK             = 7,  /**< k kept by DSS_JACOBIAN_RANDOMIZED (integer in [1, 2^53]), default 32 */
     DSS_SEARCH_SAMPLER          = 8,  /**< one of DSS_SAMPLER_*, default DSS_SAMPLER_SINGULAR */
     DSS_SEARCH_PRIOR            = 9,  /**< DSS_PRIOR_GAUSSIAN (default) or DSS_PRIOR_BOX */
-    DSS_SEARCH_PRIOR_SCALE      = 10, /**< sigma of N(0, sigma^2 I), or R of the box [-R, R]^n (finite, > 0);
-                                           default 1 */
+    DSS_SEARCH_PRIOR_SCALE      = 10, /**< sigma of N(0, sigma^2 I), or R of the box [-R, R]^n (finite, > 0,
+                                           and giving a finite, positive default radius); default 1 */
     DSS_SEARCH_HISTORY          = 11, /**< steps dss_search_undo can go back (integer in [0, 65536]), default
                                            64; shrinking it forgets the oldest steps. Up to 256 steps
                                            are allocated at once, so that steps allocate nothing. */
@@ -295,11 +322,13 @@ enum dss_search_param {
     DSS_SEARCH_DIFF_STEP        = 13, /**< finite-difference step h_i = step * max(1, |c_i|), step in [0, 1);
                                            0 (default) picks sqrt(eps) for forward and cbrt(eps) for
                                            central differences */
-    DSS_SEARCH_OVERSAMPLE       = 14, /**< RANDOMIZED: extra probe directions beyond the rank (integer >= 0),
-                                           default 10 */
+    DSS_SEARCH_OVERSAMPLE       = 14, /**< RANDOMIZED: extra probe directions beyond the rank (integer in
+                                           [0, 2^53]), default 10 */
     DSS_SEARCH_POWER_ITERATIONS = 15, /**< RANDOMIZED: power iterations (integer in [0, 16]), default 1 */
-    DSS_SEARCH_JACOBIAN_CHUNK   = 16  /**< FULL and ROWS: rows per Jacobian callback (integer >= 0); 0
-                                           (default) asks for all rows at once. With chunks, FULL mode
+    DSS_SEARCH_JACOBIAN_CHUNK   = 16  /**< FULL and ROWS: rows per Jacobian callback (integer in [0, 2^53]); 0
+                                           (default) asks for all rows at once, except that with
+                                           a progress callback set a block of 1024 rows or more
+                                           is asked in 4 pieces (since 1.1). With chunks, FULL mode
                                            names its rows explicitly, and the progress callback is
                                            asked after each chunk. */
 };
@@ -347,6 +376,17 @@ enum { DSS_DIFF_FORWARD = 0, DSS_DIFF_CENTRAL = 1 };
  * @since 1.0
  */
 DSS_API int dss_search_set(dss_search *search, int param, double value);
+
+/**
+ * The range of a search parameter, from the descriptor table the setter uses: *lo and *hi
+ * receive its bounds. Integer parameters take the integers in [lo, hi]; DSS_SEARCH_RADIUS and
+ * DSS_SEARCH_PRIOR_SCALE exclude lo (0) and DSS_SEARCH_DIFF_STEP excludes hi (1);
+ * DSS_SEARCH_SUBSPACE_DIM is further bounded by the model's n, and DSS_SEARCH_PRIOR /
+ * DSS_SEARCH_PRIOR_SCALE by a finite default radius. Needs no handle.
+ * @retval DSS_OK success. @retval DSS_EINVAL unknown param, or lo or hi NULL.
+ * @since 1.1
+ */
+DSS_API int dss_search_param_bounds(int param, double *lo, double *hi);
 
 /**
  * Read a parameter. DSS_SEARCH_RADIUS gives the radius in force (the prior's default until set).
@@ -463,6 +503,15 @@ DSS_API size_t dss_search_subspace_dim(const dss_search *search);
 DSS_API int dss_search_basis_indices(const dss_search *search, size_t *idx);
 
 /**
+ * The Jacobian route the current decomposition was computed with: DSS_JACOBIAN_FULL, _ROWS,
+ * _FINITE_DIFF or _RANDOMIZED, never DSS_JACOBIAN_AUTO (AUTO as resolved for this model).
+ * @return the route (a positive DSS_JACOBIAN_* value), DSS_EINVAL for NULL, or DSS_ESTATE
+ * before the session is started.
+ * @since 1.1
+ */
+DSS_API int dss_search_jacobian_route(const dss_search *search);
+
+/**
  * The number of singular values held: min(m, n) in FULL and FINITE_DIFF modes, min(rows, m, n)
  * in ROWS mode, min(rank, m, n) in RANDOMIZED mode. 0 before start or for NULL.
  * @since 1.0
@@ -490,7 +539,11 @@ DSS_API int dss_search_singular_values(const dss_search *search, double *s, size
  * DSS_STAT_UNDO_RECOMPUTES), which calls the host's callbacks again. Whether an older one is
  * still cached depends on the calls since, failed ones included (docs/design.md); the results
  * never do.
- * @retval DSS_OK success. @retval DSS_EINVAL search NULL. @retval DSS_ESTATE nothing to undo.
+ * @retval DSS_OK success. @retval DSS_EINVAL search NULL. @retval DSS_ESTATE nothing to undo,
+ * or (since 1.1) a recomputed decomposition differs from the one recorded (another rank, or
+ * singular values more than 1e-6 s_1 apart: the host's callbacks changed, or a loaded string's
+ * recipe was edited). @retval DSS_EUNSUPPORTED (since 1.1) the route the decomposition took
+ * needs a callback the model no longer has (undo never recomputes by another route).
  * @retval others as dss_search_start when a decomposition is recomputed.
  * On failure the session is unchanged.
  * @since 1.0
@@ -517,7 +570,10 @@ DSS_API int dss_search_save(const dss_search *search, void *buf, size_t cap, siz
  * The undo history is cleared.
  * @retval DSS_OK success. @retval DSS_EINVAL search or buf NULL.
  * @retval DSS_EFORMAT malformed, truncated or altered string, a future format version, or
- * another model's n or m. @retval DSS_ENOMEM no memory. On failure the session is unchanged.
+ * another model's n or m. @retval DSS_ENOMEM no memory. @retval DSS_EUNSUPPORTED (since 1.1)
+ * the model lacks a callback that the session's Jacobian mode, or the route its decomposition
+ * took (AUTO as resolved when saved), needs. On failure the session is unchanged; see
+ * dss_search_errmsg for which check failed.
  * @since 1.0
  */
 DSS_API int dss_search_load(dss_search *search, const void *buf, size_t len);
@@ -529,6 +585,18 @@ DSS_API int dss_search_load(dss_search *search, const void *buf, size_t len);
  * @since 1.0
  */
 DSS_API int dss_search_set_progress(dss_search *search, dss_progress_fn fn, void *user);
+
+/**
+ * What went wrong in the last call on this session that failed, as "function: detail": the
+ * argument or parameter and the bound it broke ("dss_search_set: DSS_SEARCH_RANK = 0 is out of
+ * range (an integer in [1, 2^53])"), which callback failed and the value it returned
+ * ("dss_search_commit: the Jacobian callback returned 42 (7 rows)"), why a string does not
+ * load (corrupt, another model's n and m, a future version), which callback a mode lacks.
+ * Calls that succeed leave it alone; "" before any failure. The string belongs to the session
+ * and stays valid until its next call. Only calls given a non-NULL session write it.
+ * @since 1.1
+ */
+DSS_API const char *dss_search_errmsg(const dss_search *search);
 
 /** Statistics keys for dss_search_stat: cumulative over the session's successful calls. */
 enum dss_search_stat_key {
@@ -547,6 +615,34 @@ enum dss_search_stat_key {
     DSS_STAT_BYTES_HELD       = 13, /**< bytes the session holds now */
     DSS_STAT_PEAK_BYTES       = 14  /**< the most bytes it has held at once */
 };
+
+/**
+ * An upper bound of the bytes the session will hold (DSS_STAT_PEAK_BYTES) with its current
+ * parameters, for any sequence of steps and undos, computed without allocating (the model for
+ * it is zstd's ZSTD_estimate*Size). Call it after dss_search_create and the dss_search_set
+ * calls, before dss_search_start, to decide whether a session fits; parameters set later
+ * (another Jacobian mode, a larger DSS_SEARCH_SUBSPACE_DIM or DSS_SEARCH_HISTORY) need a new
+ * estimate. Host callbacks' own memory is not included.
+ *
+ * Memory is sized to the work: dss_search_create holds O(n) bytes, and a route's buffers are
+ * allocated when it first runs. With r = min(m, n), l = DSS_SEARCH_SUBSPACE_DIM and
+ * H = DSS_SEARCH_HISTORY, the bound is about 8 bytes times
+ *   (H + 3)(2n + l n + r)                      the session's states and the undo ring
+ * + 3 (r n + 2r)                               three decompositions (singular values, vectors)
+ * + 3 (n^2 + 3n)                               their Gram-route buffers, when rows >= n
+ * + rows n + LAPACK's workspace                the Jacobian block (rows = m in FULL and
+ *                                               FINITE_DIFF, JACOBIAN_ROWS in ROWS mode), and
+ *                                               n^2 more on the Gram route
+ * + (rank + oversample)(m + n)                 RANDOMIZED, instead of the block
+ * The Gram route (a Jacobian block with at least n rows) thus needs about 7 n^2 doubles plus the
+ * block: n = 8000 with m >= n needs ~3.6 GB; a wide block (m < n) needs O((H + m) n).
+ * Shapes LAPACK cannot index (n^2 > INT_MAX on the Gram route, rows n > INT_MAX on the wide
+ * one) are refused by dss_search_start with DSS_EINVAL before anything is allocated.
+ * @param search the session. @param bytes receives the bound.
+ * @retval DSS_OK success. @retval DSS_EINVAL search or bytes NULL.
+ * @since 1.1
+ */
+DSS_API int dss_search_estimate_bytes(const dss_search *search, size_t *bytes);
 
 /**
  * Read a statistic.
@@ -619,6 +715,13 @@ enum { DSS_MAXIMIZE = 0, DSS_MINIMIZE = 1 };
 DSS_API int dss_line_set(dss_line *line, int param, double value);
 
 /**
+ * The range of a line-search parameter (integers in [lo, hi]), from the table dss_line_set
+ * uses. @retval DSS_OK success. @retval DSS_EINVAL unknown param, or lo or hi NULL.
+ * @since 1.1
+ */
+DSS_API int dss_line_param_bounds(int param, double *lo, double *hi);
+
+/**
  * Read a parameter.
  * @retval DSS_OK success. @retval DSS_EINVAL line or value NULL, or unknown param.
  * @since 1.0
@@ -665,6 +768,14 @@ DSS_API int dss_search_find_optimal(dss_line *line, const dss_search *search, ds
                                     void *user, double *t_best, double *score_best);
 
 /**
+ * The last failed call on this line search, as "function: detail" (as dss_search_errmsg): a
+ * parameter out of range, a score or generator that failed and its return value, re-entry.
+ * "" before any failure.
+ * @since 1.1
+ */
+DSS_API const char *dss_line_errmsg(const dss_line *line);
+
+/**
  * The number of generator points the last successful find_optimal on this handle evaluated
  * (grid plus refinement); 0 before the first, or for NULL.
  * @since 1.0
@@ -697,10 +808,11 @@ enum { DSS_SYNTHETIC_JACOBIAN_TRUE = 0, DSS_SYNTHETIC_JACOBIAN_AUTHORS = 1 };
 /**
  * Create a synthetic problem.
  * @param out receives the problem; set to NULL on failure.
- * @param n latent dimension >= 1. @param m outputs >= 1. @param gamma >= 0, finite (2 in the
- * paper; 0 gives a smooth problem). @param seed any value.
+ * @param n latent dimension >= 1. @param m outputs >= 1. @param gamma in [0, DBL_MAX / (400 m)]
+ * (2 in the paper; 0 gives a smooth problem; the bound keeps every score finite).
+ * @param seed any value.
  * @retval DSS_OK success. @retval DSS_EINVAL out NULL, n or m zero, sizes overflowing, gamma
- * negative or not finite. @retval DSS_ENOMEM no memory.
+ * negative, not finite or above DBL_MAX / (400 m). @retval DSS_ENOMEM no memory.
  * @since 1.0
  */
 DSS_API int dss_synthetic_create(dss_synthetic **out, size_t n, size_t m, double gamma,

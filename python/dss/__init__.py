@@ -32,18 +32,18 @@ in), the system loader, and ``ctypes.util.find_library("dss")``. :data:`library_
 from . import _native
 from .errors import DssError
 from .model import Model
-from .search import Search, SEARCH_PARAMS, STATS
-from .line import LineSearch, LINE_PARAMS
+from .search import Search, SEARCH_PARAMS, SEARCH_PARAM_RANGES, STATS
+from .line import LineSearch, LINE_PARAMS, LINE_PARAM_RANGES
 from .synthetic import Synthetic, BOX as SYNTHETIC_BOX
 
 __all__ = [
     "DssError", "Model", "Search", "LineSearch", "Synthetic", "SYNTHETIC_BOX",
-    "SEARCH_PARAMS", "LINE_PARAMS", "STATS", "library_path", "version", "version_number",
+    "SEARCH_PARAMS", "LINE_PARAMS", "SEARCH_PARAM_RANGES", "LINE_PARAM_RANGES", "STATS", "library_path", "version", "version_number",
     "strerror",
     "OK", "EINVAL", "ENOMEM", "ECALLBACK", "ENONFINITE", "ELAPACK", "ESTATE", "EFORMAT",
-    "ECANCELLED", "EUNSUPPORTED",
+    "ECANCELLED", "EUNSUPPORTED", "EBUSY",
     "STAGE_JACOBIAN", "STAGE_FINITE_DIFF", "STAGE_RANDOMIZED", "STAGE_LINE_GRID",
-    "STAGE_LINE_REFINE",
+    "STAGE_LINE_REFINE", "STAGE_DECOMPOSE",
 ]
 
 #: Version of these bindings: libdss's, from include/dss/dss.h (they work with any libdss 1.x).
@@ -63,6 +63,7 @@ ESTATE = _native.ESTATE
 EFORMAT = _native.EFORMAT
 ECANCELLED = _native.ECANCELLED
 EUNSUPPORTED = _native.EUNSUPPORTED
+EBUSY = _native.EBUSY
 
 # Progress stages (DSS_STAGE_*), the first argument of a progress callback.
 STAGE_JACOBIAN = 1
@@ -70,6 +71,7 @@ STAGE_FINITE_DIFF = 2
 STAGE_RANDOMIZED = 3
 STAGE_LINE_GRID = 4
 STAGE_LINE_REFINE = 5
+STAGE_DECOMPOSE = 6
 
 
 def version():

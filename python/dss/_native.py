@@ -34,11 +34,13 @@ ESTATE = -6
 EFORMAT = -7
 ECANCELLED = -8
 EUNSUPPORTED = -9
+EBUSY = -10
 
 STATUS_NAMES = {
     OK: "DSS_OK", EINVAL: "DSS_EINVAL", ENOMEM: "DSS_ENOMEM", ECALLBACK: "DSS_ECALLBACK",
     ENONFINITE: "DSS_ENONFINITE", ELAPACK: "DSS_ELAPACK", ESTATE: "DSS_ESTATE",
     EFORMAT: "DSS_EFORMAT", ECANCELLED: "DSS_ECANCELLED", EUNSUPPORTED: "DSS_EUNSUPPORTED",
+    EBUSY: "DSS_EBUSY",
 }
 
 SONAME = "libdss.so.1"
@@ -92,6 +94,13 @@ _PROTOTYPES = {
     "dss_search_subspace_dim": (_sz, [_vp]),
     "dss_search_basis_indices": (_int, [_vp, _vp]),
     "dss_search_rank": (_sz, [_vp]),
+    "dss_search_jacobian_route": (_int, [_vp]),
+    "dss_search_estimate_bytes": (_int, [_vp, c_size_t_p]),
+    "dss_search_errmsg": (ctypes.c_char_p, [_vp]),
+    "dss_search_param_bounds": (_int, [_int, c_double_p, c_double_p]),
+    "dss_line_param_bounds": (_int, [_int, c_double_p, c_double_p]),
+    "dss_line_errmsg": (ctypes.c_char_p, [_vp]),
+    "dss_model_errmsg": (ctypes.c_char_p, [_vp]),
     "dss_search_singular_values": (_int, [_vp, _vp, _sz]),
     "dss_search_undo": (_int, [_vp]),
     "dss_search_save": (_int, [_vp, _vp, _sz, c_size_t_p]),
@@ -208,10 +217,11 @@ def guard(fn):
     return wrapper
 
 
-def _reraise(exc, rc, fname):
+def _reraise(exc, rc, fname, args=()):
     code = rc if rc < 0 else ECALLBACK
     err = DssError(code, function=fname,
-                   detail=f"a Python callback raised {type(exc).__name__}")
+                   detail=f"a Python callback raised {type(exc).__name__}",
+                   errmsg=handle_errmsg(fname, args))
     try:
         exc.dss_error = err
     except (AttributeError, TypeError):
@@ -226,6 +236,23 @@ def _reraise(exc, rc, fname):
     raise exc
 
 
+def handle_errmsg(fname, args):
+    """The handle's own message after ``fname(*args)`` failed (``dss_*_errmsg``), or None."""
+    if (not args or not isinstance(args[0], int) or not args[0] or "_create" in fname
+            or fname.endswith("_param_bounds")):
+        return None
+    if fname.startswith("dss_line_") or fname in ("dss_find_optimal", "dss_search_find_optimal"):
+        getter = lib.dss_line_errmsg
+    elif fname.startswith("dss_search_"):
+        getter = lib.dss_search_errmsg
+    elif fname.startswith("dss_model_") and fname != "dss_model_generate":
+        getter = lib.dss_model_errmsg
+    else:
+        return None
+    text = getter(args[0])
+    return text.decode("utf-8", "replace") if text else None
+
+
 def call(fname, *args):
     """Call the C function ``fname``; raise DssError on a negative status, or the exception a
     Python callback raised during the call. Returns the status (0)."""
@@ -237,10 +264,17 @@ def call(fname, *args):
         exc = _tls.pending
         _tls.pending = saved
     if exc is not None:
-        _reraise(exc, rc, fname)
+        _reraise(exc, rc, fname, args)
     if rc != 0:
-        raise DssError(rc, function=fname)
+        raise DssError(rc, function=fname, errmsg=handle_errmsg(fname, args))
     return rc
+
+
+def param_bounds(fname, code):
+    """(lo, hi) of a parameter from the C descriptor table (``dss_*_param_bounds``)."""
+    lo, hi = ctypes.c_double(), ctypes.c_double()
+    call(fname, int(code), ctypes.byref(lo), ctypes.byref(hi))
+    return lo.value, hi.value
 
 
 def invalid(detail, function=None):

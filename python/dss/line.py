@@ -7,7 +7,7 @@ from . import _native as N
 from .model import Model
 from .search import Search, encode_param, decode_param, make_progress
 
-__all__ = ["LineSearch", "LINE_PARAMS"]
+__all__ = ["LineSearch", "LINE_PARAMS", "LINE_PARAM_RANGES"]
 
 GOALS = {"maximize": 0, "minimize": 1}
 
@@ -18,6 +18,11 @@ LINE_PARAMS = {
     "goal": (3, GOALS),
     "refine": (4, "refine"),
 }
+
+#: Parameter name -> (lo, hi): integers in [lo, hi], from the library's descriptor table
+#: (``dss_line_param_bounds``).
+LINE_PARAM_RANGES = {name: N.param_bounds("dss_line_param_bounds", code)
+                     for name, (code, _) in LINE_PARAMS.items()}
 
 
 def _score_callback(g, m):

@@ -8,7 +8,7 @@ import numpy as np
 from . import _native as N
 from .model import Model
 
-__all__ = ["Search", "SEARCH_PARAMS", "STATS"]
+__all__ = ["Search", "SEARCH_PARAMS", "SEARCH_PARAM_RANGES", "STATS"]
 
 JACOBIAN_MODES = {"auto": 0, "full": 1, "rows": 2, "finite_diff": 3, "randomized": 4}
 SAMPLERS = {"singular": 0, "random": 1, "top": 2}
@@ -35,6 +35,12 @@ SEARCH_PARAMS = {
     "power_iterations": (15, int),
     "jacobian_chunk": (16, int),
 }
+
+#: Parameter name -> (lo, hi), read from the library's descriptor table
+#: (``dss_search_param_bounds``): integers in [lo, hi]; ``radius`` and ``prior_scale`` exclude
+#: lo, ``diff_step`` excludes hi; ``subspace_dim`` is also at most the model's n.
+SEARCH_PARAM_RANGES = {name: N.param_bounds("dss_search_param_bounds", code)
+                       for name, (code, _) in SEARCH_PARAMS.items()}
 
 #: Statistic name -> enum dss_search_stat_key value.
 STATS = {
@@ -266,6 +272,26 @@ class Search:
         out = idx.astype(np.int64)
         out[idx == _NO_INDEX] = -1
         return out
+
+    @property
+    def estimated_bytes(self):
+        """An upper bound of the bytes the session will hold with its current parameters
+        (``dss_search_estimate_bytes``): read it before ``start`` to decide whether it fits."""
+        out = ctypes.c_size_t()
+        N.call("dss_search_estimate_bytes", self._h.get("search"), ctypes.byref(out))
+        return out.value
+
+    @property
+    def jacobian_route(self):
+        """The Jacobian route the current decomposition was computed with (``"full"``,
+        ``"rows"``, ``"finite_diff"`` or ``"randomized"``: what ``"auto"`` resolved to), or
+        ``None`` before start."""
+        route = N.lib.dss_search_jacobian_route(self._h.get("search"))
+        if route == N.ESTATE:
+            return None
+        if route < 0:
+            raise N.DssError(route, function="dss_search_jacobian_route")
+        return next(name for name, v in JACOBIAN_MODES.items() if v == route)
 
     @property
     def rank(self):

@@ -188,3 +188,13 @@ def test_lifetimes(linear):
     gc.collect()
     s3.start(np.zeros(4))
     assert s3.rank == 4
+
+
+def test_parameter_ranges_come_from_the_library():
+    assert dss.SEARCH_PARAM_RANGES["rank"] == (1, 2 ** 53)
+    assert dss.SEARCH_PARAM_RANGES["history"] == (0, 65536)
+    assert dss.SEARCH_PARAM_RANGES["center_tolerance"] == (0, 0.5)
+    assert dss.SEARCH_PARAM_RANGES["jacobian"] == (0, 4)
+    assert set(dss.SEARCH_PARAM_RANGES) == set(dss.SEARCH_PARAMS)
+    assert dss.LINE_PARAM_RANGES["samples"] == (2, 2 ** 53)
+    assert dss.LINE_PARAM_RANGES["refine"] == (0, 2)

@@ -155,3 +155,42 @@ def test_nonlinear_model_jacobian_moves_with_center():
     assert s.stat("decompositions") == 2
     s.commit(0.5)  # the middle: the SVD is kept
     assert s.stat("decompositions") == 2
+
+
+def test_jacobian_route_names_what_auto_resolved_to(linear):
+    s = dss.Search(linear.model(jacobian=linear.jacobian), seed=3)
+    assert s.jacobian_route is None
+    s.start(np.zeros(8))
+    assert s.jacobian_route == "full"
+    r = dss.Search(linear.model(vjp=linear.vjp), seed=3)
+    r.start(np.zeros(8))
+    assert r.jacobian_route == "randomized"
+    d = dss.Search(linear.model(), seed=3)
+    d.start(np.zeros(8))
+    assert d.jacobian_route == "finite_diff"
+
+
+def test_estimated_bytes_bounds_the_peak(linear):
+    s = dss.Search(linear.model(jacobian=linear.jacobian), seed=3, history=8)
+    est = s.estimated_bytes
+    s.start(np.zeros(8))
+    for t in (0.9, 0.1, 0.5, 0.8):
+        s.commit(t)
+    while True:
+        try:
+            s.undo()
+        except dss.DssError:
+            break
+    assert 0 < s.stat("peak_bytes") <= est <= 2 * s.stat("peak_bytes")
+
+
+def test_dss_error_carries_the_handles_message(linear):
+    s = dss.Search(linear.model(jacobian=linear.jacobian), seed=3)
+    with pytest.raises(dss.DssError) as ei:
+        s.set(rank=0)
+    assert ei.value.code == dss.EINVAL
+    assert "dss_search_set" in ei.value.errmsg and "DSS_SEARCH_RANK" in ei.value.errmsg
+    assert "[1, 2^53]" in str(ei.value)
+    with pytest.raises(dss.DssError) as ei:
+        s.commit(0.5)
+    assert ei.value.code == dss.ESTATE and "not started" in ei.value.errmsg

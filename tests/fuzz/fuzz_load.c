@@ -20,7 +20,7 @@
  *   the rest     the string given to dss_search_load
  *
  * What is checked, besides the sanitizers: every call that fails leaves the session exactly as
- * it was (centre, basis, indices, singular values, parameters, work statistics) and a line
+ * it was and names itself in dss_search_errmsg (centre, basis, indices, singular values, parameters, work statistics) and a line
  * search's parameters too; a string that loads saves again, and that save loads and saves to
  * the same bytes.
  *
@@ -41,6 +41,15 @@
  *                                that T are 2.6e-3 from orthogonal, and the save of that basis
  *                                does not load. The load now checks that T's eigenvalues are s^2
  *                                (and lazy vectors of close eigenvalues are computed together)
+ *   count-parameter-of-2-to-the-64  (issue 8, bug 2) dss_search_set(JACOBIAN_ROWS, 2^64) passed
+ *                                the bound (double)SIZE_MAX, which rounds up to 2^64; the
+ *                                conversion to size_t was undefined (UBSan aborted here)
+ *   prior-scale-with-infinite-radius  (issue 8, bug 7) PRIOR_SCALE 1e308 was accepted and the
+ *                                default radius became infinite
+ *   auto-set-after-the-last-decomposition  a session whose decomposition took FINITE_DIFF and
+ *                                whose mode was then set to AUTO (FULL on this model) saved a
+ *                                string that the first 1.1 load check (AUTO must resolve to the
+ *                                saved route) refused: found while writing that check
  *
  * The model is a small linear map f(z) = J z (J fixed per shape from splitmix64), with a full
  * Jacobian, VJP and JVP: no cmocka, no test support code.
@@ -209,6 +218,8 @@ static void fail(const char *what, int rc)
             take((search), &after_);                                                             \
             if (memcmp(&before_, &after_, sizeof before_) != 0)                                  \
                 fail("the failing call " #call " changed the session", guarded_rc_);             \
+            if (strncmp(dss_search_errmsg(search), "dss_search_", 11) != 0)                      \
+                fail("the failing call " #call " left no message", guarded_rc_);                 \
         }                                                                                        \
     } while (0)
 

@@ -1,0 +1,61 @@
+/* Per-handle error messages. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include <dss/dss.h>
+
+#include "errmsg.h"
+#include "params.h"
+
+void err_enter(errmsg *e, const char *fn)
+{
+    e->fn = fn;
+    e->fresh = 0;
+}
+
+int err_detail(errmsg *e, int status, const char *fmt, ...)
+{
+    va_list ap;
+    int k;
+    if (e == NULL)
+        return status;
+    k = snprintf(e->text, sizeof e->text, "%s: ", e->fn != NULL ? e->fn : "libdss");
+    if (k < 0 || (size_t)k >= sizeof e->text)
+        k = 0;
+    va_start(ap, fmt);
+    vsnprintf(e->text + k, sizeof e->text - (size_t)k, fmt, ap);
+    va_end(ap);
+    e->fresh = 1;
+    return status;
+}
+
+int err_leave(errmsg *e, int status)
+{
+    if (status < 0 && !e->fresh)
+        err_detail(e, status, "%s", dss_strerror(status));
+    e->fn = NULL;
+    return status;
+}
+
+const char *err_search_param_name(int param)
+{
+    const param_desc *d = param_search(param);
+    return d != NULL ? d->name : "an unknown parameter";
+}
+
+const char *err_line_param_name(int param)
+{
+    const param_desc *d = param_line(param);
+    return d != NULL ? d->name : "an unknown parameter";
+}
+
+const char *err_route_name(int route)
+{
+    switch (route) {
+    case DSS_JACOBIAN_FULL:        return "DSS_JACOBIAN_FULL";
+    case DSS_JACOBIAN_ROWS:        return "DSS_JACOBIAN_ROWS";
+    case DSS_JACOBIAN_FINITE_DIFF: return "DSS_JACOBIAN_FINITE_DIFF";
+    case DSS_JACOBIAN_RANDOMIZED:  return "DSS_JACOBIAN_RANDOMIZED";
+    default:                       return "DSS_JACOBIAN_AUTO";
+    }
+}

@@ -1,0 +1,30 @@
+/* Per-handle error messages (dss_search_errmsg, dss_line_errmsg, dss_model_errmsg): the last
+ * failed call on a handle, as "function: what was wrong". An API function enters (err_enter:
+ * its name), the sites that know what went wrong write the detail (err_detail), and the
+ * function leaves through err_leave, which writes a generic "function: <dss_strerror>" only when
+ * a call failed without a detail. A successful call leaves the message alone. */
+#ifndef DSS_ERRMSG_H
+#define DSS_ERRMSG_H
+
+#define ERRMSG_CAP 320
+
+typedef struct errmsg {
+    char text[ERRMSG_CAP];
+    const char *fn;     /* the API function running (static storage) */
+    int fresh;          /* the running call wrote text */
+} errmsg;
+
+void err_enter(errmsg *e, const char *fn);
+/* "fn: <detail>" into e (a no-op for NULL), then returns status. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+int  err_detail(errmsg *e, int status, const char *fmt, ...);
+int  err_leave(errmsg *e, int status);
+
+/* "DSS_SEARCH_RANK" etc.; "an unknown parameter" for others. */
+const char *err_search_param_name(int param);
+const char *err_line_param_name(int param);
+const char *err_route_name(int route);
+
+#endif

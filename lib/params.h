@@ -1,0 +1,41 @@
+/* The parameter descriptor tables: one row per dss_search and dss_line parameter, read by the
+ * setters, the getters, persistence, the defaults, the error messages and
+ * dss_search_param_bounds / dss_line_param_bounds (and through them by Python). Adding a
+ * parameter is one row (plus its enum value and field). */
+#ifndef DSS_PARAMS_H
+#define DSS_PARAMS_H
+
+#include <stddef.h>
+
+enum { PARAM_INT, PARAM_REAL };                     /* integer-valued, or any real */
+enum { FIELD_SIZE, FIELD_INT, FIELD_DOUBLE };       /* the C type of the field it fills */
+
+typedef struct param_desc {
+    int id;                 /* DSS_SEARCH_* / DSS_LINE_* */
+    const char *name;       /* "DSS_SEARCH_RANK" */
+    int kind;               /* PARAM_INT or PARAM_REAL */
+    double lo, hi;          /* the range: [lo, hi], an end excluded when its *_open is set */
+    unsigned char lo_open, hi_open;
+    unsigned char hi_is_n;  /* the upper bound is the model's n (SUBSPACE_DIM) */
+    unsigned char saved;    /* written by dss_search_save (format version 1: ids 1..16) */
+    double def;             /* the default */
+    int field;              /* FIELD_* */
+    size_t offset;          /* offsetof the field in struct search_params / struct dss_line */
+} param_desc;
+
+/* The row of param id, or NULL. */
+const param_desc *param_search(int id);
+const param_desc *param_line(int id);
+/* The rows, in id order (for loops over every parameter). */
+const param_desc *param_search_rows(size_t *count);
+const param_desc *param_line_rows(size_t *count);
+
+/* Whether value is in d's range (n: the model's latent dimension, for hi_is_n). */
+int    param_valid(const param_desc *d, double value, size_t n);
+/* Store value (valid) into its field of obj / read it back as a double. */
+void   param_store(const param_desc *d, void *obj, double value);
+double param_load(const param_desc *d, const void *obj);
+/* The range as text for messages: "an integer in [1, 2^53]", "in (0, DBL_MAX]"; buf of cap. */
+const char *param_range_text(const param_desc *d, char *buf, size_t cap);
+
+#endif
