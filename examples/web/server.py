@@ -28,6 +28,7 @@ sys.path.insert(0, HERE)
 
 try:
     from flask import Flask, Response, request, send_file
+    from werkzeug.exceptions import HTTPException
 except ImportError:
     sys.exit("server.py: Flask is missing: sudo apt-get install -y python3-flask "
              "(and run this with /usr/bin/python3)")
@@ -146,6 +147,16 @@ def create_app(store, studio):
         out.update(e.extra)
         return Response(json.dumps(out), e.status, mimetype="application/json")
 
+    @app.errorhandler(Exception)
+    def internal(e):
+        if isinstance(e, HTTPException):
+            return Response(json.dumps({"error": e.description, "code": "http"}), e.code,
+                            mimetype="application/json")
+        app.logger.exception("internal error")
+        return Response(json.dumps({"error": f"internal error ({type(e).__name__}); the "
+                                    "session is unchanged", "code": "internal"}), 500,
+                        mimetype="application/json")
+
     @app.errorhandler(404)
     def not_found(e):
         return Response(json.dumps({"error": "no such page", "code": "not_found"}), 404,
@@ -214,7 +225,7 @@ def create_app(store, studio):
     def undo():
         sid = session_id()
         version = version_of(body())
-        load(sid, with_meta=False)  # 404/422 before anything else
+        load(sid)  # 404/422 before anything else
         try:
             new_version, state, meta = store.undo(sid, version)
         except NothingToUndo:
@@ -255,6 +266,8 @@ def parse_args(argv):
     p.add_argument("--threads", type=int, default=1,
                    help="torch threads per request (1: requests run in parallel instead)")
     p.add_argument("--quiet", action="store_true", help="no request log")
+    p.add_argument("--lifetime", type=float, default=0,
+                   help="stop by itself after this many seconds (tests; 0 = never)")
     return p.parse_args(argv)
 
 
@@ -275,6 +288,11 @@ def main(argv=None):
     print(f"listening on http://{args.host}:{server.server_port}/ (database {args.db}, "
           f"pid {os.getpid()})", flush=True)
     t0 = time.time()
+    if args.lifetime > 0:
+        import threading
+        timer = threading.Timer(args.lifetime, server.shutdown)
+        timer.daemon = True
+        timer.start()
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -79,10 +79,17 @@ class Studio:
     def __init__(self, vae):
         vae.double().eval()
         self.gen = fm.TorchGenerator(vae.decoder)
-        self.model = dss.Model(self.gen.f, fm.LATENT, fm.PIXELS, jacobian=self.gen.jacobian)
+        self.model = dss.Model(self.gen.f, fm.LATENT, fm.PIXELS, jacobian=self._jacobian)
         self.tag = model_tag()
         self.n = fm.LATENT
-        self._lock = threading.Lock()
+        self._jacobian_lock = threading.Lock()
+
+    def _jacobian(self, z, rows, out):
+        # functorch's jacfwd (PyTorch 1.13, Debian 12) keeps its transform stack in global
+        # state: two threads inside it at once fail an internal assertion. One at a time per
+        # process; several processes run in parallel.
+        with self._jacobian_lock:
+            self.gen.jacobian(z, rows, out)
 
     # ---- images -----------------------------------------------------------------------
 
