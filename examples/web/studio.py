@@ -16,7 +16,6 @@ import json
 import os
 import secrets
 import sys
-import threading
 
 import numpy as np
 
@@ -30,6 +29,7 @@ except ImportError:  # running from the source tree: use its bindings
     import dss
 import fashion_mnist as fm  # noqa: E402  (the VAE, its training and the PNG writer)
 import torch  # noqa: E402  (fashion_mnist exits with a message when it is missing)
+from torch import nn  # noqa: E402
 
 # The web model: small enough to train in ~10-20 s on 2 shared cores, deterministic (fixed seed,
 # fixed thread count), and a decoder that answers one image in well under a millisecond.
@@ -65,6 +65,32 @@ def load_vae(weights=None, data_dir=fm.DATASET_DIR, train_threads=2, log=print):
         torch.set_num_threads(threads)
 
 
+def mlp_jacobian(seq, z):
+    """The Jacobian (m, n) of an nn.Sequential of Linear, ReLU and Sigmoid layers at z (n,),
+    by the chain rule: one forward pass, then one matrix product per layer.
+
+    fashion_mnist.TorchGenerator.jacobian (functorch's jacfwd, 64 tangents) gives the same
+    matrix (tests/web/test_studio.py) but costs ~10x more, and functorch in PyTorch 1.13
+    (Debian 12) keeps global state that two threads must not enter at once; a web server runs
+    many requests in threads, and this costs no lock."""
+    J = None  # d(current activation)/dz, or None for the identity
+    x = z
+    with torch.no_grad():
+        for layer in seq:
+            if isinstance(layer, nn.Linear):
+                x = layer(x)
+                J = layer.weight if J is None else layer.weight @ J
+            elif isinstance(layer, nn.ReLU):
+                J = J * (x > 0).to(x.dtype)[:, None]
+                x = torch.relu(x)
+            elif isinstance(layer, nn.Sigmoid):
+                x = torch.sigmoid(x)
+                J = J * (x * (1 - x))[:, None]
+            else:
+                raise TypeError(f"mlp_jacobian: unsupported layer {layer!r}")
+    return J
+
+
 class SessionError(Exception):
     """A stored session that cannot be used; ``code`` is 'unreadable' or 'foreign'."""
 
@@ -82,14 +108,11 @@ class Studio:
         self.model = dss.Model(self.gen.f, fm.LATENT, fm.PIXELS, jacobian=self._jacobian)
         self.tag = model_tag()
         self.n = fm.LATENT
-        self._jacobian_lock = threading.Lock()
 
     def _jacobian(self, z, rows, out):
-        # functorch's jacfwd (PyTorch 1.13, Debian 12) keeps its transform stack in global
-        # state: two threads inside it at once fail an internal assertion. One at a time per
-        # process; several processes run in parallel.
-        with self._jacobian_lock:
-            self.gen.jacobian(z, rows, out)
+        """All rows of df/dz at z by the chain rule through the decoder's layers."""
+        J = mlp_jacobian(self.gen.dec, torch.from_numpy(np.array(z)))
+        out[...] = (J if rows is None else J[torch.from_numpy(rows.astype(np.int64))]).numpy()
 
     # ---- images -----------------------------------------------------------------------
 
