@@ -171,6 +171,8 @@ help:
 	@echo "make check-slider  its scripted and tmux tests (part of make check)"
 	@echo "make docs       HTML and man3 reference from the header (Doxygen; build/docs)"
 	@echo "make check-python  the Python bindings' tests (part of make check)"
+	@echo "make web        the web slider studio on http://127.0.0.1:8000/ (docs/web.md)"
+	@echo "make check-web  its tests: API, 50-user load, headless chromium (part of make check)"
 	@# ---- sanitizers, fuzzing, ABI guard (mk/hardening.mk) ----
 	@echo "make check-asan   the tests and examples under AddressSanitizer + UBSan (build-asan/)"
 	@echo "make check-tsan   tests/test_threads.c under ThreadSanitizer, OPENBLAS_NUM_THREADS=1 (build-tsan/)"

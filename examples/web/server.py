@@ -307,6 +307,8 @@ def parse_args(argv):
     p.add_argument("--threads", type=int, default=1,
                    help="torch threads per request (1: requests run in parallel instead)")
     p.add_argument("--quiet", action="store_true", help="no request log")
+    p.add_argument("--prepare", action="store_true",
+                   help="train (or check) the cached model, then exit")
     p.add_argument("--lifetime", type=float, default=0,
                    help="stop by itself after this many seconds (tests; 0 = never)")
     return p.parse_args(argv)
@@ -318,6 +320,8 @@ def main(argv=None):
     from werkzeug.serving import make_server
 
     vae, _ = studio_mod.load_vae(args.weights, log=lambda m: print(m, flush=True))
+    if args.prepare:
+        return 0
     torch.set_num_threads(args.threads)
     os.makedirs(os.path.dirname(os.path.abspath(args.db)), exist_ok=True)
     app = create_app(Store(args.db), studio_mod.Studio(vae))
