@@ -3,6 +3,7 @@ server processes on one database never lose an update."""
 
 import json
 import os
+import shutil
 import sqlite3
 import tempfile
 import threading
@@ -21,6 +22,7 @@ def servers():
     yield a, b, db
     a.stop()
     b.stop()
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def fresh(server):

@@ -42,6 +42,7 @@ def env():
     yield driver, box
     driver.quit()
     box["server"].stop()
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def wait(driver, cond, what, timeout=20):
@@ -165,11 +166,20 @@ def test_page_session(env):
     state = driver.execute_script("return window.studio.state")
     assert state["accepted"] == 1 and state["ends"] != ends_before
 
+    # three more accepts with the keyboard alone: the history strip grows
+    body = driver.find_element(By.TAG_NAME, "body")
+    for k in range(3):
+        body.send_keys(Keys.SHIFT + Keys.ARROW_RIGHT)  # shift: a step of 100/1000
+        body.send_keys(Keys.ENTER)
+        wait_version(driver, 6 + k)
+    state = driver.execute_script("return window.studio.state")
+    assert state["accepted"] == 4 and len(state["history"]) == 4
+
     # move the slider, then reload: the same session, the same slider position
     drag(driver, 60)
     kept = slider_value(driver)
     driver.refresh()
-    wait_version(driver, 5)
+    wait_version(driver, 8)
     again = driver.execute_script("return window.studio.state")
     assert again["z"] == state["z"] and again["history"] == state["history"]
     assert slider_value(driver) == kept

@@ -11,6 +11,7 @@ request may fail and the whole run is bounded (60 s). The 95th-percentile slider
 
 import os
 import random
+import shutil
 import tempfile
 import threading
 import time
@@ -112,6 +113,7 @@ def test_fifty_users():
     finally:
         for s in servers:
             s.stop()
+        shutil.rmtree(tmp, ignore_errors=True)  # ~40 MB of sessions and undo steps
 
     moves = np.concatenate([log["move_ms"] for log in record.values()])
     accepts = np.concatenate([log["accept_ms"] for log in record.values()])
