@@ -311,7 +311,10 @@ def parse_args(argv):
                    help="train (or check) the cached model, then exit")
     p.add_argument("--lifetime", type=float, default=0,
                    help="stop by itself after this many seconds (tests; 0 = never)")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if not 0 <= args.port <= 65535:
+        p.error(f"--port must be in 0..65535, got {args.port}")
+    return args
 
 
 def main(argv=None):
@@ -323,12 +326,20 @@ def main(argv=None):
     if args.prepare:
         return 0
     torch.set_num_threads(args.threads)
-    os.makedirs(os.path.dirname(os.path.abspath(args.db)), exist_ok=True)
-    app = create_app(Store(args.db), studio_mod.Studio(vae))
+    import sqlite3
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(args.db)), exist_ok=True)
+        store = Store(args.db)
+    except (OSError, sqlite3.Error) as e:
+        sys.exit(f"server.py: cannot open the session database {args.db}: {e}")
+    app = create_app(store, studio_mod.Studio(vae))
     if args.quiet:
         import logging
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = make_server(args.host, args.port, app, threaded=True)
+    try:
+        server = make_server(args.host, args.port, app, threaded=True)
+    except (OSError, OverflowError) as e:
+        sys.exit(f"server.py: cannot listen on {args.host}:{args.port}: {e}")
     # the first line tells scripts (and tests) where it listens
     print(f"listening on http://{args.host}:{server.server_port}/ (database {args.db}, "
           f"pid {os.getpid()})", flush=True)
