@@ -7,7 +7,7 @@
 #                    and the page in headless chromium through selenium (drag, accept, undo,
 #                    reload, server restart). Skipped, with the reason, when python3-flask,
 #                    python3-torch, python3-selenium, python3-pil, chromium or chromium-driver
-#                    is missing. About 2.5 minutes on 2 cores.
+#                    is missing. About 3 minutes on 2 busy cores (docs/web.md).
 #
 # Everything runs with /usr/bin/python3 ($(PYTHON), see mk/python.mk) and Debian's packages.
 

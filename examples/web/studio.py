@@ -160,11 +160,11 @@ class Studio:
         if with_meta:
             try:
                 meta = json.loads(row.meta)
-                hist = meta["history"]
-                if not (isinstance(hist, list) and isinstance(meta["accepted"], int)
-                        and all(isinstance(z, list) and len(z) == self.n for z in hist)):
-                    raise ValueError("bad history")
-            except (ValueError, TypeError, KeyError):
+                hist = np.asarray(meta["history"], dtype=np.float64).reshape(-1, self.n)
+                if not (isinstance(meta["accepted"], int) and isinstance(meta["seed"], int)
+                        and np.all(np.isfinite(hist))):
+                    raise ValueError("bad metadata")
+            except (ValueError, TypeError, KeyError, AttributeError):
                 s.close()
                 raise SessionError("unreadable", "the saved session's metadata is damaged")
         return s, meta

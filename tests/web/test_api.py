@@ -99,6 +99,9 @@ def corrupt(db, sid, column, value):
     ("meta", lambda m: m[:-5], "unreadable_session"),
     ("meta", lambda m: json.dumps({"seed": 1, "history": [[0.0] * 3], "accepted": 1}),
      "unreadable_session"),
+    ("meta", lambda m: json.dumps({"seed": 1, "history": [["x"] * 64], "accepted": 1}),
+     "unreadable_session"),
+    ("meta", lambda m: json.dumps([1, 2]), "unreadable_session"),
     ("model", lambda m: "someone-elses-model", "foreign_session"),
 ])
 def test_corrupted_row_gets_a_message_and_a_fresh_start(servers, column, damage, code):
@@ -194,3 +197,18 @@ def test_downloads(servers):
     assert_error(status, data, 400, "bad_t")
     status, data = c.json("GET", "/api/download/other")
     assert_error(status, data, 404, "not_found")
+
+
+def test_reset_starts_elsewhere_and_undo_brings_it_back(servers):
+    c, state = fresh(servers[0])
+    status, s2 = c.json("POST", "/api/accept", {"t": 0.9, "version": 1})
+    assert status == 200 and s2["accepted"] == 1
+    status, s3 = c.json("POST", "/api/reset", {"version": 2})
+    assert status == 200 and s3["version"] == 3
+    assert s3["accepted"] == 0 and s3["history"] == [] and s3["seed"] != s2["seed"]
+    assert s3["z"] != s2["z"] and s3["undo"] == 2
+    status, s4 = c.json("POST", "/api/undo", {"version": 3})
+    assert status == 200 and s4["z"] == s2["z"] and s4["accepted"] == 1
+    assert s4["history"] == s2["history"]
+    status, s5 = c.json("POST", "/api/another", {"version": 4})
+    assert status == 200 and s5["z"] == s4["z"] and s5["ends"] != s4["ends"]

@@ -195,7 +195,19 @@ def test_page_session(env):
     again = driver.execute_script("return window.studio.state")
     assert again["z"] == state["z"] and again["history"] == state["history"]
     assert slider_value(driver) == kept
+    href = driver.find_element(By.ID, "dl-latent").get_attribute("href")
+    assert href.endswith(f"/api/download/latent.json?t={kept / 1000:.3f}"), href
     driver.save_screenshot(os.path.join(OUT, "studio.png"))
+
+    # Reset starts from another garment; undo brings the session back
+    driver.find_element(By.ID, "reset").click()
+    wait_version(driver, v + 8)
+    assert driver.execute_script("return window.studio.state.accepted") == 0
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#history img")) == 0
+    driver.find_element(By.TAG_NAME, "body").send_keys("u")  # a new page since the reload
+    wait_version(driver, v + 9)
+    assert driver.execute_script("return window.studio.state.z") == state["z"]
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#history img")) == 4
 
 
 def api_client(driver, server):
