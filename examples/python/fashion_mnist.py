@@ -161,6 +161,7 @@ def default_weights_path(config, epochs, seed):
 def load_or_train(args, train_images, log):
     """The VAE: loaded from args.weights when it holds the same configuration, else trained
     (and saved there). Returns (vae, seconds of training or None when loaded)."""
+    torch.manual_seed(args.seed)  # the initial weights too: the same seed trains the same VAE
     vae = VAE(LATENT, args.h1, args.h2)
     meta = {"config": vae.config, "epochs": args.train_epochs, "seed": args.seed,
             "train_images": len(train_images)}

@@ -58,3 +58,23 @@ def test_decode_gives_images(studio):
     back = np.asarray(Image.open(io.BytesIO(png)))
     assert back.shape == (84, 84) and np.array_equal(back[::3, ::3], imgs[0])
     assert torch.get_num_threads() == 1
+
+
+def test_training_is_reproducible(tmp_path):
+    """The same seed trains the same weights (a tiny configuration of the same code path that
+    trains the studio's model: fashion_mnist.load_or_train)."""
+    import argparse
+    import studio as studio_mod
+    fm = studio_mod.fm
+    images = fm.load_idx_images(fm.dataset_file(fm.DATASET_DIR, "train-images-idx3-ubyte"))[:512]
+    weights = []
+    for name in ("a.pt", "b.pt"):
+        args = argparse.Namespace(h1=32, h2=16, train_epochs=1, batch=64, seed=5, retrain=True,
+                                  weights=str(tmp_path / name))
+        vae, seconds = fm.load_or_train(args, images, log=lambda m: None)
+        assert seconds is not None
+        weights.append(vae.state_dict())
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+    args.seed = 6
+    other, _ = fm.load_or_train(args, images, log=lambda m: None)
+    assert not torch.equal(other.state_dict()["mu.weight"], weights[0]["mu.weight"])
