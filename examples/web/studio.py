@@ -31,7 +31,7 @@ import fashion_mnist as fm  # noqa: E402  (the VAE, its training and the PNG wri
 import torch  # noqa: E402  (fashion_mnist exits with a message when it is missing)
 from torch import nn  # noqa: E402
 
-# The web model: small enough to train in ~10-20 s on 2 shared cores, deterministic (fixed seed,
+# The web model: small enough to train in ~20-30 s on 2 shared cores, deterministic (fixed seed,
 # fixed thread count), and a decoder that answers one image in well under a millisecond.
 CONFIG = {"h1": 256, "h2": 128, "train_epochs": 3, "train_images": 20000, "batch": 128,
           "seed": 1}
