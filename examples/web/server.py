@@ -120,14 +120,14 @@ def create_app(store, studio):
         except ValueError:
             raise ApiError(400, "bad_t", "t must be a number in [0, 1]") from None
         if not (math.isfinite(t) and 0.0 <= t <= 1.0):
-            raise ApiError(400, "bad_t", f"t must be in [0, 1], got {value!r}")
+            raise ApiError(400, "bad_t", f"t must be in [0, 1], got {str(value)[:40]!r}")
         return t
 
     def version_of(data):
         v = data.get("version")
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise ApiError(400, "bad_version", "version (an integer: the state the page "
-                           "shows) is required")
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 < v < 2 ** 62:
+            raise ApiError(400, "bad_version", "version (a positive integer: the state the "
+                           "page shows) is required")
         return v
 
     def state_json(sid, s, meta, version, status=200, message=None):
