@@ -35,7 +35,7 @@ def python_constants():
     """Every constant the package defines, under its C name."""
     out = {}
     for name in ("OK", "EINVAL", "ENOMEM", "ECALLBACK", "ENONFINITE", "ELAPACK", "ESTATE",
-                 "EFORMAT", "ECANCELLED", "EUNSUPPORTED"):
+                 "EFORMAT", "ECANCELLED", "EUNSUPPORTED", "EBUSY"):
         out["DSS_" + name] = getattr(dss, name)
     for name in dir(dss):
         if name.startswith("STAGE_"):
