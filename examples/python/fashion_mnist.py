@@ -161,6 +161,7 @@ def default_weights_path(config, epochs, seed):
 def load_or_train(args, train_images, log):
     """The VAE: loaded from args.weights when it holds the same configuration, else trained
     (and saved there). Returns (vae, seconds of training or None when loaded)."""
+    torch.manual_seed(args.seed)  # the initial weights too: the same seed trains the same VAE
     vae = VAE(LATENT, args.h1, args.h2)
     meta = {"config": vae.config, "epochs": args.train_epochs, "seed": args.seed,
             "train_images": len(train_images)}
@@ -319,18 +320,24 @@ def write_png(path, gray):
         return
     except ImportError:
         pass
+    with open(path, "wb") as fh:
+        fh.write(png_bytes(gray))
+
+
+def png_bytes(gray, level=9):
+    """A 2-D uint8 array as the bytes of an 8-bit greyscale PNG (zlib only; also used by
+    examples/web to send images)."""
+    gray = np.ascontiguousarray(gray, dtype=np.uint8)
     height, width = gray.shape
 
     def chunk(kind, data):
         return (struct.pack(">I", len(data)) + kind + data
                 + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
     raw = b"".join(b"\x00" + gray[y].tobytes() for y in range(height))  # filter 0 per row
-    png = (b"\x89PNG\r\n\x1a\n"
-           + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-           + chunk(b"IDAT", zlib.compress(raw, 9))
-           + chunk(b"IEND", b""))
-    with open(path, "wb") as fh:
-        fh.write(png)
+    return (b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw, level))
+            + chunk(b"IEND", b""))
 
 
 def read_png_gray(path):

@@ -180,7 +180,7 @@ class Job:
     Nodes) a step takes (n + 1) evaluations of the node tree. The worker thread makes the C
     call (ctypes releases the GIL); each f batch it needs is queued and evaluated by the
     main thread in serve() (bpy is not thread-safe), between which Blender keeps handling
-    events. The progress callback, asked by libdss after each batch, reports done/total
+    events. The progress callback, asked by libdss before the first batch and after each, reports done/total
     and returns True once cancel() was requested: the step then fails with ECANCELLED and
     leaves the search as it was.
     """
@@ -189,6 +189,7 @@ class Job:
         self.session = session
         self.action = action
         self.done = self.total = 0
+        self.stage = 0                      # the last dss.STAGE_* reported
         self.asked = 0                      # how often libdss asked the progress callback
         self.error = None
         self.cancelled = False
@@ -203,7 +204,10 @@ class Job:
 
     def _progress(self, stage, done, total):
         self.asked += 1
-        self.done, self.total = done, total
+        self.stage = stage
+        # the SVD reports as its own stage (0 of 1, 1 of 1): keep the point counts on show
+        if stage != self.session.dss.STAGE_DECOMPOSE:
+            self.done, self.total = done, total
         return self._cancel
 
     def _run(self):

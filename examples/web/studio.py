@@ -1,0 +1,194 @@
+"""The slider studio's model and session logic, without the HTTP layer.
+
+The generator is examples/python/fashion_mnist.py's VAE decoder (imported, not copied), in a
+configuration small enough to train in seconds on 2 cores: it is trained once on Debian's
+Fashion-MNIST (dataset-fashion-mnist) and cached under build/web/, then loaded.
+
+A session is a libdss ``dss.Search`` on that decoder (full Jacobian from autograd). Between
+requests it exists only as the bytes of ``Search.save()`` plus JSON metadata (``Session``):
+every request loads those bytes into a fresh ``Search`` (a fraction of a millisecond), acts,
+and saves again.
+"""
+
+import argparse
+import base64
+import json
+import os
+import secrets
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TREE = os.path.normpath(os.path.join(HERE, os.pardir, os.pardir))
+sys.path.insert(0, os.path.join(TREE, "examples", "python"))
+try:
+    import dss
+except ImportError:  # running from the source tree: use its bindings
+    sys.path.insert(0, os.path.join(TREE, "python"))
+    import dss
+import fashion_mnist as fm  # noqa: E402  (the VAE, its training and the PNG writer)
+import torch  # noqa: E402  (fashion_mnist exits with a message when it is missing)
+from torch import nn  # noqa: E402
+
+# The web model: small enough to train in ~20-30 s on 2 shared cores, deterministic (fixed seed,
+# fixed thread count), and a decoder that answers one image in well under a millisecond.
+CONFIG = {"h1": 256, "h2": 128, "train_epochs": 3, "train_images": 20000, "batch": 128,
+          "seed": 1}
+HISTORY_KEPT = 48      # accepted images kept for the history strip
+SEARCH_PARAMS = {"jacobian": "full", "prior": "gaussian"}
+
+
+def model_tag(cfg=CONFIG):
+    """Names the decoder a saved session belongs to: a row with another tag is foreign."""
+    return (f"fashion-mnist-vae-l{fm.LATENT}-{cfg['h1']}x{cfg['h2']}-e{cfg['train_epochs']}"
+            f"-n{cfg['train_images']}-s{cfg['seed']}")
+
+
+def default_weights():
+    return os.path.join(TREE, "build", "web", model_tag() + ".pt")
+
+
+def load_vae(weights=None, data_dir=fm.DATASET_DIR, train_threads=2, log=print):
+    """The VAE: loaded from ``weights`` when it holds this configuration, else trained with
+    fashion_mnist.load_or_train (and saved there). Returns (vae, seconds trained or None)."""
+    cfg = CONFIG
+    args = argparse.Namespace(h1=cfg["h1"], h2=cfg["h2"], train_epochs=cfg["train_epochs"],
+                              batch=cfg["batch"], seed=cfg["seed"], retrain=False,
+                              weights=weights or default_weights())
+    images = fm.load_idx_images(fm.dataset_file(data_dir, "train-images-idx3-ubyte"))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(train_threads)  # the result depends on it: fixed
+    try:
+        return fm.load_or_train(args, images[:cfg["train_images"]], log)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def mlp_jacobian(seq, z):
+    """The Jacobian (m, n) of an nn.Sequential of Linear, ReLU and Sigmoid layers at z (n,),
+    by the chain rule: one forward pass, then one matrix product per layer.
+
+    fashion_mnist.TorchGenerator.jacobian (functorch's jacfwd, 64 tangents) gives the same
+    matrix (tests/web/test_studio.py) but costs ~10x more, and functorch in PyTorch 1.13
+    (Debian 12) keeps global state that two threads must not enter at once; a web server runs
+    many requests in threads, and this costs no lock."""
+    J = None  # d(current activation)/dz, or None for the identity
+    x = z
+    with torch.no_grad():
+        for layer in seq:
+            if isinstance(layer, nn.Linear):
+                x = layer(x)
+                J = layer.weight if J is None else layer.weight @ J
+            elif isinstance(layer, nn.ReLU):
+                J = J * (x > 0).to(x.dtype)[:, None]
+                x = torch.relu(x)
+            elif isinstance(layer, nn.Sigmoid):
+                x = torch.sigmoid(x)
+                J = J * (x * (1 - x))[:, None]
+            else:
+                raise TypeError(f"mlp_jacobian: unsupported layer {layer!r}")
+    return J
+
+
+class SessionError(Exception):
+    """A stored session that cannot be used; ``code`` is 'unreadable' or 'foreign'."""
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+class Studio:
+    """The decoder as a dss.Model, and the operations on saved sessions."""
+
+    def __init__(self, vae):
+        vae.double().eval()
+        self.gen = fm.TorchGenerator(vae.decoder)
+        self.model = dss.Model(self.gen.f, fm.LATENT, fm.PIXELS, jacobian=self._jacobian)
+        self.tag = model_tag()
+        self.n = fm.LATENT
+
+    def _jacobian(self, z, rows, out):
+        """All rows of df/dz at z by the chain rule through the decoder's layers."""
+        J = mlp_jacobian(self.gen.dec, torch.from_numpy(np.array(z)))
+        out[...] = (J if rows is None else J[torch.from_numpy(rows.astype(np.int64))]).numpy()
+
+    # ---- images -----------------------------------------------------------------------
+
+    def decode(self, Z):
+        """(k, 64) latents -> (k, 28, 28) uint8 images."""
+        Z = np.atleast_2d(np.asarray(Z, dtype=np.float64))
+        with torch.no_grad():
+            x = self.gen.dec(torch.from_numpy(Z)).numpy()
+        return np.round(255 * np.clip(x, 0, 1)).astype(np.uint8).reshape(-1, fm.SIDE, fm.SIDE)
+
+    @staticmethod
+    def png(img, scale=1):
+        if scale > 1:
+            img = np.kron(img, np.ones((scale, scale), dtype=np.uint8))
+        return fm.png_bytes(img, level=6)
+
+    @classmethod
+    def data_url(cls, img):
+        return "data:image/png;base64," + base64.b64encode(cls.png(img)).decode("ascii")
+
+    # ---- sessions -----------------------------------------------------------------------
+
+    def new(self, seed=None):
+        """A fresh session: (state bytes, meta JSON). Starts at a draw from the prior."""
+        seed = secrets.randbelow(2 ** 31) if seed is None else int(seed)
+        z0 = np.random.default_rng(seed).standard_normal(self.n)
+        s = dss.Search(self.model, seed=seed, **SEARCH_PARAMS)
+        s.start(z0)
+        meta = {"seed": seed, "history": [], "accepted": 0}
+        return s.save(), json.dumps(meta)
+
+    def open(self, row, with_meta=True):
+        """A dss.Search (and the metadata dict) from a stored row, or SessionError."""
+        if row.model != self.tag:
+            raise SessionError("foreign", f"this session was saved for another model "
+                               f"({str(row.model)[:80]!r}, this server runs {self.tag!r})")
+        s = dss.Search(self.model)
+        try:
+            s.load(bytes(row.state))
+        except (dss.DssError, TypeError) as e:
+            s.close()
+            raise SessionError("unreadable", "the saved session is damaged and cannot be "
+                               f"loaded ({getattr(e, 'message', e)})") from None
+        meta = None
+        if with_meta:
+            try:
+                meta = json.loads(row.meta)
+                hist = np.asarray(meta["history"], dtype=np.float64).reshape(-1, self.n)
+                if not (isinstance(meta["accepted"], int) and isinstance(meta["seed"], int)
+                        and np.all(np.isfinite(hist))):
+                    raise ValueError("bad metadata")
+            except (ValueError, TypeError, KeyError, AttributeError):
+                s.close()
+                raise SessionError("unreadable", "the saved session's metadata is damaged")
+        return s, meta
+
+    @staticmethod
+    def accept(s, meta, t):
+        s.commit(t)
+        meta["history"] = (meta["history"] + [s.center().tolist()])[-HISTORY_KEPT:]
+        meta["accepted"] += 1
+
+    def state(self, s, meta, version, undo_depth):
+        """What the page shows, as a JSON-able dict: images as data URLs."""
+        z = s.center()
+        lo, hi = s.slider_ends()
+        hist = np.array(meta["history"]).reshape(-1, self.n)
+        imgs = self.decode(np.vstack([z, lo, hi, hist]))
+        return {
+            "version": version,
+            "model": self.tag,
+            "seed": meta["seed"],
+            "accepted": meta["accepted"],
+            "z": z.tolist(),
+            "image": self.data_url(imgs[0]),
+            "ends": [self.data_url(imgs[1]), self.data_url(imgs[2])],
+            "history": [self.data_url(im) for im in imgs[3:]],
+            "undo": undo_depth,
+        }
