@@ -42,20 +42,3 @@ const char *err_search_param_name(int param)
     const param_desc *d = param_search(param);
     return d != NULL ? d->name : "an unknown parameter";
 }
-
-const char *err_line_param_name(int param)
-{
-    const param_desc *d = param_line(param);
-    return d != NULL ? d->name : "an unknown parameter";
-}
-
-const char *err_route_name(int route)
-{
-    switch (route) {
-    case DSS_JACOBIAN_FULL:        return "DSS_JACOBIAN_FULL";
-    case DSS_JACOBIAN_ROWS:        return "DSS_JACOBIAN_ROWS";
-    case DSS_JACOBIAN_FINITE_DIFF: return "DSS_JACOBIAN_FINITE_DIFF";
-    case DSS_JACOBIAN_RANDOMIZED:  return "DSS_JACOBIAN_RANDOMIZED";
-    default:                       return "DSS_JACOBIAN_AUTO";
-    }
-}

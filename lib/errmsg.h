@@ -21,10 +21,11 @@ __attribute__((format(printf, 3, 4)))
 #endif
 int  err_detail(errmsg *e, int status, const char *fmt, ...);
 int  err_leave(errmsg *e, int status);
+/* An API function's body: enter e as the calling function, run its implementation, leave with
+   the implementation's status. e is evaluated twice; pass a plain expression. */
+#define ERR_CALL(e, call) (err_enter((e), __func__), err_leave((e), (call)))
 
 /* "DSS_SEARCH_RANK" etc.; "an unknown parameter" for others. */
 const char *err_search_param_name(int param);
-const char *err_line_param_name(int param);
-const char *err_route_name(int route);
 
 #endif

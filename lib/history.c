@@ -204,10 +204,7 @@ static int search_undo_impl(dss_search *search)
 
 DSS_API int dss_search_undo(dss_search *search)
 {
-    errmsg *e;
     if (search == NULL)
         return DSS_EINVAL;
-    e = SEARCH_ERR(search);
-    err_enter(e, __func__);
-    return err_leave(e, search_undo_impl(search));
+    return ERR_CALL(SEARCH_ERR(search), search_undo_impl(search));
 }

@@ -89,14 +89,9 @@ static int line_set_impl(dss_line *line, int param, double value)
 
 DSS_API int dss_line_set(dss_line *line, int param, double value)
 {
-    errmsg *e;
-    int rc;
     if (line == NULL)
         return DSS_EINVAL;
-    e = (errmsg *)&line->err;
-    err_enter(e, __func__);
-    rc = line_set_impl(line, param, value);
-    return err_leave(e, rc);
+    return ERR_CALL((errmsg *)&line->err, line_set_impl(line, param, value));
 }
 
 static int line_get_impl(const dss_line *line, int param, double *value)
@@ -112,14 +107,9 @@ static int line_get_impl(const dss_line *line, int param, double *value)
 
 DSS_API int dss_line_get(const dss_line *line, int param, double *value)
 {
-    errmsg *e;
-    int rc;
     if (line == NULL)
         return DSS_EINVAL;
-    e = (errmsg *)&line->err;
-    err_enter(e, __func__);
-    rc = line_get_impl(line, param, value);
-    return err_leave(e, rc);
+    return ERR_CALL((errmsg *)&line->err, line_get_impl(line, param, value));
 }
 
 static int line_set_progress_impl(dss_line *line, dss_progress_fn fn, void *user)
@@ -136,14 +126,9 @@ static int line_set_progress_impl(dss_line *line, dss_progress_fn fn, void *user
 
 DSS_API int dss_line_set_progress(dss_line *line, dss_progress_fn fn, void *user)
 {
-    errmsg *e;
-    int rc;
     if (line == NULL)
         return DSS_EINVAL;
-    e = (errmsg *)&line->err;
-    err_enter(e, __func__);
-    rc = line_set_progress_impl(line, fn, user);
-    return err_leave(e, rc);
+    return ERR_CALL((errmsg *)&line->err, line_set_progress_impl(line, fn, user));
 }
 
 DSS_API const char *dss_line_errmsg(const dss_line *line)
@@ -433,14 +418,9 @@ DSS_API int dss_find_optimal(dss_line *line, const dss_model *model, const doubl
                              const double *z_hi, dss_score_fn g, void *user, double *t_best,
                              double *score_best)
 {
-    errmsg *e;
-    int rc;
     if (line == NULL)
         return DSS_EINVAL;
-    e = (errmsg *)&line->err;
-    err_enter(e, __func__);
-    rc = find_optimal_impl(line, model, z_lo, z_hi, g, user, t_best, score_best);
-    return err_leave(e, rc);
+    return ERR_CALL((errmsg *)&line->err, find_optimal_impl(line, model, z_lo, z_hi, g, user, t_best, score_best));
 }
 
 static int search_find_optimal_impl(dss_line *line, const dss_search *search, dss_score_fn g,
@@ -466,12 +446,7 @@ static int search_find_optimal_impl(dss_line *line, const dss_search *search, ds
 DSS_API int dss_search_find_optimal(dss_line *line, const dss_search *search, dss_score_fn g,
                                     void *user, double *t_best, double *score_best)
 {
-    errmsg *e;
-    int rc;
     if (line == NULL)
         return DSS_EINVAL;
-    e = (errmsg *)&line->err;
-    err_enter(e, __func__);
-    rc = search_find_optimal_impl(line, search, g, user, t_best, score_best);
-    return err_leave(e, rc);
+    return ERR_CALL((errmsg *)&line->err, search_find_optimal_impl(line, search, g, user, t_best, score_best));
 }

@@ -244,12 +244,9 @@ static int search_save_impl(const dss_search *search, void *buf, size_t cap, siz
 
 DSS_API int dss_search_save(const dss_search *search, void *buf, size_t cap, size_t *len)
 {
-    errmsg *e;
     if (search == NULL)
         return DSS_EINVAL;
-    e = SEARCH_ERR(search);
-    err_enter(e, __func__);
-    return err_leave(e, search_save_impl(search, buf, cap, len));
+    return ERR_CALL(SEARCH_ERR(search), search_save_impl(search, buf, cap, len));
 }
 
 /* ---- loading ------------------------------------------------------------------------------ */
@@ -506,10 +503,7 @@ static int search_load_impl(dss_search *search, const void *buf, size_t len)
 
 DSS_API int dss_search_load(dss_search *search, const void *buf, size_t len)
 {
-    errmsg *e;
     if (search == NULL)
         return DSS_EINVAL;
-    e = SEARCH_ERR(search);
-    err_enter(e, __func__);
-    return err_leave(e, search_load_impl(search, buf, len));
+    return ERR_CALL(SEARCH_ERR(search), search_load_impl(search, buf, len));
 }

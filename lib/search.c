@@ -164,12 +164,9 @@ static int search_set_impl(dss_search *search, int param, double value)
 
 DSS_API int dss_search_set(dss_search *search, int param, double value)
 {
-    errmsg *e;
     if (search == NULL)
         return DSS_EINVAL;
-    e = SEARCH_ERR(search);
-    err_enter(e, __func__);
-    return err_leave(e, search_set_impl(search, param, value));
+    return ERR_CALL(SEARCH_ERR(search), search_set_impl(search, param, value));
 }
 
 double search_radius(const dss_search *search)
@@ -193,12 +190,9 @@ static int search_get_impl(const dss_search *search, int param, double *value)
 
 DSS_API int dss_search_get(const dss_search *search, int param, double *value)
 {
-    errmsg *e;
     if (search == NULL)
         return DSS_EINVAL;
-    e = SEARCH_ERR(search);
-    err_enter(e, __func__);
-    return err_leave(e, search_get_impl(search, param, value));
+    return ERR_CALL(SEARCH_ERR(search), search_get_impl(search, param, value));
 }
 
 /* Bytes of one state whose basis holds l rows (state_alloc). */
@@ -237,12 +231,9 @@ static int search_estimate_bytes_impl(const dss_search *search, size_t *bytes)
 
 DSS_API int dss_search_estimate_bytes(const dss_search *search, size_t *bytes)
 {
-    errmsg *e;
     if (search == NULL)
         return DSS_EINVAL;
-    e = SEARCH_ERR(search);
-    err_enter(e, __func__);
-    return err_leave(e, search_estimate_bytes_impl(search, bytes));
+    return ERR_CALL(SEARCH_ERR(search), search_estimate_bytes_impl(search, bytes));
 }
 
 static int search_set_progress_impl(dss_search *search, dss_progress_fn fn, void *user)
@@ -259,12 +250,9 @@ static int search_set_progress_impl(dss_search *search, dss_progress_fn fn, void
 
 DSS_API int dss_search_set_progress(dss_search *search, dss_progress_fn fn, void *user)
 {
-    errmsg *e;
     if (search == NULL)
         return DSS_EINVAL;
-    e = SEARCH_ERR(search);
-    err_enter(e, __func__);
-    return err_leave(e, search_set_progress_impl(search, fn, user));
+    return ERR_CALL(SEARCH_ERR(search), search_set_progress_impl(search, fn, user));
 }
 
 static int search_stat_impl(const dss_search *search, int key, double *value)
@@ -295,12 +283,9 @@ static int search_stat_impl(const dss_search *search, int key, double *value)
 
 DSS_API int dss_search_stat(const dss_search *search, int key, double *value)
 {
-    errmsg *e;
     if (search == NULL)
         return DSS_EINVAL;
-    e = SEARCH_ERR(search);
-    err_enter(e, __func__);
-    return err_leave(e, search_stat_impl(search, key, value));
+    return ERR_CALL(SEARCH_ERR(search), search_stat_impl(search, key, value));
 }
 
 /* ---- a step: the common path of start, commit, commit_w and resample --------------------- */
@@ -440,12 +425,9 @@ static int search_start_impl(dss_search *search, const double *z0)
 
 DSS_API int dss_search_start(dss_search *search, const double *z0)
 {
-    errmsg *e;
     if (search == NULL)
         return DSS_EINVAL;
-    e = SEARCH_ERR(search);
-    err_enter(e, __func__);
-    return err_leave(e, search_start_impl(search, z0));
+    return ERR_CALL(SEARCH_ERR(search), search_start_impl(search, z0));
 }
 
 /* c + radius * sum_i w_i b_i */
@@ -502,12 +484,9 @@ static int search_point_impl(const dss_search *search, double t, double *z)
 
 DSS_API int dss_search_point(const dss_search *search, double t, double *z)
 {
-    errmsg *e;
     if (search == NULL)
         return DSS_EINVAL;
-    e = SEARCH_ERR(search);
-    err_enter(e, __func__);
-    return err_leave(e, search_point_impl(search, t, z));
+    return ERR_CALL(SEARCH_ERR(search), search_point_impl(search, t, z));
 }
 
 static int search_point_w_impl(const dss_search *search, const double *w, double *z)
@@ -531,12 +510,9 @@ static int search_point_w_impl(const dss_search *search, const double *w, double
 
 DSS_API int dss_search_point_w(const dss_search *search, const double *w, double *z)
 {
-    errmsg *e;
     if (search == NULL)
         return DSS_EINVAL;
-    e = SEARCH_ERR(search);
-    err_enter(e, __func__);
-    return err_leave(e, search_point_w_impl(search, w, z));
+    return ERR_CALL(SEARCH_ERR(search), search_point_w_impl(search, w, z));
 }
 
 static int search_slider_ends_impl(const dss_search *search, double *z_lo, double *z_hi)
@@ -561,12 +537,9 @@ static int search_slider_ends_impl(const dss_search *search, double *z_lo, doubl
 
 DSS_API int dss_search_slider_ends(const dss_search *search, double *z_lo, double *z_hi)
 {
-    errmsg *e;
     if (search == NULL)
         return DSS_EINVAL;
-    e = SEARCH_ERR(search);
-    err_enter(e, __func__);
-    return err_leave(e, search_slider_ends_impl(search, z_lo, z_hi));
+    return ERR_CALL(SEARCH_ERR(search), search_slider_ends_impl(search, z_lo, z_hi));
 }
 
 static int search_commit_impl(dss_search *search, double t)
@@ -595,12 +568,9 @@ static int search_commit_impl(dss_search *search, double t)
 
 DSS_API int dss_search_commit(dss_search *search, double t)
 {
-    errmsg *e;
     if (search == NULL)
         return DSS_EINVAL;
-    e = SEARCH_ERR(search);
-    err_enter(e, __func__);
-    return err_leave(e, search_commit_impl(search, t));
+    return ERR_CALL(SEARCH_ERR(search), search_commit_impl(search, t));
 }
 
 static int search_commit_w_impl(dss_search *search, const double *w)
@@ -634,12 +604,9 @@ static int search_commit_w_impl(dss_search *search, const double *w)
 
 DSS_API int dss_search_commit_w(dss_search *search, const double *w)
 {
-    errmsg *e;
     if (search == NULL)
         return DSS_EINVAL;
-    e = SEARCH_ERR(search);
-    err_enter(e, __func__);
-    return err_leave(e, search_commit_w_impl(search, w));
+    return ERR_CALL(SEARCH_ERR(search), search_commit_w_impl(search, w));
 }
 
 static int search_resample_impl(dss_search *search)
@@ -660,12 +627,9 @@ static int search_resample_impl(dss_search *search)
 
 DSS_API int dss_search_resample(dss_search *search)
 {
-    errmsg *e;
     if (search == NULL)
         return DSS_EINVAL;
-    e = SEARCH_ERR(search);
-    err_enter(e, __func__);
-    return err_leave(e, search_resample_impl(search));
+    return ERR_CALL(SEARCH_ERR(search), search_resample_impl(search));
 }
 
 /* ---- read-only views -------------------------------------------------------------------- */
@@ -685,12 +649,9 @@ static int search_center_impl(const dss_search *search, double *z)
 
 DSS_API int dss_search_center(const dss_search *search, double *z)
 {
-    errmsg *e;
     if (search == NULL)
         return DSS_EINVAL;
-    e = SEARCH_ERR(search);
-    err_enter(e, __func__);
-    return err_leave(e, search_center_impl(search, z));
+    return ERR_CALL(SEARCH_ERR(search), search_center_impl(search, z));
 }
 
 static int search_basis_impl(const dss_search *search, double *basis)
@@ -708,12 +669,9 @@ static int search_basis_impl(const dss_search *search, double *basis)
 
 DSS_API int dss_search_basis(const dss_search *search, double *basis)
 {
-    errmsg *e;
     if (search == NULL)
         return DSS_EINVAL;
-    e = SEARCH_ERR(search);
-    err_enter(e, __func__);
-    return err_leave(e, search_basis_impl(search, basis));
+    return ERR_CALL(SEARCH_ERR(search), search_basis_impl(search, basis));
 }
 
 DSS_API size_t dss_search_subspace_dim(const dss_search *search)
@@ -736,12 +694,9 @@ static int search_basis_indices_impl(const dss_search *search, size_t *idx)
 
 DSS_API int dss_search_basis_indices(const dss_search *search, size_t *idx)
 {
-    errmsg *e;
     if (search == NULL)
         return DSS_EINVAL;
-    e = SEARCH_ERR(search);
-    err_enter(e, __func__);
-    return err_leave(e, search_basis_indices_impl(search, idx));
+    return ERR_CALL(SEARCH_ERR(search), search_basis_indices_impl(search, idx));
 }
 
 static int search_jacobian_route_impl(const dss_search *search)
@@ -756,12 +711,9 @@ static int search_jacobian_route_impl(const dss_search *search)
 
 DSS_API int dss_search_jacobian_route(const dss_search *search)
 {
-    errmsg *e;
     if (search == NULL)
         return DSS_EINVAL;
-    e = SEARCH_ERR(search);
-    err_enter(e, __func__);
-    return err_leave(e, search_jacobian_route_impl(search));
+    return ERR_CALL(SEARCH_ERR(search), search_jacobian_route_impl(search));
 }
 
 DSS_API const char *dss_search_errmsg(const dss_search *search)
@@ -792,10 +744,7 @@ static int search_singular_values_impl(const dss_search *search, double *s, size
 
 DSS_API int dss_search_singular_values(const dss_search *search, double *s, size_t cap)
 {
-    errmsg *e;
     if (search == NULL)
         return DSS_EINVAL;
-    e = SEARCH_ERR(search);
-    err_enter(e, __func__);
-    return err_leave(e, search_singular_values_impl(search, s, cap));
+    return ERR_CALL(SEARCH_ERR(search), search_singular_values_impl(search, s, cap));
 }
