@@ -25,6 +25,11 @@
  * gnuplot is absent). It also measures the synthetic generator's speed (dss_model_generate,
  * n = 512, m = 1024, batches of 500).
  *
+ * Methods also include the slider-range policies of libdss 1.1 (dss-{authors,true}-zoom and
+ * dss-{authors,true}-adaptive, DSS_SEARCH_RADIUS_POLICY), on the same problems and users.
+ * --shard i/N --out FILE runs a part of the problems and --merge FILE... reports on the parts
+ * exactly as one process would (bench/paper_dask.py runs the shards on a Dask cluster).
+ *
  *     build/bench/paper [--full] [--cases K] [--iters N] [--samples S] [--refine 0|1|2]
  *                       [--compare S,R ... | --no-compare] [--dims LIST] [--csv FILE] [--md FILE]
  *                       [--mean FILE] [--png FILE] [--no-plot]
@@ -62,12 +67,37 @@
 #define SOLVED     0.01 /* a run "solved" the problem when its gap to the optimum is below */
 #define MAX_ALT    3    /* simulated users compared with this run's (--compare) */
 
-enum { M_DSS_AUTHORS, M_DSS_TRUE, M_RANDOM_GAUSS, M_RANDOM_POSITIVE, METHODS };
+enum { M_DSS_AUTHORS, M_DSS_TRUE, M_RANDOM_GAUSS, M_RANDOM_POSITIVE, M_AUTHORS_ZOOM,
+       M_TRUE_ZOOM, M_AUTHORS_ADAPTIVE, M_TRUE_ADAPTIVE, METHODS };
 static const char *const method_name[METHODS] = { "dss-authors", "dss-true", "random-gauss",
-                                                  "random-positive" };
+                                                  "random-positive", "dss-authors-zoom",
+                                                  "dss-true-zoom", "dss-authors-adaptive",
+                                                  "dss-true-adaptive" };
+
+/* The slider-range policy of a session-driven method (DSS_SEARCH_RADIUS_POLICY). */
+static int method_policy(int me)
+{
+    switch (me) {
+    case M_AUTHORS_ADAPTIVE: case M_TRUE_ADAPTIVE: return DSS_RADIUS_ADAPTIVE;
+    case M_AUTHORS_ZOOM: case M_TRUE_ZOOM:         return DSS_RADIUS_ZOOM;
+    default:                                       return DSS_RADIUS_FIXED;
+    }
+}
+
+static int method_authors_jacobian(int me)
+{
+    return me == M_DSS_AUTHORS || me == M_AUTHORS_ADAPTIVE || me == M_AUTHORS_ZOOM;
+}
+
+#define MAX_MERGE 256 /* shard files one --merge reads */
 
 typedef struct options {
     int cases, iters, samples, refine, plot, full;
+    int shard, shards;                     /* --shard i/N: this process runs shard i of N */
+    const char *shard_out;                 /* where a shard writes its runs (--out) */
+    const char *merge[MAX_MERGE];          /* --merge FILE...: shard files to report on */
+    int nmerge;
+    const char *tables;                    /* --tables FILE: the score tables alone */
     int nalt, alt_given;                   /* other simulated users (--compare S,R) */
     int alt_samples[MAX_ALT], alt_refine[MAX_ALT];
     size_t dims[MAX_DIMS];
@@ -80,7 +110,21 @@ typedef struct results {
     double *best;
     double seconds[MAX_DIMS][METHODS];
     double points[MAX_DIMS][METHODS]; /* generator points evaluated by the line searches */
+    double *run;   /* per run (d, me, c): seconds and points, for shard files */
+    unsigned char *have; /* per run: computed here or read from a shard file */
 } results;
+
+static size_t run_index(const options *o, int d, int me, int c)
+{
+    return ((size_t)d * METHODS + (size_t)me) * (size_t)o->cases + (size_t)c;
+}
+
+/* A unit of work is one problem (n, case) with every method on it; shard i of N (1-based)
+   takes the units u = d * cases + c with u mod N = i - 1, which interleaves the dimensions. */
+static int in_shard(const options *o, int d, int c)
+{
+    return o->shards == 0 || (d * o->cases + c) % o->shards == o->shard - 1;
+}
 
 static double *cell(const options *o, const results *r, int d, int me, int c)
 {
@@ -93,7 +137,8 @@ static void usage(FILE *out, const char *prog)
     fprintf(out,
             "usage: %s [--full] [--cases K] [--iters N] [--samples S] [--refine 0|1|2]\n"
             "          [--compare S,R ... | --no-compare] [--dims LIST] [--csv FILE]\n"
-            "          [--md FILE] [--mean FILE] [--png FILE] [--no-plot] [--help]\n"
+            "          [--md FILE] [--mean FILE] [--png FILE] [--no-plot] [--tables FILE]\n"
+            "          [--shard i/N --out FILE | --merge FILE...] [--help]\n"
             "The paper's synthetic experiment: DSS (authors' and true Jacobian) against random\n"
             "directions (Gaussian, and the authors' positive-only rand(n)) on dss_synthetic,\n"
             "m = %d, gamma = %g, box [-%g, %g]^n.\n"
@@ -112,7 +157,13 @@ static void usage(FILE *out, const char *prog)
             "  --md FILE     default docs/bench/paper.md\n"
             "  --mean FILE   the mean curves (gnuplot data), default build/bench/paper-mean.dat\n"
             "  --png FILE    default docs/bench/paper.png\n"
-            "  --no-plot     do not run gnuplot\n",
+            "  --no-plot     do not run gnuplot\n"
+            "  --tables FILE also write the verdict and score tables alone (no times)\n"
+            "  --shard i/N   run only shard i of N (1 <= i <= N): the problems (n, case) with\n"
+            "                index d * cases + c = i - 1 mod N, every method; with --out FILE,\n"
+            "                which receives their scores; no reports, no comparison\n"
+            "  --merge FILE...  report on shard files (the protocol comes from them) exactly\n"
+            "                as one process would have\n",
             prog, OUTPUT_DIM, GAMMA, DSS_SYNTHETIC_BOX, DSS_SYNTHETIC_BOX, MAX_ALT);
 }
 
@@ -173,7 +224,7 @@ static int run_session(dss_synthetic *problem, int method, unsigned seed, const 
         fprintf(stderr, "paper: out of memory\n");
         goto done;
     }
-    CHECK(dss_synthetic_set_jacobian(problem, method == M_DSS_AUTHORS
+    CHECK(dss_synthetic_set_jacobian(problem, method_authors_jacobian(method)
                                                   ? DSS_SYNTHETIC_JACOBIAN_AUTHORS
                                                   : DSS_SYNTHETIC_JACOBIAN_TRUE));
     CHECK(dss_search_create(&search, model));
@@ -187,6 +238,9 @@ static int run_session(dss_synthetic *problem, int method, unsigned seed, const 
     } else {
         CHECK(dss_search_set(search, DSS_SEARCH_SAMPLER, DSS_SAMPLER_SINGULAR));
         CHECK(dss_search_set(search, DSS_SEARCH_JACOBIAN, DSS_JACOBIAN_FULL));
+    }
+    if (method_policy(method) != DSS_RADIUS_FIXED) {
+        CHECK(dss_search_set(search, DSS_SEARCH_RADIUS_POLICY, method_policy(method)));
     }
     CHECK(dss_synthetic_initial_point(problem, z0));
     CHECK(dss_search_start(search, z0));
@@ -275,18 +329,29 @@ static int run_all(const options *o, results *r)
         const size_t n = o->dims[d];
         double radius = 0.0, t_dim = bench_now();
         for (int c = 0; c < o->cases; c++) {
+            if (!in_shard(o, d, c))
+                continue;
             CHECK(dss_synthetic_create(&problem, n, OUTPUT_DIM, GAMMA, (unsigned long long)c + 1));
             CHECK(box_radius(dss_synthetic_model(problem), &radius));
             for (int me = 0; me < METHODS; me++) {
-                double t0 = bench_now();
-                int rc = me == M_RANDOM_POSITIVE
-                             ? run_positive(problem, (unsigned)c + 1, radius, o, line,
-                                            cell(o, r, d, me, c), &r->points[d][me])
-                             : run_session(problem, me, (unsigned)c + 1, o, line,
-                                           cell(o, r, d, me, c), &r->points[d][me]);
+                double t0 = bench_now(), pts = 0.0, sec;
+                size_t k = run_index(o, d, me, c);
+                int rc;
+                if (!in_shard(o, d, c))
+                    continue;
+                rc = me == M_RANDOM_POSITIVE
+                         ? run_positive(problem, (unsigned)c + 1, radius, o, line,
+                                        cell(o, r, d, me, c), &pts)
+                         : run_session(problem, me, (unsigned)c + 1, o, line,
+                                       cell(o, r, d, me, c), &pts);
                 if (rc != 0)
                     goto done;
-                r->seconds[d][me] += bench_now() - t0;
+                sec = bench_now() - t0;
+                r->seconds[d][me] += sec;
+                r->points[d][me] += pts;
+                r->run[2 * k] = sec;
+                r->run[2 * k + 1] = pts;
+                r->have[k] = 1;
             }
             dss_synthetic_destroy(problem);
             problem = NULL;
@@ -300,6 +365,181 @@ done:
     dss_synthetic_destroy(problem);
     dss_line_destroy(line);
     return status;
+}
+
+static void make_parent(const char *path);
+
+/* ---- shards: one process's runs in a file, and the merge of such files -------------------- */
+
+/* The shard file: a header with the protocol, then one line per run with every best score in
+   %.17g (which reads back as the same double), so that a merge reports exactly what a single
+   process would have:
+     paper-shard 1 <i> <N> <cases> <iters> <samples> <refine> <ndims> <n...>
+     run <n> <method> <case> <seconds> <points> <best_0> ... <best_iters>            */
+static int write_shard(const options *o, const results *r)
+{
+    FILE *f;
+    int bad;
+    make_parent(o->shard_out);
+    if ((f = fopen(o->shard_out, "w")) == NULL) {
+        fprintf(stderr, "paper: cannot open %s: %s\n", o->shard_out, strerror(errno));
+        return -1;
+    }
+    bad = fprintf(f, "paper-shard 1 %d %d %d %d %d %d %d", o->shard, o->shards, o->cases,
+                  o->iters, o->samples, o->refine, o->ndims) < 0;
+    for (int d = 0; d < o->ndims; d++)
+        bad |= fprintf(f, " %zu", o->dims[d]) < 0;
+    bad |= fprintf(f, "\n") < 0;
+    for (int d = 0; d < o->ndims && !bad; d++)
+        for (int c = 0; c < o->cases && !bad; c++)
+            for (int me = 0; me < METHODS && !bad; me++) {
+                size_t k = run_index(o, d, me, c);
+                if (!r->have[k])
+                    continue;
+                bad |= fprintf(f, "run %zu %s %d %.17g %.17g", o->dims[d], method_name[me], c + 1,
+                               r->run[2 * k], r->run[2 * k + 1]) < 0;
+                for (int i = 0; i <= o->iters; i++)
+                    bad |= fprintf(f, " %.17g", cell(o, r, d, me, c)[i]) < 0;
+                bad |= fprintf(f, "\n") < 0;
+            }
+    bad |= ferror(f);
+    bad |= fclose(f) != 0;
+    if (bad)
+        fprintf(stderr, "paper: writing %s failed\n", o->shard_out);
+    return bad ? -1 : 0;
+}
+
+/* The protocol of a shard file's header into o (the first file) or checked against it. */
+static int read_shard_header(FILE *f, const char *path, options *o, int first)
+{
+    int version, shard, shards, cases, iters, samples, refine, ndims;
+    size_t dims[MAX_DIMS];
+    if (fscanf(f, "paper-shard %d %d %d %d %d %d %d %d", &version, &shard, &shards, &cases,
+               &iters, &samples, &refine, &ndims) != 8 || version != 1 || ndims < 1
+        || ndims > MAX_DIMS || cases < 1 || cases > 1000 || iters < 1 || iters > 100000) {
+        fprintf(stderr, "paper: %s is not a bench/paper shard file\n", path);
+        return -1;
+    }
+    for (int d = 0; d < ndims; d++)
+        if (fscanf(f, "%zu", &dims[d]) != 1) {
+            fprintf(stderr, "paper: %s: bad header\n", path);
+            return -1;
+        }
+    if (first) {
+        o->cases = cases;
+        o->iters = iters;
+        o->samples = samples;
+        o->refine = refine;
+        o->ndims = ndims;
+        memcpy(o->dims, dims, sizeof dims);
+        return 0;
+    }
+    if (cases != o->cases || iters != o->iters || samples != o->samples || refine != o->refine
+        || ndims != o->ndims || memcmp(dims, o->dims, (size_t)ndims * sizeof dims[0]) != 0) {
+        fprintf(stderr, "paper: %s was run with another protocol than %s\n", path, o->merge[0]);
+        return -1;
+    }
+    return 0;
+}
+
+static int find_dim(const options *o, size_t n)
+{
+    for (int d = 0; d < o->ndims; d++)
+        if (o->dims[d] == n)
+            return d;
+    return -1;
+}
+
+static int find_method(const char *name)
+{
+    for (int me = 0; me < METHODS; me++)
+        if (strcmp(method_name[me], name) == 0)
+            return me;
+    return -1;
+}
+
+/* The runs of one shard file (header already read) into r; every run at most once. */
+static int read_shard_runs(FILE *f, const char *path, const options *o, results *r)
+{
+    char tag[8], name[64];
+    size_t n;
+    int c, d, me;
+    double sec, pts;
+    while (fscanf(f, "%7s", tag) == 1) {
+        size_t k;
+        if (strcmp(tag, "run") != 0 || fscanf(f, "%zu %63s %d %lf %lf", &n, name, &c, &sec, &pts) != 5
+            || (d = find_dim(o, n)) < 0 || (me = find_method(name)) < 0 || c < 1 || c > o->cases) {
+            fprintf(stderr, "paper: %s: bad run line\n", path);
+            return -1;
+        }
+        k = run_index(o, d, me, c - 1);
+        if (r->have[k]) {
+            fprintf(stderr, "paper: %s: run n = %zu %s case %d appears twice\n", path, n, name, c);
+            return -1;
+        }
+        for (int i = 0; i <= o->iters; i++)
+            if (fscanf(f, "%lf", &cell(o, r, d, me, c - 1)[i]) != 1) {
+                fprintf(stderr, "paper: %s: short run line\n", path);
+                return -1;
+            }
+        r->have[k] = 1;
+        r->run[2 * k] = sec;
+        r->run[2 * k + 1] = pts;
+        r->seconds[d][me] += sec;
+        r->points[d][me] += pts;
+    }
+    return 0;
+}
+
+static int results_alloc(const options *o, results *r)
+{
+    const size_t runs = (size_t)o->ndims * METHODS * (size_t)o->cases;
+    memset(r, 0, sizeof *r);
+    r->best = malloc(runs * ((size_t)o->iters + 1) * sizeof *r->best);
+    r->run = calloc(2 * runs, sizeof *r->run);
+    r->have = calloc(runs, 1);
+    return r->best != NULL && r->run != NULL && r->have != NULL ? 0 : -1;
+}
+
+static void results_free(results *r)
+{
+    free(r->best);
+    free(r->run);
+    free(r->have);
+}
+
+/* --merge: the protocol from the first file's header, then every file's runs; all runs of
+   every (n, method, case) must be there. */
+static int merge_shards(options *o, results *r)
+{
+    for (int k = 0; k < o->nmerge; k++) {
+        FILE *f = fopen(o->merge[k], "r");
+        int rc;
+        if (f == NULL) {
+            fprintf(stderr, "paper: cannot open %s: %s\n", o->merge[k], strerror(errno));
+            return -1;
+        }
+        rc = read_shard_header(f, o->merge[k], o, k == 0);
+        if (rc == 0 && k == 0 && results_alloc(o, r) != 0) {
+            fprintf(stderr, "paper: out of memory\n");
+            rc = -1;
+        }
+        if (rc == 0)
+            rc = read_shard_runs(f, o->merge[k], o, r);
+        fclose(f);
+        if (rc != 0)
+            return -1;
+    }
+    o->full = 1; /* the paper's protocol if the shards ran it (main checks the numbers) */
+    for (int d = 0; d < o->ndims; d++)
+        for (int me = 0; me < METHODS; me++)
+            for (int c = 0; c < o->cases; c++)
+                if (!r->have[run_index(o, d, me, c)]) {
+                    fprintf(stderr, "paper: no shard file has n = %zu %s case %d\n", o->dims[d],
+                            method_name[me], c + 1);
+                    return -1;
+                }
+    return 0;
 }
 
 /* ---- generator speed --------------------------------------------------------------------- */
@@ -546,6 +786,52 @@ static void print_tables(FILE *f, const options *o, const results *r)
     }
 }
 
+/* The radius policies against the paper's fixed slider, per Jacobian and n, and the issue's
+   targets: at n <= 128 at least 9 of 10 cases solved where the paper's method solves fewer, at
+   n = 512 a mean gap at least 10x smaller; no more generator points per line search. */
+static void print_policies(FILE *f, const options *o, const results *r)
+{
+    static const int fixed[2] = { M_DSS_AUTHORS, M_DSS_TRUE };
+    static const int policy[2][2] = { { M_AUTHORS_ZOOM, M_AUTHORS_ADAPTIVE },
+                                      { M_TRUE_ZOOM, M_TRUE_ADAPTIVE } };
+    static const char *const jac[2] = { "authors'", "true" };
+    fprintf(f, "\n## Radius policies against the paper's fixed slider\n\n"
+               "After %d iterations, %d cases; \"solved\": gap < %g; points: generator points "
+               "per line search (the simulated user's cost per iteration). Target (issue 12): "
+               "at n <= 128 at least %d of %d cases solved where the fixed slider solves fewer; at "
+               "n >= 512 a mean gap at least 10x smaller.\n\n"
+               "| n | Jacobian | fixed: solved | mean gap | points | zoom: solved | mean gap | "
+               "points | target | adaptive: solved | mean gap | points | target |\n"
+               "|---:|---|---:|---:|---:|---:|---:|---:|:---:|---:|---:|---:|:---:|\n",
+            o->iters, o->cases, SOLVED, (9 * o->cases + 9) / 10, o->cases);
+    for (int d = 0; d < o->ndims; d++)
+        for (int j = 0; j < 2; j++) {
+            int me0 = fixed[j], solved0 = 0;
+            double mean0, sd, lo, hi;
+            stats(o, r, d, me0, o->iters, &mean0, &sd, &lo, &hi);
+            for (int c = 0; c < o->cases; c++)
+                solved0 += -cell(o, r, d, me0, c)[o->iters] < SOLVED;
+            fprintf(f, "| %zu | %s | %d/%d | %.3g | %.1f |", o->dims[d], jac[j], solved0, o->cases,
+                    -mean0, r->points[d][me0] / ((double)o->cases * o->iters));
+            for (int k = 0; k < 2; k++) {
+                int me = policy[j][k], solved = 0;
+                const char *verdict;
+                double mean;
+                stats(o, r, d, me, o->iters, &mean, &sd, &lo, &hi);
+                for (int c = 0; c < o->cases; c++)
+                    solved += -cell(o, r, d, me, c)[o->iters] < SOLVED;
+                if (o->dims[d] <= 128)
+                    verdict = solved0 == o->cases ? (solved == o->cases ? "met (both all)" : "lost")
+                              : 10 * solved >= 9 * o->cases ? "**met**" : "missed";
+                else
+                    verdict = -mean * 10.0 <= -mean0 ? "**met**" : "missed";
+                fprintf(f, " %d/%d | %.3g | %.1f | %s |", solved, o->cases, -mean,
+                        r->points[d][me] / ((double)o->cases * o->iters), verdict);
+            }
+            fprintf(f, "\n");
+        }
+}
+
 /* Does DSS (each variant) end with a better mean best score than both random baselines? */
 static void print_verdict(FILE *f, const options *o, const results *r)
 {
@@ -700,6 +986,29 @@ static int write_csv(const options *o, const results *r)
     return bad ? -1 : 0;
 }
 
+/* --tables: the verdict and the score tables alone, which depend on nothing but the runs'
+   scores (no times, no date): a merge of shards gives the same bytes as one process. */
+static int write_tables(const options *o, const results *r)
+{
+    FILE *f;
+    int bad;
+    if (o->tables == NULL)
+        return 0;
+    make_parent(o->tables);
+    if ((f = fopen(o->tables, "w")) == NULL) {
+        fprintf(stderr, "paper: cannot open %s: %s\n", o->tables, strerror(errno));
+        return -1;
+    }
+    print_verdict(f, o, r);
+    print_policies(f, o, r);
+    print_tables(f, o, r);
+    bad = ferror(f);
+    bad |= fclose(f) != 0;
+    if (bad)
+        fprintf(stderr, "paper: writing %s failed\n", o->tables);
+    return bad ? -1 : 0;
+}
+
 /* Mean gap to the optimum (-best score) per iteration: one gnuplot data block per n. */
 static int write_mean(const options *o, const results *r)
 {
@@ -799,6 +1108,11 @@ static int write_md(const options *o, const results *r, int nalt, const options 
                "- Machine: %ld cores, %s; BLAS/LAPACK: %s\n"
                "- Date: %s; libdss %s; total time %.0f s\n\n",
             command, mc->cores, mc->cpu, mc->blas, mc->date, dss_version_string(), total);
+    if (o->nmerge > 0)
+        fprintf(f, "Merged from %d shard file%s, each written by `build/bench/paper --shard i/N "
+                   "--out FILE` with the protocol below (the scores are exactly a single "
+                   "process's; seconds are the shards' own, and the total time above is the "
+                   "merge's).\n\n", o->nmerge, o->nmerge == 1 ? "" : "s");
     fprintf(f, "## Protocol\n\n"
                "Chiu et al. (SIGGRAPH 2020), sections 4.2-4.5, with `dss_synthetic`: m = %d, "
                "gamma = %g (Rastrigin-like, maximise, optimum 0), latent box [-%g, %g]^n, the "
@@ -823,9 +1137,18 @@ static int write_md(const options *o, const results *r, int nalt, const options 
                "- `random-gauss`: uniformly distributed unit directions (DSS_SAMPLER_RANDOM; the "
                "session computes a 1-row Jacobian, which the sampler ignores, to save time);\n"
                "- `random-positive`: the authors' random baseline, d = rand(n) / |rand(n)| (all "
-               "components positive), driven by the benchmark with dss_find_optimal.\n");
+               "components positive), driven by the benchmark with dss_find_optimal;\n"
+               "- `dss-authors-zoom`, `dss-true-zoom`: as dss-authors and dss-true with "
+               "DSS_SEARCH_RADIUS_POLICY = DSS_RADIUS_ZOOM (libdss 1.1, default factors and "
+               "bounds): the paper's slider while commits move the centre, zooming in while they "
+               "leave it in place, and a stall escape to the widest slider "
+               "(docs/algorithm.md section 10);\n"
+               "- `dss-authors-adaptive`, `dss-true-adaptive`: the same with DSS_RADIUS_ADAPTIVE, "
+               "which also grows the slider after a commit at its end and shrinks it after one "
+               "well inside (trust-region-like).\n");
     fprintf(f, "\n## Best score per iteration\n");
     print_verdict(f, o, r);
+    print_policies(f, o, r);
     print_tables(f, o, r);
     if (plotted)
         fprintf(f, "\n![mean gap to the optimum against iteration](%s)\n\n"
@@ -882,7 +1205,7 @@ int main(int argc, char **argv)
                   .md = "docs/bench/paper.md", .png = "docs/bench/paper.png",
                   .script = "bench/plot.gp" };
     options oa[MAX_ALT];
-    results r, ra[MAX_ALT];
+    results r = { 0 }, ra[MAX_ALT];
     speed sp;
     machine mc;
     char command[1024], user[96];
@@ -907,6 +1230,14 @@ int main(int argc, char **argv)
             continue;
         } else if (strcmp(arg, "--no-plot") == 0) {
             o.plot = 0;
+            continue;
+        } else if (strcmp(arg, "--merge") == 0) {
+            while (a + 1 < argc && strncmp(argv[a + 1], "--", 2) != 0 && o.nmerge < MAX_MERGE)
+                o.merge[o.nmerge++] = argv[++a];
+            if (o.nmerge == 0 || (a + 1 < argc && strncmp(argv[a + 1], "--", 2) != 0)) {
+                fprintf(stderr, "paper: --merge needs 1 to %d shard files\n", MAX_MERGE);
+                return 2;
+            }
             continue;
         } else if (strcmp(arg, "--no-compare") == 0) {
             o.nalt = 0;
@@ -940,6 +1271,22 @@ int main(int argc, char **argv)
             }
         } else if (strcmp(arg, "--dims") == 0) {
             bad = parse_dims(val, &o) != 0;
+        } else if (strcmp(arg, "--shard") == 0) {
+            const char *slash = strchr(val, '/');
+            char head[16];
+            size_t len = slash != NULL ? (size_t)(slash - val) : 0;
+            bad = slash == NULL || len == 0 || len >= sizeof head;
+            if (!bad) {
+                memcpy(head, val, len);
+                head[len] = '\0';
+                o.shards = parse_count(slash + 1, 1, 100000);
+                o.shard = parse_count(head, 1, 100000);
+                bad = o.shards < 0 || o.shard < 0 || o.shard > o.shards;
+            }
+        } else if (strcmp(arg, "--out") == 0) {
+            o.shard_out = val;
+        } else if (strcmp(arg, "--tables") == 0) {
+            o.tables = val;
         } else if (strcmp(arg, "--csv") == 0) {
             o.csv = val;
         } else if (strcmp(arg, "--md") == 0) {
@@ -958,28 +1305,33 @@ int main(int argc, char **argv)
         }
         a++;
     }
+    if ((o.shards > 0) != (o.shard_out != NULL) || (o.shards > 0 && o.nmerge > 0)) {
+        fprintf(stderr, "paper: --shard i/N and --out FILE go together, and not with --merge\n");
+        return 2;
+    }
+    if (o.shards > 0 || o.nmerge > 0)
+        o.nalt = 0; /* shards run this simulated user only */
+    if (o.nmerge > 0 && merge_shards(&o, &r) != 0) {
+        results_free(&r);
+        return 1;
+    }
     o.full = o.full && o.cases == 10 && o.iters == 200 && o.samples == 10001 && !o.refine;
     for (int a = 0; a < argc; a++)
         used += (size_t)snprintf(command + used, sizeof command - used, "%s%s", a ? " " : "",
                                  a == 0 ? "build/bench/paper" : argv[a]);
 
-    memset(&r, 0, sizeof r);
     memset(ra, 0, sizeof ra);
-    r.best = malloc((size_t)o.ndims * METHODS * (size_t)o.cases * ((size_t)o.iters + 1)
-                    * sizeof *r.best);
-    oom = r.best == NULL;
+    oom = o.nmerge == 0 && results_alloc(&o, &r) != 0;
     for (int k = 0; k < o.nalt; k++) {
         oa[k] = o;
         oa[k].samples = o.alt_samples[k];
         oa[k].refine = o.alt_refine[k];
-        ra[k].best = malloc((size_t)o.ndims * METHODS * (size_t)o.cases
-                            * ((size_t)o.iters + 1) * sizeof *ra[k].best);
-        oom |= ra[k].best == NULL;
+        oom |= results_alloc(&oa[k], &ra[k]) != 0;
     }
     if (oom) {
-        free(r.best);
+        results_free(&r);
         for (int k = 0; k < o.nalt; k++)
-            free(ra[k].best);
+            results_free(&ra[k]);
         fprintf(stderr, "paper: out of memory\n");
         return 1;
     }
@@ -996,6 +1348,16 @@ int main(int argc, char **argv)
            mc.cores, mc.cpu, mc.blas);
     fflush(stdout);
 
+    if (o.shards > 0) { /* a shard: its runs into its file, the reports come from --merge */
+        printf("shard %d/%d -> %s\n", o.shard, o.shards, o.shard_out);
+        fflush(stdout);
+        if (run_all(&o, &r) != 0 || write_shard(&o, &r) != 0)
+            goto done;
+        printf("shard %d/%d written to %s in %.1f s\n", o.shard, o.shards, o.shard_out,
+               bench_now() - start);
+        status = 0;
+        goto done;
+    }
     if (measure_speed(&sp) != 0)
         goto done;
     printf("synthetic generator, n = 512, m = %d, batches of 500: %.0f points/s (%.1f GFLOP/s); "
@@ -1003,7 +1365,9 @@ int main(int argc, char **argv)
            OUTPUT_DIM, sp.gen_pps, sp.gen_gflops, sp.score_pps);
     fflush(stdout);
 
-    if (run_all(&o, &r) != 0)
+    if (o.nmerge > 0)
+        printf("merged %d shard file%s\n", o.nmerge, o.nmerge == 1 ? "" : "s");
+    else if (run_all(&o, &r) != 0)
         goto done;
     for (int k = 0; k < o.nalt; k++) {
         printf("\nagain with another simulated user (--compare): %s\n",
@@ -1014,13 +1378,14 @@ int main(int argc, char **argv)
     }
     print_tables(stdout, &o, &r);
     print_verdict(stdout, &o, &r);
+    print_policies(stdout, &o, &r);
     print_costs(stdout, &o, &r);
     if (o.nalt > 0)
         print_users(stdout, &o, &r, o.nalt, oa, ra);
     for (int k = 0; k < o.nalt; k++)
         print_compare(stdout, &o, &r, &oa[k], &ra[k]);
     printf("\n");
-    if (write_csv(&o, &r) != 0 || write_mean(&o, &r) != 0)
+    if (write_csv(&o, &r) != 0 || write_mean(&o, &r) != 0 || write_tables(&o, &r) != 0)
         goto done;
     printf("per-iteration values: %s; mean curves: %s\n", o.csv, o.mean);
     plotted = plot(&o);
@@ -1030,8 +1395,8 @@ int main(int argc, char **argv)
     printf("tables: %s\ntotal time %.1f s\n", o.md, bench_now() - start);
     status = 0;
 done:
-    free(r.best);
+    results_free(&r);
     for (int k = 0; k < o.nalt; k++)
-        free(ra[k].best);
+        results_free(&ra[k]);
     return status;
 }

@@ -9,6 +9,7 @@
 
 #include "line.h"
 #include "params.h"
+#include "radius.h"
 #include "search.h"
 
 #define TWO53 9007199254740992.0   /* 2^53: counts stop here (every integer up to it is exact,
@@ -16,7 +17,8 @@
 #define SP(field) offsetof(struct search_params, field)
 
 /* One row per parameter: id, name, kind, lo, hi, lo_open, hi_open, hi_is_n, saved, default,
-   field type, field offset. */
+   field type, field offset. saved: 1 in the parameter block (ids 1..16, format version 1), 2 in
+   version 2's policy block (persist.c). */
 static const param_desc SEARCH[] = {
     { DSS_SEARCH_SUBSPACE_DIM, "DSS_SEARCH_SUBSPACE_DIM", PARAM_INT, 1, TWO53, 0, 0, 1, 1, 1,
       FIELD_SIZE, SP(l) },
@@ -50,6 +52,20 @@ static const param_desc SEARCH[] = {
       1, FIELD_SIZE, SP(jac.power) },
     { DSS_SEARCH_JACOBIAN_CHUNK, "DSS_SEARCH_JACOBIAN_CHUNK", PARAM_INT, 0, TWO53, 0, 0, 0, 1,
       0, FIELD_SIZE, SP(jac.chunk) },
+    /* the slider-range policy (radius.c), saved in format version 2's policy block; the two
+       bounds' ranges meet at 1, which keeps RADIUS_MIN <= 1 <= RADIUS_MAX */
+    { DSS_SEARCH_RADIUS_POLICY, "DSS_SEARCH_RADIUS_POLICY", PARAM_INT, DSS_RADIUS_FIXED,
+      DSS_RADIUS_ADAPTIVE, 0, 0, 0, 2, DSS_RADIUS_FIXED, FIELD_INT, SP(range.policy) },
+    { DSS_SEARCH_RADIUS_GROW, "DSS_SEARCH_RADIUS_GROW", PARAM_REAL, 1, RADIUS_GROW_MAX, 1, 0, 0,
+      2, 2, FIELD_DOUBLE, SP(range.grow) },
+    { DSS_SEARCH_RADIUS_SHRINK, "DSS_SEARCH_RADIUS_SHRINK", PARAM_REAL, 0, 1, 1, 1, 0, 2, 0.5,
+      FIELD_DOUBLE, SP(range.shrink) },
+    { DSS_SEARCH_RADIUS_MIN, "DSS_SEARCH_RADIUS_MIN", PARAM_REAL, 0, 1, 1, 0, 0, 2, 0.0625,
+      FIELD_DOUBLE, SP(range.scale_min) },
+    { DSS_SEARCH_RADIUS_MAX, "DSS_SEARCH_RADIUS_MAX", PARAM_REAL, 1, RADIUS_SCALE_MAX, 0, 0, 0,
+      2, 2, FIELD_DOUBLE, SP(range.scale_max) },
+    { DSS_SEARCH_STALL_COMMITS, "DSS_SEARCH_STALL_COMMITS", PARAM_INT, 0, RADIUS_STALL_MAX, 0, 0,
+      0, 2, 0, FIELD_SIZE, SP(range.stall) },
 };
 
 #define LP(field) offsetof(struct dss_line, field)

@@ -9,6 +9,7 @@
 
 enum { PARAM_INT, PARAM_REAL };                     /* integer-valued, or any real */
 enum { FIELD_SIZE, FIELD_INT, FIELD_DOUBLE };       /* the C type of the field it fills */
+enum { PARAM_SAVED_V1 = 1, PARAM_SAVED_V2 = 2 };   /* param_desc.saved */
 
 typedef struct param_desc {
     int id;                 /* DSS_SEARCH_* / DSS_LINE_* */
@@ -17,7 +18,9 @@ typedef struct param_desc {
     double lo, hi;          /* the range: [lo, hi], an end excluded when its *_open is set */
     unsigned char lo_open, hi_open;
     unsigned char hi_is_n;  /* the upper bound is the model's n (SUBSPACE_DIM) */
-    unsigned char saved;    /* written by dss_search_save (format version 1: ids 1..16) */
+    unsigned char saved;    /* where dss_search_save writes it: 0 nowhere (line parameters),
+                               PARAM_SAVED_V1 the parameter block (ids 1..16, format version 1),
+                               PARAM_SAVED_V2 version 2's policy block (ids 17..) */
     double def;             /* the default */
     int field;              /* FIELD_* */
     size_t offset;          /* offsetof the field in struct search_params / struct dss_line */

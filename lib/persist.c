@@ -10,14 +10,15 @@
 
 #include "errmsg.h"
 #include "params.h"
+#include "radius.h"
 #include "sampler.h"
 #include "search.h"
 
 static const unsigned char MAGIC[8] = { 'D', 'S', 'S', 'S', 'T', 'A', 'T', 'E' };
-#define FORMAT_VERSION 1u
+#define FORMAT_VERSION 2u    /* 2 (libdss 1.1): the slider-range policy's block before the CRC */
+#define FORMAT_VERSION_1 1u  /* libdss 1.0's, still loaded: the policy at its defaults */
 #define BYTE_ORDER_MARK 0x01020304u
 #define HEADER_BYTES 48u   /* magic, version, byte-order mark, total length, n, m, l */
-#define N_PARAMS 16        /* parameter ids 1..16: the table's rows marked saved */
 
 /* ---- CRC-32 (reflected polynomial 0xEDB88320), a nibble at a time ------------------------- */
 
@@ -153,11 +154,39 @@ static void put_jac(cursor *c, const jac_config *j)
     put_u64(c, j->power);
 }
 
-/* The parameters as (id, value) pairs, from the table (the rows marked saved: ids 1..16 in
-   format version 1); the radius is its raw setting (0: the prior's). */
-static double param_value(const struct search_params *p, int id)
+/* The table's rows saved in one block (PARAM_SAVED_V1: ids 1..16, or PARAM_SAVED_V2: the
+   policy's), in id order, as (id, value) pairs; the radius is its raw setting (0: the
+   prior's). */
+static void put_params(cursor *c, const struct search_params *p, int block)
 {
-    return param_load(param_search(id), p);
+    size_t count;
+    const param_desc *rows = param_search_rows(&count);
+    for (size_t i = 0; i < count; i++) {
+        if (rows[i].saved != block)
+            continue;
+        put_u64(c, (uint64_t)rows[i].id);
+        put_f64(c, param_load(&rows[i], p));
+    }
+}
+
+static size_t rows_saved_in(int block)
+{
+    size_t count, k = 0;
+    const param_desc *rows = param_search_rows(&count);
+    for (size_t i = 0; i < count; i++)
+        k += rows[i].saved == block;
+    return k;
+}
+
+/* Version 2's block: the number of policy parameters, their (id, value) pairs, and the
+   policy's state as radius.c writes it. */
+static void put_policy(cursor *c, const struct search_state *st)
+{
+    unsigned char block[RADIUS_STATE_BYTES];
+    put_u64(c, rows_saved_in(PARAM_SAVED_V2));
+    put_params(c, &st->p, PARAM_SAVED_V2);
+    radius_state_write(&st->range, block);
+    put_bytes(c, block, sizeof block);
 }
 
 static void put_session(cursor *c, const dss_search *search)
@@ -173,16 +202,7 @@ static void put_session(cursor *c, const dss_search *search)
     put_u64(c, n);
     put_u64(c, search->model->m);
     put_u64(c, st->l);
-    {
-        size_t count;
-        const param_desc *rows = param_search_rows(&count);
-        for (size_t i = 0; i < count; i++) { /* the saved rows: ids 1..N_PARAMS, in order */
-            if (!rows[i].saved)
-                continue;
-            put_u64(c, (uint64_t)rows[i].id);
-            put_f64(c, param_value(&st->p, rows[i].id));
-        }
-    }
+    put_params(c, &st->p, PARAM_SAVED_V1);
     put_rng(c, &st->rng);
     put_f64s(c, st->center, n);
     put_f64s(c, st->basis, st->l * n);
@@ -209,6 +229,7 @@ static void put_session(cursor *c, const dss_search *search)
         put_f64s(c, dec->d, n);
         put_f64s(c, dec->e, n);
     }
+    put_policy(c, st);
 }
 
 static int search_save_impl(const dss_search *search, void *buf, size_t cap, size_t *len)
@@ -276,32 +297,78 @@ static void get_jac(cursor *c, jac_config *j)
     j->diff_scheme = (int)scheme;
 }
 
-/* Parameters through the setters' own validation, starting from the session's. */
+/* One (id, value) pair through the setter's own validation. */
+static void get_param(cursor *c, struct search_params *p, size_t n, int id)
+{
+    double value = get_f64(c);
+    if (id == DSS_SEARCH_RADIUS && value == 0.0)
+        p->radius = 0.0;
+    else if (params_set(p, n, id, value) != DSS_OK)
+        c->bad = 1;
+}
+
+/* The parameter block: every PARAM_SAVED_V1 row, in id order, starting from the session's. */
 static void get_params(cursor *c, struct search_params *p, size_t n)
 {
-    for (int id = 1; id <= N_PARAMS; id++) {
-        uint64_t got = get_u64(c);
-        double value = get_f64(c);
-        if (got != (uint64_t)id)
+    size_t count;
+    const param_desc *rows = param_search_rows(&count);
+    for (size_t i = 0; i < count; i++) {
+        if (rows[i].saved != PARAM_SAVED_V1)
+            continue;
+        if (get_u64(c) != (uint64_t)rows[i].id)
             c->bad = 1;
-        else if (id == DSS_SEARCH_RADIUS && value == 0.0)
-            p->radius = 0.0;
-        else if (params_set(p, n, id, value) != DSS_OK)
-            c->bad = 1;
+        get_param(c, p, n, rows[i].id);
     }
 }
 
+/* The policy: version 2's block (a count, that many pairs of policy parameters in increasing
+   id order, the state), or for a version-1 string (libdss 1.0, which had none) what a fresh
+   session has: every policy parameter at its default (DSS_RADIUS_FIXED) and scale 1. A pair
+   left out keeps its default too. */
+static void get_policy(cursor *c, struct search_state *nx, size_t n, uint64_t version)
+{
+    size_t count, k;
+    const param_desc *rows = param_search_rows(&count);
+    const unsigned char *block;
+    uint64_t pairs, last = 0;
+    for (size_t i = 0; i < count; i++)
+        if (rows[i].saved == PARAM_SAVED_V2)
+            param_store(&rows[i], &nx->p, rows[i].def);
+    radius_start(&nx->range);
+    if (version == FORMAT_VERSION_1)
+        return;
+    pairs = get_u64(c);
+    if (pairs > rows_saved_in(PARAM_SAVED_V2)) {
+        c->bad = 1;
+        return;
+    }
+    for (k = 0; k < pairs && !c->bad; k++) {
+        uint64_t id = get_u64(c);
+        const param_desc *d = id <= (uint64_t)INT32_MAX ? param_search((int)id) : NULL;
+        if (d == NULL || d->saved != PARAM_SAVED_V2 || id <= last) {
+            c->bad = 1;
+            return;
+        }
+        last = id;
+        get_param(c, &nx->p, n, d->id);
+    }
+    block = take(c, RADIUS_STATE_BYTES);
+    if (block == NULL || !radius_state_read(&nx->range, block))
+        c->bad = 1;
+}
+
 /* The header: DSS_EFORMAT for anything but this format version for this model. */
-static int check_header(cursor *c, const dss_search *search, size_t len, size_t *l)
+static int check_header(cursor *c, const dss_search *search, size_t len, size_t *l,
+                        uint64_t *version)
 {
     errmsg *e = SEARCH_ERR(search);
     const unsigned char *magic = take(c, sizeof MAGIC);
-    uint64_t version, bom, total, n, m;
+    uint64_t bom, total, n, m;
     uint32_t crc;
     if (magic == NULL || memcmp(magic, MAGIC, sizeof MAGIC) != 0)
         return err_detail(e, DSS_EFORMAT, "not a libdss session (no DSSSTATE magic; %zu bytes)",
                           len);
-    version = get_u(c, 4);
+    *version = get_u(c, 4);
     bom = get_u(c, 4);
     total = get_u64(c);
     n = get_u64(c);
@@ -310,9 +377,10 @@ static int check_header(cursor *c, const dss_search *search, size_t len, size_t 
     if (c->bad || len < HEADER_BYTES + 4)
         return err_detail(e, DSS_EFORMAT, "truncated: %zu bytes, the header alone is %u", len,
                           HEADER_BYTES + 4);
-    if (version != FORMAT_VERSION)
-        return err_detail(e, DSS_EFORMAT, "format version %llu; this libdss reads version %u",
-                          (unsigned long long)version, FORMAT_VERSION);
+    if (*version != FORMAT_VERSION && *version != FORMAT_VERSION_1)
+        return err_detail(e, DSS_EFORMAT, "format version %llu; this libdss reads versions "
+                          "%u and %u", (unsigned long long)*version, FORMAT_VERSION_1,
+                          FORMAT_VERSION);
     if (bom != BYTE_ORDER_MARK || total != len)
         return err_detail(e, DSS_EFORMAT, "corrupt header (byte-order mark or length field: "
                           "%llu bytes recorded, %zu given)", (unsigned long long)total, len);
@@ -361,7 +429,8 @@ static int orthogonal_reflectors(const double *G, const double *tau, size_t n)
 }
 
 /* The body into next and the scratch slot's decomposition; c->bad on any invalid field. */
-static void get_session(cursor *c, dss_search *search, size_t l, svd_dec *dec)
+static void get_session(cursor *c, dss_search *search, size_t l, svd_dec *dec,
+                        uint64_t version)
 {
     struct search_state *nx = &search->next;
     const size_t n = search->model->n, max_rank = search_max_rank(search);
@@ -421,6 +490,8 @@ static void get_session(cursor *c, dss_search *search, size_t l, svd_dec *dec)
         if (!c->bad && !orthogonal_reflectors(dec->G, dec->tau, n))
             c->bad = 1;
     }
+    if (!c->bad)
+        get_policy(c, nx, n, version);
     if (c->pos != c->len)
         c->bad = 1; /* trailing bytes */
 }
@@ -456,6 +527,7 @@ static int search_load_impl(dss_search *search, const void *buf, size_t len)
 {
     cursor c;
     size_t l = 0;
+    uint64_t version = 0;
     int scratch, rc;
 
     if (search == NULL)
@@ -466,13 +538,13 @@ static int search_load_impl(dss_search *search, const void *buf, size_t len)
         return err_detail(SEARCH_ERR(search), DSS_EBUSY,
                           "called from inside a callback of this session's running call");
     c = (cursor){ .in = buf, .len = len };
-    if ((rc = check_header(&c, search, len, &l)) != DSS_OK)
+    if ((rc = check_header(&c, search, len, &l, &version)) != DSS_OK)
         return rc;
     if ((rc = state_reserve_basis(&search->next, &search->alloc, search->model->n, l)) != DSS_OK)
         return rc;
     scratch = search_scratch_slot(search);
     search->slot[scratch].id = 0; /* overwritten below, valid or not */
-    get_session(&c, search, l, &search->slot[scratch].dec);
+    get_session(&c, search, l, &search->slot[scratch].dec, version);
     if (c.nomem)
         return DSS_ENOMEM;
     if (c.bad)

@@ -74,6 +74,7 @@ DSS_API int dss_search_create(dss_search **out, const dss_model *model)
         return rc;
     }
     params_default(&search->cur.p, n);
+    radius_start(&search->cur.range);
     rng_seed(&search->cur.rng, 0);
     *out = search;
     return DSS_OK;
@@ -110,6 +111,10 @@ const char *params_range(int param, char *buf, size_t cap)
     if (param == DSS_SEARCH_PRIOR || param == DSS_SEARCH_PRIOR_SCALE) {
         size_t len = strlen(buf);
         snprintf(buf + len, cap - len, ", with a finite, positive default radius");
+    }
+    if (param == DSS_SEARCH_RADIUS_MIN || param == DSS_SEARCH_RADIUS_MAX) {
+        size_t len = strlen(buf);
+        snprintf(buf + len, cap - len, ": the scale's bounds keep RADIUS_MIN <= 1 <= RADIUS_MAX");
     }
     return buf;
 }
@@ -169,10 +174,34 @@ DSS_API int dss_search_set(dss_search *search, int param, double value)
     return ERR_CALL(SEARCH_ERR(search), search_set_impl(search, param, value));
 }
 
-double search_radius(const dss_search *search)
+double search_base_radius(const dss_search *search)
 {
     const struct search_params *p = &search->cur.p;
     return p->radius > 0.0 ? p->radius : p->radius_default;
+}
+
+/* The slider's half-length: the base radius times the policy's scale (exactly the base radius
+   under DSS_RADIUS_FIXED, whose scale is 1: the paper's method bit for bit). */
+double search_radius(const dss_search *search)
+{
+    return search_base_radius(search) * radius_scale(&search->cur.p.range, &search->cur.range);
+}
+
+static int search_slider_radius_impl(const dss_search *search, double *radius)
+{
+    if (search == NULL)
+        return DSS_EINVAL;
+    if (radius == NULL)
+        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument radius is NULL");
+    *radius = search_radius(search);
+    return DSS_OK;
+}
+
+DSS_API int dss_search_slider_radius(const dss_search *search, double *radius)
+{
+    if (search == NULL)
+        return DSS_EINVAL;
+    return ERR_CALL(SEARCH_ERR(search), search_slider_radius_impl(search, radius));
 }
 
 static int search_get_impl(const dss_search *search, int param, double *value)
@@ -184,7 +213,8 @@ static int search_get_impl(const dss_search *search, int param, double *value)
         return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument value is NULL");
     if (d == NULL)
         return err_detail(SEARCH_ERR(search), DSS_EINVAL, "no parameter %d", param);
-    *value = param == DSS_SEARCH_RADIUS ? search_radius(search) : param_load(d, &search->cur.p);
+    *value = param == DSS_SEARCH_RADIUS ? search_base_radius(search)
+                                     : param_load(d, &search->cur.p);
     return DSS_OK;
 }
 
@@ -419,6 +449,7 @@ static int search_start_impl(dss_search *search, const double *z0)
     if ((rc = session_begin(search)) != DSS_OK)
         return rc;
     rng_seed(&search->next.rng, (uint64_t)search->next.p.seed);
+    radius_start(&search->next.range); /* the slider-range policy starts at scale 1 */
     memcpy(search->next.center, z0, search->model->n * sizeof *z0);
     return step(search, STEP_RECOMPUTE, STEP_RESTART);
 }
@@ -545,7 +576,7 @@ DSS_API int dss_search_slider_ends(const dss_search *search, double *z_lo, doubl
 static int search_commit_impl(dss_search *search, double t)
 {
     double w;
-    int rc;
+    int rc, moved;
     if (search == NULL)
         return DSS_EINVAL;
     if (!valid_t(t))
@@ -563,7 +594,11 @@ static int search_commit_impl(dss_search *search, double t)
     if (!all_finite(search->next.center, search->model->n))
         return err_detail(SEARCH_ERR(search), DSS_ENONFINITE,
                           "the new centre overflows (radius %g)", search_radius(search));
-    return step(search, off_center(t, search->cur.p.tol) ? STEP_RECOMPUTE : STEP_KEEP, STEP_PUSH);
+    moved = off_center(t, search->cur.p.tol);
+    radius_after_commit(&search->next.p.range, &search->next.range,
+                        &(struct radius_commit){ .reach = fabs(w), .centred = !moved, .t = t,
+                                                 .w = &w, .l = 1 });
+    return step(search, moved ? STEP_RECOMPUTE : STEP_KEEP, STEP_PUSH);
 }
 
 DSS_API int dss_search_commit(dss_search *search, double t)
@@ -576,7 +611,7 @@ DSS_API int dss_search_commit(dss_search *search, double t)
 static int search_commit_w_impl(dss_search *search, const double *w)
 {
     double wmax = 0.0;
-    int rc;
+    int rc, moved;
     if (search == NULL)
         return DSS_EINVAL;
     if (w == NULL)
@@ -599,7 +634,11 @@ static int search_commit_w_impl(dss_search *search, const double *w)
     if (!all_finite(search->next.center, search->model->n))
         return err_detail(SEARCH_ERR(search), DSS_ENONFINITE,
                           "the new centre overflows (radius %g)", search_radius(search));
-    return step(search, wmax > 2.0 * search->cur.p.tol ? STEP_RECOMPUTE : STEP_KEEP, STEP_PUSH);
+    moved = wmax > 2.0 * search->cur.p.tol;
+    radius_after_commit(&search->next.p.range, &search->next.range,
+                        &(struct radius_commit){ .reach = wmax, .centred = !moved, .t = NAN,
+                                                 .w = w, .l = search->cur.l });
+    return step(search, moved ? STEP_RECOMPUTE : STEP_KEEP, STEP_PUSH);
 }
 
 DSS_API int dss_search_commit_w(dss_search *search, const double *w)

@@ -12,6 +12,7 @@
 #include "errmsg.h"
 #include "decompose.h"
 #include "jacobian.h"
+#include "radius.h"
 #include "rng.h"
 
 struct search_params {
@@ -25,6 +26,7 @@ struct search_params {
     double prior_scale;
     size_t history;         /* undo steps kept */
     jac_config jac;         /* Jacobian strategy and its settings */
+    struct radius_params range;  /* the slider-range policy's settings (radius.c) */
 };
 
 /* One step of a session: what the host sees and what the next calls depend on. The live
@@ -33,6 +35,7 @@ struct search_state {
     int started;
     rng rng;
     struct search_params p;
+    struct radius_state range;   /* the slider-range policy's scale and stall count (radius.c) */
     double *center;         /* n */
     size_t l, l_cap;        /* rows of basis, rows it can hold */
     double *basis;          /* l x n, orthonormal rows */
@@ -123,7 +126,8 @@ int  search_scratch_slot(const dss_search *search);
 /* ---- search.c -------------------------------------------------------------------------- */
 /* A call context counting into stats (a transaction's copy of search->stats). */
 call_ctx search_ctx(const dss_search *search, call_stats *stats);
-double search_radius(const dss_search *search);
+double search_radius(const dss_search *search);       /* the slider's: base x policy scale */
+double search_base_radius(const dss_search *search);  /* DSS_SEARCH_RADIUS in force */
 int  params_set(struct search_params *p, size_t n, int param, double value);
 /* Every parameter at its default (the table's), and the prior's default radius. */
 void params_default(struct search_params *p, size_t n);

@@ -85,6 +85,7 @@ void state_copy(struct search_state *dst, const struct search_state *src, size_t
     dst->started = src->started;
     dst->rng = src->rng;
     dst->p = src->p;
+    dst->range = src->range;
     memcpy(dst->center, src->center, n * sizeof *dst->center);
     dst->l = src->l;
     memcpy(dst->basis, src->basis, src->l * n * sizeof *dst->basis);

@@ -84,12 +84,14 @@ static void fix_crc(unsigned char *buf, size_t len)
 #define HEADER_BYTES 48
 #define PARAM_BYTES 16   /* (u64 id, f64 value) */
 #define NPARAMS 16
+#define POLICY_PARAMS 6  /* version 2's policy block: ids 17..22 */
+#define POLICY_STATE_BYTES 32
 
 typedef struct layout {
     size_t n, m, l, rank;
     int lazy;
     size_t params, rng, center, basis, idx, rank_at, avail, dec_center, dec_rng, jac, lazy_at, s,
-           have, v, g, tau, d, e, crc, total;
+           have, v, g, tau, d, e, policy, policy_state, crc, total;
 } layout;
 
 /* Offsets of every field of the string buf (len bytes), from docs/format.md; the sizes it reads
@@ -123,7 +125,9 @@ static void layout_of(const unsigned char *buf, size_t len, layout *lo)
     lo->tau = lo->g + (lo->lazy ? 8 * lo->n * lo->n : 0);
     lo->d = lo->tau + (lo->lazy ? 8 * lo->n : 0);
     lo->e = lo->d + (lo->lazy ? 8 * lo->n : 0);
-    lo->crc = lo->e + (lo->lazy ? 8 * lo->n : 0);
+    lo->policy = lo->e + (lo->lazy ? 8 * lo->n : 0); /* version 2: the slider-range policy */
+    lo->policy_state = lo->policy + 8 + POLICY_PARAMS * PARAM_BYTES;
+    lo->crc = lo->policy_state + POLICY_STATE_BYTES;
     lo->total = lo->crc + 4;
 }
 
@@ -131,6 +135,12 @@ static void layout_of(const unsigned char *buf, size_t len, layout *lo)
 static size_t param_at(const layout *lo, int id)
 {
     return lo->params + (size_t)(id - 1) * PARAM_BYTES + 8;
+}
+
+/* Offset of policy parameter id's value (ids 17..22, after the block's pair count). */
+static size_t policy_at(const layout *lo, int id)
+{
+    return lo->policy + 8 + (size_t)(id - DSS_SEARCH_RADIUS_POLICY) * PARAM_BYTES + 8;
 }
 
 /* ---- configurations and fixture ---------------------------------------------------------------- */
@@ -434,7 +444,7 @@ static void saved_string_has_the_documented_layout(void **state)
         unsigned char *buf = save(fx->a, &len);
         layout lo;
         assert_memory_equal(buf, "DSSSTATE", 8);
-        assert_int_equal(get_le(buf + 8, 4), 1);                  /* format version */
+        assert_int_equal(get_le(buf + 8, 4), 2);                  /* format version */
         static const unsigned char bom[4] = { 0x04, 0x03, 0x02, 0x01 };
         assert_memory_equal(buf + 12, bom, 4);                    /* 0x01020304, little-endian */
         assert_int_equal(get_le(buf + 16, 8), len);               /* total length */
@@ -917,7 +927,8 @@ static void load_rejects_a_future_format_version(void **state)
     memcpy(copy, fx->buf, fx->len);
     fix_crc(copy, fx->len);
     assert_memory_equal(copy, fx->buf, fx->len);
-    static const uint32_t versions[] = { 2, 3, 0x100, 0xFFFFFFFFu, 0 };
+    /* 1: a version-1 string has no policy block, so this body has bytes too many */
+    static const uint32_t versions[] = { 1, 3, 4, 0x100, 0xFFFFFFFFu, 0 };
     for (size_t i = 0; i < sizeof versions / sizeof versions[0]; i++) {
         memcpy(copy, fx->buf, fx->len);
         put_le(copy + 8, versions[i], 4);
@@ -939,7 +950,9 @@ enum patch {
     P_DEC_CENTER_NAN, P_DEC_RNG_ZERO, P_DEC_MODE, P_DEC_SCHEME, P_DEC_ROWS_ZERO, P_DEC_RANK_ZERO,
     P_DEC_POWER, P_DEC_STEP_NAN, P_LAZY_TWO, P_LAZY_OFF, P_S_NEGATIVE, P_S_NAN, P_HAVE_TWO,
     P_V_NAN, P_G_NAN, P_TAU_INF, P_D_NAN, P_E_NAN, P_TRAILING_BYTE, P_MISSING_BYTE,
-    P_TAU_NOT_REFLECTOR, P_V_NOT_ORTHONORMAL, P_COUNT
+    P_TAU_NOT_REFLECTOR, P_V_NOT_ORTHONORMAL, P_POLICY_COUNT, P_POLICY_ID, P_POLICY_ID_ORDER,
+    P_POLICY_VALUE, P_GROW_ONE, P_SHRINK_ONE, P_SCALE_MIN_ABOVE_ONE, P_SCALE_MAX_BELOW_ONE,
+    P_STALL_FRACTION, P_SCALE_ZERO, P_SCALE_NAN, P_SCALE_HUGE, P_RESERVED_BYTE, P_COUNT
 };
 
 static const char *const patch_names[P_COUNT] = {
@@ -957,6 +970,10 @@ static const char *const patch_names[P_COUNT] = {
     "singular value -1", "singular value NaN", "have flag 2", "V NaN in a computed row",
     "G NaN", "tau infinity", "d NaN", "e NaN", "a trailing byte", "a missing byte",
     "tau doubled (Q no longer orthogonal)", "a stored V row scaled by 1 + 1e-6",
+    "policy pair count 7", "policy parameter id 16", "policy ids 17 and 18 swapped",
+    "radius policy 3", "radius grow 1", "radius shrink 1", "radius min 1.5", "radius max 0.5",
+    "stall commits 2.5", "policy scale 0", "policy scale NaN", "policy scale 2e6",
+    "a reserved policy byte 1",
 };
 
 /* Apply patch p to a copy of the string (len may change); returns the new length, or 0 when
@@ -1025,8 +1042,8 @@ static size_t apply_patch(int p, const unsigned char *src, size_t len, unsigned 
             return 0;
         /* drop G, tau, d and e so that the length matches the claim */
         dst[lo->lazy_at] = 0;
-        memcpy(dst + lo->g, src + lo->crc, 4);
-        out = lo->g + 4;
+        memcpy(dst + lo->g, src + lo->policy, lo->total - lo->policy);
+        out = lo->g + (lo->total - lo->policy);
         put_le(dst + 16, out, 8);
         break;
     case P_S_NEGATIVE: put_f64(dst + lo->s + 8 * (lo->rank - 1), -1.0); break;
@@ -1062,6 +1079,22 @@ static size_t apply_patch(int p, const unsigned char *src, size_t len, unsigned 
         for (size_t j = 0; j < lo->n; j++)
             put_f64(dst + lo->v + 8 * j, get_f64(src + lo->v + 8 * j) * (1.0 + 1e-6));
         break;
+    case P_POLICY_COUNT: put_le(dst + lo->policy, POLICY_PARAMS + 1, 8); break;
+    case P_POLICY_ID: put_le(dst + lo->policy + 8, 16, 8); break;
+    case P_POLICY_ID_ORDER: /* the pairs of ids 17 and 18, values included */
+        memcpy(dst + lo->policy + 8, src + lo->policy + 8 + PARAM_BYTES, PARAM_BYTES);
+        memcpy(dst + lo->policy + 8 + PARAM_BYTES, src + lo->policy + 8, PARAM_BYTES);
+        break;
+    case P_POLICY_VALUE: put_f64(dst + policy_at(lo, DSS_SEARCH_RADIUS_POLICY), 3.0); break;
+    case P_GROW_ONE: put_f64(dst + policy_at(lo, DSS_SEARCH_RADIUS_GROW), 1.0); break;
+    case P_SHRINK_ONE: put_f64(dst + policy_at(lo, DSS_SEARCH_RADIUS_SHRINK), 1.0); break;
+    case P_SCALE_MIN_ABOVE_ONE: put_f64(dst + policy_at(lo, DSS_SEARCH_RADIUS_MIN), 1.5); break;
+    case P_SCALE_MAX_BELOW_ONE: put_f64(dst + policy_at(lo, DSS_SEARCH_RADIUS_MAX), 0.5); break;
+    case P_STALL_FRACTION: put_f64(dst + policy_at(lo, DSS_SEARCH_STALL_COMMITS), 2.5); break;
+    case P_SCALE_ZERO: put_f64(dst + lo->policy_state, 0.0); break;
+    case P_SCALE_NAN: put_f64(dst + lo->policy_state, NAN); break;
+    case P_SCALE_HUGE: put_f64(dst + lo->policy_state, 2e6); break;
+    case P_RESERVED_BYTE: dst[lo->policy_state + 16 + 15] = 1; break;
     case P_TRAILING_BYTE: /* one more byte before the CRC, the length field telling so */
         memcpy(dst + lo->crc + 1, src + lo->crc, 4);
         dst[lo->crc] = 0;

@@ -77,7 +77,7 @@ static void reseal(unsigned char *p, size_t len)
 typedef struct layout {
     size_t n, m, l, rank, lazy;
     size_t rng, center, basis, idx, rank_at, avail, dec_center, dec_rng, jac, lazy_at, s, have, v;
-    size_t G, tau, d, e, end;
+    size_t G, tau, d, e, policy, end;
 } layout;
 
 static layout layout_of(const unsigned char *p, size_t len)
@@ -105,7 +105,8 @@ static layout layout_of(const unsigned char *p, size_t len)
     L.tau = L.G + (L.lazy ? 8 * L.n * L.n : 0);
     L.d = L.tau + (L.lazy ? 8 * L.n : 0);
     L.e = L.d + (L.lazy ? 8 * L.n : 0);
-    L.end = L.e + (L.lazy ? 8 * L.n : 0);
+    L.policy = L.e + (L.lazy ? 8 * L.n : 0);
+    L.end = L.policy + 8 + 6 * 16 + 32; /* version 2: pair count, 6 policy pairs, the state */
     assert_int_equal(L.end + 4, len);
     return L;
 }

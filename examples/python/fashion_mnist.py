@@ -270,13 +270,16 @@ METHODS = [
     ("DSS full", "full", "singular"),
     ("DSS randomized", "randomized", "singular"),
     ("random", "full", "random"),
+    ("DSS full zoom", "full", "singular"),
 ]
+# The slider-range policy of each method (libdss 1.1): the paper's fixed slider unless named.
+POLICY = {"DSS full zoom": "zoom"}
 
 
-def run_session(model, mode, sampler, z0, target, args, seed):
+def run_session(model, mode, sampler, z0, target, args, seed, policy="fixed"):
     """One simulated user's session; returns distances (iterations + 1), centres, timings."""
     search = dss.Search(model, seed=seed, jacobian=mode, sampler=sampler, rank=args.rank,
-                        prior="gaussian")
+                        prior="gaussian", radius_policy=policy)
     line = dss.LineSearch(samples=args.samples, batch=500, goal="minimize", refine=True)
 
     def distance(x):
@@ -286,10 +289,12 @@ def run_session(model, mode, sampler, z0, target, args, seed):
     dist = [float(distance(model.generate(z0[None, :]))[0])]
     centres = [z0.copy()]
     model_s, library_s, user_s, updated = [], [], [], []
+    points = []
     for _ in range(args.iterations):
         t0 = time.perf_counter()
         t, d = line.find_optimal(search, distance)
         user_s.append(time.perf_counter() - t0)
+        points.append(line.evaluations)
         cb0, lib0 = search.stat("seconds_callbacks"), search.stat("seconds_library")
         dec0 = search.stat("decompositions")
         search.commit(t)
@@ -305,6 +310,7 @@ def run_session(model, mode, sampler, z0, target, args, seed):
         "library_s": library_s,      # per commit: time in libdss itself
         "user_s": user_s,            # per iteration: the simulated user's line search
         "updated": updated,          # per commit: was the Jacobian recomputed?
+        "points": points,            # per iteration: decoder points of the line search
         "stats": search.stats,
     }
 
@@ -408,7 +414,14 @@ def parse_args(argv):
     p.add_argument("--threads", type=int, default=2, help="torch threads (2)")
     p.add_argument("--seed", type=int, default=1, help="seed of training and sessions (1)")
     p.add_argument("--data", default=DATASET_DIR, help=f"Fashion-MNIST directory ({DATASET_DIR})")
+    p.add_argument("--methods", default=None,
+                   help="comma-separated method labels to run (default: all of "
+                        + ", ".join(repr(m[0]) for m in METHODS) + ")")
     args = p.parse_args(argv)
+    known = [m[0] for m in METHODS]
+    args.methods = known if args.methods is None else [m.strip() for m in args.methods.split(",")]
+    if any(m not in known for m in args.methods):
+        p.error(f"--methods: known methods are {', '.join(known)}")
     if args.smoke:
         args.h1, args.h2, args.batch, args.train_images = 128, 64, 128, 6000
         args.train_epochs = 2 if args.train_epochs is None else args.train_epochs
@@ -431,8 +444,8 @@ def parse_args(argv):
         else:
             args.weights = default_weights_path({"latent": LATENT, "h1": args.h1, "h2": args.h2},
                                                 args.train_epochs, args.seed)
-    if not 1 <= args.targets <= len(TARGET_CLASSES):
-        p.error(f"--targets must be in 1..{len(TARGET_CLASSES)}")
+    if not 1 <= args.targets <= 2 * len(TARGET_CLASSES):
+        p.error(f"--targets must be in 1..{2 * len(TARGET_CLASSES)}")
     if args.iterations < 1:
         p.error("--iterations must be >= 1")
     return args
@@ -470,9 +483,12 @@ def main(argv=None):
     models = {"full": full_model, "randomized": rand_model}
 
     targets = []
-    for c in TARGET_CLASSES[:args.targets]:
-        idx = int(np.flatnonzero(test_labels == c)[0])
+    for k in range(args.targets):  # one garment per class, then a second one of each
+        c = TARGET_CLASSES[k % len(TARGET_CLASSES)]
+        idx = int(np.flatnonzero(test_labels == c)[k // len(TARGET_CLASSES)])
         targets.append((idx, c, test_images[idx].reshape(PIXELS).astype(np.float64) / 255.0))
+    global METHODS
+    METHODS = [m for m in METHODS if m[0] in args.methods]
 
     results = {label: [] for label, _, _ in METHODS}
     floors = []
@@ -486,7 +502,8 @@ def main(argv=None):
             f"N(0, I) draw; the VAE's own reconstruction is at distance {floors[-1]:.2f}")
         for label, mode, sampler in METHODS:
             results[label].append(run_session(models[mode], mode, sampler, z0, target, args,
-                                              seed=args.seed + ti))
+                                              seed=args.seed + ti,
+                                              policy=POLICY.get(label, "fixed")))
 
     # ---- distances per iteration (mean over the targets) ----
     log("")
@@ -499,6 +516,7 @@ def main(argv=None):
         log(f"{i:>9}" + "".join(f"{mean[label][i]:>16.3f}" for label, _, _ in METHODS))
     log(f"{'VAE floor':>9}{np.mean(floors):>16.3f}   (distance of the target's own "
         "reconstruction, for scale)")
+    compare_policies(log, results, args)
 
     # ---- time per iteration ----
     log("")
@@ -543,6 +561,35 @@ def main(argv=None):
     return 0
 
 
+def compare_policies(log, results, args):
+    """The zoom policy against the paper's fixed slider (both with the full Jacobian): at
+    every iteration, the mean distance and the targets where each is ahead; and the decoder
+    points per iteration (the simulated user's line search) and Jacobian updates."""
+    if "DSS full" not in results or "DSS full zoom" not in results:
+        return
+    a = np.array([r["distance"] for r in results["DSS full"]])
+    b = np.array([r["distance"] for r in results["DSS full zoom"]])
+    log("")
+    log("radius policy 'zoom' against the paper's fixed slider (full Jacobian), per iteration:")
+    log(f"{'iteration':>9}{'fixed':>10}{'zoom':>10}{'zoom ahead':>12}{'level':>7}{'behind':>8}")
+    tie = 1e-9
+    no_worse = True
+    for i in range(args.iterations + 1):
+        ahead = int(np.sum(b[:, i] < a[:, i] - tie))
+        behind = int(np.sum(b[:, i] > a[:, i] + tie))
+        no_worse &= bool(b[:, i].mean() <= a[:, i].mean() + tie)
+        log(f"{i:>9}{a[:, i].mean():>10.4f}{b[:, i].mean():>10.4f}{ahead:>12}"
+            f"{a.shape[0] - ahead - behind:>7}{behind:>8}")
+    better_last = bool(b[:, -1].mean() < a[:, -1].mean() - tie)
+    pts = {k: np.mean([np.mean(r["points"]) for r in results[k]]) for k in ("DSS full", "DSS full zoom")}
+    upd = {k: np.mean([np.sum(r["updated"]) for r in results[k]]) for k in ("DSS full", "DSS full zoom")}
+    log(f"zoom's mean distance no worse at every iteration: {'yes' if no_worse else 'NO'}; "
+        f"better at iteration {args.iterations}: {'yes' if better_last else 'NO'}")
+    log(f"decoder points per iteration (line search): fixed {pts['DSS full']:.1f}, zoom "
+        f"{pts['DSS full zoom']:.1f}; Jacobian updates per session: fixed "
+        f"{upd['DSS full']:.1f}, zoom {upd['DSS full zoom']:.1f}")
+
+
 def smoke_checks(args, results, png, nrows, models, gen, targets):
     """What `make check` verifies: the callbacks are right, the sessions ran and improved, the
     PNG is sound."""
@@ -566,8 +613,8 @@ def smoke_checks(args, results, png, nrows, models, gen, targets):
     gen.vjp(z, U, out_u)
     gen.jvp(z, V, out_v)
     assert np.allclose(out_u, U @ J) and np.allclose(out_v, V @ J.T)
-    for label in ("DSS full", "DSS randomized"):
-        for r in results[label]:
+    for label in ("DSS full", "DSS randomized", "DSS full zoom"):
+        for r in results.get(label, []):
             d = r["distance"]
             assert all(b <= a + 1e-9 for a, b in zip(d, d[1:])), f"{label}: distance went up"
             assert d[-1] < d[0], f"{label}: no progress"

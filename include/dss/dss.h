@@ -303,7 +303,8 @@ DSS_API void dss_search_destroy(dss_search *search);
 /** Parameters of a session, for dss_search_set / dss_search_get. Values never change. */
 enum dss_search_param {
     DSS_SEARCH_SUBSPACE_DIM     = 1,  /**< l >= 1 (integer, <= n), default 1 */
-    DSS_SEARCH_RADIUS           = 2,  /**< slider half-length in latent units (finite, > 0); default from the prior */
+    DSS_SEARCH_RADIUS           = 2,  /**< slider half-length in latent units (finite, > 0); default from the prior;
+                                           the policy (17) scales it */
     DSS_SEARCH_CENTER_TOLERANCE = 3,  /**< in [0, 0.5], default 0.05: |t - 0.5| <= tol keeps the Jacobian,
                                            decided exactly on the doubles given (the double nearest
                                            0.55 lies above 0.55, so t = 0.55 recomputes) */
@@ -325,12 +326,39 @@ enum dss_search_param {
     DSS_SEARCH_OVERSAMPLE       = 14, /**< RANDOMIZED: extra probe directions beyond the rank (integer in
                                            [0, 2^53]), default 10 */
     DSS_SEARCH_POWER_ITERATIONS = 15, /**< RANDOMIZED: power iterations (integer in [0, 16]), default 1 */
-    DSS_SEARCH_JACOBIAN_CHUNK   = 16  /**< FULL and ROWS: rows per Jacobian callback (integer in [0, 2^53]); 0
+    DSS_SEARCH_JACOBIAN_CHUNK   = 16, /**< FULL and ROWS: rows per Jacobian callback (integer in [0, 2^53]); 0
                                            (default) asks for all rows at once, except that with
                                            a progress callback set a block of 1024 rows or more
                                            is asked in 4 pieces (since 1.1). With chunks, FULL mode
                                            names its rows explicitly, and the progress callback is
                                            asked after each chunk. */
+    /* The slider-range policy (docs/algorithm.md, "Beyond the paper"): the slider spans
+       c +- scale * radius * b, and the policy updates the scale after every commit from where
+       the host committed. Under DSS_RADIUS_FIXED (the default) the scale is 1 for ever and
+       parameters 18..22 have no effect: the paper's method. */
+    DSS_SEARCH_RADIUS_POLICY    = 17, /**< one of DSS_RADIUS_*, default DSS_RADIUS_FIXED. @since 1.1 */
+    DSS_SEARCH_RADIUS_GROW      = 18, /**< ADAPTIVE: scale factor when a commit lands at an end of the
+                                           slider (|2t - 1| >= 0.9), in (1, 16], default 2. @since 1.1 */
+    DSS_SEARCH_RADIUS_SHRINK    = 19, /**< scale factor of a zoom-in: each commit that leaves the centre
+                                           in place (|t - 0.5| <= DSS_SEARCH_CENTER_TOLERANCE), and under
+                                           ADAPTIVE each commit well inside the slider
+                                           (|2t - 1| <= 0.25); in (0, 1), default 0.5. @since 1.1 */
+    DSS_SEARCH_RADIUS_MIN       = 20, /**< lower bound of the scale, in (0, 1], default 1/16. @since 1.1 */
+    DSS_SEARCH_RADIUS_MAX       = 21, /**< upper bound of the scale, in [1, 1e6], default 2; a stall
+                                           escape sets the scale to it. @since 1.1 */
+    DSS_SEARCH_STALL_COMMITS    = 22  /**< k: a stall escapes when a centred commit finds the scale at
+                                           its lower bound or, if k > 0, at the k-th centred commit
+                                           in a row; integer in [0, 1e6], default 0. @since 1.1 */
+};
+
+/** Slider-range policies (DSS_SEARCH_RADIUS_POLICY); docs/algorithm.md section 10. @since 1.1 */
+enum {
+    DSS_RADIUS_FIXED    = 0, /**< the paper's fixed half-length: scale 1 for ever */
+    DSS_RADIUS_ZOOM     = 1, /**< scale 1 while commits move the centre; a commit that leaves it in
+                                  place zooms in (x RADIUS_SHRINK) down to RADIUS_MIN, and the next
+                                  one escapes (scale RADIUS_MAX, then zooming in again) */
+    DSS_RADIUS_ADAPTIVE = 2  /**< trust-region-like: a commit at an end of the slider grows the scale
+                                  (x RADIUS_GROW), one well inside shrinks it; stalls as ZOOM */
 };
 
 /** How the Jacobian is obtained (DSS_SEARCH_JACOBIAN). */
@@ -389,11 +417,21 @@ DSS_API int dss_search_set(dss_search *search, int param, double value);
 DSS_API int dss_search_param_bounds(int param, double *lo, double *hi);
 
 /**
- * Read a parameter. DSS_SEARCH_RADIUS gives the radius in force (the prior's default until set).
+ * Read a parameter. DSS_SEARCH_RADIUS gives the base radius in force (the prior's default until
+ * set); dss_search_slider_radius gives it times the radius policy's scale.
  * @retval DSS_OK success. @retval DSS_EINVAL search or value NULL, or unknown param.
  * @since 1.0
  */
 DSS_API int dss_search_get(const dss_search *search, int param, double *value);
+
+/**
+ * The slider's half-length in force: DSS_SEARCH_RADIUS times the scale that the radius policy
+ * (DSS_SEARCH_RADIUS_POLICY) has reached; equal to DSS_SEARCH_RADIUS under DSS_RADIUS_FIXED.
+ * dss_search_point, point_w, slider_ends and commit map t through it.
+ * @retval DSS_OK success. @retval DSS_EINVAL search or radius NULL.
+ * @since 1.1
+ */
+DSS_API int dss_search_slider_radius(const dss_search *search, double *radius);
 
 /**
  * Start (or restart) the session at z0: reseed the random stream from DSS_SEARCH_SEED, compute
