@@ -97,8 +97,8 @@ fuzz: fuzz-build
 fuzz-corpus: lib
 	$(CC) $(STD) $(WARN) $(CFLAGS) -DFUZZ_MAKE_CORPUS -Iinclude tests/fuzz/fuzz_load.c $(STATIC) \
 	    -o $(B)/fuzz_make_corpus $(LINK_LIBS)
-	rm -rf tests/fuzz/corpus
 	mkdir -p tests/fuzz/corpus
+	rm -f tests/fuzz/corpus/n*   # the generated seeds; v1-* (libdss 1.0's format) stay
 	$(B)/fuzz_make_corpus tests/fuzz/corpus
 
 # ---- the ABI guard ------------------------------------------------------------------------------

@@ -107,6 +107,7 @@ _PROTOTYPES = {
     "dss_search_load": (_int, [_vp, _vp, _sz]),
     "dss_search_set_progress": (_int, [_vp, PROGRESS_FN, _vp]),
     "dss_search_stat": (_int, [_vp, _int, c_double_p]),
+    "dss_search_slider_radius": (_int, [_vp, c_double_p]),  # libdss 1.1
     # line search
     "dss_line_create": (_int, [ctypes.POINTER(_vp)]),
     "dss_line_destroy": (None, [_vp]),

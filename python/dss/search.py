@@ -14,6 +14,7 @@ JACOBIAN_MODES = {"auto": 0, "full": 1, "rows": 2, "finite_diff": 3, "randomized
 SAMPLERS = {"singular": 0, "random": 1, "top": 2}
 PRIORS = {"gaussian": 0, "box": 1}
 DIFF_SCHEMES = {"forward": 0, "central": 1}
+RADIUS_POLICIES = {"fixed": 0, "zoom": 1, "adaptive": 2}  # libdss 1.1
 
 #: Parameter name -> (enum dss_search_param value, kind). A kind is int, float, bool, or a
 #: dict of the accepted names of an enumeration.
@@ -34,6 +35,13 @@ SEARCH_PARAMS = {
     "oversample": (14, int),
     "power_iterations": (15, int),
     "jacobian_chunk": (16, int),
+    # the slider-range policy (libdss 1.1; docs/algorithm.md section 10)
+    "radius_policy": (17, RADIUS_POLICIES),
+    "radius_grow": (18, float),
+    "radius_shrink": (19, float),
+    "radius_min": (20, float),
+    "radius_max": (21, float),
+    "stall_commits": (22, int),
 }
 
 #: Parameter name -> (lo, hi), read from the library's descriptor table
@@ -171,8 +179,10 @@ class Search:
         ``jacobian_rows``, ``rank``, ``sampler`` (``'singular'``, ``'random'``, ``'top'``),
         ``prior`` (``'gaussian'``, ``'box'``), ``prior_scale``, ``history``, ``diff_scheme``
         (``'forward'``, ``'central'``), ``diff_step``, ``oversample``, ``power_iterations``,
-        ``jacobian_chunk``. Enumerations also accept their integer values. Unknown names are
-        rejected before anything is set; an out-of-range value raises DssError(EINVAL) and
+        ``jacobian_chunk``; the slider-range policy (libdss 1.1): ``radius_policy``
+        (``'fixed'``, ``'zoom'``, ``'adaptive'``), ``radius_grow``, ``radius_shrink``,
+        ``radius_min``, ``radius_max``, ``stall_commits``. Enumerations also accept their
+        integer values. Unknown names are rejected before anything is set; an out-of-range value raises DssError(EINVAL) and
         leaves that parameter (and those after it) unchanged.
         """
         encoded = [encode_param(SEARCH_PARAMS, name, value, "dss_search_set")
@@ -183,7 +193,7 @@ class Search:
 
     def get(self, name):
         """Read a parameter by name (enumerations come back as their names; the radius is the
-        one in force, the prior's default until set)."""
+        base one in force, the prior's default until set: see :attr:`slider_radius`)."""
         code, _ = encode_param(SEARCH_PARAMS, name, 0, "dss_search_get")
         value = ctypes.c_double()
         N.call("dss_search_get", self._h.get("search"), code, ctypes.byref(value))
@@ -292,6 +302,14 @@ class Search:
         if route < 0:
             raise N.DssError(route, function="dss_search_jacobian_route")
         return next(name for name, v in JACOBIAN_MODES.items() if v == route)
+
+    @property
+    def slider_radius(self):
+        """The slider's half-length in force: ``radius`` times the scale the radius policy
+        has reached (equal to ``radius`` under the default policy, ``'fixed'``)."""
+        value = ctypes.c_double()
+        N.call("dss_search_slider_radius", self._h.get("search"), ctypes.byref(value))
+        return value.value
 
     @property
     def rank(self):

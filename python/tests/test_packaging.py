@@ -48,6 +48,7 @@ def python_constants():
         out["DSS_STAT_" + key.upper()] = code
     tables = {"DSS_JACOBIAN_": dss_search.JACOBIAN_MODES, "DSS_SAMPLER_": dss_search.SAMPLERS,
               "DSS_PRIOR_": dss_search.PRIORS, "DSS_DIFF_": dss_search.DIFF_SCHEMES,
+              "DSS_RADIUS_": dss_search.RADIUS_POLICIES,
               "DSS_": dss_line.GOALS,
               "DSS_SYNTHETIC_JACOBIAN_": dss_synthetic.JACOBIAN_VARIANTS}
     for prefix, table in tables.items():

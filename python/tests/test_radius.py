@@ -62,3 +62,35 @@ def test_fixed_slider_is_the_radius():
     for t in (0.5, 0.5, 1.0, 0.0):
         s.commit(t)
         assert s.slider_radius == s.get("radius")
+
+
+def test_a_rejected_value_names_its_range_and_changes_nothing():
+    _, s = synthetic_search(radius_policy="zoom")
+    s.commit(0.5)                        # zoomed in: scale 1/2
+    before = (s.slider_radius, s.params)
+    with pytest.raises(dss.DssError) as e:
+        s.set(radius_min=1.5)
+    assert e.value.code == dss.EINVAL
+    assert "DSS_SEARCH_RADIUS_MIN" in str(e.value) and "(0, 1]" in str(e.value)
+    assert (s.slider_radius, s.params) == before
+
+
+def test_a_failed_load_keeps_the_scale():
+    _, s = synthetic_search(radius_policy="zoom")
+    s.commit(0.5)
+    blob = bytearray(s.save())
+    blob[-10] ^= 1                       # inside the policy block: the CRC no longer matches
+    before = s.slider_radius
+    with pytest.raises(dss.DssError) as e:
+        s.load(bytes(blob))
+    assert e.value.code == dss.EFORMAT
+    assert s.slider_radius == before
+
+
+def test_ranges_come_from_the_table():
+    assert dss.SEARCH_PARAM_RANGES["radius_policy"] == (0, 2)
+    assert dss.SEARCH_PARAM_RANGES["radius_grow"] == (1, 16)
+    assert dss.SEARCH_PARAM_RANGES["radius_shrink"] == (0, 1)
+    assert dss.SEARCH_PARAM_RANGES["radius_min"] == (0, 1)
+    assert dss.SEARCH_PARAM_RANGES["radius_max"] == (1, 1e6)
+    assert dss.SEARCH_PARAM_RANGES["stall_commits"] == (0, 1e6)

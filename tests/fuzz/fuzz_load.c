@@ -67,7 +67,7 @@
 #define MAXM 12
 #define NSHAPES 4
 #define SAVE_CAP 16384
-#define NPARAMS 16   /* search parameter ids 1..16 */
+#define NPARAMS 22   /* search parameter ids 1..22 (17..22: the slider-range policy, 1.1) */
 #define NSTATS 10    /* the deterministic statistics, keys 1..10 */
 
 /* ---- the model ------------------------------------------------------------------------------ */
@@ -181,6 +181,7 @@ typedef struct snap {
     double params[NPARAMS + 1];
     int param_status[NPARAMS + 1];
     double stats[NSTATS + 1];
+    double slider_radius;   /* the policy's scale in force (format version 2) */
 } snap;
 
 static void take(const dss_search *s, snap *o)
@@ -197,6 +198,8 @@ static void take(const dss_search *s, snap *o)
     }
     for (int p = 1; p <= NPARAMS; p++)
         o->param_status[p] = dss_search_get(s, p, &o->params[p]);
+    if (dss_search_slider_radius(s, &o->slider_radius) != DSS_OK)
+        abort();
     for (int k = 1; k <= NSTATS; k++)
         if (dss_search_stat(s, k, &o->stats[k]) != DSS_OK)
             abort();
@@ -430,6 +433,8 @@ static int write_seed(const char *dir, size_t shape, int mode, int l, int steps,
         || dss_search_set(search, DSS_SEARCH_RANK, 3) != DSS_OK
         || dss_search_set(search, DSS_SEARCH_SEED, 11 + steps) != DSS_OK
         || dss_search_set(search, DSS_SEARCH_JACOBIAN_ROWS, 4) != DSS_OK
+        /* the three slider-range policies (1.1), so that seeds carry scales other than 1 */
+        || dss_search_set(search, DSS_SEARCH_RADIUS_POLICY, (mode + steps) % 3) != DSS_OK
         || dss_search_start(search, z0) != DSS_OK)
         rc = -1;
     for (int i = 0; i < steps && rc == 0; i++) {
