@@ -550,7 +550,9 @@ static const int snapshot_params[] = {
     DSS_SEARCH_JACOBIAN, DSS_SEARCH_JACOBIAN_ROWS, DSS_SEARCH_RANK, DSS_SEARCH_SAMPLER,
     DSS_SEARCH_PRIOR, DSS_SEARCH_PRIOR_SCALE, DSS_SEARCH_DIFF_SCHEME, DSS_SEARCH_DIFF_STEP,
     DSS_SEARCH_OVERSAMPLE, DSS_SEARCH_POWER_ITERATIONS, DSS_SEARCH_HISTORY,
-    DSS_SEARCH_JACOBIAN_CHUNK
+    DSS_SEARCH_JACOBIAN_CHUNK, DSS_SEARCH_RADIUS_POLICY, DSS_SEARCH_RADIUS_GROW,
+    DSS_SEARCH_RADIUS_SHRINK, DSS_SEARCH_RADIUS_MIN, DSS_SEARCH_RADIUS_MAX,
+    DSS_SEARCH_STALL_COMMITS
 };
 
 /* The deterministic statistics (times and byte counts left out). */
@@ -574,6 +576,8 @@ int support_snapshot_take(const dss_search *search, size_t n, support_snapshot *
         if (dss_search_stat(search, snapshot_stats[i], &snap->stats[snapshot_stats[i]]) != DSS_OK)
             return -1;
     }
+    if (dss_search_slider_radius(search, &snap->slider_radius) != DSS_OK)
+        return -1;
     snap->center = calloc(n, sizeof *snap->center);
     if (!snap->center)
         return -1;
@@ -613,7 +617,8 @@ int support_snapshot_equal(const support_snapshot *a, const support_snapshot *b)
 {
     if (a->started != b->started || a->n != b->n || a->l != b->l || a->rank != b->rank)
         return 0;
-    if (memcmp(a->params, b->params, sizeof a->params) != 0
+    if (memcmp(&a->slider_radius, &b->slider_radius, sizeof a->slider_radius) != 0
+        || memcmp(a->params, b->params, sizeof a->params) != 0
         || memcmp(a->param_status, b->param_status, sizeof a->param_status) != 0)
         return 0;
     if (!a->started)

@@ -220,6 +220,7 @@ typedef struct support_snapshot {
                                                     (DSS_STAT_POINTS .. DSS_STAT_UNDO_RECOMPUTES),
                                                     indexed by key; cumulative over successful
                                                     calls, so a failed call leaves them alone */
+    double  slider_radius;  /**< dss_search_slider_radius: the radius policy's scale in force */
 } support_snapshot;
 
 /**

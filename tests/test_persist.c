@@ -951,8 +951,8 @@ enum patch {
     P_DEC_POWER, P_DEC_STEP_NAN, P_LAZY_TWO, P_LAZY_OFF, P_S_NEGATIVE, P_S_NAN, P_HAVE_TWO,
     P_V_NAN, P_G_NAN, P_TAU_INF, P_D_NAN, P_E_NAN, P_TRAILING_BYTE, P_MISSING_BYTE,
     P_TAU_NOT_REFLECTOR, P_V_NOT_ORTHONORMAL, P_POLICY_COUNT, P_POLICY_ID, P_POLICY_ID_ORDER,
-    P_POLICY_VALUE, P_GROW_ONE, P_SHRINK_ONE, P_SCALE_MIN_ABOVE_ONE, P_SCALE_MAX_BELOW_ONE,
-    P_STALL_FRACTION, P_SCALE_ZERO, P_SCALE_NAN, P_SCALE_HUGE, P_RESERVED_BYTE, P_COUNT
+    P_POLICY_ID_REPEATED, P_POLICY_VALUE, P_GROW_ONE, P_SHRINK_ONE, P_SCALE_MIN_ABOVE_ONE,
+    P_SCALE_MAX_BELOW_ONE, P_STALL_FRACTION, P_SCALE_ZERO, P_SCALE_NAN, P_SCALE_HUGE, P_RESERVED_BYTE, P_COUNT
 };
 
 static const char *const patch_names[P_COUNT] = {
@@ -971,6 +971,7 @@ static const char *const patch_names[P_COUNT] = {
     "G NaN", "tau infinity", "d NaN", "e NaN", "a trailing byte", "a missing byte",
     "tau doubled (Q no longer orthogonal)", "a stored V row scaled by 1 + 1e-6",
     "policy pair count 7", "policy parameter id 16", "policy ids 17 and 18 swapped",
+    "policy id 17 twice",
     "radius policy 3", "radius grow 1", "radius shrink 1", "radius min 1.5", "radius max 0.5",
     "stall commits 2.5", "policy scale 0", "policy scale NaN", "policy scale 2e6",
     "a reserved policy byte 1",
@@ -1085,6 +1086,7 @@ static size_t apply_patch(int p, const unsigned char *src, size_t len, unsigned 
         memcpy(dst + lo->policy + 8, src + lo->policy + 8 + PARAM_BYTES, PARAM_BYTES);
         memcpy(dst + lo->policy + 8 + PARAM_BYTES, src + lo->policy + 8, PARAM_BYTES);
         break;
+    case P_POLICY_ID_REPEATED: put_le(dst + lo->policy + 8 + PARAM_BYTES, 17, 8); break;
     case P_POLICY_VALUE: put_f64(dst + policy_at(lo, DSS_SEARCH_RADIUS_POLICY), 3.0); break;
     case P_GROW_ONE: put_f64(dst + policy_at(lo, DSS_SEARCH_RADIUS_GROW), 1.0); break;
     case P_SHRINK_ONE: put_f64(dst + policy_at(lo, DSS_SEARCH_RADIUS_SHRINK), 1.0); break;
