@@ -407,8 +407,9 @@ DSS_API int dss_search_set(dss_search *search, int param, double value);
 
 /**
  * The range of a search parameter, from the descriptor table the setter uses: *lo and *hi
- * receive its bounds. Integer parameters take the integers in [lo, hi]; DSS_SEARCH_RADIUS and
- * DSS_SEARCH_PRIOR_SCALE exclude lo (0) and DSS_SEARCH_DIFF_STEP excludes hi (1);
+ * receive its bounds. Integer parameters take the integers in [lo, hi]; DSS_SEARCH_RADIUS,
+ * DSS_SEARCH_PRIOR_SCALE, DSS_SEARCH_RADIUS_GROW and DSS_SEARCH_RADIUS_MIN exclude lo,
+ * DSS_SEARCH_DIFF_STEP excludes hi (1), and DSS_SEARCH_RADIUS_SHRINK excludes both;
  * DSS_SEARCH_SUBSPACE_DIM is further bounded by the model's n, and DSS_SEARCH_PRIOR /
  * DSS_SEARCH_PRIOR_SCALE by a finite default radius. Needs no handle.
  * @retval DSS_OK success. @retval DSS_EINVAL unknown param, or lo or hi NULL.

@@ -45,8 +45,9 @@ SEARCH_PARAMS = {
 }
 
 #: Parameter name -> (lo, hi), read from the library's descriptor table
-#: (``dss_search_param_bounds``): integers in [lo, hi]; ``radius`` and ``prior_scale`` exclude
-#: lo, ``diff_step`` excludes hi; ``subspace_dim`` is also at most the model's n.
+#: (``dss_search_param_bounds``): integers in [lo, hi]; ``radius``, ``prior_scale``,
+#: ``radius_grow`` and ``radius_min`` exclude lo, ``diff_step`` excludes hi, ``radius_shrink``
+#: excludes both; ``subspace_dim`` is also at most the model's n.
 SEARCH_PARAM_RANGES = {name: N.param_bounds("dss_search_param_bounds", code)
                        for name, (code, _) in SEARCH_PARAMS.items()}
 
