@@ -25,8 +25,9 @@
  * gnuplot is absent). It also measures the synthetic generator's speed (dss_model_generate,
  * n = 512, m = 1024, batches of 500).
  *
- * Methods also include the slider-range policies of libdss 1.1 (dss-{authors,true}-zoom and
- * dss-{authors,true}-adaptive, DSS_SEARCH_RADIUS_POLICY), on the same problems and users.
+ * Methods also include libdss 1.1's options, on the same problems and users: the stall escape
+ * (dss-{authors,true}-escape, DSS_SEARCH_STALL_COMMITS) and the escape with the adaptive slider
+ * range (dss-{authors,true}-adaptive, DSS_SEARCH_RADIUS_POLICY).
  * --shard i/N --out FILE runs a part of the problems and --merge FILE... reports on the parts
  * exactly as one process would (bench/paper_dask.py runs the shards on a Dask cluster).
  *
@@ -67,26 +68,32 @@
 #define SOLVED     0.01 /* a run "solved" the problem when its gap to the optimum is below */
 #define MAX_ALT    3    /* simulated users compared with this run's (--compare) */
 
-enum { M_DSS_AUTHORS, M_DSS_TRUE, M_RANDOM_GAUSS, M_RANDOM_POSITIVE, M_AUTHORS_ZOOM,
-       M_TRUE_ZOOM, M_AUTHORS_ADAPTIVE, M_TRUE_ADAPTIVE, METHODS };
+enum { M_DSS_AUTHORS, M_DSS_TRUE, M_RANDOM_GAUSS, M_RANDOM_POSITIVE, M_AUTHORS_ESCAPE,
+       M_TRUE_ESCAPE, M_AUTHORS_ADAPTIVE, M_TRUE_ADAPTIVE, METHODS };
 static const char *const method_name[METHODS] = { "dss-authors", "dss-true", "random-gauss",
-                                                  "random-positive", "dss-authors-zoom",
-                                                  "dss-true-zoom", "dss-authors-adaptive",
+                                                  "random-positive", "dss-authors-escape",
+                                                  "dss-true-escape", "dss-authors-adaptive",
                                                   "dss-true-adaptive" };
 
-/* The slider-range policy of a session-driven method (DSS_SEARCH_RADIUS_POLICY). */
+/* libdss 1.1's options (docs/algorithm.md section 10): the escape methods set
+   DSS_SEARCH_STALL_COMMITS = STALL_COMMITS with the paper's fixed slider, the adaptive ones
+   also DSS_SEARCH_RADIUS_POLICY = DSS_RADIUS_ADAPTIVE (default factors and bounds). */
+#define STALL_COMMITS 4
+
 static int method_policy(int me)
 {
-    switch (me) {
-    case M_AUTHORS_ADAPTIVE: case M_TRUE_ADAPTIVE: return DSS_RADIUS_ADAPTIVE;
-    case M_AUTHORS_ZOOM: case M_TRUE_ZOOM:         return DSS_RADIUS_ZOOM;
-    default:                                       return DSS_RADIUS_FIXED;
-    }
+    return me == M_AUTHORS_ADAPTIVE || me == M_TRUE_ADAPTIVE ? DSS_RADIUS_ADAPTIVE
+                                                             : DSS_RADIUS_FIXED;
+}
+
+static int method_escapes(int me)
+{
+    return me >= M_AUTHORS_ESCAPE;
 }
 
 static int method_authors_jacobian(int me)
 {
-    return me == M_DSS_AUTHORS || me == M_AUTHORS_ADAPTIVE || me == M_AUTHORS_ZOOM;
+    return me == M_DSS_AUTHORS || me == M_AUTHORS_ADAPTIVE || me == M_AUTHORS_ESCAPE;
 }
 
 #define MAX_MERGE 256 /* shard files one --merge reads */
@@ -110,7 +117,8 @@ typedef struct results {
     double *best;
     double seconds[MAX_DIMS][METHODS];
     double points[MAX_DIMS][METHODS]; /* generator points evaluated by the line searches */
-    double *run;   /* per run (d, me, c): seconds and points, for shard files */
+    double jacobians[MAX_DIMS][METHODS]; /* Jacobians decomposed (DSS_STAT_DECOMPOSITIONS) */
+    double *run;   /* per run (d, me, c): seconds, points and Jacobians, for shard files */
     unsigned char *have; /* per run: computed here or read from a shard file */
 } results;
 
@@ -212,7 +220,7 @@ static int score_point(const dss_synthetic *problem, const double *z, double *x,
 
 /* The session-driven methods: find_optimal on the slider, commit, iters times. */
 static int run_session(dss_synthetic *problem, int method, unsigned seed, const options *o,
-                       dss_line *line, double *best, double *points)
+                       dss_line *line, double *best, double *points, double *jacobians)
 {
     const dss_model *model = dss_synthetic_model(problem);
     const size_t n = dss_model_latent_dim(model);
@@ -239,8 +247,9 @@ static int run_session(dss_synthetic *problem, int method, unsigned seed, const 
         CHECK(dss_search_set(search, DSS_SEARCH_SAMPLER, DSS_SAMPLER_SINGULAR));
         CHECK(dss_search_set(search, DSS_SEARCH_JACOBIAN, DSS_JACOBIAN_FULL));
     }
-    if (method_policy(method) != DSS_RADIUS_FIXED) {
+    if (method_escapes(method)) {
         CHECK(dss_search_set(search, DSS_SEARCH_RADIUS_POLICY, method_policy(method)));
+        CHECK(dss_search_set(search, DSS_SEARCH_STALL_COMMITS, STALL_COMMITS));
     }
     CHECK(dss_synthetic_initial_point(problem, z0));
     CHECK(dss_search_start(search, z0));
@@ -252,6 +261,7 @@ static int run_session(dss_synthetic *problem, int method, unsigned seed, const 
         CHECK(dss_search_commit(search, t));
         best[i] = s > best[i - 1] ? s : best[i - 1];
     }
+    CHECK(dss_search_stat(search, DSS_STAT_DECOMPOSITIONS, jacobians));
     status = 0;
 done:
     dss_search_destroy(search);
@@ -334,7 +344,7 @@ static int run_all(const options *o, results *r)
             CHECK(dss_synthetic_create(&problem, n, OUTPUT_DIM, GAMMA, (unsigned long long)c + 1));
             CHECK(box_radius(dss_synthetic_model(problem), &radius));
             for (int me = 0; me < METHODS; me++) {
-                double t0 = bench_now(), pts = 0.0, sec;
+                double t0 = bench_now(), pts = 0.0, jacs = 0.0, sec;
                 size_t k = run_index(o, d, me, c);
                 int rc;
                 if (!in_shard(o, d, c))
@@ -343,14 +353,16 @@ static int run_all(const options *o, results *r)
                          ? run_positive(problem, (unsigned)c + 1, radius, o, line,
                                         cell(o, r, d, me, c), &pts)
                          : run_session(problem, me, (unsigned)c + 1, o, line,
-                                       cell(o, r, d, me, c), &pts);
+                                       cell(o, r, d, me, c), &pts, &jacs);
                 if (rc != 0)
                     goto done;
                 sec = bench_now() - t0;
                 r->seconds[d][me] += sec;
                 r->points[d][me] += pts;
-                r->run[2 * k] = sec;
-                r->run[2 * k + 1] = pts;
+                r->jacobians[d][me] += jacs;
+                r->run[3 * k] = sec;
+                r->run[3 * k + 1] = pts;
+                r->run[3 * k + 2] = jacs;
                 r->have[k] = 1;
             }
             dss_synthetic_destroy(problem);
@@ -374,8 +386,8 @@ static void make_parent(const char *path);
 /* The shard file: a header with the protocol, then one line per run with every best score in
    %.17g (which reads back as the same double), so that a merge reports exactly what a single
    process would have:
-     paper-shard 1 <i> <N> <cases> <iters> <samples> <refine> <ndims> <n...>
-     run <n> <method> <case> <seconds> <points> <best_0> ... <best_iters>            */
+     paper-shard 2 <i> <N> <cases> <iters> <samples> <refine> <ndims> <n...>
+     run <n> <method> <case> <seconds> <points> <jacobians> <best_0> ... <best_iters>  */
 static int write_shard(const options *o, const results *r)
 {
     FILE *f;
@@ -385,7 +397,7 @@ static int write_shard(const options *o, const results *r)
         fprintf(stderr, "paper: cannot open %s: %s\n", o->shard_out, strerror(errno));
         return -1;
     }
-    bad = fprintf(f, "paper-shard 1 %d %d %d %d %d %d %d", o->shard, o->shards, o->cases,
+    bad = fprintf(f, "paper-shard 2 %d %d %d %d %d %d %d", o->shard, o->shards, o->cases,
                   o->iters, o->samples, o->refine, o->ndims) < 0;
     for (int d = 0; d < o->ndims; d++)
         bad |= fprintf(f, " %zu", o->dims[d]) < 0;
@@ -396,8 +408,8 @@ static int write_shard(const options *o, const results *r)
                 size_t k = run_index(o, d, me, c);
                 if (!r->have[k])
                     continue;
-                bad |= fprintf(f, "run %zu %s %d %.17g %.17g", o->dims[d], method_name[me], c + 1,
-                               r->run[2 * k], r->run[2 * k + 1]) < 0;
+                bad |= fprintf(f, "run %zu %s %d %.17g %.17g %.17g", o->dims[d], method_name[me],
+                               c + 1, r->run[3 * k], r->run[3 * k + 1], r->run[3 * k + 2]) < 0;
                 for (int i = 0; i <= o->iters; i++)
                     bad |= fprintf(f, " %.17g", cell(o, r, d, me, c)[i]) < 0;
                 bad |= fprintf(f, "\n") < 0;
@@ -415,7 +427,7 @@ static int read_shard_header(FILE *f, const char *path, options *o, int first)
     int version, shard, shards, cases, iters, samples, refine, ndims;
     size_t dims[MAX_DIMS];
     if (fscanf(f, "paper-shard %d %d %d %d %d %d %d %d", &version, &shard, &shards, &cases,
-               &iters, &samples, &refine, &ndims) != 8 || version != 1 || ndims < 1
+               &iters, &samples, &refine, &ndims) != 8 || version != 2 || ndims < 1
         || ndims > MAX_DIMS || cases < 1 || cases > 1000 || iters < 1 || iters > 100000) {
         fprintf(stderr, "paper: %s is not a bench/paper shard file\n", path);
         return -1;
@@ -464,10 +476,11 @@ static int read_shard_runs(FILE *f, const char *path, const options *o, results 
     char tag[8], name[64];
     size_t n;
     int c, d, me;
-    double sec, pts;
+    double sec, pts, jacs;
     while (fscanf(f, "%7s", tag) == 1) {
         size_t k;
-        if (strcmp(tag, "run") != 0 || fscanf(f, "%zu %63s %d %lf %lf", &n, name, &c, &sec, &pts) != 5
+        if (strcmp(tag, "run") != 0
+            || fscanf(f, "%zu %63s %d %lf %lf %lf", &n, name, &c, &sec, &pts, &jacs) != 6
             || (d = find_dim(o, n)) < 0 || (me = find_method(name)) < 0 || c < 1 || c > o->cases) {
             fprintf(stderr, "paper: %s: bad run line\n", path);
             return -1;
@@ -483,10 +496,12 @@ static int read_shard_runs(FILE *f, const char *path, const options *o, results 
                 return -1;
             }
         r->have[k] = 1;
-        r->run[2 * k] = sec;
-        r->run[2 * k + 1] = pts;
+        r->run[3 * k] = sec;
+        r->run[3 * k + 1] = pts;
+        r->run[3 * k + 2] = jacs;
         r->seconds[d][me] += sec;
         r->points[d][me] += pts;
+        r->jacobians[d][me] += jacs;
     }
     return 0;
 }
@@ -496,7 +511,7 @@ static int results_alloc(const options *o, results *r)
     const size_t runs = (size_t)o->ndims * METHODS * (size_t)o->cases;
     memset(r, 0, sizeof *r);
     r->best = malloc(runs * ((size_t)o->iters + 1) * sizeof *r->best);
-    r->run = calloc(2 * runs, sizeof *r->run);
+    r->run = calloc(3 * runs, sizeof *r->run);
     r->have = calloc(runs, 1);
     return r->best != NULL && r->run != NULL && r->have != NULL ? 0 : -1;
 }
@@ -792,17 +807,20 @@ static void print_tables(FILE *f, const options *o, const results *r)
 static void print_policies(FILE *f, const options *o, const results *r)
 {
     static const int fixed[2] = { M_DSS_AUTHORS, M_DSS_TRUE };
-    static const int policy[2][2] = { { M_AUTHORS_ZOOM, M_AUTHORS_ADAPTIVE },
-                                      { M_TRUE_ZOOM, M_TRUE_ADAPTIVE } };
+    static const int policy[2][2] = { { M_AUTHORS_ESCAPE, M_AUTHORS_ADAPTIVE },
+                                      { M_TRUE_ESCAPE, M_TRUE_ADAPTIVE } };
     static const char *const jac[2] = { "authors'", "true" };
-    fprintf(f, "\n## Radius policies against the paper's fixed slider\n\n"
+    const double lines = (double)o->cases * o->iters;
+    fprintf(f, "\n## libdss 1.1's options against the paper's method\n\n"
                "After %d iterations, %d cases; \"solved\": gap < %g; points: generator points "
-               "per line search (the simulated user's cost per iteration). Target (issue 12): "
-               "at n <= 128 at least %d of %d cases solved where the fixed slider solves fewer; at "
-               "n >= 512 a mean gap at least 10x smaller.\n\n"
-               "| n | Jacobian | fixed: solved | mean gap | points | zoom: solved | mean gap | "
-               "points | target | adaptive: solved | mean gap | points | target |\n"
-               "|---:|---|---:|---:|---:|---:|---:|---:|:---:|---:|---:|---:|:---:|\n",
+               "per line search (the simulated user's cost per iteration); Jacobians: Jacobians "
+               "evaluated and decomposed per iteration (DSS_STAT_DECOMPOSITIONS / iterations). "
+               "Target (issue 12): at n <= 128 at least %d of %d cases solved where the paper's "
+               "method solves fewer; at n >= 512 a mean gap at least 10x smaller.\n\n"
+               "| n | Jacobian | paper: solved | mean gap | points | Jacobians | escape: solved "
+               "| mean gap | points | Jacobians | target | adaptive: solved | mean gap | points "
+               "| Jacobians | target |\n"
+               "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|:---:|---:|---:|---:|---:|:---:|\n",
             o->iters, o->cases, SOLVED, (9 * o->cases + 9) / 10, o->cases);
     for (int d = 0; d < o->ndims; d++)
         for (int j = 0; j < 2; j++) {
@@ -811,8 +829,8 @@ static void print_policies(FILE *f, const options *o, const results *r)
             stats(o, r, d, me0, o->iters, &mean0, &sd, &lo, &hi);
             for (int c = 0; c < o->cases; c++)
                 solved0 += -cell(o, r, d, me0, c)[o->iters] < SOLVED;
-            fprintf(f, "| %zu | %s | %d/%d | %.3g | %.1f |", o->dims[d], jac[j], solved0, o->cases,
-                    -mean0, r->points[d][me0] / ((double)o->cases * o->iters));
+            fprintf(f, "| %zu | %s | %d/%d | %.3g | %.1f | %.3f |", o->dims[d], jac[j], solved0,
+                    o->cases, -mean0, r->points[d][me0] / lines, r->jacobians[d][me0] / lines);
             for (int k = 0; k < 2; k++) {
                 int me = policy[j][k], solved = 0;
                 const char *verdict;
@@ -825,8 +843,8 @@ static void print_policies(FILE *f, const options *o, const results *r)
                               : 10 * solved >= 9 * o->cases ? "**met**" : "missed";
                 else
                     verdict = -mean * 10.0 <= -mean0 ? "**met**" : "missed";
-                fprintf(f, " %d/%d | %.3g | %.1f | %s |", solved, o->cases, -mean,
-                        r->points[d][me] / ((double)o->cases * o->iters), verdict);
+                fprintf(f, " %d/%d | %.3g | %.1f | %.3f | %s |", solved, o->cases, -mean,
+                        r->points[d][me] / lines, r->jacobians[d][me] / lines, verdict);
             }
             fprintf(f, "\n");
         }
@@ -1138,14 +1156,14 @@ static int write_md(const options *o, const results *r, int nalt, const options 
                "session computes a 1-row Jacobian, which the sampler ignores, to save time);\n"
                "- `random-positive`: the authors' random baseline, d = rand(n) / |rand(n)| (all "
                "components positive), driven by the benchmark with dss_find_optimal;\n"
-               "- `dss-authors-zoom`, `dss-true-zoom`: as dss-authors and dss-true with "
-               "DSS_SEARCH_RADIUS_POLICY = DSS_RADIUS_ZOOM (libdss 1.1, default factors and "
-               "bounds): the paper's slider while commits move the centre, zooming in while they "
-               "leave it in place, and a stall escape to the widest slider "
-               "(docs/algorithm.md section 10);\n"
-               "- `dss-authors-adaptive`, `dss-true-adaptive`: the same with DSS_RADIUS_ADAPTIVE, "
-               "which also grows the slider after a commit at its end and shrinks it after one "
-               "well inside (trust-region-like).\n");
+               "- `dss-authors-escape`, `dss-true-escape`: as dss-authors and dss-true with "
+               "libdss 1.1's stall escape, DSS_SEARCH_STALL_COMMITS = %d: the %dth commit in a "
+               "row that leaves the centre in place recomputes the Jacobian there and shows its "
+               "top singular direction (docs/algorithm.md section 10);\n"
+               "- `dss-authors-adaptive`, `dss-true-adaptive`: the same with "
+               "DSS_SEARCH_RADIUS_POLICY = DSS_RADIUS_ADAPTIVE (default factor 2 and bounds "
+               "[1/16, 2]): the slider grows after a commit at its end or at its centre and "
+               "returns to the paper's length after any other.\n", STALL_COMMITS, STALL_COMMITS);
     fprintf(f, "\n## Best score per iteration\n");
     print_verdict(f, o, r);
     print_policies(f, o, r);

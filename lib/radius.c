@@ -1,5 +1,6 @@
-/* The slider-range policy (DSS_SEARCH_RADIUS_POLICY): a step control on the slider's
- * half-length, in the spirit of trust-region methods.
+/* The slider-range policy (DSS_SEARCH_RADIUS_POLICY) and the stall escape
+ * (DSS_SEARCH_STALL_COMMITS): a step control on the slider's half-length, in the spirit of
+ * trust-region methods, and a rule for leaving a local maximum.
  *
  * The session's slider spans c +- scale * radius * b. After each commit the policy sees only
  * where the host committed: how far along the slider (|w| = |2t - 1|) and whether the centre
@@ -7,17 +8,24 @@
  * is all a person's choices reveal. From it the scale is updated:
  *
  *   FIXED     scale 1 for ever: the paper's method, bit for bit (x * 1.0 == x).
- *   ZOOM      a commit that moves the centre restores scale 1 (the paper's slider while the
- *             search progresses). A stall zooms in: each centred commit multiplies the scale by
- *             `shrink`, so that the next sliders look closer around a centre that no direction
- *             improved at the coarser scale; when the scale is at `scale_min`, or after `stall`
- *             centred commits in a row (if stall > 0), the stall escapes: the scale jumps to
- *             `scale_max`, and the ladder starts again from there.
- *   ADAPTIVE  trust-region-like: a commit that moves the centre to an end of the slider
- *             (|w| >= RADIUS_EDGE) multiplies the scale by `grow`, one well inside it
- *             (|w| <= RADIUS_INNER) by `shrink`; centred commits follow ZOOM's stall rule.
+ *   ADAPTIVE  a commit at an end of the slider (|w| >= RADIUS_EDGE: the best point may lie
+ *             beyond) or at its centre (nothing better nearby: look farther) multiplies the
+ *             scale by `grow`; any other commit restores scale 1 (the slider was the right
+ *             size). On the VAE example this is ahead of FIXED at every iteration.
+ *   ZOOM      a commit that moves the centre restores scale 1; each centred commit multiplies
+ *             the scale by `shrink`, and one that finds it at `scale_min` jumps to `scale_max`
+ *             (a ladder of finer and finer sliders). Measured and kept for comparison: it
+ *             loses to ADAPTIVE (docs/algorithm.md section 10).
  *
  * The scale always stays within [scale_min, scale_max].
+ *
+ * Stall escape (any policy, when stall = k > 0): the k-th centred commit in a row escapes. A
+ * centred commit keeps the Jacobian of an older centre, so after a few of them the session's
+ * directions describe a point it has left: the escape recomputes the Jacobian at the new
+ * centre and shows its top singular direction, at scale 1. An escape whose next commit is
+ * centred again doubles the count the next escape needs (up to RADIUS_BACKOFF_MAX k), so that a
+ * search that has converged does not pay for a Jacobian every k commits; a commit that moves
+ * the centre restores k.
  */
 #include <math.h>
 #include <stdint.h>
@@ -29,7 +37,7 @@
 
 void radius_start(struct radius_state *rs)
 {
-    *rs = (struct radius_state){ .scale = 1.0, .centred = 0 };
+    *rs = (struct radius_state){ .scale = 1.0 };
 }
 
 static double clamp(double v, double lo, double hi)
@@ -37,35 +45,63 @@ static double clamp(double v, double lo, double hi)
     return v < lo ? lo : v > hi ? hi : v;
 }
 
-/* A centred commit: zoom in, or escape when zoomed in all the way (or stalled k times). */
-static void stalled(const struct radius_params *rp, struct radius_state *rs)
+/* The stall count: 1 when this commit escapes. Untouched when k = 0. */
+static int stall_after_commit(size_t k, struct radius_state *rs, int centred)
 {
-    rs->centred++;
-    if (rs->scale <= rp->scale_min || (rp->stall > 0 && rs->centred >= rp->stall)) {
-        rs->scale = rp->scale_max;
+    const size_t most = k * RADIUS_BACKOFF_MAX;
+    size_t need;
+    if (k == 0)
+        return 0;
+    if (!centred) {
         rs->centred = 0;
-        return;
+        rs->need = 0;
+        rs->escaped = 0;
+        return 0;
     }
-    rs->scale = clamp(rs->scale * rp->shrink, rp->scale_min, rp->scale_max);
+    need = rs->need < k ? k : rs->need > most ? most : rs->need; /* k may have changed */
+    if (rs->escaped) /* the last escape found nothing better either: wait longer */
+        need = need > most / 2 ? most : 2 * need;
+    rs->escaped = 0;
+    rs->need = need;
+    if (++rs->centred < need)
+        return 0;
+    rs->centred = 0;
+    rs->escaped = 1;
+    return 1;
 }
 
-void radius_after_commit(const struct radius_params *rp, struct radius_state *rs,
-                         const struct radius_commit *c)
+static void zoom_after_commit(const struct radius_params *rp, struct radius_state *rs,
+                              int centred)
 {
+    if (!centred)
+        rs->scale = 1.0;
+    else if (rs->scale <= rp->scale_min)
+        rs->scale = rp->scale_max;
+    else
+        rs->scale *= rp->shrink;
+}
+
+static void adaptive_after_commit(const struct radius_params *rp, struct radius_state *rs,
+                                  const struct radius_commit *c)
+{
+    rs->scale = c->centred || c->reach >= RADIUS_EDGE ? rs->scale * rp->grow : 1.0;
+}
+
+int radius_after_commit(const struct radius_params *rp, struct radius_state *rs,
+                        const struct radius_commit *c)
+{
+    const int escape = stall_after_commit(rp->stall, rs, c->centred);
     if (rp->policy == DSS_RADIUS_FIXED)
-        return;
+        return escape;
     rs->scale = clamp(rs->scale, rp->scale_min, rp->scale_max); /* bounds set since */
-    if (c->centred) {
-        stalled(rp, rs);
-        return;
-    }
-    rs->centred = 0;
     if (rp->policy == DSS_RADIUS_ZOOM)
-        rs->scale = clamp(1.0, rp->scale_min, rp->scale_max);
-    else if (c->reach >= RADIUS_EDGE)
-        rs->scale = clamp(rs->scale * rp->grow, rp->scale_min, rp->scale_max);
-    else if (c->reach <= RADIUS_INNER)
-        rs->scale = clamp(rs->scale * rp->shrink, rp->scale_min, rp->scale_max);
+        zoom_after_commit(rp, rs, c->centred);
+    else
+        adaptive_after_commit(rp, rs, c);
+    if (escape)
+        rs->scale = 1.0;
+    rs->scale = clamp(rs->scale, rp->scale_min, rp->scale_max);
+    return escape;
 }
 
 double radius_scale(const struct radius_params *rp, const struct radius_state *rs)
@@ -98,20 +134,25 @@ void radius_state_write(const struct radius_state *rs, unsigned char out[RADIUS_
     memset(out, 0, RADIUS_STATE_BYTES);
     put_le64(out, bits);
     put_le64(out + 8, (uint64_t)rs->centred);
+    put_le64(out + 16, (uint64_t)rs->need);
+    out[24] = (unsigned char)(rs->escaped != 0);
 }
 
 int radius_state_read(struct radius_state *rs, const unsigned char in[RADIUS_STATE_BYTES])
 {
-    uint64_t bits = get_le64(in), centred = get_le64(in + 8);
+    uint64_t bits = get_le64(in), centred = get_le64(in + 8), need = get_le64(in + 16);
     double scale;
     memcpy(&scale, &bits, sizeof scale);
     if (!isfinite(scale) || !(scale > 0.0) || scale > RADIUS_SCALE_MAX
-        || (uint64_t)(size_t)centred != centred)
+        || (uint64_t)(size_t)centred != centred || (uint64_t)(size_t)need != need
+        || in[24] > 1)
         return 0;
-    for (size_t i = 16; i < RADIUS_STATE_BYTES; i++)
+    for (size_t i = 25; i < RADIUS_STATE_BYTES; i++)
         if (in[i] != 0)
             return 0;
     rs->scale = scale;
     rs->centred = (size_t)centred;
+    rs->need = (size_t)need;
+    rs->escaped = in[24];
     return 1;
 }

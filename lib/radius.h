@@ -24,7 +24,10 @@ struct radius_params {
    radius_state_write into RADIUS_STATE_BYTES bytes (format version 2). */
 struct radius_state {
     double scale;
-    size_t centred;    /* consecutive commits that left the centre where it was */
+    size_t centred;    /* consecutive centred commits since the last move or escape */
+    size_t need;       /* centred commits the next escape needs (0: k); doubled after an escape
+                          that the next commit leaves centred, up to RADIUS_BACKOFF_MAX k */
+    int escaped;       /* the last commit escaped */
 };
 
 /* What a commit tells the policy. reach = |w| in [0, 1] (w = 2t - 1, or the largest |w_i| of
@@ -40,20 +43,24 @@ struct radius_commit {
 };
 
 #define RADIUS_EDGE  0.9   /* |w| >= this: the point sits at an end of the slider: grow */
-#define RADIUS_INNER 0.25  /* an off-centre |w| <= this: the point is well inside: shrink */
+#define RADIUS_BACKOFF_MAX 16 /* an unproductive escape doubles the next one's k, up to 16 k */
 /* the setters' bounds (rows of params.c) */
 #define RADIUS_GROW_MAX  16.0
 #define RADIUS_SCALE_MAX 1e6
 #define RADIUS_STALL_MAX 1000000
 
 /* The saved state: little-endian, fixed size. Bytes 0..7 the scale (binary64), 8..15 the
-   centred count (u64), 16..31 reserved (written 0; this version reads them only as 0). */
+   centred count (u64), 16..23 `need` (u64), 24 `escaped` (0 or 1), 25..31 reserved (written
+   0; this version reads them only as 0). */
 #define RADIUS_STATE_BYTES 32
 
 /* The state at dss_search_start (and of a fresh session, or a loaded version-1 string). */
 void radius_start(struct radius_state *rs);
-/* The state after a commit. FIXED leaves it as it is (scale 1 for ever). */
-void radius_after_commit(const struct radius_params *rp, struct radius_state *rs,
+/* The state after a commit; returns 1 when the commit is a stall escape (the session then
+   recomputes the Jacobian at the new centre and shows its top singular directions), else 0.
+   FIXED keeps scale 1; with stall = 0 nothing escapes, and FIXED with stall = 0 leaves the
+   state as it is (the paper's method). */
+int  radius_after_commit(const struct radius_params *rp, struct radius_state *rs,
                          const struct radius_commit *c);
 /* The factor on the base radius in force: 1 under FIXED, else the state's scale within the
    bounds as they are now (the host may change them at any time). */

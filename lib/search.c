@@ -333,12 +333,13 @@ static int check_draw(dss_search *search, const struct search_state *st, size_t 
 /* Draw next's subspace from dec; next.avail holds the availability to start from. Drawn
    vectors not yet computed are computed now: a cache fill of dec, invisible to the host (the
    same vectors whenever they are computed). */
-static int draw(dss_search *search, svd_dec *dec)
+static int draw(dss_search *search, svd_dec *dec, int top)
 {
     struct search_state *nx = &search->next;
     const size_t n = search->model->n;
+    const int kind = top && nx->p.sampler != DSS_SAMPLER_RANDOM ? DSS_SAMPLER_TOP : nx->p.sampler;
     nx->l = nx->p.l;
-    sampler_draw(nx->p.sampler, &nx->rng, n, dec->s, dec->rank, nx->avail, nx->l, nx->basis,
+    sampler_draw(kind, &nx->rng, n, dec->s, dec->rank, nx->avail, nx->l, nx->basis,
                  nx->basis_idx);
     if (nx->p.sampler == DSS_SAMPLER_RANDOM)
         return DSS_OK;
@@ -383,7 +384,9 @@ static int decompose_next(dss_search *search, call_ctx *cx, int scratch)
     return DSS_OK;
 }
 
-enum { STEP_KEEP = 0, STEP_RECOMPUTE = 1 };
+/* what a step does with the decomposition: keep cur's, recompute it, or (a stall escape,
+   lib/radius.c) recompute it and draw its top singular directions */
+enum { STEP_KEEP = 0, STEP_RECOMPUTE = 1, STEP_ESCAPE = 2 };
 enum { STEP_PUSH = 0, STEP_RESTART = 1 };
 
 /*
@@ -410,7 +413,8 @@ static int step_run(dss_search *search, int recompute, int history)
     if (recompute && (rc = decompose_next(search, &cx, scratch)) != DSS_OK)
         return rc;
     if ((rc = draw(search, recompute ? &search->slot[scratch].dec
-                                     : &search->slot[search->cur_slot].dec)) != DSS_OK)
+                                     : &search->slot[search->cur_slot].dec,
+                   recompute == STEP_ESCAPE)) != DSS_OK)
         return rc;
 
     session_publish(search, &(struct publish){
@@ -576,7 +580,7 @@ DSS_API int dss_search_slider_ends(const dss_search *search, double *z_lo, doubl
 static int search_commit_impl(dss_search *search, double t)
 {
     double w;
-    int rc, moved;
+    int rc, moved, escape;
     if (search == NULL)
         return DSS_EINVAL;
     if (!valid_t(t))
@@ -595,10 +599,10 @@ static int search_commit_impl(dss_search *search, double t)
         return err_detail(SEARCH_ERR(search), DSS_ENONFINITE,
                           "the new centre overflows (radius %g)", search_radius(search));
     moved = off_center(t, search->cur.p.tol);
-    radius_after_commit(&search->next.p.range, &search->next.range,
-                        &(struct radius_commit){ .reach = fabs(w), .centred = !moved, .t = t,
-                                                 .w = &w, .l = 1 });
-    return step(search, moved ? STEP_RECOMPUTE : STEP_KEEP, STEP_PUSH);
+    escape = radius_after_commit(&search->next.p.range, &search->next.range,
+                                 &(struct radius_commit){ .reach = fabs(w), .centred = !moved,
+                                                          .t = t, .w = &w, .l = 1 });
+    return step(search, escape ? STEP_ESCAPE : moved ? STEP_RECOMPUTE : STEP_KEEP, STEP_PUSH);
 }
 
 DSS_API int dss_search_commit(dss_search *search, double t)
@@ -611,7 +615,7 @@ DSS_API int dss_search_commit(dss_search *search, double t)
 static int search_commit_w_impl(dss_search *search, const double *w)
 {
     double wmax = 0.0;
-    int rc, moved;
+    int rc, moved, escape;
     if (search == NULL)
         return DSS_EINVAL;
     if (w == NULL)
@@ -635,10 +639,10 @@ static int search_commit_w_impl(dss_search *search, const double *w)
         return err_detail(SEARCH_ERR(search), DSS_ENONFINITE,
                           "the new centre overflows (radius %g)", search_radius(search));
     moved = wmax > 2.0 * search->cur.p.tol;
-    radius_after_commit(&search->next.p.range, &search->next.range,
-                        &(struct radius_commit){ .reach = wmax, .centred = !moved, .t = NAN,
-                                                 .w = w, .l = search->cur.l });
-    return step(search, moved ? STEP_RECOMPUTE : STEP_KEEP, STEP_PUSH);
+    escape = radius_after_commit(&search->next.p.range, &search->next.range,
+                                 &(struct radius_commit){ .reach = wmax, .centred = !moved,
+                                                          .t = NAN, .w = w, .l = search->cur.l });
+    return step(search, escape ? STEP_ESCAPE : moved ? STEP_RECOMPUTE : STEP_KEEP, STEP_PUSH);
 }
 
 DSS_API int dss_search_commit_w(dss_search *search, const double *w)

@@ -140,7 +140,7 @@ static int fixed_with_other_settings(dss_search *s)
     if (rc == DSS_OK) rc = dss_search_set(s, DSS_SEARCH_RADIUS_SHRINK, 0.25);
     if (rc == DSS_OK) rc = dss_search_set(s, DSS_SEARCH_RADIUS_MIN, 0.5);
     if (rc == DSS_OK) rc = dss_search_set(s, DSS_SEARCH_RADIUS_MAX, 5.0);
-    if (rc == DSS_OK) rc = dss_search_set(s, DSS_SEARCH_STALL_COMMITS, 1);
+    if (rc == DSS_OK) rc = dss_search_set(s, DSS_SEARCH_STALL_COMMITS, 0);
     return rc;
 }
 
@@ -151,6 +151,7 @@ static void fixed_ignores_the_other_policy_parameters(void **state)
 }
 
 static int zoom(dss_search *s) { return dss_search_set(s, DSS_SEARCH_RADIUS_POLICY, DSS_RADIUS_ZOOM); }
+static int escape(dss_search *s) { return dss_search_set(s, DSS_SEARCH_STALL_COMMITS, 2); }
 
 /* The script stalls (centred commits) at least once, so ZOOM must leave the paper's path:
    this keeps the golden comparison above from passing for a policy that does nothing. */
@@ -162,6 +163,12 @@ static void zoom_leaves_the_papers_path(void **state)
     double c[SCRIPT_N];
     (void)state;
     assert_int_equal(scripted_run(zoom, &p, &s, &hash, c), DSS_OK);
+    assert_true(hash != GOLDEN_HASH);
+    dss_search_destroy(s);
+    dss_synthetic_destroy(p);
+    /* and so must the stall escape with the fixed slider (the script has two centred commits
+       in a row) */
+    assert_int_equal(scripted_run(escape, &p, &s, &hash, c), DSS_OK);
     assert_true(hash != GOLDEN_HASH);
     dss_search_destroy(s);
     dss_synthetic_destroy(p);
@@ -243,41 +250,35 @@ static struct radius_params defaults_with(int policy)
                                    .scale_min = 0.0625, .scale_max = 2.0, .stall = 0 };
 }
 
-static void zoom_ladder_and_escape(void **state)
+static void zoom_ladder(void **state)
 {
     struct radius_params rp;
     struct radius_state rs;
     (void)state;
     rp = defaults_with(DSS_RADIUS_ZOOM);
     radius_start(&rs);
-    assert_true(rs.scale == 1.0 && rs.centred == 0);
-    /* 1 -> 1/2 -> 1/4 -> 1/8 -> 1/16 (the minimum), then the escape to the maximum, 2 */
+    assert_true(rs.scale == 1.0 && rs.centred == 0 && rs.need == 0 && rs.escaped == 0);
+    /* 1 -> 1/2 -> 1/4 -> 1/8 -> 1/16 (the minimum), then the jump to the maximum, 2 */
     static const double ladder[] = { 0.5, 0.25, 0.125, 0.0625, 2.0, 1.0, 0.5 };
     for (size_t i = 0; i < sizeof ladder / sizeof ladder[0]; i++) {
-        radius_after_commit(&rp, &rs, centred());
+        assert_int_equal(radius_after_commit(&rp, &rs, centred()), 0); /* k = 0: no escape */
         assert_true(rs.scale == ladder[i]);
-        assert_true(rs.centred == (i < 4 ? i + 1 : i - 4));
+        assert_true(rs.centred == 0); /* the stall count is the escape's, off with k = 0 */
     }
     radius_after_commit(&rp, &rs, moved(1.0)); /* progress: the paper's slider again */
-    assert_true(rs.scale == 1.0 && rs.centred == 0);
+    assert_true(rs.scale == 1.0);
     radius_after_commit(&rp, &rs, moved(0.1));
     assert_true(rs.scale == 1.0);
-    /* k = 2: the second centred commit in a row escapes, before the minimum */
-    rp.stall = 2;
-    radius_after_commit(&rp, &rs, centred());
-    assert_true(rs.scale == 0.5);
-    radius_after_commit(&rp, &rs, centred());
-    assert_true(rs.scale == 2.0 && rs.centred == 0);
-    /* FIXED: nothing moves */
+    /* FIXED without the escape: nothing moves, ever */
     rp.policy = DSS_RADIUS_FIXED;
     radius_start(&rs);
     for (int i = 0; i < 10; i++)
-        radius_after_commit(&rp, &rs, i % 2 ? centred() : moved(1.0));
-    assert_true(rs.scale == 1.0 && rs.centred == 0);
+        assert_int_equal(radius_after_commit(&rp, &rs, i % 2 ? centred() : moved(1.0)), 0);
+    assert_true(rs.scale == 1.0 && rs.centred == 0 && rs.need == 0 && rs.escaped == 0);
     assert_true(radius_scale(&rp, &(struct radius_state){ .scale = 0.25 }) == 1.0);
 }
 
-static void adaptive_grows_at_the_ends_and_shrinks_inside(void **state)
+static void adaptive_grows_at_the_ends_and_the_centre(void **state)
 {
     struct radius_params rp;
     struct radius_state rs;
@@ -291,18 +292,75 @@ static void adaptive_grows_at_the_ends_and_shrinks_inside(void **state)
     assert_true(rs.scale == 4.0);
     radius_after_commit(&rp, &rs, moved(1.0));               /* capped */
     assert_true(rs.scale == 4.0);
-    radius_after_commit(&rp, &rs, moved(0.5));               /* in between: kept */
-    assert_true(rs.scale == 4.0);
-    radius_after_commit(&rp, &rs, moved(RADIUS_INNER));      /* well inside: x1/2 */
+    radius_after_commit(&rp, &rs, moved(0.5));               /* inside: the paper's slider */
+    assert_true(rs.scale == 1.0);
+    radius_after_commit(&rp, &rs, centred());                /* nothing better nearby: x2 */
     assert_true(rs.scale == 2.0);
-    for (int i = 0; i < 10; i++)
-        radius_after_commit(&rp, &rs, moved(0.2));
-    assert_true(rs.scale == 0.0625);                         /* floored */
-    radius_after_commit(&rp, &rs, centred());                /* stalled at the floor: escape */
+    radius_after_commit(&rp, &rs, moved(RADIUS_EDGE - 1e-9)); /* just inside */
+    assert_true(rs.scale == 1.0);
+    rp.grow = 3.0;
+    radius_after_commit(&rp, &rs, centred());
+    assert_true(rs.scale == 3.0);
+    radius_after_commit(&rp, &rs, centred());
     assert_true(rs.scale == 4.0);
     /* bounds set after the fact are applied */
     rp.scale_max = 3.0;
     assert_true(radius_scale(&rp, &rs) == 3.0);
+    rp.scale_min = 0.5;
+    assert_true(radius_scale(&rp, &(struct radius_state){ .scale = 0.25 }) == 0.5);
+    /* a grown scale never passes the maximum in force */
+    radius_after_commit(&rp, &rs, centred());
+    assert_true(rs.scale == 3.0);
+}
+
+/* The k-th centred commit in a row escapes; an escape followed by a centred commit doubles
+   the count the next escape needs, up to 16 k; a moved commit restores k. */
+static void stall_escape_and_its_backoff(void **state)
+{
+    struct radius_params rp = defaults_with(DSS_RADIUS_FIXED);
+    struct radius_state rs;
+    static const size_t needs[] = { 3, 6, 12, 24, 48, 48, 48 };
+    (void)state;
+    rp.stall = 3;
+    radius_start(&rs);
+    for (size_t e = 0; e < sizeof needs / sizeof needs[0]; e++) {
+        for (size_t i = 1; i < needs[e]; i++)
+            assert_int_equal(radius_after_commit(&rp, &rs, centred()), 0);
+        assert_int_equal(radius_after_commit(&rp, &rs, centred()), 1);
+        assert_true(rs.centred == 0 && rs.escaped == 1 && rs.need == needs[e]);
+    }
+    /* a commit that moves the centre: k again */
+    assert_int_equal(radius_after_commit(&rp, &rs, moved(0.5)), 0);
+    assert_true(rs.centred == 0 && rs.escaped == 0 && rs.need == 0);
+    assert_int_equal(radius_after_commit(&rp, &rs, centred()), 0);
+    assert_int_equal(radius_after_commit(&rp, &rs, centred()), 0);
+    assert_int_equal(radius_after_commit(&rp, &rs, moved(0.2)), 0); /* interrupted */
+    assert_int_equal(radius_after_commit(&rp, &rs, centred()), 0);
+    assert_int_equal(radius_after_commit(&rp, &rs, centred()), 0);
+    assert_int_equal(radius_after_commit(&rp, &rs, centred()), 1);
+    /* an escape that moved the centre resets the backoff too */
+    assert_int_equal(radius_after_commit(&rp, &rs, moved(1.0)), 0);
+    assert_true(rs.need == 0 && rs.escaped == 0);
+    /* a k lowered since: the count needed is clamped to 16 k at once */
+    rs = (struct radius_state){ .scale = 1.0, .need = 48 };
+    rp.stall = 1;
+    assert_int_equal(radius_after_commit(&rp, &rs, centred()), 0);
+    assert_true(rs.need == 16);
+    /* under ADAPTIVE the escape's slider is the paper's: scale 1 */
+    rp = defaults_with(DSS_RADIUS_ADAPTIVE);
+    rp.stall = 2;
+    radius_start(&rs);
+    assert_int_equal(radius_after_commit(&rp, &rs, centred()), 0);
+    assert_true(rs.scale == 2.0);
+    assert_int_equal(radius_after_commit(&rp, &rs, centred()), 1);
+    assert_true(rs.scale == 1.0);
+    /* and under ZOOM too, wherever the ladder was */
+    rp.policy = DSS_RADIUS_ZOOM;
+    radius_start(&rs);
+    assert_int_equal(radius_after_commit(&rp, &rs, centred()), 0);
+    assert_true(rs.scale == 0.5);
+    assert_int_equal(radius_after_commit(&rp, &rs, centred()), 1);
+    assert_true(rs.scale == 1.0);
 }
 
 /* ---- through the API ---------------------------------------------------------------------- */
@@ -354,7 +412,11 @@ static void api_maps_through_the_scaled_radius_and_undoes_it(void **state)
     assert_int_equal(dss_search_point(f->s, 1.0, z), DSS_OK);
     for (int j = 0; j < SCRIPT_N; j++)
         assert_true(fabs(z[j] - (c[j] + 2.0 * base * b[j])) <= 1e-12 * (1.0 + fabs(z[j])));
-    assert_int_equal(dss_search_commit(f->s, 0.5), DSS_OK);   /* centred: zoom in */
+    assert_int_equal(dss_search_commit(f->s, 0.75), DSS_OK);  /* inside: the paper's slider */
+    assert_true(slider(f->s) == base);
+    assert_int_equal(dss_search_commit(f->s, 0.5), DSS_OK);   /* centred: look farther */
+    assert_true(slider(f->s) == 2.0 * base);
+    assert_int_equal(dss_search_undo(f->s), DSS_OK);
     assert_true(slider(f->s) == base);
     assert_int_equal(dss_search_undo(f->s), DSS_OK);
     assert_true(slider(f->s) == 2.0 * base);
@@ -421,6 +483,85 @@ static void api_saves_and_loads_the_policy_state(void **state)
     dss_search_destroy(t);
 }
 
+static void top_direction_at(const dss_search *s, const dss_model *model, double *top)
+{
+    dss_search *fresh;
+    double c[SCRIPT_N];
+    assert_int_equal(dss_search_center(s, c), DSS_OK);
+    assert_int_equal(dss_search_create(&fresh, model), DSS_OK);
+    assert_int_equal(dss_search_set(fresh, DSS_SEARCH_SAMPLER, DSS_SAMPLER_TOP), DSS_OK);
+    assert_int_equal(dss_search_start(fresh, c), DSS_OK);
+    assert_int_equal(dss_search_basis(fresh, top), DSS_OK);
+    dss_search_destroy(fresh);
+}
+
+/* The k-th centred commit recomputes the Jacobian at the new centre (one more decomposition)
+   and shows its top singular direction, which a fresh session started there with the TOP
+   sampler shows too; undo goes back to the stale decomposition's slider. */
+static void api_escape_recomputes_and_shows_the_top_direction(void **state)
+{
+    fx *f = *state;
+    const dss_model *model = dss_synthetic_model(f->p);
+    double d0, d1, b_before[SCRIPT_N], b[SCRIPT_N], top[SCRIPT_N], c_before[SCRIPT_N], c[SCRIPT_N];
+    assert_int_equal(dss_search_set(f->s, DSS_SEARCH_RADIUS_POLICY, DSS_RADIUS_FIXED), DSS_OK);
+    assert_int_equal(dss_search_set(f->s, DSS_SEARCH_STALL_COMMITS, 2), DSS_OK);
+    assert_int_equal(dss_search_stat(f->s, DSS_STAT_DECOMPOSITIONS, &d0), DSS_OK);
+    assert_int_equal(dss_search_commit(f->s, 0.52), DSS_OK);  /* centred: Jacobian kept */
+    assert_int_equal(dss_search_stat(f->s, DSS_STAT_DECOMPOSITIONS, &d1), DSS_OK);
+    assert_true(d1 == d0);
+    top_direction_at(f->s, model, top);
+    assert_int_equal(dss_search_basis(f->s, b_before), DSS_OK);
+    assert_int_equal(dss_search_center(f->s, c_before), DSS_OK);
+    double dot = 0.0;
+    for (int j = 0; j < SCRIPT_N; j++)
+        dot += b_before[j] * top[j];
+    assert_true(fabs(dot) < 1.0 - 1e-6); /* the stale slider is not already the top direction */
+    assert_int_equal(dss_search_commit(f->s, 0.48), DSS_OK);  /* the second: an escape */
+    assert_int_equal(dss_search_stat(f->s, DSS_STAT_DECOMPOSITIONS, &d1), DSS_OK);
+    assert_true(d1 == d0 + 1);
+    top_direction_at(f->s, model, top);
+    assert_int_equal(dss_search_basis(f->s, b), DSS_OK);
+    for (int j = 0; j < SCRIPT_N; j++)
+        assert_true(fabs(b[j] - top[j]) <= 1e-12);
+    assert_int_equal(dss_search_get(f->s, DSS_SEARCH_RADIUS, &d0), DSS_OK);
+    assert_true(slider(f->s) == d0);
+    /* undo: the centre and slider of before the escape */
+    assert_int_equal(dss_search_undo(f->s), DSS_OK);
+    assert_int_equal(dss_search_basis(f->s, b), DSS_OK);
+    assert_int_equal(dss_search_center(f->s, c), DSS_OK);
+    assert_memory_equal(b, b_before, sizeof b);
+    assert_memory_equal(c, c_before, sizeof c);
+    /* the stall count came back with it: one centred commit escapes again */
+    assert_int_equal(dss_search_commit(f->s, 0.48), DSS_OK);
+    assert_int_equal(dss_search_basis(f->s, b), DSS_OK);
+    for (int j = 0; j < SCRIPT_N; j++)
+        assert_true(fabs(b[j] - top[j]) <= 1e-12);
+    /* after an escape a centred commit waits for 2 k = 4 (no decomposition until then), in
+       this session and in one loaded from its save: the backoff is part of the session */
+    size_t len;
+    unsigned char *buf = save(f->s, &len);
+    dss_search *t;
+    assert_int_equal(dss_search_create(&t, model), DSS_OK);
+    assert_int_equal(dss_search_load(t, buf, len), DSS_OK);
+    free(buf);
+    dss_search *both[2] = { f->s, t };
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(dss_search_stat(both[k], DSS_STAT_DECOMPOSITIONS, &d0), DSS_OK);
+        for (int i = 0; i < 3; i++) {
+            assert_int_equal(dss_search_commit(both[k], 0.5), DSS_OK);
+            assert_int_equal(dss_search_stat(both[k], DSS_STAT_DECOMPOSITIONS, &d1), DSS_OK);
+            assert_true(d1 == d0);
+        }
+        assert_int_equal(dss_search_commit(both[k], 0.5), DSS_OK);
+        assert_int_equal(dss_search_stat(both[k], DSS_STAT_DECOMPOSITIONS, &d1), DSS_OK);
+        assert_true(d1 == d0 + 1);
+    }
+    assert_int_equal(dss_search_center(t, c), DSS_OK);
+    assert_int_equal(dss_search_center(f->s, c_before), DSS_OK);
+    assert_memory_equal(c, c_before, sizeof c);
+    dss_search_destroy(t);
+}
+
 static void api_rejects_bad_values(void **state)
 {
     fx *f = *state;
@@ -456,10 +597,12 @@ int main(void)
         cmocka_unit_test(fixed_ignores_the_other_policy_parameters),
         cmocka_unit_test(zoom_leaves_the_papers_path),
         cmocka_unit_test(version_1_strings_still_load),
-        cmocka_unit_test(zoom_ladder_and_escape),
-        cmocka_unit_test(adaptive_grows_at_the_ends_and_shrinks_inside),
+        cmocka_unit_test(zoom_ladder),
+        cmocka_unit_test(adaptive_grows_at_the_ends_and_the_centre),
+        cmocka_unit_test(stall_escape_and_its_backoff),
         cmocka_unit_test_setup_teardown(api_maps_through_the_scaled_radius_and_undoes_it, setup, teardown),
         cmocka_unit_test_setup_teardown(api_saves_and_loads_the_policy_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(api_escape_recomputes_and_shows_the_top_direction, setup, teardown),
         cmocka_unit_test_setup_teardown(api_rejects_bad_values, setup, teardown),
     };
     return cmocka_run_group_tests_name("radius", tests, NULL, NULL);

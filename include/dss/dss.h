@@ -335,20 +335,25 @@ enum dss_search_param {
     /* The slider-range policy (docs/algorithm.md, "Beyond the paper"): the slider spans
        c +- scale * radius * b, and the policy updates the scale after every commit from where
        the host committed. Under DSS_RADIUS_FIXED (the default) the scale is 1 for ever and
-       parameters 18..22 have no effect: the paper's method. */
+       parameters 18..21 have no effect; with DSS_SEARCH_STALL_COMMITS = 0 too (the default),
+       the session is the paper's method, bit for bit. The measured recommendation:
+       DSS_RADIUS_ADAPTIVE with DSS_SEARCH_STALL_COMMITS = 4. */
     DSS_SEARCH_RADIUS_POLICY    = 17, /**< one of DSS_RADIUS_*, default DSS_RADIUS_FIXED. @since 1.1 */
-    DSS_SEARCH_RADIUS_GROW      = 18, /**< ADAPTIVE: scale factor when a commit lands at an end of the
-                                           slider (|2t - 1| >= 0.9), in (1, 16], default 2. @since 1.1 */
-    DSS_SEARCH_RADIUS_SHRINK    = 19, /**< scale factor of a zoom-in: each commit that leaves the centre
-                                           in place (|t - 0.5| <= DSS_SEARCH_CENTER_TOLERANCE), and under
-                                           ADAPTIVE each commit well inside the slider
-                                           (|2t - 1| <= 0.25); in (0, 1), default 0.5. @since 1.1 */
+    DSS_SEARCH_RADIUS_GROW      = 18, /**< ADAPTIVE: scale factor after a commit at an end of the slider
+                                           (|2t - 1| >= 0.9) or at its centre (|t - 0.5| <=
+                                           DSS_SEARCH_CENTER_TOLERANCE), in (1, 16], default 2. @since 1.1 */
+    DSS_SEARCH_RADIUS_SHRINK    = 19, /**< ZOOM: scale factor after each commit that leaves the centre
+                                           in place; in (0, 1), default 0.5. @since 1.1 */
     DSS_SEARCH_RADIUS_MIN       = 20, /**< lower bound of the scale, in (0, 1], default 1/16. @since 1.1 */
-    DSS_SEARCH_RADIUS_MAX       = 21, /**< upper bound of the scale, in [1, 1e6], default 2; a stall
-                                           escape sets the scale to it. @since 1.1 */
-    DSS_SEARCH_STALL_COMMITS    = 22  /**< k: a stall escapes when a centred commit finds the scale at
-                                           its lower bound or, if k > 0, at the k-th centred commit
-                                           in a row; integer in [0, 1e6], default 0. @since 1.1 */
+    DSS_SEARCH_RADIUS_MAX       = 21, /**< upper bound of the scale, in [1, 1e6], default 2. @since 1.1 */
+    DSS_SEARCH_STALL_COMMITS    = 22  /**< k, the stall escape (any policy; 0, the default: never): the
+                                           k-th commit in a row that leaves the centre in place
+                                           recomputes the Jacobian at the new centre and shows its top
+                                           singular direction(s), at scale 1. An escape followed by
+                                           another centred commit doubles the count the next escape
+                                           needs, up to 16 k; a commit that moves the centre restores
+                                           k. Integer in [0, 1e6]; 4 is the measured choice
+                                           (docs/algorithm.md section 10). @since 1.1 */
 };
 
 /** Slider-range policies (DSS_SEARCH_RADIUS_POLICY); docs/algorithm.md section 10. @since 1.1 */
@@ -356,9 +361,11 @@ enum {
     DSS_RADIUS_FIXED    = 0, /**< the paper's fixed half-length: scale 1 for ever */
     DSS_RADIUS_ZOOM     = 1, /**< scale 1 while commits move the centre; a commit that leaves it in
                                   place zooms in (x RADIUS_SHRINK) down to RADIUS_MIN, and the next
-                                  one escapes (scale RADIUS_MAX, then zooming in again) */
-    DSS_RADIUS_ADAPTIVE = 2  /**< trust-region-like: a commit at an end of the slider grows the scale
-                                  (x RADIUS_GROW), one well inside shrinks it; stalls as ZOOM */
+                                  one jumps to RADIUS_MAX (then zooming in again). Kept for
+                                  comparison: it loses to ADAPTIVE on both benchmarks */
+    DSS_RADIUS_ADAPTIVE = 2  /**< a commit at an end of the slider (the best point may lie beyond)
+                                  or at its centre (nothing better nearby) grows the scale
+                                  (x RADIUS_GROW); any other commit restores scale 1 */
 };
 
 /** How the Jacobian is obtained (DSS_SEARCH_JACOBIAN). */
