@@ -270,16 +270,16 @@ METHODS = [
     ("DSS full", "full", "singular"),
     ("DSS randomized", "randomized", "singular"),
     ("random", "full", "random"),
-    ("DSS full zoom", "full", "singular"),
+    ("DSS full adaptive", "full", "singular"),
 ]
-# The slider-range policy of each method (libdss 1.1): the paper's fixed slider unless named.
-POLICY = {"DSS full zoom": "zoom"}
+# libdss 1.1's options per method (docs/algorithm.md section 10): the paper's method unless named.
+POLICY = {"DSS full adaptive": {"radius_policy": "adaptive", "stall_commits": 4}}
 
 
-def run_session(model, mode, sampler, z0, target, args, seed, policy="fixed"):
+def run_session(model, mode, sampler, z0, target, args, seed, policy=None):
     """One simulated user's session; returns distances (iterations + 1), centres, timings."""
     search = dss.Search(model, seed=seed, jacobian=mode, sampler=sampler, rank=args.rank,
-                        prior="gaussian", radius_policy=policy)
+                        prior="gaussian", **(policy or {}))
     line = dss.LineSearch(samples=args.samples, batch=500, goal="minimize", refine=True)
 
     def distance(x):
@@ -503,7 +503,7 @@ def main(argv=None):
         for label, mode, sampler in METHODS:
             results[label].append(run_session(models[mode], mode, sampler, z0, target, args,
                                               seed=args.seed + ti,
-                                              policy=POLICY.get(label, "fixed")))
+                                              policy=POLICY.get(label)))
 
     # ---- distances per iteration (mean over the targets) ----
     log("")
@@ -562,16 +562,18 @@ def main(argv=None):
 
 
 def compare_policies(log, results, args):
-    """The zoom policy against the paper's fixed slider (both with the full Jacobian): at
+    """The adaptive slider with the stall escape against the paper's method (both with the full
+    Jacobian): at
     every iteration, the mean distance and the targets where each is ahead; and the decoder
     points per iteration (the simulated user's line search) and Jacobian updates."""
-    if "DSS full" not in results or "DSS full zoom" not in results:
+    if "DSS full" not in results or "DSS full adaptive" not in results:
         return
     a = np.array([r["distance"] for r in results["DSS full"]])
-    b = np.array([r["distance"] for r in results["DSS full zoom"]])
+    b = np.array([r["distance"] for r in results["DSS full adaptive"]])
     log("")
-    log("radius policy 'zoom' against the paper's fixed slider (full Jacobian), per iteration:")
-    log(f"{'iteration':>9}{'fixed':>10}{'zoom':>10}{'zoom ahead':>12}{'level':>7}{'behind':>8}")
+    log("adaptive slider + stall escape (k = 4) against the paper's method (full Jacobian), "
+        "per iteration:")
+    log(f"{'iteration':>9}{'paper':>10}{'adaptive':>10}{'ahead':>12}{'level':>7}{'behind':>8}")
     tie = 1e-9
     no_worse = True
     for i in range(args.iterations + 1):
@@ -581,13 +583,13 @@ def compare_policies(log, results, args):
         log(f"{i:>9}{a[:, i].mean():>10.4f}{b[:, i].mean():>10.4f}{ahead:>12}"
             f"{a.shape[0] - ahead - behind:>7}{behind:>8}")
     better_last = bool(b[:, -1].mean() < a[:, -1].mean() - tie)
-    pts = {k: np.mean([np.mean(r["points"]) for r in results[k]]) for k in ("DSS full", "DSS full zoom")}
-    upd = {k: np.mean([np.sum(r["updated"]) for r in results[k]]) for k in ("DSS full", "DSS full zoom")}
-    log(f"zoom's mean distance no worse at every iteration: {'yes' if no_worse else 'NO'}; "
+    pts = {k: np.mean([np.mean(r["points"]) for r in results[k]]) for k in ("DSS full", "DSS full adaptive")}
+    upd = {k: np.mean([np.sum(r["updated"]) for r in results[k]]) for k in ("DSS full", "DSS full adaptive")}
+    log(f"adaptive's mean distance no worse at every iteration: {'yes' if no_worse else 'NO'}; "
         f"better at iteration {args.iterations}: {'yes' if better_last else 'NO'}")
-    log(f"decoder points per iteration (line search): fixed {pts['DSS full']:.1f}, zoom "
-        f"{pts['DSS full zoom']:.1f}; Jacobian updates per session: fixed "
-        f"{upd['DSS full']:.1f}, zoom {upd['DSS full zoom']:.1f}")
+    log(f"decoder points per iteration (line search): paper {pts['DSS full']:.1f}, adaptive "
+        f"{pts['DSS full adaptive']:.1f}; Jacobian updates per session: paper "
+        f"{upd['DSS full']:.1f}, adaptive {upd['DSS full adaptive']:.1f}")
 
 
 def smoke_checks(args, results, png, nrows, models, gen, targets):
@@ -613,7 +615,7 @@ def smoke_checks(args, results, png, nrows, models, gen, targets):
     gen.vjp(z, U, out_u)
     gen.jvp(z, V, out_v)
     assert np.allclose(out_u, U @ J) and np.allclose(out_v, V @ J.T)
-    for label in ("DSS full", "DSS randomized", "DSS full zoom"):
+    for label in ("DSS full", "DSS randomized", "DSS full adaptive"):
         for r in results.get(label, []):
             d = r["distance"]
             assert all(b <= a + 1e-9 for a, b in zip(d, d[1:])), f"{label}: distance went up"
