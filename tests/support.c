@@ -805,3 +805,14 @@ int support_leak_exit(int failed)
             "%zu heap error(s)\n", blocks, support_live_bytes(), errors);
     return failed + 1;
 }
+
+uint32_t support_crc32(const unsigned char *p, size_t len)
+{
+    uint32_t crc = 0xFFFFFFFFu;
+    for (size_t i = 0; i < len; i++) {
+        crc ^= p[i];
+        for (int b = 0; b < 8; b++)
+            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+    }
+    return crc ^ 0xFFFFFFFFu;
+}

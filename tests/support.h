@@ -299,4 +299,9 @@ int support_leak_teardown(void **state);
  */
 int support_leak_exit(int failed);
 
+/* CRC-32 of IEEE 802.3 (zlib's), bit by bit: the tests' own reference for the save format's
+   checksum (docs/format.md), independent of lib/persist.c. test_persist checks it against the
+   standard check value. */
+uint32_t support_crc32(const unsigned char *p, size_t len);
+
 #endif /* DSS_TESTS_SUPPORT_H */

@@ -154,17 +154,6 @@ static void undo_restores_the_scale_and_start_resets_it(void **state)
     close_fx(&f);
 }
 
-static uint32_t crc32_bits(const unsigned char *p, size_t len)
-{
-    uint32_t crc = 0xFFFFFFFFu;
-    for (size_t i = 0; i < len; i++) {
-        crc ^= p[i];
-        for (int b = 0; b < 8; b++)
-            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-    }
-    return ~crc;
-}
-
 static void put_u64(unsigned char *p, uint64_t v)
 {
     for (int i = 0; i < 8; i++)
@@ -182,7 +171,7 @@ static size_t drop_policy_pairs(const unsigned char *src, size_t len, unsigned c
     memcpy(dst + pairs_end - 16 * drop, src + state, 32);
     put_u64(dst + count_at, 6 - drop);
     put_u64(dst + 16, out);
-    crc = crc32_bits(dst, out - 4);
+    crc = support_crc32(dst, out - 4);
     for (int i = 0; i < 4; i++)
         dst[out - 4 + (size_t)i] = (unsigned char)(crc >> (8 * i));
     return out;
