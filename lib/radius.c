@@ -58,9 +58,11 @@ static int stall_after_commit(size_t k, struct radius_state *rs, int centred)
         rs->escaped = 0;
         return 0;
     }
-    need = rs->need < k ? k : rs->need > most ? most : rs->need; /* k may have changed */
+    need = rs->need < k ? k : rs->need; /* k may have been raised since */
     if (rs->escaped) /* the last escape found nothing better either: wait longer */
-        need = need > most / 2 ? most : 2 * need;
+        need *= 2;
+    if (need > most) /* the ceiling (k may also have been lowered) */
+        need = most;
     rs->escaped = 0;
     rs->need = need;
     if (++rs->centred < need)
@@ -144,8 +146,7 @@ int radius_state_read(struct radius_state *rs, const unsigned char in[RADIUS_STA
     double scale;
     memcpy(&scale, &bits, sizeof scale);
     if (!isfinite(scale) || !(scale > 0.0) || scale > RADIUS_SCALE_MAX
-        || (uint64_t)(size_t)centred != centred || (uint64_t)(size_t)need != need
-        || in[24] > 1)
+        || centred > RADIUS_NEED_MAX || need > RADIUS_NEED_MAX || in[24] > 1)
         return 0;
     for (size_t i = 25; i < RADIUS_STATE_BYTES; i++)
         if (in[i] != 0)

@@ -9,6 +9,7 @@
 #define DSS_RADIUS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* The policy's settings (parameters 17..22 of enum dss_search_param; a field per table row). */
 struct radius_params {
@@ -48,6 +49,8 @@ struct radius_commit {
 #define RADIUS_GROW_MAX  16.0
 #define RADIUS_SCALE_MAX 1e6
 #define RADIUS_STALL_MAX 1000000
+/* what loading accepts for the saved counts (the largest need is RADIUS_BACKOFF_MAX k) */
+#define RADIUS_NEED_MAX ((uint64_t)RADIUS_BACKOFF_MAX * RADIUS_STALL_MAX)
 
 /* The saved state: little-endian, fixed size. Bytes 0..7 the scale (binary64), 8..15 the
    centred count (u64), 16..23 `need` (u64), 24 `escaped` (0 or 1), 25..31 reserved (written

@@ -456,23 +456,49 @@ static void api_saves_and_loads_the_policy_state(void **state)
         assert_true(slider(t) == slider(f->s));
     }
     free(again);
-    /* a malformed state, CRC fixed: EFORMAT and nothing changes */
+    /* a malformed state, CRC fixed: EFORMAT and nothing changes. The fields: the scale (a
+       binary64 at offset 0), the stall count (8) and the count the next escape needs (16),
+       each at most 16 x 10^6, the escape flag (byte 24, 0 or 1) */
     static const double bad_scales[] = { 0.0, -1.0, NAN, INFINITY, 2e6 };
-    for (size_t k = 0; k < sizeof bad_scales / sizeof bad_scales[0]; k++) {
+    static const struct { size_t off; uint64_t value; } bad[] = {
+        { 8, 16000001u }, { 16, 16000001u }, { 16, UINT64_MAX }, { 24, 2 }, { 25, 1 },
+    };
+    const size_t nbad = sizeof bad_scales / sizeof bad_scales[0] + sizeof bad / sizeof bad[0];
+    for (size_t k = 0; k < nbad; k++) {
         unsigned char *copy = malloc(len);
+        size_t off = 0;
         uint64_t bits;
         uint32_t crc;
         assert_non_null(copy);
         memcpy(copy, buf, len);
-        memcpy(&bits, &bad_scales[k], 8);
-        for (int i = 0; i < 8; i++)
-            copy[STATE_AT(len) + i] = (unsigned char)(bits >> (8 * i));
+        if (k < sizeof bad_scales / sizeof bad_scales[0]) {
+            memcpy(&bits, &bad_scales[k], 8);
+        } else {
+            off = bad[k - sizeof bad_scales / sizeof bad_scales[0]].off;
+            bits = bad[k - sizeof bad_scales / sizeof bad_scales[0]].value;
+        }
+        for (size_t i = 0; i < 8 && off + i < 32; i++)
+            copy[STATE_AT(len) + off + i] = (unsigned char)(bits >> (8 * i));
         crc = support_crc32(copy, len - 4);
         for (int i = 0; i < 4; i++)
             copy[len - 4 + i] = (unsigned char)(crc >> (8 * i));
         double before = slider(t);
         assert_int_equal(dss_search_load(t, copy, len), DSS_EFORMAT);
         assert_true(slider(t) == before);
+        free(copy);
+    }
+    /* the largest counts load */
+    {
+        unsigned char *copy = malloc(len);
+        uint32_t crc;
+        assert_non_null(copy);
+        memcpy(copy, buf, len);
+        for (int i = 0; i < 8; i++)
+            copy[STATE_AT(len) + 16 + i] = (unsigned char)((uint64_t)16000000u >> (8 * i));
+        crc = support_crc32(copy, len - 4);
+        for (int i = 0; i < 4; i++)
+            copy[len - 4 + i] = (unsigned char)(crc >> (8 * i));
+        assert_int_equal(dss_search_load(t, copy, len), DSS_OK);
         free(copy);
     }
     free(buf);
@@ -556,6 +582,19 @@ static void api_escape_recomputes_and_shows_the_top_direction(void **state)
     assert_int_equal(dss_search_center(f->s, c_before), DSS_OK);
     assert_memory_equal(c, c_before, sizeof c);
     dss_search_destroy(t);
+    /* every later escape shows the top direction too, not a sampled one (which would be the
+       top one only with probability s_1 / sum s_i at each of them) */
+    for (int e = 0; e < 4; e++) {
+        assert_int_equal(dss_search_stat(f->s, DSS_STAT_DECOMPOSITIONS, &d0), DSS_OK);
+        do {
+            assert_int_equal(dss_search_commit(f->s, 0.49), DSS_OK);
+            assert_int_equal(dss_search_stat(f->s, DSS_STAT_DECOMPOSITIONS, &d1), DSS_OK);
+        } while (d1 == d0);
+        top_direction_at(f->s, model, top);
+        assert_int_equal(dss_search_basis(f->s, b), DSS_OK);
+        for (int j = 0; j < SCRIPT_N; j++)
+            assert_true(fabs(b[j] - top[j]) <= 1e-12);
+    }
 }
 
 static void api_rejects_bad_values(void **state)
