@@ -175,8 +175,9 @@ check(job.cancelled and job.asked == 1 and job.done == 0 and job.total == 16,
       f"({job.done} of {job.total} finite-difference points done)")
 check(sb.search.save() == before, "a cancelled step leaves the session unchanged")
 def settle(job):
-    """Wait until the worker asked its progress and queued its next batch (or ended)."""
-    while job._thread.is_alive() and job.session._requests.empty():
+    """Wait until the worker asked its progress and queued its next batch (or ended); step()
+    may already hold that batch for the next tick."""
+    while job._thread.is_alive() and job._held is None and job.session._requests.empty():
         time.sleep(0.001)
 
 

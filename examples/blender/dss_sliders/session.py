@@ -61,18 +61,29 @@ class Session:
     def _jacobian(self, z, rows, out):
         self.space.jacobian(z, rows, out)   # numpy only: safe on any thread
 
-    def serve(self, timeout=0.0):
-        """Evaluate one f request of a worker thread (called by the modal operator's
-        timer on the main thread); True if one was served."""
+    def take(self, timeout=0.0):
+        """The next f request of a worker thread, or None if none comes within `timeout`."""
         try:
-            z, out, done, box = self._requests.get(timeout=timeout)
+            return self._requests.get(timeout=timeout)
         except queue.Empty:
-            return False
+            return None
+
+    def answer(self, request):
+        """Evaluate a request of take() on the main thread and wake its worker."""
+        z, out, done, box = request
         try:
             self.space.f(z, out)
         except BaseException as exc:     # handed to the worker, which aborts the C call
             box["error"] = exc
         done.set()
+
+    def serve(self, timeout=0.0):
+        """Evaluate one f request of a worker thread (called on the main thread); True if one
+        was served."""
+        request = self.take(timeout)
+        if request is None:
+            return False
+        self.answer(request)
         return True
 
     # ---- actions ---------------------------------------------------------------------------
@@ -195,6 +206,7 @@ class Job:
         self.cancelled = False
         self._cancel = False
         self._thread = threading.Thread(target=self._run, daemon=True)
+        self._held = None                   # a request taken but answered at the next step()
 
     def start(self):
         s = self.session
@@ -221,10 +233,21 @@ class Job:
 
     def step(self, timeout=0.01, budget=0.02):
         """Serve f requests for up to `budget` seconds (at least one if one comes within
-        `timeout`), so that Blender handles events in between; True while the job runs."""
+        `timeout`), so that Blender handles events in between; True while the job runs.
+
+        The worker thread runs Python (libdss's callbacks) only while this method waits for
+        its next request: a request that arrives after the budget is held, unanswered, until
+        the next call, so the worker sits in done.wait() while Blender's main loop runs.
+        Python running on the worker while Blender's C code ran crashed Blender about once in
+        10 runs of the modal test (always in an allocation of the worker's callback)."""
         t_end = time.perf_counter() + budget
-        while self.session.serve(timeout=timeout) and time.perf_counter() < t_end:
-            timeout = 0.0
+        request, self._held = self._held or self.session.take(timeout), None
+        while request is not None:
+            self.session.answer(request)
+            request = self.session.take(timeout)
+            if request is not None and time.perf_counter() >= t_end:
+                self._held = request
+                return True
         if self._thread.is_alive():
             return True
         self._thread.join()
