@@ -86,7 +86,7 @@ static int method_policy(int me)
                                                              : DSS_RADIUS_FIXED;
 }
 
-static int method_escapes(int me)
+static int method_escapes(int me) /* the escape and adaptive methods end the enum */
 {
     return me >= M_AUTHORS_ESCAPE;
 }
