@@ -10,9 +10,12 @@ DESTDIR      ?=
 
 # ---- toolchain ---------------------------------------------------------------------------------
 CC      ?= cc
-AR      ?= ar
-LD      ?= ld
-OBJCOPY ?= objcopy
+# the archiver that goes with $(CC), so that `make CC=s390x-linux-gnu-gcc` needs nothing else
+# (a cross compiler names its own binutils); gcc's gcc-ar when CFLAGS ask for -flto, since an
+# archive of LTO objects needs the plugin's symbol index
+ifeq ($(origin AR),default)
+AR := $(shell sh scripts/cc-tool.sh '$(CC)' $(if $(findstring -flto,$(CFLAGS)),gcc-ar,ar))
+endif
 CFLAGS  ?= -O2 -g
 # packagers' flags (dpkg-buildflags): CPPFLAGS on every compile, LDFLAGS on every link (through
 # LINK_LIBS, which every link command of the Makefile and mk/*.mk ends with)
@@ -39,10 +42,9 @@ VERSION := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
 B        := build
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
+# an ordinary archive: the internals' names carry the reserved prefix dssi_ (as zstd's carry
+# theirs), so a host's own mem_alloc or rng_next links beside it; the tests reach them too
 STATIC   := $(B)/libdss.a
-# the tests reach internal functions (rng_next, mem_alloc, ...): they link this archive of the
-# plain objects; $(STATIC), the one installed, exports only dss_* (see its rule)
-INTERNAL := $(B)/libdss-internal.a
 SONAME   := libdss.so.$(VERSION_MAJOR)
 SHARED   := $(B)/libdss.so.$(VERSION)
 TEST_SRC := $(filter-out tests/support.c,$(wildcard tests/test_*.c))
@@ -67,16 +69,7 @@ $(B)/lib/%.o: lib/%.c $(wildcard lib/*.h) include/dss/dss.h
 	@mkdir -p $(@D)
 	$(CC) $(LIB_CFLAGS) -c $< -o $@
 
-# One relocatable object with every non-dss_* (hidden) symbol made local, so that a host's own
-# mem_alloc or rng_next cannot clash with libdss's internals in a static link.
 $(STATIC): $(LIB_OBJ)
-	@mkdir -p $(@D)
-	rm -f $@ $(B)/libdss.o
-	$(LD) -r -o $(B)/libdss.o $^
-	$(OBJCOPY) --localize-hidden $(B)/libdss.o
-	$(AR) rcs $@ $(B)/libdss.o
-
-$(INTERNAL): $(LIB_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@
 	$(AR) rcs $@ $^
@@ -86,7 +79,7 @@ $(SHARED): $(LIB_OBJ) lib/libdss.map
 	    -Wl,--no-undefined -o $@ $(LIB_OBJ) $(LINK_LIBS)
 	ln -sf libdss.so.$(VERSION) $(B)/$(SONAME)
 	ln -sf $(SONAME) $(B)/libdss.so
-	printf 'LAPACK=%s\nLAPACK_LIBS=%s\n' '$(LAPACK)' '$(LAPACK_LIBS)' > $(B)/link.txt
+	printf 'LAPACK=%s\nLAPACK_LIBS=%s\n' '$(LAPACK)' '$(strip $(filter-out -L%,$(LAPACK_LIBS)))' > $(B)/link.txt
 
 # ---- dependencies: install from Debian when root, else say what to run -----------------------
 deps:
@@ -97,9 +90,9 @@ $(B)/tests/support.o: tests/support.c tests/support.h include/dss/dss.h
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -c $< -o $@
 
-$(B)/tests/%: tests/%.c $(B)/tests/support.o $(INTERNAL) tests/support.h
+$(B)/tests/%: tests/%.c $(B)/tests/support.o $(STATIC) tests/support.h
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) $< $(B)/tests/support.o $(INTERNAL) -o $@ $(CMOCKA_LIBS) $(LINK_LIBS)
+	$(CC) $(TEST_CFLAGS) $< $(B)/tests/support.o $(STATIC) -o $@ $(CMOCKA_LIBS) $(LINK_LIBS)
 
 tests: $(TESTS)
 
@@ -150,7 +143,9 @@ bench: deps
 # ---- install -----------------------------------------------------------------------------------
 # dss.pc is written straight into the staging path (nothing in $(B) is written by install), its
 # directories relative to ${prefix} where they lie under PREFIX, its LAPACK libraries those the
-# build linked libdss.so with (recorded in $(B)/link.txt), not this run's LAPACK
+# build linked libdss.so with (recorded in $(B)/link.txt), not this run's LAPACK, and without
+# the build machine's -L directories (Debian's lapack.pc names the one alternative selected
+# there; the linker's default path finds the libraries on the user's machine)
 BUILT_LAPACK      = $(shell sed -n 's/^LAPACK=//p' $(B)/link.txt 2>/dev/null)
 BUILT_LAPACK_LIBS = $(shell sed -n 's/^LAPACK_LIBS=//p' $(B)/link.txt 2>/dev/null)
 PC_DIR            = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))

@@ -115,7 +115,7 @@ static int run(const dss_synthetic *problem, const double *z0, int sampler, unsi
     dss_search *search = NULL;
     double z[LATENT_DIM];
     double *x = malloc(OUTPUT_DIM * sizeof *x);
-    double t, line_score, centre_score;
+    double t = 0.0, line_score = 0.0, centre_score = 0.0;
     int rc = DSS_ENOMEM;
 
     *what = "malloc";

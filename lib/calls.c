@@ -6,7 +6,7 @@
 #include "calls.h"
 #include "errmsg.h"
 
-double clock_seconds(void)
+double dssi_clock_seconds(void)
 {
     struct timespec ts;
     if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
@@ -23,21 +23,21 @@ static void count(call_ctx *cx, int key, double amount)
 static void count_time(call_ctx *cx, double since)
 {
     if (cx->stats != NULL)
-        cx->stats->v[STAT_SECONDS_CALLBACKS] += clock_seconds() - since;
+        cx->stats->v[STAT_SECONDS_CALLBACKS] += dssi_clock_seconds() - since;
 }
 
-int call_f(call_ctx *cx, size_t k, const double *z, double *x)
+int dssi_call_f(call_ctx *cx, size_t k, const double *z, double *x)
 {
     const dss_model *model = cx->model;
     size_t done = 0;
     while (done < k) {
         size_t chunk = k - done < model->max_batch ? k - done : model->max_batch;
-        double t0 = clock_seconds();
+        double t0 = dssi_clock_seconds();
         int rc = model->f(model->user, chunk, z + done * model->n, x + done * model->m);
         count_time(cx, t0);
         count(cx, STAT_F_CALLS, 1);
         if (rc != 0)
-            return err_detail(cx->err, DSS_ECALLBACK,
+            return dssi_err_detail(cx->err, DSS_ECALLBACK,
                               "the generator f returned %d (a batch of %zu points)", rc, chunk);
         count(cx, STAT_POINTS, (double)chunk);
         done += chunk;
@@ -52,70 +52,70 @@ static int finish(call_ctx *cx, const char *name, int rc, int calls_key, int ite
 {
     count(cx, calls_key, 1);
     if (rc != 0)
-        return err_detail(cx->err, DSS_ECALLBACK, "the %s callback returned %d (%zu rows)", name,
+        return dssi_err_detail(cx->err, DSS_ECALLBACK, "the %s callback returned %d (%zu rows)", name,
                           rc, items);
     count(cx, items_key, (double)items);
     for (size_t i = 0; i < len; i++)
         if (!isfinite(out[i]))
-            return err_detail(cx->err, DSS_ENONFINITE,
+            return dssi_err_detail(cx->err, DSS_ENONFINITE,
                               "the %s callback's output holds %g at index %zu of %zu", name,
                               out[i], i, len);
     return DSS_OK;
 }
 
-int call_jacobian(call_ctx *cx, const double *c, size_t nrows, const size_t *rows, double *out)
+int dssi_call_jacobian(call_ctx *cx, const double *c, size_t nrows, const size_t *rows, double *out)
 {
     const dss_model *model = cx->model;
-    double t0 = clock_seconds();
+    double t0 = dssi_clock_seconds();
     int rc = model->jacobian(model->user, c, nrows, rows, out);
     count_time(cx, t0);
     return finish(cx, "Jacobian", rc, STAT_JACOBIAN_CALLS, STAT_JACOBIAN_ROWS, nrows, out,
                   nrows * model->n);
 }
 
-int call_vjp(call_ctx *cx, const double *c, size_t k, const double *U, double *out)
+int dssi_call_vjp(call_ctx *cx, const double *c, size_t k, const double *U, double *out)
 {
     const dss_model *model = cx->model;
-    double t0 = clock_seconds();
+    double t0 = dssi_clock_seconds();
     int rc = model->vjp(model->user, c, k, U, out);
     count_time(cx, t0);
     return finish(cx, "VJP", rc, STAT_VJP_CALLS, STAT_VJP_PRODUCTS, k, out, k * model->n);
 }
 
-int call_jvp(call_ctx *cx, const double *c, size_t k, const double *V, double *out)
+int dssi_call_jvp(call_ctx *cx, const double *c, size_t k, const double *V, double *out)
 {
     const dss_model *model = cx->model;
-    double t0 = clock_seconds();
+    double t0 = dssi_clock_seconds();
     int rc = model->jvp(model->user, c, k, V, out);
     count_time(cx, t0);
     return finish(cx, "JVP", rc, STAT_JVP_CALLS, STAT_JVP_PRODUCTS, k, out, k * model->m);
 }
 
-int call_g(call_ctx *cx, dss_score_fn g, void *user, size_t k, const double *x, double *score)
+int dssi_call_g(call_ctx *cx, dss_score_fn g, void *user, size_t k, const double *x, double *score)
 {
-    double t0 = clock_seconds();
+    double t0 = dssi_clock_seconds();
     int rc = g(user, k, x, score);
     count_time(cx, t0);
     if (rc != 0)
-        return err_detail(cx->err, DSS_ECALLBACK, "the score g returned %d (%zu points)", rc, k);
+        return dssi_err_detail(cx->err, DSS_ECALLBACK, "the score g returned %d (%zu points)", rc, k);
     for (size_t i = 0; i < k; i++)
         if (!isfinite(score[i]))
-            return err_detail(cx->err, DSS_ENONFINITE, "the score g gave %g for point %zu of %zu",
+            return dssi_err_detail(cx->err, DSS_ENONFINITE, "the score g gave %g for point %zu of %zu",
                               score[i], i, k);
     return DSS_OK;
 }
 
-int call_progress(call_ctx *cx, int stage, size_t done, size_t total)
+int dssi_call_progress(call_ctx *cx, int stage, size_t done, size_t total)
 {
     int rc;
     double t0;
     if (cx->progress == NULL)
         return DSS_OK;
-    t0 = clock_seconds();
+    t0 = dssi_clock_seconds();
     rc = cx->progress(cx->progress_user, stage, done, total);
     count_time(cx, t0);
     if (rc != 0)
-        return err_detail(cx->err, DSS_ECANCELLED,
+        return dssi_err_detail(cx->err, DSS_ECANCELLED,
                           "the progress callback returned %d at stage %d (%zu of %zu done)", rc,
                           stage, done, total);
     return DSS_OK;

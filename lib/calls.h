@@ -25,19 +25,19 @@ typedef struct call_ctx {
 } call_ctx;
 
 /* Monotonic seconds. */
-double clock_seconds(void);
+double dssi_clock_seconds(void);
 
 /* f on k points, split into calls of at most the model's max batch (outputs not checked). */
-int call_f(call_ctx *cx, size_t k, const double *z, double *x);
+int dssi_call_f(call_ctx *cx, size_t k, const double *z, double *x);
 /* Host Jacobian rows (rows == NULL: all m); DSS_ECALLBACK or DSS_ENONFINITE on failure. */
-int call_jacobian(call_ctx *cx, const double *c, size_t nrows, const size_t *rows, double *out);
+int dssi_call_jacobian(call_ctx *cx, const double *c, size_t nrows, const size_t *rows, double *out);
 /* out (k x n) = U J; checked. */
-int call_vjp(call_ctx *cx, const double *c, size_t k, const double *U, double *out);
+int dssi_call_vjp(call_ctx *cx, const double *c, size_t k, const double *U, double *out);
 /* out (k x m) = rows J v_i; checked. */
-int call_jvp(call_ctx *cx, const double *c, size_t k, const double *V, double *out);
+int dssi_call_jvp(call_ctx *cx, const double *c, size_t k, const double *V, double *out);
 /* The score; checked. */
-int call_g(call_ctx *cx, dss_score_fn g, void *user, size_t k, const double *x, double *score);
+int dssi_call_g(call_ctx *cx, dss_score_fn g, void *user, size_t k, const double *x, double *score);
 /* Ask the progress callback: DSS_ECANCELLED when it says stop. */
-int call_progress(call_ctx *cx, int stage, size_t done, size_t total);
+int dssi_call_progress(call_ctx *cx, int stage, size_t done, size_t total);
 
 #endif

@@ -12,33 +12,33 @@
 
 /* ---- buffers ---------------------------------------------------------------------------- */
 
-void svd_dec_init(svd_dec *dec, size_t n)
+void dssi_svd_dec_init(svd_dec *dec, size_t n)
 {
     *dec = (svd_dec){ .n = n };
 }
 
-size_t svd_dec_bytes(size_t n, size_t rank, int gram)
+size_t dssi_svd_dec_bytes(size_t n, size_t rank, int gram)
 {
     return rank * (2 * sizeof(double) + 1) + rank * n * sizeof(double)
            + (gram ? (n * n + 3 * n) * sizeof(double) : 0);
 }
 
-int svd_dec_reserve(svd_dec *dec, const mem_allocator *a, size_t rank, int gram)
+int dssi_svd_dec_reserve(svd_dec *dec, const mem_allocator *a, size_t rank, int gram)
 {
     const size_t n = dec->n;
     if (dec->rank_cap < rank) {
-        double *s = mem_array(a, rank, sizeof(double));
-        double *v = mem_array(a, rank * n, sizeof(double));
-        unsigned char *have = mem_zeros(a, rank, 1);
+        double *s = dssi_mem_array(a, rank, sizeof(double));
+        double *v = dssi_mem_array(a, rank * n, sizeof(double));
+        unsigned char *have = dssi_mem_zeros(a, rank, 1);
         if (!s || !v || !have) {
-            mem_free(a, s);
-            mem_free(a, v);
-            mem_free(a, have);
+            dssi_mem_free(a, s);
+            dssi_mem_free(a, v);
+            dssi_mem_free(a, have);
             return DSS_ENOMEM;
         }
-        mem_free(a, dec->s);
-        mem_free(a, dec->v);
-        mem_free(a, dec->have);
+        dssi_mem_free(a, dec->s);
+        dssi_mem_free(a, dec->v);
+        dssi_mem_free(a, dec->have);
         dec->s = s;
         dec->v = v;
         dec->have = have;
@@ -48,15 +48,15 @@ int svd_dec_reserve(svd_dec *dec, const mem_allocator *a, size_t rank, int gram)
         /* zeroed: dsyrk and dsytrd fill only G's lower triangle and n - 1 entries of tau and
            e (svd_gram zeroes the rest after each use too), and a saved session must not carry
            uninitialised bytes */
-        double *G = mem_zeros(a, n * n, sizeof(double));
-        double *tau = mem_zeros(a, n, sizeof(double));
-        double *d = mem_zeros(a, n, sizeof(double));
-        double *e = mem_zeros(a, n, sizeof(double));
+        double *G = dssi_mem_zeros(a, n * n, sizeof(double));
+        double *tau = dssi_mem_zeros(a, n, sizeof(double));
+        double *d = dssi_mem_zeros(a, n, sizeof(double));
+        double *e = dssi_mem_zeros(a, n, sizeof(double));
         if (!G || !tau || !d || !e) {
-            mem_free(a, G);
-            mem_free(a, tau);
-            mem_free(a, d);
-            mem_free(a, e);
+            dssi_mem_free(a, G);
+            dssi_mem_free(a, tau);
+            dssi_mem_free(a, d);
+            dssi_mem_free(a, e);
             return DSS_ENOMEM;
         }
         dec->G = G;
@@ -68,27 +68,27 @@ int svd_dec_reserve(svd_dec *dec, const mem_allocator *a, size_t rank, int gram)
     return DSS_OK;
 }
 
-void svd_dec_free(svd_dec *dec, const mem_allocator *a)
+void dssi_svd_dec_free(svd_dec *dec, const mem_allocator *a)
 {
-    mem_free(a, dec->s);
-    mem_free(a, dec->v);
-    mem_free(a, dec->have);
-    mem_free(a, dec->G);
-    mem_free(a, dec->tau);
-    mem_free(a, dec->d);
-    mem_free(a, dec->e);
+    dssi_mem_free(a, dec->s);
+    dssi_mem_free(a, dec->v);
+    dssi_mem_free(a, dec->have);
+    dssi_mem_free(a, dec->G);
+    dssi_mem_free(a, dec->tau);
+    dssi_mem_free(a, dec->d);
+    dssi_mem_free(a, dec->e);
     *dec = (svd_dec){ .n = dec->n };
 }
 
-void svd_work_free(svd_work *w, const mem_allocator *a)
+void dssi_svd_work_free(svd_work *w, const mem_allocator *a)
 {
-    mem_free(a, w->work);
-    mem_free(a, w->iwork);
-    mem_free(a, w->dcopy);
-    mem_free(a, w->ecopy);
-    mem_free(a, w->eig);
-    mem_free(a, w->z);
-    mem_free(a, w->isuppz);
+    dssi_mem_free(a, w->work);
+    dssi_mem_free(a, w->iwork);
+    dssi_mem_free(a, w->dcopy);
+    dssi_mem_free(a, w->ecopy);
+    dssi_mem_free(a, w->eig);
+    dssi_mem_free(a, w->z);
+    dssi_mem_free(a, w->isuppz);
     *w = (svd_work){ 0 };
 }
 
@@ -134,7 +134,7 @@ static int svd_wide(svd_work *w, const mem_allocator *a, size_t rows, size_t n, 
 
 /* ---- the Gram route: dsyrk, dsytrd, dsterf; vectors by dstemr + reflectors on demand ---- */
 
-/* Workspace for everything the Gram route and its lazy vectors need, so that svd_vector never
+/* Workspace for everything the Gram route and its lazy vectors need, so that dssi_svd_vector never
    allocates: dsytrd's optimal lwork, dstemr's 18n doubles and 10n ints, room for the vectors of
    a cluster as large as the whole spectrum and dormtr's optimal lwork for them. */
 static int reserve_gram(svd_work *w, const mem_allocator *a, size_t n)
@@ -370,7 +370,7 @@ static int fits_lapack(size_t a, size_t b)
     return a > 0 && b > 0 && a <= INT_MAX && b <= INT_MAX / a;
 }
 
-int svd_compute(svd_work *w, const mem_allocator *a, size_t rows, size_t n, double *J,
+int dssi_svd_compute(svd_work *w, const mem_allocator *a, size_t rows, size_t n, double *J,
                 svd_dec *dec)
 {
     int rc;
@@ -379,18 +379,18 @@ int svd_compute(svd_work *w, const mem_allocator *a, size_t rows, size_t n, doub
     if (n == 1 || rows < n) {
         if (!fits_lapack(rows, n))
             return DSS_EINVAL;
-        if ((rc = svd_dec_reserve(dec, a, rows < n ? rows : n, 0)) != DSS_OK)
+        if ((rc = dssi_svd_dec_reserve(dec, a, rows < n ? rows : n, 0)) != DSS_OK)
             return rc;
         return svd_wide(w, a, rows, n, J, dec);
     }
     if (!fits_lapack(n, n))
         return DSS_EINVAL;
-    if ((rc = svd_dec_reserve(dec, a, n, 1)) != DSS_OK)
+    if ((rc = dssi_svd_dec_reserve(dec, a, n, 1)) != DSS_OK)
         return rc;
     return svd_gram(w, a, rows, n, J, dec);
 }
 
-size_t svd_work_bytes(size_t rows, size_t n)
+size_t dssi_svd_work_bytes(size_t rows, size_t n)
 {
     int M = (int)n, N = (int)rows, info = 0, ldvt = 1, query_lwork = -1;
     double dummy = 0.0, query = 0.0, query_ormtr = 0.0;
@@ -414,7 +414,7 @@ size_t svd_work_bytes(size_t rows, size_t n)
            + (3 * n + n * n) * sizeof(double);
 }
 
-int svd_check_lazy(svd_work *w, const mem_allocator *a, const svd_dec *dec, int *match)
+int dssi_svd_check_lazy(svd_work *w, const mem_allocator *a, const svd_dec *dec, int *match)
 {
     const size_t n = dec->n;
     int N = (int)n, info = 0, rc;
@@ -442,7 +442,7 @@ int svd_check_lazy(svd_work *w, const mem_allocator *a, const svd_dec *dec, int 
     return DSS_OK;
 }
 
-int svd_vector(svd_work *w, const mem_allocator *a, svd_dec *dec, size_t i)
+int dssi_svd_vector(svd_work *w, const mem_allocator *a, svd_dec *dec, size_t i)
 {
     int rc;
     if (dec->have[i])

@@ -47,38 +47,38 @@ typedef struct svd_work {
 } svd_work;
 
 /* An empty decomposition for latent dimension n: its buffers are allocated by the route that
-   first fills it (svd_dec_reserve), never up front, so that a session holds only what its
+   first fills it (dssi_svd_dec_reserve), never up front, so that a session holds only what its
    route needs (a wide Jacobian never needs the n x n Gram buffers). */
-void svd_dec_init(svd_dec *dec, size_t n);
+void dssi_svd_dec_init(svd_dec *dec, size_t n);
 /* Make dec able to hold rank values and vectors, and the Gram route's n x n buffers when
    gram. Contents are lost when a buffer grows (only an unused slot is reserved). DSS_OK or
    DSS_ENOMEM (dec then still valid, maybe partly grown). */
-int  svd_dec_reserve(svd_dec *dec, const mem_allocator *a, size_t rank, int gram);
-void svd_dec_free(svd_dec *dec, const mem_allocator *a);
-/* Bytes svd_dec_reserve holds for these sizes (dss_search_estimate_bytes). */
-size_t svd_dec_bytes(size_t n, size_t rank, int gram);
+int  dssi_svd_dec_reserve(svd_dec *dec, const mem_allocator *a, size_t rank, int gram);
+void dssi_svd_dec_free(svd_dec *dec, const mem_allocator *a);
+/* Bytes dssi_svd_dec_reserve holds for these sizes (dss_search_estimate_bytes). */
+size_t dssi_svd_dec_bytes(size_t n, size_t rank, int gram);
 /* Bytes the LAPACK workspace of a route holds at most for rows x n (a workspace query, no
    allocation); 0 when LAPACK's query fails. */
-size_t svd_work_bytes(size_t rows, size_t n);
+size_t dssi_svd_work_bytes(size_t rows, size_t n);
 
 /* Decompose J (rows x n, row-major, destroyed) into dec (allocated for n and a rank of at least
    min(rows, n)). J is scaled by a power of two first when its entries would under- or overflow
    J^T J (Gram route). Returns DSS_OK, DSS_EINVAL (too large for LAPACK's int), DSS_ENOMEM,
    DSS_ELAPACK, or DSS_ENONFINITE (s_1 above DBL_MAX). */
-int  svd_compute(svd_work *w, const mem_allocator *a, size_t rows, size_t n, double *J,
+int  dssi_svd_compute(svd_work *w, const mem_allocator *a, size_t rows, size_t n, double *J,
                  svd_dec *dec);
 
 /* Make row i of dec->v valid (a no-op when it is), and with it the rows of the other indices of
    its cluster (decompose.c). DSS_OK, DSS_ENOMEM (only the first time a workspace meets this n)
    or DSS_ELAPACK; on failure dec is unchanged. */
-int  svd_vector(svd_work *w, const mem_allocator *a, svd_dec *dec, size_t i);
+int  dssi_svd_vector(svd_work *w, const mem_allocator *a, svd_dec *dec, size_t i);
 
 /* For a Gram-route decomposition from elsewhere (a loaded session): whether the eigenvalues of
    its tridiagonal form are the squares of its singular values, to 1e-10 s_1^2, as every
-   decomposition svd_compute makes has them. *match receives 1 or 0. DSS_OK, DSS_ENOMEM (only
+   decomposition dssi_svd_compute makes has them. *match receives 1 or 0. DSS_OK, DSS_ENOMEM (only
    the first time a workspace meets this n), DSS_EINVAL or DSS_ELAPACK. */
-int  svd_check_lazy(svd_work *w, const mem_allocator *a, const svd_dec *dec, int *match);
+int  dssi_svd_check_lazy(svd_work *w, const mem_allocator *a, const svd_dec *dec, int *match);
 
-void svd_work_free(svd_work *w, const mem_allocator *a);
+void dssi_svd_work_free(svd_work *w, const mem_allocator *a);
 
 #endif

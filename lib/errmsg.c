@@ -7,13 +7,13 @@
 #include "errmsg.h"
 #include "params.h"
 
-void err_enter(errmsg *e, const char *fn)
+void dssi_err_enter(errmsg *e, const char *fn)
 {
     e->fn = fn;
     e->fresh = 0;
 }
 
-int err_detail(errmsg *e, int status, const char *fmt, ...)
+int dssi_err_detail(errmsg *e, int status, const char *fmt, ...)
 {
     va_list ap;
     int k;
@@ -29,16 +29,16 @@ int err_detail(errmsg *e, int status, const char *fmt, ...)
     return status;
 }
 
-int err_leave(errmsg *e, int status)
+int dssi_err_leave(errmsg *e, int status)
 {
     if (status < 0 && !e->fresh)
-        err_detail(e, status, "%s", dss_strerror(status));
+        dssi_err_detail(e, status, "%s", dss_strerror(status));
     e->fn = NULL;
     return status;
 }
 
-const char *err_search_param_name(int param)
+const char *dssi_err_search_param_name(int param)
 {
-    const param_desc *d = param_search(param);
+    const param_desc *d = dssi_param_search(param);
     return d != NULL ? d->name : "an unknown parameter";
 }

@@ -1,7 +1,7 @@
 /* Per-handle error messages (dss_search_errmsg, dss_line_errmsg, dss_model_errmsg): the last
- * failed call on a handle, as "function: what was wrong". An API function enters (err_enter:
- * its name), the sites that know what went wrong write the detail (err_detail), and the
- * function leaves through err_leave, which writes a generic "function: <dss_strerror>" only when
+ * failed call on a handle, as "function: what was wrong". An API function enters (dssi_err_enter:
+ * its name), the sites that know what went wrong write the detail (dssi_err_detail), and the
+ * function leaves through dssi_err_leave, which writes a generic "function: <dss_strerror>" only when
  * a call failed without a detail. A successful call leaves the message alone. */
 #ifndef DSS_ERRMSG_H
 #define DSS_ERRMSG_H
@@ -14,18 +14,18 @@ typedef struct errmsg {
     int fresh;          /* the running call wrote text */
 } errmsg;
 
-void err_enter(errmsg *e, const char *fn);
+void dssi_err_enter(errmsg *e, const char *fn);
 /* "fn: <detail>" into e (a no-op for NULL), then returns status. */
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
 #endif
-int  err_detail(errmsg *e, int status, const char *fmt, ...);
-int  err_leave(errmsg *e, int status);
+int  dssi_err_detail(errmsg *e, int status, const char *fmt, ...);
+int  dssi_err_leave(errmsg *e, int status);
 /* An API function's body: enter e as the calling function, run its implementation, leave with
    the implementation's status. e is evaluated twice; pass a plain expression. */
-#define ERR_CALL(e, call) (err_enter((e), __func__), err_leave((e), (call)))
+#define ERR_CALL(e, call) (dssi_err_enter((e), __func__), dssi_err_leave((e), (call)))
 
 /* "DSS_SEARCH_RANK" etc.; "an unknown parameter" for others. */
-const char *err_search_param_name(int param);
+const char *dssi_err_search_param_name(int param);
 
 #endif

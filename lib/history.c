@@ -25,23 +25,23 @@ static struct search_state *entry(dss_search *search, size_t back)
 static void free_ring(struct search_state *ring, size_t count, const mem_allocator *a)
 {
     for (size_t i = 0; i < count; i++)
-        state_free(&ring[i], a);
-    mem_free(a, ring);
+        dssi_state_free(&ring[i], a);
+    dssi_mem_free(a, ring);
 }
 
 /* A new ring of `cap` entries, each able to hold l basis rows, keeping the newest entries of
    the old ring (their buffers move over; the rest are freed). */
 static int resize(dss_search *search, size_t cap, size_t l)
 {
-    const size_t n = search->model->n, r = search_max_rank(search);
+    const size_t n = search->model->n, r = dssi_search_max_rank(search);
     const size_t keep = search->hist_len < cap ? search->hist_len : cap;
-    struct search_state *ring = mem_zeros(&search->alloc, cap, sizeof *ring);
+    struct search_state *ring = dssi_mem_zeros(&search->alloc, cap, sizeof *ring);
     if (ring == NULL)
         return DSS_ENOMEM;
     /* kept entries go to ring[0..keep), oldest first, the newest at keep - 1; the first
        EAGER_ENTRIES others are allocated now, any beyond when first used */
     for (size_t i = keep; i < cap && i < EAGER_ENTRIES; i++) {
-        if (state_alloc(&ring[i], &search->alloc, n, r, l) != DSS_OK) {
+        if (dssi_state_alloc(&ring[i], &search->alloc, n, r, l) != DSS_OK) {
             free_ring(ring, cap, &search->alloc);
             return DSS_ENOMEM;
         }
@@ -56,7 +56,7 @@ static int resize(dss_search *search, size_t cap, size_t l)
     return DSS_OK;
 }
 
-int history_reserve(dss_search *search)
+int dssi_history_reserve(dss_search *search)
 {
     const size_t cap = search->cur.p.history, l = search->cur.l;
     const struct search_state *slot;
@@ -72,17 +72,17 @@ int history_reserve(dss_search *search)
     slot = &search->hist[(search->hist_top + 1) % cap];
     if (slot->center == NULL || slot->l_cap < l) { /* new, or a subspace larger than it held */
         /* The slot may still hold the oldest live entry, which the step can fail after this:
-           the new buffers wait in `spare` and replace it only when history_push publishes. */
+           the new buffers wait in `spare` and replace it only when dssi_history_push publishes. */
         if (search->spare.center != NULL && search->spare.l_cap >= l)
             return DSS_OK;
-        state_free(&search->spare, &search->alloc);
-        return state_alloc(&search->spare, &search->alloc, search->model->n,
-                           search_max_rank(search), l);
+        dssi_state_free(&search->spare, &search->alloc);
+        return dssi_state_alloc(&search->spare, &search->alloc, search->model->n,
+                           dssi_search_max_rank(search), l);
     }
     return DSS_OK;
 }
 
-void history_push(dss_search *search)
+void dssi_history_push(dss_search *search)
 {
     const size_t cap = search->hist_cap;
     struct search_state *slot;
@@ -91,30 +91,30 @@ void history_push(dss_search *search)
     search->hist_top = (search->hist_top + 1) % cap;
     slot = &search->hist[search->hist_top];
     if (slot->center == NULL || slot->l_cap < search->cur.l) {
-        SWAP(struct search_state, *slot, search->spare); /* history_reserve prepared it */
-        state_free(&search->spare, &search->alloc);
+        SWAP(struct search_state, *slot, search->spare); /* dssi_history_reserve prepared it */
+        dssi_state_free(&search->spare, &search->alloc);
     }
-    state_copy(slot, &search->cur, search->model->n, search_max_rank(search));
+    dssi_state_copy(slot, &search->cur, search->model->n, dssi_search_max_rank(search));
     if (search->hist_len < cap)
         search->hist_len++;
 }
 
-struct search_state *history_newest(dss_search *search) { return entry(search, 0); }
+struct search_state *dssi_history_newest(dss_search *search) { return entry(search, 0); }
 
-void history_pop(dss_search *search)
+void dssi_history_pop(dss_search *search)
 {
     search->hist_top = (search->hist_top + search->hist_cap - 1) % search->hist_cap;
     search->hist_len--;
 }
 
-void history_clear(dss_search *search)
+void dssi_history_clear(dss_search *search)
 {
     search->hist_len = 0;
 }
 
-void history_free(dss_search *search)
+void dssi_history_free(dss_search *search)
 {
-    state_free(&search->spare, &search->alloc);
+    dssi_state_free(&search->spare, &search->alloc);
     free_ring(search->hist, search->hist_cap, &search->alloc);
     search->hist = NULL;
     search->hist_cap = search->hist_len = search->hist_top = 0;
@@ -142,7 +142,7 @@ static int same_decomposition(const svd_dec *dec, const struct search_state *e)
 static int find_or_recompute(dss_search *search, const struct search_state *e, call_stats *stats,
                              int *slot_out)
 {
-    int k = search_slot_of(search, e->dec_id), rc;
+    int k = dssi_search_slot_of(search, e->dec_id), rc;
     call_ctx cx;
     rng r;
 
@@ -150,19 +150,19 @@ static int find_or_recompute(dss_search *search, const struct search_state *e, c
         *slot_out = k;
         return DSS_OK;
     }
-    k = search_scratch_slot(search);
+    k = dssi_search_scratch_slot(search);
     search->slot[k].id = 0;
-    cx = search_ctx(search, stats);
+    cx = dssi_search_ctx(search, stats);
     r = e->dec_rng;
-    if ((rc = jac_check(search->model, &e->dec_cfg)) != DSS_OK)
-        return err_detail(SEARCH_ERR(search), rc, "recomputing that step's decomposition: %s",
-                          jac_missing(search->model, &e->dec_cfg));
-    rc = jac_decompose(&cx, &e->dec_cfg, e->dec_center, &r, &search->jac, &search->svd,
+    if ((rc = dssi_jac_check(search->model, &e->dec_cfg)) != DSS_OK)
+        return dssi_err_detail(SEARCH_ERR(search), rc, "recomputing that step's decomposition: %s",
+                          dssi_jac_missing(search->model, &e->dec_cfg));
+    rc = dssi_jac_decompose(&cx, &e->dec_cfg, e->dec_center, &r, &search->jac, &search->svd,
                        &search->alloc, &search->slot[k].dec);
     if (rc != DSS_OK)
         return rc;
     if (!same_decomposition(&search->slot[k].dec, e))
-        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+        return dssi_err_detail(SEARCH_ERR(search), DSS_ESTATE,
                           "recomputing the decomposition of that step gave other singular values "
                           "(rank %zu, s_1 = %.17g; recorded rank %zu, s_1 = %.17g): the "
                           "callbacks changed since", search->slot[k].dec.rank,
@@ -182,23 +182,23 @@ static int search_undo_impl(dss_search *search)
     if (search == NULL)
         return DSS_EINVAL;
     if (search->busy)
-        return err_detail(SEARCH_ERR(search), DSS_EBUSY,
+        return dssi_err_detail(SEARCH_ERR(search), DSS_EBUSY,
                           "called from inside a callback of this session's running call");
     if (!search->cur.started || search->hist_len == 0)
-        return err_detail(SEARCH_ERR(search), DSS_ESTATE, "nothing to undo (%s)",
+        return dssi_err_detail(SEARCH_ERR(search), DSS_ESTATE, "nothing to undo (%s)",
                           search->cur.started ? "no step recorded since start, load or a "
                                                 "DSS_SEARCH_HISTORY of 0"
                                               : "the session is not started");
     e = entry(search, 0);
-    session_txn_begin(search, &txn);
-    if ((rc = state_reserve_basis(&search->cur, &search->alloc, search->model->n, e->l)) != DSS_OK)
+    dssi_session_txn_begin(search, &txn);
+    if ((rc = dssi_state_reserve_basis(&search->cur, &search->alloc, search->model->n, e->l)) != DSS_OK)
         return rc;
     search->busy = 1;
     rc = find_or_recompute(search, e, &txn.stats, &k);
     search->busy = 0;
     if (rc != DSS_OK)
         return rc;
-    session_publish(search, &(struct publish){ .source = PUBLISH_UNDO, .slot = k, .txn = &txn });
+    dssi_session_publish(search, &(struct publish){ .source = PUBLISH_UNDO, .slot = k, .txn = &txn });
     return DSS_OK;
 }
 

@@ -19,7 +19,7 @@ static void draw_rows(rng *r, size_t m, size_t k, size_t *rows)
 {
     size_t count = 0;
     for (size_t j = m - k; j < m; j++) {
-        size_t t = rng_below(r, j + 1);
+        size_t t = dssi_rng_below(r, j + 1);
         size_t pick = bsearch(&t, rows, count, sizeof *rows, compare_size) ? j : t;
         size_t pos = count; /* pick is absent from rows[0..count) */
         while (pos > 0 && rows[pos - 1] > pick) {
@@ -33,7 +33,7 @@ static void draw_rows(rng *r, size_t m, size_t k, size_t *rows)
 
 /* AUTO: the host Jacobian when there is one, else the matrix-free mode when a VJP exists, else
    finite differences. */
-int jac_route(const dss_model *model, int mode)
+int dssi_jac_route(const dss_model *model, int mode)
 {
     if (mode != DSS_JACOBIAN_AUTO)
         return mode;
@@ -42,9 +42,9 @@ int jac_route(const dss_model *model, int mode)
     return model->vjp != NULL ? DSS_JACOBIAN_RANDOMIZED : DSS_JACOBIAN_FINITE_DIFF;
 }
 
-int jac_check(const dss_model *model, const jac_config *cfg)
+int dssi_jac_check(const dss_model *model, const jac_config *cfg)
 {
-    int mode = jac_route(model, cfg->mode);
+    int mode = dssi_jac_route(model, cfg->mode);
     if (mode == DSS_JACOBIAN_RANDOMIZED && model->vjp == NULL)
         return DSS_EUNSUPPORTED;
     if ((mode == DSS_JACOBIAN_FULL || mode == DSS_JACOBIAN_ROWS) && model->jacobian == NULL)
@@ -52,9 +52,9 @@ int jac_check(const dss_model *model, const jac_config *cfg)
     return DSS_OK;
 }
 
-const char *jac_missing(const dss_model *model, const jac_config *cfg)
+const char *dssi_jac_missing(const dss_model *model, const jac_config *cfg)
 {
-    switch (jac_route(model, cfg->mode)) {
+    switch (dssi_jac_route(model, cfg->mode)) {
     case DSS_JACOBIAN_RANDOMIZED:
         return "DSS_JACOBIAN_RANDOMIZED needs a VJP callback (dss_model_set_vjp), which the "
                "model lacks";
@@ -67,10 +67,10 @@ const char *jac_missing(const dss_model *model, const jac_config *cfg)
     }
 }
 
-size_t jac_rank(const dss_model *model, const jac_config *cfg)
+size_t dssi_jac_rank(const dss_model *model, const jac_config *cfg)
 {
     size_t rows = model->m;
-    int mode = jac_route(model, cfg->mode);
+    int mode = dssi_jac_route(model, cfg->mode);
     if (mode == DSS_JACOBIAN_ROWS && cfg->rows < rows)
         rows = cfg->rows;
     if (mode == DSS_JACOBIAN_RANDOMIZED && cfg->rank < rows)
@@ -92,12 +92,12 @@ static int host_rows(call_ctx *cx, const jac_config *cfg, const double *c, size_
     if (cfg->chunk == 0 && cx->progress != NULL && k >= JAC_SPLIT_ROWS)
         chunk = (k + JAC_SPLIT_PIECES - 1) / JAC_SPLIT_PIECES;
     /* asked before the first request too: a Cancel already pressed costs no Jacobian */
-    if ((rc = call_progress(cx, DSS_STAGE_JACOBIAN, 0, k)) != DSS_OK)
+    if ((rc = dssi_call_progress(cx, DSS_STAGE_JACOBIAN, 0, k)) != DSS_OK)
         return rc;
     if (chunk == k) {
-        if ((rc = call_jacobian(cx, c, k, rows, s->J)) != DSS_OK)
+        if ((rc = dssi_call_jacobian(cx, c, k, rows, s->J)) != DSS_OK)
             return rc;
-        return call_progress(cx, DSS_STAGE_JACOBIAN, k, k);
+        return dssi_call_progress(cx, DSS_STAGE_JACOBIAN, k, k);
     }
     if (rows == NULL) { /* a chunk of FULL mode names its rows explicitly */
         if ((rc = MEM_GROW(a, s, rows, k)) != DSS_OK)
@@ -108,8 +108,8 @@ static int host_rows(call_ctx *cx, const jac_config *cfg, const double *c, size_
     }
     for (size_t first = 0; first < k; first += chunk) {
         size_t count = k - first < chunk ? k - first : chunk;
-        if ((rc = call_jacobian(cx, c, count, rows + first, s->J + first * n)) != DSS_OK
-            || (rc = call_progress(cx, DSS_STAGE_JACOBIAN, first + count, k)) != DSS_OK)
+        if ((rc = dssi_call_jacobian(cx, c, count, rows + first, s->J + first * n)) != DSS_OK
+            || (rc = dssi_call_progress(cx, DSS_STAGE_JACOBIAN, first + count, k)) != DSS_OK)
             return rc;
     }
     return DSS_OK;
@@ -154,15 +154,15 @@ static int finite_diff(call_ctx *cx, const jac_config *cfg, const double *c, jac
     if ((rc = MEM_GROW(a, s, J, m * n)) != DSS_OK || (rc = MEM_GROW(a, s, z, chunk * n)) != DSS_OK
         || (rc = MEM_GROW(a, s, x, chunk * m)) != DSS_OK || (rc = MEM_GROW(a, s, f0, m)) != DSS_OK)
         return rc;
-    if ((rc = call_progress(cx, DSS_STAGE_FINITE_DIFF, 0, points)) != DSS_OK)
+    if ((rc = dssi_call_progress(cx, DSS_STAGE_FINITE_DIFF, 0, points)) != DSS_OK)
         return rc;
     for (size_t first = 0; first < points; first += chunk) {
         size_t count = points - first < chunk ? points - first : chunk;
         for (size_t p = 0; p < count; p++)
             fd_point(c, n, central, step, first + p, s->z + p * n);
-        if ((rc = call_f(cx, count, s->z, s->x)) != DSS_OK)
+        if ((rc = dssi_call_f(cx, count, s->z, s->x)) != DSS_OK)
             return rc;
-        if (!all_finite(s->x, count * m))
+        if (!dssi_all_finite(s->x, count * m))
             return DSS_ENONFINITE;
         for (size_t p = 0; p < count; p++) {
             size_t q = first + p, i = central ? q / 2 : q - 1;
@@ -184,10 +184,10 @@ static int finite_diff(call_ctx *cx, const jac_config *cfg, const double *c, jac
                 for (size_t d = 0; d < m; d++)
                     s->J[d * n + i] = (xp[d] - s->f0[d]) / h;
         }
-        if ((rc = call_progress(cx, DSS_STAGE_FINITE_DIFF, first + count, points)) != DSS_OK)
+        if ((rc = dssi_call_progress(cx, DSS_STAGE_FINITE_DIFF, first + count, points)) != DSS_OK)
             return rc;
     }
-    return all_finite(s->J, m * n) ? DSS_OK : DSS_ENONFINITE;
+    return dssi_all_finite(s->J, m * n) ? DSS_OK : DSS_ENONFINITE;
 }
 
 /* The Jacobian block (rows x n) of the FULL, ROWS and FINITE_DIFF modes into s->J. */
@@ -214,7 +214,7 @@ static int jacobian_block(call_ctx *cx, const jac_config *cfg, int mode, const d
 /* Rows of the Jacobian block a route decomposes (0 for RANDOMIZED, which forms none). */
 static size_t block_rows(const dss_model *model, const jac_config *cfg)
 {
-    const int route = jac_route(model, cfg->mode);
+    const int route = dssi_jac_route(model, cfg->mode);
     if (route == DSS_JACOBIAN_RANDOMIZED)
         return 0;
     if (route == DSS_JACOBIAN_ROWS && cfg->rows < model->m)
@@ -228,20 +228,20 @@ static int gram_route(const dss_model *model, const jac_config *cfg)
     return rows > 0 && model->n > 1 && rows >= model->n;
 }
 
-size_t jac_dec_bytes(const dss_model *model, const jac_config *cfg)
+size_t dssi_jac_dec_bytes(const dss_model *model, const jac_config *cfg)
 {
     const int gram = gram_route(model, cfg);
-    return svd_dec_bytes(model->n, gram ? model->n : jac_rank(model, cfg), gram);
+    return dssi_svd_dec_bytes(model->n, gram ? model->n : dssi_jac_rank(model, cfg), gram);
 }
 
-size_t jac_scratch_bytes(const dss_model *model, const jac_config *cfg)
+size_t dssi_jac_scratch_bytes(const dss_model *model, const jac_config *cfg)
 {
     const size_t n = model->n, m = model->m, rows = block_rows(model, cfg);
-    const int route = jac_route(model, cfg->mode);
+    const int route = dssi_jac_route(model, cfg->mode);
     size_t bytes;
     if (route == DSS_JACOBIAN_RANDOMIZED)
-        return rsvd_scratch_bytes(model, cfg);
-    bytes = rows * n * sizeof(double) + rows * sizeof(size_t) + svd_work_bytes(rows, n);
+        return dssi_rsvd_scratch_bytes(model, cfg);
+    bytes = rows * n * sizeof(double) + rows * sizeof(size_t) + dssi_svd_work_bytes(rows, n);
     if (route == DSS_JACOBIAN_FINITE_DIFF) {
         const size_t points = cfg->diff_scheme == DSS_DIFF_CENTRAL ? 2 * n : n + 1;
         size_t chunk = points < model->max_batch ? points : model->max_batch;
@@ -253,29 +253,29 @@ size_t jac_scratch_bytes(const dss_model *model, const jac_config *cfg)
     return bytes;
 }
 
-int jac_dec_reserve(const dss_model *model, const jac_config *cfg, svd_dec *dec,
+int dssi_jac_dec_reserve(const dss_model *model, const jac_config *cfg, svd_dec *dec,
                     const mem_allocator *a)
 {
     if (gram_route(model, cfg))
-        return svd_dec_reserve(dec, a, model->n, 1);
-    return svd_dec_reserve(dec, a, jac_rank(model, cfg), 0);
+        return dssi_svd_dec_reserve(dec, a, model->n, 1);
+    return dssi_svd_dec_reserve(dec, a, dssi_jac_rank(model, cfg), 0);
 }
 
-int jac_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rng *r,
+int dssi_jac_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rng *r,
                   jac_scratch *s, svd_work *w, const mem_allocator *a, svd_dec *dec)
 {
-    int mode = jac_route(cx->model, cfg->mode);
+    int mode = dssi_jac_route(cx->model, cfg->mode);
     size_t rows = 0;
     int rc;
 
-    if ((rc = jac_check(cx->model, cfg)) != DSS_OK)
+    if ((rc = dssi_jac_check(cx->model, cfg)) != DSS_OK)
         return rc;
     if (mode == DSS_JACOBIAN_RANDOMIZED)
-        rc = rsvd_decompose(cx, cfg, c, r, s, a, dec);
+        rc = dssi_rsvd_decompose(cx, cfg, c, r, s, a, dec);
     else if ((rc = jacobian_block(cx, cfg, mode, c, r, s, a, &rows)) == DSS_OK
-             && (rc = call_progress(cx, DSS_STAGE_DECOMPOSE, 0, 1)) == DSS_OK
-             && (rc = svd_compute(w, a, rows, cx->model->n, s->J, dec)) == DSS_OK)
-        rc = call_progress(cx, DSS_STAGE_DECOMPOSE, 1, 1);
+             && (rc = dssi_call_progress(cx, DSS_STAGE_DECOMPOSE, 0, 1)) == DSS_OK
+             && (rc = dssi_svd_compute(w, a, rows, cx->model->n, s->J, dec)) == DSS_OK)
+        rc = dssi_call_progress(cx, DSS_STAGE_DECOMPOSE, 1, 1);
     if (rc == DSS_OK && !isfinite(dec->s[0]))
         rc = DSS_ENONFINITE; /* never publish an infinite singular value, whatever the route */
     if (rc == DSS_OK && cx->stats != NULL)
@@ -285,7 +285,7 @@ int jac_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rng *r,
 
 /* Forward differences along unit directions, for the matrix-free mode without a JVP: the
    points c, c + h d_1, ..., c + h d_count go through f in batches, h = step * max(1, |c|_inf). */
-int jac_directional_diff(call_ctx *cx, const jac_config *cfg, const double *c,
+int dssi_jac_directional_diff(call_ctx *cx, const jac_config *cfg, const double *c,
                          const double *dirs, size_t count, jac_scratch *s,
                          const mem_allocator *a, double *out)
 {
@@ -302,9 +302,9 @@ int jac_directional_diff(call_ctx *cx, const jac_config *cfg, const double *c,
     for (size_t p = 0; p < points; p++)
         for (size_t j = 0; j < n; j++)
             s->z[p * n + j] = c[j] + (p > 0 ? h * dirs[(p - 1) * n + j] : 0.0);
-    if ((rc = call_f(cx, points, s->z, s->x)) != DSS_OK)
+    if ((rc = dssi_call_f(cx, points, s->z, s->x)) != DSS_OK)
         return rc;
-    if (!all_finite(s->x, points * m))
+    if (!dssi_all_finite(s->x, points * m))
         return DSS_ENONFINITE;
     for (size_t p = 0; p < count; p++)
         for (size_t d = 0; d < m; d++)
@@ -312,15 +312,15 @@ int jac_directional_diff(call_ctx *cx, const jac_config *cfg, const double *c,
     return DSS_OK;
 }
 
-void jac_scratch_free(jac_scratch *s, const mem_allocator *a)
+void dssi_jac_scratch_free(jac_scratch *s, const mem_allocator *a)
 {
-    mem_free(a, s->J);
-    mem_free(a, s->rows);
-    mem_free(a, s->z);
-    mem_free(a, s->x);
-    mem_free(a, s->f0);
-    mem_free(a, s->probe);
-    mem_free(a, s->sketch);
-    mem_free(a, s->small);
+    dssi_mem_free(a, s->J);
+    dssi_mem_free(a, s->rows);
+    dssi_mem_free(a, s->z);
+    dssi_mem_free(a, s->x);
+    dssi_mem_free(a, s->f0);
+    dssi_mem_free(a, s->probe);
+    dssi_mem_free(a, s->sketch);
+    dssi_mem_free(a, s->small);
     *s = (jac_scratch){ 0 };
 }

@@ -1,4 +1,4 @@
-/* Jacobian strategies behind one interface, jac_decompose: the singular values and right-singular
+/* Jacobian strategies behind one interface, dssi_jac_decompose: the singular values and right-singular
  * vectors of the generator's Jacobian at a point, from the host Jacobian (all rows or a random
  * subset of rows), finite differences of f, or a matrix-free randomized SVD (VJP, and JVP or
  * finite differences). Scratch buffers persist across calls (grown when a shape needs more,
@@ -37,40 +37,40 @@ typedef struct jac_scratch {
 /* Decompose the Jacobian at c into dec. The RNG is used (ROWS and RANDOMIZED modes) and
    advanced. Returns DSS_OK or DSS_EUNSUPPORTED, DSS_ENOMEM, DSS_ECALLBACK, DSS_ENONFINITE,
    DSS_ELAPACK, DSS_ECANCELLED, DSS_EINVAL (a shape too large for LAPACK). */
-int  jac_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rng *r,
+int  dssi_jac_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rng *r,
                    jac_scratch *s, svd_work *w, const mem_allocator *a, svd_dec *dec);
-void jac_scratch_free(jac_scratch *s, const mem_allocator *a);
+void dssi_jac_scratch_free(jac_scratch *s, const mem_allocator *a);
 
 /* The mode that runs for `mode` on this model: AUTO resolved (FULL with a Jacobian callback,
    else RANDOMIZED with a VJP, else FINITE_DIFF), any other mode itself. */
-int    jac_route(const dss_model *model, int mode);
+int    dssi_jac_route(const dss_model *model, int mode);
 /* Make dec (an unused decomposition) able to hold what this mode's route computes: the
    buffers a route needs are allocated when it first runs, not up front. */
-int    jac_dec_reserve(const dss_model *model, const jac_config *cfg, svd_dec *dec,
+int    dssi_jac_dec_reserve(const dss_model *model, const jac_config *cfg, svd_dec *dec,
                        const mem_allocator *a);
 /* The most bytes this mode's route holds for one decomposition: its scratch buffers and LAPACK
-   workspace (jac_scratch_bytes), and one decomposition slot (jac_dec_bytes). */
-size_t jac_scratch_bytes(const dss_model *model, const jac_config *cfg);
-size_t jac_dec_bytes(const dss_model *model, const jac_config *cfg);
+   workspace (dssi_jac_scratch_bytes), and one decomposition slot (dssi_jac_dec_bytes). */
+size_t dssi_jac_scratch_bytes(const dss_model *model, const jac_config *cfg);
+size_t dssi_jac_dec_bytes(const dss_model *model, const jac_config *cfg);
 /* DSS_EUNSUPPORTED when the mode cannot run on this model, else DSS_OK. */
-int    jac_check(const dss_model *model, const jac_config *cfg);
-/* Which callback the mode lacks on this model, as a sentence (after jac_check failed). */
-const char *jac_missing(const dss_model *model, const jac_config *cfg);
+int    dssi_jac_check(const dss_model *model, const jac_config *cfg);
+/* Which callback the mode lacks on this model, as a sentence (after dssi_jac_check failed). */
+const char *dssi_jac_missing(const dss_model *model, const jac_config *cfg);
 /* The number of singular values a decomposition of this mode's Jacobian holds. */
-size_t jac_rank(const dss_model *model, const jac_config *cfg);
+size_t dssi_jac_rank(const dss_model *model, const jac_config *cfg);
 
 /* ---- shared with randomized.c --------------------------------------------------------- */
 
 /* Bytes of jac_scratch the randomized route holds at most (dss_search_estimate_bytes). */
-size_t rsvd_scratch_bytes(const dss_model *model, const jac_config *cfg);
+size_t dssi_rsvd_scratch_bytes(const dss_model *model, const jac_config *cfg);
 
-/* Randomized SVD: the top cfg->rank singular pairs. Same returns as jac_decompose. */
-int  rsvd_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rng *r,
+/* Randomized SVD: the top cfg->rank singular pairs. Same returns as dssi_jac_decompose. */
+int  dssi_rsvd_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rng *r,
                     jac_scratch *s, const mem_allocator *a, svd_dec *dec);
 
 /* Forward differences of f at c along the count unit rows of dirs (count x n): out (count x m)
    holds J d_i, from count + 1 batched evaluations of f. */
-int  jac_directional_diff(call_ctx *cx, const jac_config *cfg, const double *c,
+int  dssi_jac_directional_diff(call_ctx *cx, const jac_config *cfg, const double *c,
                           const double *dirs, size_t count, jac_scratch *s,
                           const mem_allocator *a, double *out);
 

@@ -33,17 +33,17 @@ DSS_API int dss_line_create_with_allocator(dss_line **out, const dss_allocator *
     mem_allocator a;
     if (out != NULL)
         *out = NULL;
-    if (out == NULL || mem_from_host(&a, allocator) != 0)
+    if (out == NULL || dssi_mem_from_host(&a, allocator) != 0)
         return DSS_EINVAL;
-    line = mem_alloc(&a, sizeof *line);
+    line = dssi_mem_alloc(&a, sizeof *line);
     if (line == NULL)
         return DSS_ENOMEM;
     *line = (dss_line){ .alloc = a };
     {
         size_t count;
-        const param_desc *rows = param_line_rows(&count);
+        const param_desc *rows = dssi_param_line_rows(&count);
         for (size_t i = 0; i < count; i++)
-            param_store(&rows[i], line, rows[i].def);
+            dssi_param_store(&rows[i], line, rows[i].def);
     }
     *out = line;
     return DSS_OK;
@@ -60,30 +60,30 @@ DSS_API void dss_line_destroy(dss_line *line)
     if (line == NULL)
         return;
     a = line->alloc;
-    mem_free(&a, line->z);
-    mem_free(&a, line->x);
-    mem_free(&a, line->score);
-    mem_free(&a, line->t);
-    mem_free(&a, line->ends);
-    mem_free(&a, line->dir);
-    mem_free(&a, line);
+    dssi_mem_free(&a, line->z);
+    dssi_mem_free(&a, line->x);
+    dssi_mem_free(&a, line->score);
+    dssi_mem_free(&a, line->t);
+    dssi_mem_free(&a, line->ends);
+    dssi_mem_free(&a, line->dir);
+    dssi_mem_free(&a, line);
 }
 
 static int line_set_impl(dss_line *line, int param, double value)
 {
-    const param_desc *d = param_line(param);
+    const param_desc *d = dssi_param_line(param);
     char range[96];
     if (line == NULL)
         return DSS_EINVAL;
     if (line->busy)
-        return err_detail(&line->err, DSS_EBUSY,
+        return dssi_err_detail(&line->err, DSS_EBUSY,
                           "called from inside a callback of this line search's running call");
     if (d == NULL)
-        return err_detail(&line->err, DSS_EINVAL, "no parameter %d", param);
-    if (!param_valid(d, value, 0))
-        return err_detail(&line->err, DSS_EINVAL, "%s = %.17g is out of range (%s)", d->name,
-                          value, param_range_text(d, range, sizeof range));
-    param_store(d, line, value);
+        return dssi_err_detail(&line->err, DSS_EINVAL, "no parameter %d", param);
+    if (!dssi_param_valid(d, value, 0))
+        return dssi_err_detail(&line->err, DSS_EINVAL, "%s = %.17g is out of range (%s)", d->name,
+                          value, dssi_param_range_text(d, range, sizeof range));
+    dssi_param_store(d, line, value);
     return DSS_OK;
 }
 
@@ -96,12 +96,12 @@ DSS_API int dss_line_set(dss_line *line, int param, double value)
 
 static int line_get_impl(const dss_line *line, int param, double *value)
 {
-    const param_desc *d = param_line(param);
+    const param_desc *d = dssi_param_line(param);
     if (line == NULL || value == NULL)
         return DSS_EINVAL;
     if (d == NULL)
-        return err_detail((errmsg *)&line->err, DSS_EINVAL, "no parameter %d", param);
-    *value = param_load(d, line);
+        return dssi_err_detail((errmsg *)&line->err, DSS_EINVAL, "no parameter %d", param);
+    *value = dssi_param_load(d, line);
     return DSS_OK;
 }
 
@@ -117,7 +117,7 @@ static int line_set_progress_impl(dss_line *line, dss_progress_fn fn, void *user
     if (line == NULL)
         return DSS_EINVAL;
     if (line->busy)
-        return err_detail(&line->err, DSS_EBUSY,
+        return dssi_err_detail(&line->err, DSS_EBUSY,
                           "called from inside a callback of this line search's running call");
     line->progress = fn;
     line->progress_user = user;
@@ -162,11 +162,11 @@ static int score_points(dss_line *line, struct segment *sg, const double *t, siz
         for (size_t j = 0; j < n; j++)
             z[j] = lo[j] + ti * dir[j];
     }
-    if ((rc = call_f(&sg->cx, count, line->z, line->x)) != DSS_OK)
+    if ((rc = dssi_call_f(&sg->cx, count, line->z, line->x)) != DSS_OK)
         return rc;
-    if (!all_finite(line->x, count * m))
+    if (!dssi_all_finite(line->x, count * m))
         return DSS_ENONFINITE;
-    if ((rc = call_g(&sg->cx, sg->g, sg->user, count, line->x, line->score)) != DSS_OK)
+    if ((rc = dssi_call_g(&sg->cx, sg->g, sg->user, count, line->x, line->score)) != DSS_OK)
         return rc;
     line->evaluations += count;
     return DSS_OK;
@@ -209,7 +209,7 @@ static int grid_search(dss_line *line, struct segment *sg, size_t batch, size_t 
     int rc0;
     pk->count = 0;
     /* asked before the first batch too: a Cancel already pressed costs no generator call */
-    if ((rc0 = call_progress(&sg->cx, DSS_STAGE_LINE_GRID, 0, line->samples)) != DSS_OK)
+    if ((rc0 = dssi_call_progress(&sg->cx, DSS_STAGE_LINE_GRID, 0, line->samples)) != DSS_OK)
         return rc0;
     for (size_t first = 0; first < line->samples; first += batch) {
         size_t count = line->samples - first < batch ? line->samples - first : batch;
@@ -231,7 +231,7 @@ static int grid_search(dss_line *line, struct segment *sg, size_t batch, size_t 
             }
             prev = s;
         }
-        if ((rc = call_progress(&sg->cx, DSS_STAGE_LINE_GRID, first + count, line->samples)) != DSS_OK)
+        if ((rc = dssi_call_progress(&sg->cx, DSS_STAGE_LINE_GRID, first + count, line->samples)) != DSS_OK)
             return rc;
     }
     if (rising)
@@ -298,7 +298,7 @@ static int refine(dss_line *line, struct segment *sg, double a, double b, double
         }
         u = fabs(d) >= tol1 ? x + d : x + (d > 0.0 ? tol1 : -tol1);
         if ((rc = probe(line, sg, u, &score, best_t, best_score)) != DSS_OK
-            || (rc = call_progress(&sg->cx, DSS_STAGE_LINE_REFINE, ++*steps, total)) != DSS_OK)
+            || (rc = dssi_call_progress(&sg->cx, DSS_STAGE_LINE_REFINE, ++*steps, total)) != DSS_OK)
             return rc;
         fu = sign * score;
         if (fu <= fx) {
@@ -328,7 +328,7 @@ static int refine(dss_line *line, struct segment *sg, double a, double b, double
 static int reserve_buffers(dss_line *line, const dss_model *model, size_t batch)
 {
     size_t zn, xm;
-    if (mem_mul(batch, model->n, &zn) != 0 || mem_mul(batch, model->m, &xm) != 0)
+    if (dssi_mem_mul(batch, model->n, &zn) != 0 || dssi_mem_mul(batch, model->m, &xm) != 0)
         return DSS_EINVAL;
     if (MEM_GROW(&line->alloc, line, z, zn) != DSS_OK || MEM_GROW(&line->alloc, line, x, xm) != DSS_OK
         || MEM_GROW(&line->alloc, line, score, batch) != DSS_OK
@@ -351,7 +351,7 @@ static int find_on_segment(dss_line *line, struct segment *sg, double *t_best,
         batch = model->max_batch;
     if (batch > line->samples)
         batch = line->samples;
-    if (!all_finite(sg->lo, model->n) || !all_finite(sg->hi, model->n))
+    if (!dssi_all_finite(sg->lo, model->n) || !dssi_all_finite(sg->hi, model->n))
         return DSS_ENONFINITE;
     for (size_t j = 0; j < model->n; j++) /* hi - lo may overflow although both are finite */
         if (!isfinite(sg->hi[j] - sg->lo[j]))
@@ -403,7 +403,7 @@ static int find_optimal_impl(dss_line *line, const dss_model *model, const doubl
         || t_best == NULL)
         return DSS_EINVAL;
     if (line->busy)
-        return err_detail(&line->err, DSS_EBUSY,
+        return dssi_err_detail(&line->err, DSS_EBUSY,
                           "called from inside a callback of this line search's running call");
     before = line->evaluations;
     line->busy = 1;
@@ -431,14 +431,14 @@ static int search_find_optimal_impl(dss_line *line, const dss_search *search, ds
     if (line == NULL || search == NULL || g == NULL || t_best == NULL)
         return DSS_EINVAL;
     if (line->busy) /* before line->ends, which the running search reads, is rewritten */
-        return err_detail(&line->err, DSS_EBUSY,
+        return dssi_err_detail(&line->err, DSS_EBUSY,
                           "called from inside a callback of this line search's running call");
-    model = search_model(search);
+    model = dssi_search_model(search);
     if (MEM_GROW(&line->alloc, line, ends, 2 * model->n) != DSS_OK)
         return DSS_ENOMEM;
     rc = dss_search_slider_ends(search, line->ends, line->ends + model->n);
     if (rc != DSS_OK) /* the search's own message says why */
-        return err_detail(&line->err, rc, "%s", dss_search_errmsg(search));
+        return dssi_err_detail(&line->err, rc, "%s", dss_search_errmsg(search));
     return find_optimal_impl(line, model, line->ends, line->ends + model->n, g, user, t_best,
                             score_best);
 }

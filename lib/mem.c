@@ -15,12 +15,12 @@
 static void *default_alloc(void *user, size_t size) { (void)user; return malloc(size); }
 static void default_free(void *user, void *ptr) { (void)user; free(ptr); }
 
-const mem_allocator mem_default = { default_alloc, default_free, NULL, NULL };
+const mem_allocator dssi_mem_default = { default_alloc, default_free, NULL, NULL };
 
-int mem_from_host(mem_allocator *out, const dss_allocator *host)
+int dssi_mem_from_host(mem_allocator *out, const dss_allocator *host)
 {
     if (host == NULL) {
-        *out = mem_default;
+        *out = dssi_mem_default;
         return 0;
     }
     if (host->alloc == NULL || host->free == NULL)
@@ -29,7 +29,7 @@ int mem_from_host(mem_allocator *out, const dss_allocator *host)
     return 0;
 }
 
-int mem_mul(size_t count, size_t size, size_t *out)
+int dssi_mem_mul(size_t count, size_t size, size_t *out)
 {
     if (size != 0 && count > SIZE_MAX / size)
         return -1;
@@ -37,7 +37,7 @@ int mem_mul(size_t count, size_t size, size_t *out)
     return 0;
 }
 
-void *mem_alloc(const mem_allocator *a, size_t size)
+void *dssi_mem_alloc(const mem_allocator *a, size_t size)
 {
     unsigned char *block;
     if (size > SIZE_MAX - HEADER)
@@ -54,27 +54,27 @@ void *mem_alloc(const mem_allocator *a, size_t size)
     return block + HEADER;
 }
 
-void *mem_array(const mem_allocator *a, size_t count, size_t size)
+void *dssi_mem_array(const mem_allocator *a, size_t count, size_t size)
 {
     size_t bytes;
-    if (mem_mul(count, size, &bytes) != 0)
+    if (dssi_mem_mul(count, size, &bytes) != 0)
         return NULL;
-    return mem_alloc(a, bytes);
+    return dssi_mem_alloc(a, bytes);
 }
 
-void *mem_zeros(const mem_allocator *a, size_t count, size_t size)
+void *dssi_mem_zeros(const mem_allocator *a, size_t count, size_t size)
 {
     size_t bytes;
     void *p;
-    if (mem_mul(count, size, &bytes) != 0)
+    if (dssi_mem_mul(count, size, &bytes) != 0)
         return NULL;
-    p = mem_alloc(a, bytes);
+    p = dssi_mem_alloc(a, bytes);
     if (p != NULL)
         memset(p, 0, bytes);
     return p;
 }
 
-void mem_free(const mem_allocator *a, void *ptr)
+void dssi_mem_free(const mem_allocator *a, void *ptr)
 {
     unsigned char *block;
     size_t size;
@@ -87,15 +87,15 @@ void mem_free(const mem_allocator *a, void *ptr)
     a->free(a->user, block);
 }
 
-int mem_grow(const mem_allocator *a, void **buf, size_t *cap, size_t count, size_t size)
+int dssi_mem_grow(const mem_allocator *a, void **buf, size_t *cap, size_t count, size_t size)
 {
     void *p;
     if (*buf != NULL && *cap >= count)
         return DSS_OK;
-    p = mem_array(a, count, size);
+    p = dssi_mem_array(a, count, size);
     if (p == NULL)
         return DSS_ENOMEM;
-    mem_free(a, *buf);
+    dssi_mem_free(a, *buf);
     *buf = p;
     *cap = count;
     return DSS_OK;

@@ -1,5 +1,5 @@
 /* Every byte libdss holds is allocated here, so that a per-handle allocator can be plugged in
- * and a handle can report the bytes it holds. mem_array checks count * size for overflow. */
+ * and a handle can report the bytes it holds. dssi_mem_array checks count * size for overflow. */
 #ifndef DSS_MEM_H
 #define DSS_MEM_H
 
@@ -16,24 +16,24 @@ typedef struct mem_allocator {
 } mem_allocator;
 
 /* The default allocator: malloc and free. */
-extern const mem_allocator mem_default;
+extern const mem_allocator dssi_mem_default;
 
 /* The allocator a handle keeps: a host's dss_allocator (NULL: the default). 0, or -1 when the
    host's allocator lacks a function. */
 struct dss_allocator;
-int mem_from_host(mem_allocator *out, const struct dss_allocator *host);
+int dssi_mem_from_host(mem_allocator *out, const struct dss_allocator *host);
 
-void *mem_alloc(const mem_allocator *a, size_t size);
-void *mem_array(const mem_allocator *a, size_t count, size_t size);   /* NULL on overflow too */
-void *mem_zeros(const mem_allocator *a, size_t count, size_t size);   /* zero-filled array */
-void  mem_free(const mem_allocator *a, void *ptr);
+void *dssi_mem_alloc(const mem_allocator *a, size_t size);
+void *dssi_mem_array(const mem_allocator *a, size_t count, size_t size);   /* NULL on overflow too */
+void *dssi_mem_zeros(const mem_allocator *a, size_t count, size_t size);   /* zero-filled array */
+void  dssi_mem_free(const mem_allocator *a, void *ptr);
 /* Scratch arrays that only grow: make *buf hold at least count elements of size bytes,
    replacing it (contents lost) when *cap is smaller. DSS_OK or DSS_ENOMEM (buf unchanged).
    MEM_GROW names the array and its capacity field (field##_cap) of a struct. */
-int   mem_grow(const mem_allocator *a, void **buf, size_t *cap, size_t count, size_t size);
+int   dssi_mem_grow(const mem_allocator *a, void **buf, size_t *cap, size_t count, size_t size);
 #define MEM_GROW(a, obj, field, count) \
-    mem_grow((a), (void **)&(obj)->field, &(obj)->field##_cap, (count), sizeof *(obj)->field)
+    dssi_mem_grow((a), (void **)&(obj)->field, &(obj)->field##_cap, (count), sizeof *(obj)->field)
 /* count * size without overflow: 0 and *out set, or -1. */
-int   mem_mul(size_t count, size_t size, size_t *out);
+int   dssi_mem_mul(size_t count, size_t size, size_t *out);
 
 #endif

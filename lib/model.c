@@ -5,7 +5,7 @@
 #include "calls.h"
 #include "model.h"
 
-int all_finite(const double *v, size_t count)
+int dssi_all_finite(const double *v, size_t count)
 {
     size_t i = 0;
     /* x * 0 is 0 for finite x and NaN otherwise: four independent sums per block of 256 values
@@ -38,13 +38,13 @@ DSS_API int dss_model_create_with_allocator(dss_model **out, size_t n, size_t m,
 
     if (out != NULL)
         *out = NULL;
-    if (out == NULL || f == NULL || n == 0 || m == 0 || mem_from_host(&a, allocator) != 0)
+    if (out == NULL || f == NULL || n == 0 || m == 0 || dssi_mem_from_host(&a, allocator) != 0)
         return DSS_EINVAL;
     /* the library holds n x m Jacobians and n x n factors: both must be addressable */
-    if (mem_mul(n, m, &bytes) != 0 || mem_mul(bytes, sizeof(double), &bytes) != 0
-        || mem_mul(n, n, &bytes) != 0 || mem_mul(bytes, sizeof(double), &bytes) != 0)
+    if (dssi_mem_mul(n, m, &bytes) != 0 || dssi_mem_mul(bytes, sizeof(double), &bytes) != 0
+        || dssi_mem_mul(n, n, &bytes) != 0 || dssi_mem_mul(bytes, sizeof(double), &bytes) != 0)
         return DSS_EINVAL;
-    model = mem_alloc(&a, sizeof *model);
+    model = dssi_mem_alloc(&a, sizeof *model);
     if (model == NULL)
         return DSS_ENOMEM;
     *model = (dss_model){ .n = n, .m = m, .max_batch = SIZE_MAX, .f = f, .user = user,
@@ -62,7 +62,7 @@ DSS_API void dss_model_destroy(dss_model *model)
 {
     if (model != NULL) {
         mem_allocator a = model->alloc;
-        mem_free(&a, model);
+        dssi_mem_free(&a, model);
     }
 }
 
@@ -94,9 +94,9 @@ DSS_API int dss_model_set_max_batch(dss_model *model, size_t k)
 {
     if (model == NULL)
         return DSS_EINVAL;
-    err_enter(&model->err, __func__);
+    dssi_err_enter(&model->err, __func__);
     if (k == 0)
-        return err_leave(&model->err, err_detail(&model->err, DSS_EINVAL,
+        return dssi_err_leave(&model->err, dssi_err_detail(&model->err, DSS_EINVAL,
                                                  "k = 0: a batch holds at least one point"));
     model->max_batch = k;
     return DSS_OK;
@@ -109,18 +109,18 @@ DSS_API int dss_model_generate(const dss_model *model, size_t k, const double *z
 
     /* both blocks must be addressable: their byte counts may not overflow */
     if (model == NULL || z == NULL || x == NULL || k == 0
-        || mem_mul(k, model->n, &zlen) != 0 || mem_mul(zlen, sizeof(double), &bytes) != 0
-        || mem_mul(k, model->m, &xlen) != 0 || mem_mul(xlen, sizeof(double), &bytes) != 0)
+        || dssi_mem_mul(k, model->n, &zlen) != 0 || dssi_mem_mul(zlen, sizeof(double), &bytes) != 0
+        || dssi_mem_mul(k, model->m, &xlen) != 0 || dssi_mem_mul(xlen, sizeof(double), &bytes) != 0)
         return DSS_EINVAL;
-    if (!all_finite(z, zlen))
+    if (!dssi_all_finite(z, zlen))
         return DSS_ENONFINITE;
     {
         call_ctx cx = { .model = model };
-        rc = call_f(&cx, k, z, x);
+        rc = dssi_call_f(&cx, k, z, x);
     }
     if (rc != DSS_OK)
         return rc;
-    return all_finite(x, xlen) ? DSS_OK : DSS_ENONFINITE;
+    return dssi_all_finite(x, xlen) ? DSS_OK : DSS_ENONFINITE;
 }
 
 DSS_API const char *dss_model_errmsg(const dss_model *model)

@@ -21,6 +21,6 @@ struct dss_model {
 };
 
 /* 1 when all count values are finite. */
-int all_finite(const double *v, size_t count);
+int dssi_all_finite(const double *v, size_t count);
 
 #endif

@@ -26,7 +26,7 @@ static double sum_squares(const double *y, size_t n)
     return s;
 }
 
-void ortho_rows(rng *r, double *Y, size_t rows, size_t n)
+void dssi_ortho_rows(rng *r, double *Y, size_t rows, size_t n)
 {
     for (size_t i = 0; i < rows; i++) {
         double *y = Y + i * n;
@@ -42,7 +42,7 @@ void ortho_rows(rng *r, double *Y, size_t rows, size_t n)
                 break;
             }
             for (size_t j = 0; j < n; j++)
-                y[j] = rng_gaussian(r);
+                y[j] = dssi_rng_gaussian(r);
         }
     }
 }

@@ -90,22 +90,22 @@ static const param_desc *find(const param_desc *rows, size_t count, int id)
     return NULL;
 }
 
-const param_desc *param_search(int id) { return find(SEARCH, COUNT(SEARCH), id); }
-const param_desc *param_line(int id) { return find(LINE, COUNT(LINE), id); }
+const param_desc *dssi_param_search(int id) { return find(SEARCH, COUNT(SEARCH), id); }
+const param_desc *dssi_param_line(int id) { return find(LINE, COUNT(LINE), id); }
 
-const param_desc *param_search_rows(size_t *count)
+const param_desc *dssi_param_search_rows(size_t *count)
 {
     *count = COUNT(SEARCH);
     return SEARCH;
 }
 
-const param_desc *param_line_rows(size_t *count)
+const param_desc *dssi_param_line_rows(size_t *count)
 {
     *count = COUNT(LINE);
     return LINE;
 }
 
-int param_valid(const param_desc *d, double value, size_t n)
+int dssi_param_valid(const param_desc *d, double value, size_t n)
 {
     const double hi = d->hi_is_n && (double)n < d->hi ? (double)n : d->hi;
     if (!isfinite(value) || (d->kind == PARAM_INT && value != floor(value)))
@@ -115,7 +115,7 @@ int param_valid(const param_desc *d, double value, size_t n)
     return d->hi_open ? value < hi : value <= hi;
 }
 
-void param_store(const param_desc *d, void *obj, double value)
+void dssi_param_store(const param_desc *d, void *obj, double value)
 {
     char *field = (char *)obj + d->offset;
     if (d->field == FIELD_SIZE) {
@@ -129,7 +129,7 @@ void param_store(const param_desc *d, void *obj, double value)
     }
 }
 
-double param_load(const param_desc *d, const void *obj)
+double dssi_param_load(const param_desc *d, const void *obj)
 {
     const char *field = (const char *)obj + d->offset;
     if (d->field == FIELD_SIZE) {
@@ -159,7 +159,7 @@ static const char *bound_text(double v, char *buf, size_t cap)
     return buf;
 }
 
-const char *param_range_text(const param_desc *d, char *buf, size_t cap)
+const char *dssi_param_range_text(const param_desc *d, char *buf, size_t cap)
 {
     char lo[32], hi[32];
     snprintf(buf, cap, "%s %c%s, %s%c", d->kind == PARAM_INT ? "an integer in" : "in",
@@ -170,7 +170,7 @@ const char *param_range_text(const param_desc *d, char *buf, size_t cap)
 
 DSS_API int dss_search_param_bounds(int param, double *lo, double *hi)
 {
-    const param_desc *d = param_search(param);
+    const param_desc *d = dssi_param_search(param);
     if (d == NULL || lo == NULL || hi == NULL)
         return DSS_EINVAL;
     *lo = d->lo;
@@ -180,7 +180,7 @@ DSS_API int dss_search_param_bounds(int param, double *lo, double *hi)
 
 DSS_API int dss_line_param_bounds(int param, double *lo, double *hi)
 {
-    const param_desc *d = param_line(param);
+    const param_desc *d = dssi_param_line(param);
     if (d == NULL || lo == NULL || hi == NULL)
         return DSS_EINVAL;
     *lo = d->lo;

@@ -27,18 +27,18 @@ typedef struct param_desc {
 } param_desc;
 
 /* The row of param id, or NULL. */
-const param_desc *param_search(int id);
-const param_desc *param_line(int id);
+const param_desc *dssi_param_search(int id);
+const param_desc *dssi_param_line(int id);
 /* The rows, in id order (for loops over every parameter). */
-const param_desc *param_search_rows(size_t *count);
-const param_desc *param_line_rows(size_t *count);
+const param_desc *dssi_param_search_rows(size_t *count);
+const param_desc *dssi_param_line_rows(size_t *count);
 
 /* Whether value is in d's range (n: the model's latent dimension, for hi_is_n). */
-int    param_valid(const param_desc *d, double value, size_t n);
+int    dssi_param_valid(const param_desc *d, double value, size_t n);
 /* Store value (valid) into its field of obj / read it back as a double. */
-void   param_store(const param_desc *d, void *obj, double value);
-double param_load(const param_desc *d, const void *obj);
+void   dssi_param_store(const param_desc *d, void *obj, double value);
+double dssi_param_load(const param_desc *d, const void *obj);
 /* The range as text for messages: "an integer in [1, 2^53]", "in (0, DBL_MAX]"; buf of cap. */
-const char *param_range_text(const param_desc *d, char *buf, size_t cap);
+const char *dssi_param_range_text(const param_desc *d, char *buf, size_t cap);
 
 #endif

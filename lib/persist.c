@@ -160,19 +160,19 @@ static void put_jac(cursor *c, const jac_config *j)
 static void put_params(cursor *c, const struct search_params *p, int block)
 {
     size_t count;
-    const param_desc *rows = param_search_rows(&count);
+    const param_desc *rows = dssi_param_search_rows(&count);
     for (size_t i = 0; i < count; i++) {
         if (rows[i].saved != block)
             continue;
         put_u64(c, (uint64_t)rows[i].id);
-        put_f64(c, param_load(&rows[i], p));
+        put_f64(c, dssi_param_load(&rows[i], p));
     }
 }
 
 static size_t rows_saved_in(int block)
 {
     size_t count, k = 0;
-    const param_desc *rows = param_search_rows(&count);
+    const param_desc *rows = dssi_param_search_rows(&count);
     for (size_t i = 0; i < count; i++)
         k += rows[i].saved == block;
     return k;
@@ -185,7 +185,7 @@ static void put_policy(cursor *c, const struct search_state *st)
     unsigned char block[RADIUS_STATE_BYTES];
     put_u64(c, rows_saved_in(PARAM_SAVED_V2));
     put_params(c, &st->p, PARAM_SAVED_V2);
-    radius_state_write(&st->range, block);
+    dssi_radius_state_write(&st->range, block);
     put_bytes(c, block, sizeof block);
 }
 
@@ -241,9 +241,9 @@ static int search_save_impl(const dss_search *search, void *buf, size_t cap, siz
     if (search == NULL)
         return DSS_EINVAL;
     if (len == NULL)
-        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument len is NULL");
+        return dssi_err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument len is NULL");
     if (!search->cur.started)
-        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+        return dssi_err_detail(SEARCH_ERR(search), DSS_ESTATE,
                           "the session is not started (dss_search_start comes first)");
     put_session(&c, search);
     size = c.pos + 4;
@@ -251,7 +251,7 @@ static int search_save_impl(const dss_search *search, void *buf, size_t cap, siz
     if (buf == NULL)
         return DSS_OK;
     if (cap < size)
-        return err_detail(SEARCH_ERR(search), DSS_EINVAL,
+        return dssi_err_detail(SEARCH_ERR(search), DSS_EINVAL,
                           "cap = %zu bytes is too small: the string needs %zu (in *len)", cap,
                           size);
     c = (cursor){ .out = out };
@@ -303,7 +303,7 @@ static void get_param(cursor *c, struct search_params *p, size_t n, int id)
     double value = get_f64(c);
     if (id == DSS_SEARCH_RADIUS && value == 0.0)
         p->radius = 0.0;
-    else if (params_set(p, n, id, value) != DSS_OK)
+    else if (dssi_params_set(p, n, id, value) != DSS_OK)
         c->bad = 1;
 }
 
@@ -311,7 +311,7 @@ static void get_param(cursor *c, struct search_params *p, size_t n, int id)
 static void get_params(cursor *c, struct search_params *p, size_t n)
 {
     size_t count;
-    const param_desc *rows = param_search_rows(&count);
+    const param_desc *rows = dssi_param_search_rows(&count);
     for (size_t i = 0; i < count; i++) {
         if (rows[i].saved != PARAM_SAVED_V1)
             continue;
@@ -328,13 +328,13 @@ static void get_params(cursor *c, struct search_params *p, size_t n)
 static void get_policy(cursor *c, struct search_state *nx, size_t n, uint64_t version)
 {
     size_t count, k;
-    const param_desc *rows = param_search_rows(&count);
+    const param_desc *rows = dssi_param_search_rows(&count);
     const unsigned char *block;
     uint64_t pairs, last = 0;
     for (size_t i = 0; i < count; i++)
         if (rows[i].saved == PARAM_SAVED_V2)
-            param_store(&rows[i], &nx->p, rows[i].def);
-    radius_start(&nx->range);
+            dssi_param_store(&rows[i], &nx->p, rows[i].def);
+    dssi_radius_start(&nx->range);
     if (version == FORMAT_VERSION_1)
         return;
     pairs = get_u64(c);
@@ -344,7 +344,7 @@ static void get_policy(cursor *c, struct search_state *nx, size_t n, uint64_t ve
     }
     for (k = 0; k < pairs && !c->bad; k++) {
         uint64_t id = get_u64(c);
-        const param_desc *d = id <= (uint64_t)INT32_MAX ? param_search((int)id) : NULL;
+        const param_desc *d = id <= (uint64_t)INT32_MAX ? dssi_param_search((int)id) : NULL;
         if (d == NULL || d->saved != PARAM_SAVED_V2 || id <= last) {
             c->bad = 1;
             return;
@@ -353,7 +353,7 @@ static void get_policy(cursor *c, struct search_state *nx, size_t n, uint64_t ve
         get_param(c, &nx->p, n, d->id);
     }
     block = take(c, RADIUS_STATE_BYTES);
-    if (block == NULL || !radius_state_read(&nx->range, block))
+    if (block == NULL || !dssi_radius_state_read(&nx->range, block))
         c->bad = 1;
 }
 
@@ -366,7 +366,7 @@ static int check_header(cursor *c, const dss_search *search, size_t len, size_t 
     uint64_t bom, total, n, m;
     uint32_t crc;
     if (magic == NULL || memcmp(magic, MAGIC, sizeof MAGIC) != 0)
-        return err_detail(e, DSS_EFORMAT, "not a libdss session (no DSSSTATE magic; %zu bytes)",
+        return dssi_err_detail(e, DSS_EFORMAT, "not a libdss session (no DSSSTATE magic; %zu bytes)",
                           len);
     *version = get_u(c, 4);
     bom = get_u(c, 4);
@@ -375,25 +375,25 @@ static int check_header(cursor *c, const dss_search *search, size_t len, size_t 
     m = get_u64(c);
     *l = (size_t)get_u64(c);
     if (c->bad || len < HEADER_BYTES + 4)
-        return err_detail(e, DSS_EFORMAT, "truncated: %zu bytes, the header alone is %u", len,
+        return dssi_err_detail(e, DSS_EFORMAT, "truncated: %zu bytes, the header alone is %u", len,
                           HEADER_BYTES + 4);
     if (*version != FORMAT_VERSION && *version != FORMAT_VERSION_1)
-        return err_detail(e, DSS_EFORMAT, "format version %llu; this libdss reads versions "
+        return dssi_err_detail(e, DSS_EFORMAT, "format version %llu; this libdss reads versions "
                           "%u and %u", (unsigned long long)*version, FORMAT_VERSION_1,
                           FORMAT_VERSION);
     if (bom != BYTE_ORDER_MARK || total != len)
-        return err_detail(e, DSS_EFORMAT, "corrupt header (byte-order mark or length field: "
+        return dssi_err_detail(e, DSS_EFORMAT, "corrupt header (byte-order mark or length field: "
                           "%llu bytes recorded, %zu given)", (unsigned long long)total, len);
     crc = (uint32_t)(c->in[len - 4] | (uint32_t)c->in[len - 3] << 8
                      | (uint32_t)c->in[len - 2] << 16 | (uint32_t)c->in[len - 1] << 24);
     if (crc != crc32(c->in, len - 4))
-        return err_detail(e, DSS_EFORMAT, "corrupt: the CRC-32 does not match the contents");
+        return dssi_err_detail(e, DSS_EFORMAT, "corrupt: the CRC-32 does not match the contents");
     if (n != search->model->n || m != search->model->m)
-        return err_detail(e, DSS_EFORMAT, "saved for another model: n = %llu, m = %llu; this "
+        return dssi_err_detail(e, DSS_EFORMAT, "saved for another model: n = %llu, m = %llu; this "
                           "model has n = %zu, m = %zu", (unsigned long long)n,
                           (unsigned long long)m, search->model->n, search->model->m);
     if (*l == 0 || *l > search->model->n)
-        return err_detail(e, DSS_EFORMAT, "corrupt: subspace dimension %zu (n = %zu)", *l,
+        return dssi_err_detail(e, DSS_EFORMAT, "corrupt: subspace dimension %zu (n = %zu)", *l,
                           search->model->n);
     c->len = len - 4; /* the body ends before the CRC */
     return DSS_OK;
@@ -433,7 +433,7 @@ static void get_session(cursor *c, dss_search *search, size_t l, svd_dec *dec,
                         uint64_t version)
 {
     struct search_state *nx = &search->next;
-    const size_t n = search->model->n, max_rank = search_max_rank(search);
+    const size_t n = search->model->n, max_rank = dssi_search_max_rank(search);
     size_t rank;
 
     nx->p = search->cur.p;
@@ -463,7 +463,7 @@ static void get_session(cursor *c, dss_search *search, size_t l, svd_dec *dec,
         c->bad = 1;
         return;
     }
-    if (svd_dec_reserve(dec, &search->alloc, rank, dec->lazy) != DSS_OK) {
+    if (dssi_svd_dec_reserve(dec, &search->alloc, rank, dec->lazy) != DSS_OK) {
         c->bad = c->nomem = 1;
         return;
     }
@@ -510,16 +510,16 @@ static int check_continuable(const dss_search *search, const struct search_state
     const dss_model *model = search->model;
     const int saved_route = st->dec_cfg.mode; /* AUTO only in a libdss 1.0 string */
     errmsg *e = SEARCH_ERR(search);
-    if (jac_check(model, &st->p.jac) != DSS_OK)
-        return err_detail(e, DSS_EUNSUPPORTED, "this model cannot continue the session: %s",
-                          jac_missing(model, &st->p.jac));
-    if (jac_check(model, &st->dec_cfg) != DSS_OK)
-        return err_detail(e, DSS_EUNSUPPORTED, "this model cannot recompute the session's "
-                          "decomposition: %s", jac_missing(model, &st->dec_cfg));
-    if (jac_rank(model, &st->dec_cfg) != st->rank)
-        return err_detail(e, saved_route == DSS_JACOBIAN_AUTO ? DSS_EUNSUPPORTED : DSS_EFORMAT,
+    if (dssi_jac_check(model, &st->p.jac) != DSS_OK)
+        return dssi_err_detail(e, DSS_EUNSUPPORTED, "this model cannot continue the session: %s",
+                          dssi_jac_missing(model, &st->p.jac));
+    if (dssi_jac_check(model, &st->dec_cfg) != DSS_OK)
+        return dssi_err_detail(e, DSS_EUNSUPPORTED, "this model cannot recompute the session's "
+                          "decomposition: %s", dssi_jac_missing(model, &st->dec_cfg));
+    if (dssi_jac_rank(model, &st->dec_cfg) != st->rank)
+        return dssi_err_detail(e, saved_route == DSS_JACOBIAN_AUTO ? DSS_EUNSUPPORTED : DSS_EFORMAT,
                           "the decomposition holds %zu singular values; its route gives %zu on "
-                          "this model", st->rank, jac_rank(model, &st->dec_cfg));
+                          "this model", st->rank, dssi_jac_rank(model, &st->dec_cfg));
     return DSS_OK;
 }
 
@@ -533,22 +533,22 @@ static int search_load_impl(dss_search *search, const void *buf, size_t len)
     if (search == NULL)
         return DSS_EINVAL;
     if (buf == NULL)
-        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument buf is NULL");
+        return dssi_err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument buf is NULL");
     if (search->busy)
-        return err_detail(SEARCH_ERR(search), DSS_EBUSY,
+        return dssi_err_detail(SEARCH_ERR(search), DSS_EBUSY,
                           "called from inside a callback of this session's running call");
     c = (cursor){ .in = buf, .len = len };
     if ((rc = check_header(&c, search, len, &l, &version)) != DSS_OK)
         return rc;
-    if ((rc = state_reserve_basis(&search->next, &search->alloc, search->model->n, l)) != DSS_OK)
+    if ((rc = dssi_state_reserve_basis(&search->next, &search->alloc, search->model->n, l)) != DSS_OK)
         return rc;
-    scratch = search_scratch_slot(search);
+    scratch = dssi_search_scratch_slot(search);
     search->slot[scratch].id = 0; /* overwritten below, valid or not */
     get_session(&c, search, l, &search->slot[scratch].dec, version);
     if (c.nomem)
         return DSS_ENOMEM;
     if (c.bad)
-        return err_detail(SEARCH_ERR(search), DSS_EFORMAT, "corrupt or inconsistent field near "
+        return dssi_err_detail(SEARCH_ERR(search), DSS_EFORMAT, "corrupt or inconsistent field near "
                           "byte %zu (the CRC matched: written so, or edited and re-checksummed)",
                           c.pos);
     if ((rc = check_continuable(search, &search->next)) != DSS_OK)
@@ -559,16 +559,16 @@ static int search_load_impl(dss_search *search, const void *buf, size_t len)
         /* lazy vectors come from d and e, and their clusters from s: the two must agree, or a
            vector drawn later could be wrong, or not orthogonal to the others */
         int match = 0;
-        if ((rc = svd_check_lazy(&search->svd, &search->alloc, &search->slot[scratch].dec,
+        if ((rc = dssi_svd_check_lazy(&search->svd, &search->alloc, &search->slot[scratch].dec,
                                  &match)) != DSS_OK)
             return rc == DSS_ENOMEM ? rc : DSS_EFORMAT;
         if (!match)
-            return err_detail(SEARCH_ERR(search), DSS_EFORMAT, "corrupt: the kept tridiagonal "
+            return dssi_err_detail(SEARCH_ERR(search), DSS_EFORMAT, "corrupt: the kept tridiagonal "
                               "form's eigenvalues are not the squared singular values");
     }
 
     /* the loaded state and decomposition become the session's, with no history */
-    session_publish(search, &(struct publish){ .source = PUBLISH_NEXT,
+    dssi_session_publish(search, &(struct publish){ .source = PUBLISH_NEXT,
                                                .history = PUBLISH_CLEAR, .slot = scratch });
     return DSS_OK;
 }

@@ -50,7 +50,7 @@ static double box_mean_distance(double R, size_t n)
     return 2.0 * R * sum * h / (2.0 * sqrt(DSS_PI));
 }
 
-double prior_mean_distance(int prior, double scale, size_t n)
+double dssi_prior_mean_distance(int prior, double scale, size_t n)
 {
     if (prior == DSS_PRIOR_BOX)
         return box_mean_distance(scale, n);

@@ -6,6 +6,6 @@
 #include <stddef.h>
 
 /* prior: DSS_PRIOR_GAUSSIAN (scale = sigma) or DSS_PRIOR_BOX (scale = R of [-R, R]^n). */
-double prior_mean_distance(int prior, double scale, size_t n);
+double dssi_prior_mean_distance(int prior, double scale, size_t n);
 
 #endif

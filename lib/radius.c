@@ -35,7 +35,7 @@
 
 #include "radius.h"
 
-void radius_start(struct radius_state *rs)
+void dssi_radius_start(struct radius_state *rs)
 {
     *rs = (struct radius_state){ .scale = 1.0 };
 }
@@ -89,7 +89,7 @@ static void adaptive_after_commit(const struct radius_params *rp, struct radius_
     rs->scale = c->centred || c->reach >= RADIUS_EDGE ? rs->scale * rp->grow : 1.0;
 }
 
-int radius_after_commit(const struct radius_params *rp, struct radius_state *rs,
+int dssi_radius_after_commit(const struct radius_params *rp, struct radius_state *rs,
                         const struct radius_commit *c)
 {
     const int escape = stall_after_commit(rp->stall, rs, c->centred);
@@ -106,7 +106,7 @@ int radius_after_commit(const struct radius_params *rp, struct radius_state *rs,
     return escape;
 }
 
-double radius_scale(const struct radius_params *rp, const struct radius_state *rs)
+double dssi_radius_scale(const struct radius_params *rp, const struct radius_state *rs)
 {
     if (rp->policy == DSS_RADIUS_FIXED)
         return 1.0;
@@ -129,7 +129,7 @@ static uint64_t get_le64(const unsigned char *in)
     return v;
 }
 
-void radius_state_write(const struct radius_state *rs, unsigned char out[RADIUS_STATE_BYTES])
+void dssi_radius_state_write(const struct radius_state *rs, unsigned char out[RADIUS_STATE_BYTES])
 {
     uint64_t bits;
     memcpy(&bits, &rs->scale, sizeof bits);
@@ -140,7 +140,7 @@ void radius_state_write(const struct radius_state *rs, unsigned char out[RADIUS_
     out[24] = (unsigned char)(rs->escaped != 0);
 }
 
-int radius_state_read(struct radius_state *rs, const unsigned char in[RADIUS_STATE_BYTES])
+int dssi_radius_state_read(struct radius_state *rs, const unsigned char in[RADIUS_STATE_BYTES])
 {
     uint64_t bits = get_le64(in), centred = get_le64(in + 8), need = get_le64(in + 16);
     double scale;

@@ -1,8 +1,8 @@
 /* The slider-range policy (DSS_SEARCH_RADIUS_POLICY): pure functions of the policy's settings,
  * its state, and what a commit tells it. They know nothing of the session: search.c calls
- * radius_start (dss_search_start), radius_after_commit (commit, commit_w) and radius_scale
- * (every point); persist.c writes and reads the state as one opaque block (radius_state_write,
- * radius_state_read); session.c and history.c copy the state with the rest of a search_state.
+ * dssi_radius_start (dss_search_start), dssi_radius_after_commit (commit, commit_w) and dssi_radius_scale
+ * (every point); persist.c writes and reads the state as one opaque block (dssi_radius_state_write,
+ * dssi_radius_state_read); session.c and history.c copy the state with the rest of a search_state.
  * The settings are rows of the parameter table (params.c: ids 17..22), which also holds their
  * defaults and ranges. Changing the algorithm stays inside radius.c (and this header). */
 #ifndef DSS_RADIUS_H
@@ -22,7 +22,7 @@ struct radius_params {
 };
 
 /* The policy's state: the slider half-length is the base radius times `scale`. Saved by
-   radius_state_write into RADIUS_STATE_BYTES bytes (format version 2). */
+   dssi_radius_state_write into RADIUS_STATE_BYTES bytes (format version 2). */
 struct radius_state {
     double scale;
     size_t centred;    /* consecutive centred commits since the last move or escape */
@@ -58,20 +58,20 @@ struct radius_commit {
 #define RADIUS_STATE_BYTES 32
 
 /* The state at dss_search_start (and of a fresh session, or a loaded version-1 string). */
-void radius_start(struct radius_state *rs);
+void dssi_radius_start(struct radius_state *rs);
 /* The state after a commit; returns 1 when the commit is a stall escape (the session then
    recomputes the Jacobian at the new centre and shows its top singular directions), else 0.
    FIXED keeps scale 1; with stall = 0 nothing escapes, and FIXED with stall = 0 leaves the
    state as it is (the paper's method). */
-int  radius_after_commit(const struct radius_params *rp, struct radius_state *rs,
+int  dssi_radius_after_commit(const struct radius_params *rp, struct radius_state *rs,
                          const struct radius_commit *c);
 /* The factor on the base radius in force: 1 under FIXED, else the state's scale within the
    bounds as they are now (the host may change them at any time). */
-double radius_scale(const struct radius_params *rp, const struct radius_state *rs);
-/* The state as RADIUS_STATE_BYTES bytes, and back: radius_state_read returns 1 and fills rs
+double dssi_radius_scale(const struct radius_params *rp, const struct radius_state *rs);
+/* The state as RADIUS_STATE_BYTES bytes, and back: dssi_radius_state_read returns 1 and fills rs
    for a valid block (finite scale in (0, RADIUS_SCALE_MAX], reserved bytes 0), else 0 and
    leaves rs alone. */
-void radius_state_write(const struct radius_state *rs, unsigned char out[RADIUS_STATE_BYTES]);
-int  radius_state_read(struct radius_state *rs, const unsigned char in[RADIUS_STATE_BYTES]);
+void dssi_radius_state_write(const struct radius_state *rs, unsigned char out[RADIUS_STATE_BYTES]);
+int  dssi_radius_state_read(struct radius_state *rs, const unsigned char in[RADIUS_STATE_BYTES]);
 
 #endif

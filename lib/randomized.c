@@ -29,7 +29,7 @@ static void rademacher(rng *r, double *out, size_t count)
     /* branch-free: bit k of a draw becomes the sign bit of 1.0 (a branch on random bits
        mispredicts half the time, which made this the bulk of the library's time) */
     for (size_t i = 0; i < count; i += 64) {
-        const uint64_t bits = rng_next(r);
+        const uint64_t bits = dssi_rng_next(r);
         const size_t len = count - i < 64 ? count - i : 64;
         for (size_t k = 0; k < len; k++) {
             const uint64_t u = UINT64_C(0x3ff0000000000000) | (((~bits >> k) & 1u) << 63);
@@ -43,8 +43,8 @@ static int apply_jacobian(call_ctx *cx, const jac_config *cfg, const double *c, 
                           size_t rows, jac_scratch *s, const mem_allocator *a, double *out)
 {
     if (cx->model->jvp == NULL)
-        return jac_directional_diff(cx, cfg, c, Q, rows, s, a, out);
-    return call_jvp(cx, c, rows, Q, out);
+        return dssi_jac_directional_diff(cx, cfg, c, Q, rows, s, a, out);
+    return dssi_call_jvp(cx, c, rows, Q, out);
 }
 
 /* Eigen-decomposition of B B^T (r x r), B = s->probe (r x m): eigenvalues ascending into eig,
@@ -62,7 +62,7 @@ static int small_eigen(size_t r_, size_t m, const double *B, double *G, double *
     return info == 0 ? DSS_OK : DSS_ELAPACK;
 }
 
-size_t rsvd_scratch_bytes(const dss_model *model, const jac_config *cfg)
+size_t dssi_rsvd_scratch_bytes(const dss_model *model, const jac_config *cfg)
 {
     const size_t n = model->n, m = model->m, full = n < m ? n : m;
     const size_t keep = cfg->rank < full ? cfg->rank : full;
@@ -73,7 +73,7 @@ size_t rsvd_scratch_bytes(const dss_model *model, const jac_config *cfg)
     return doubles * sizeof(double);
 }
 
-int rsvd_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rng *r,
+int dssi_rsvd_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rng *r,
                    jac_scratch *s, const mem_allocator *a, svd_dec *dec)
 {
     const size_t n = cx->model->n, m = cx->model->m, full = n < m ? n : m;
@@ -85,7 +85,7 @@ int rsvd_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rng *r,
 
     if (m > INT_MAX || rr * (size_t)SYEV_BLOCK > INT_MAX)
         return DSS_EINVAL;
-    if ((rc = svd_dec_reserve(dec, a, keep, 0)) != DSS_OK)
+    if ((rc = dssi_svd_dec_reserve(dec, a, keep, 0)) != DSS_OK)
         return rc;
     if ((rc = MEM_GROW(a, s, probe, rr * m)) != DSS_OK
         || (rc = MEM_GROW(a, s, sketch, rr * n)) != DSS_OK
@@ -96,21 +96,21 @@ int rsvd_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rng *r,
     work = eig + rr;
 
     rademacher(r, s->probe, rr * m);
-    if ((rc = call_progress(cx, DSS_STAGE_RANDOMIZED, 0, passes)) != DSS_OK
-        || (rc = call_vjp(cx, c, rr, s->probe, s->sketch)) != DSS_OK
-        || (rc = call_progress(cx, DSS_STAGE_RANDOMIZED, 1, passes)) != DSS_OK)
+    if ((rc = dssi_call_progress(cx, DSS_STAGE_RANDOMIZED, 0, passes)) != DSS_OK
+        || (rc = dssi_call_vjp(cx, c, rr, s->probe, s->sketch)) != DSS_OK
+        || (rc = dssi_call_progress(cx, DSS_STAGE_RANDOMIZED, 1, passes)) != DSS_OK)
         return rc;
-    ortho_rows(r, s->sketch, rr, n);
+    dssi_ortho_rows(r, s->sketch, rr, n);
     for (size_t it = 0; it < cfg->power; it++) {
         if ((rc = apply_jacobian(cx, cfg, c, s->sketch, rr, s, a, s->probe)) != DSS_OK
-            || (rc = call_progress(cx, DSS_STAGE_RANDOMIZED, 2 * it + 2, passes)) != DSS_OK
-            || (rc = call_vjp(cx, c, rr, s->probe, s->sketch)) != DSS_OK
-            || (rc = call_progress(cx, DSS_STAGE_RANDOMIZED, 2 * it + 3, passes)) != DSS_OK)
+            || (rc = dssi_call_progress(cx, DSS_STAGE_RANDOMIZED, 2 * it + 2, passes)) != DSS_OK
+            || (rc = dssi_call_vjp(cx, c, rr, s->probe, s->sketch)) != DSS_OK
+            || (rc = dssi_call_progress(cx, DSS_STAGE_RANDOMIZED, 2 * it + 3, passes)) != DSS_OK)
             return rc;
-        ortho_rows(r, s->sketch, rr, n);
+        dssi_ortho_rows(r, s->sketch, rr, n);
     }
     if ((rc = apply_jacobian(cx, cfg, c, s->sketch, rr, s, a, s->probe)) != DSS_OK
-        || (rc = call_progress(cx, DSS_STAGE_RANDOMIZED, passes, passes)) != DSS_OK)
+        || (rc = dssi_call_progress(cx, DSS_STAGE_RANDOMIZED, passes, passes)) != DSS_OK)
         return rc;
     if ((rc = small_eigen(rr, m, s->probe, G, eig, work)) != DSS_OK)
         return rc;

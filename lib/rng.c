@@ -13,13 +13,13 @@ static uint64_t splitmix64(uint64_t *x)
     return z ^ (z >> 31);
 }
 
-void rng_seed(rng *r, uint64_t seed)
+void dssi_rng_seed(rng *r, uint64_t seed)
 {
     for (int i = 0; i < 4; i++)
         r->s[i] = splitmix64(&seed);
 }
 
-uint64_t rng_next(rng *r)
+uint64_t dssi_rng_next(rng *r)
 {
     uint64_t *s = r->s;
     const uint64_t result = rotl(s[1] * 5, 7) * 9;
@@ -33,32 +33,32 @@ uint64_t rng_next(rng *r)
     return result;
 }
 
-double rng_uniform(rng *r)
+double dssi_rng_uniform(rng *r)
 {
-    return (double)(rng_next(r) >> 11) * 0x1.0p-53;
+    return (double)(dssi_rng_next(r) >> 11) * 0x1.0p-53;
 }
 
-double rng_gaussian(rng *r)
+double dssi_rng_gaussian(rng *r)
 {
     /* Marsaglia's polar method; the second variate is discarded so the state stays a plain
        xoshiro state (easy to save and restore). */
     double u, v, q;
     do {
-        u = 2.0 * rng_uniform(r) - 1.0;
-        v = 2.0 * rng_uniform(r) - 1.0;
+        u = 2.0 * dssi_rng_uniform(r) - 1.0;
+        v = 2.0 * dssi_rng_uniform(r) - 1.0;
         q = u * u + v * v;
     } while (q >= 1.0 || q == 0.0);
     return u * sqrt(-2.0 * log(q) / q);
 }
 
-size_t rng_below(rng *r, size_t bound)
+size_t dssi_rng_below(rng *r, size_t bound)
 {
     /* Rejection from the largest multiple of bound: unbiased. */
     uint64_t b = (uint64_t)bound;
     uint64_t limit = UINT64_MAX - UINT64_MAX % b;
     uint64_t x;
     do {
-        x = rng_next(r);
+        x = dssi_rng_next(r);
     } while (x >= limit);
     return (size_t)(x % b);
 }

@@ -8,10 +8,10 @@
 
 typedef struct rng { uint64_t s[4]; } rng;
 
-void     rng_seed(rng *r, uint64_t seed);
-uint64_t rng_next(rng *r);
-double   rng_uniform(rng *r);                   /* [0, 1) with 53 random bits */
-double   rng_gaussian(rng *r);                  /* N(0, 1), Marsaglia's polar method */
-size_t   rng_below(rng *r, size_t bound);       /* uniform integer in [0, bound), bound >= 1, unbiased */
+void     dssi_rng_seed(rng *r, uint64_t seed);
+uint64_t dssi_rng_next(rng *r);
+double   dssi_rng_uniform(rng *r);                   /* [0, 1) with 53 random bits */
+double   dssi_rng_gaussian(rng *r);                  /* N(0, 1), Marsaglia's polar method */
+size_t   dssi_rng_below(rng *r, size_t bound);       /* uniform integer in [0, bound), bound >= 1, unbiased */
 
 #endif

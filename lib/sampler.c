@@ -26,7 +26,7 @@ static size_t draw_weighted(rng *r, const double *s, const unsigned char *avail,
     for (size_t i = 0; i < rank; i++)
         if (avail[i])
             total += s[i] + WEIGHT_FLOOR;
-    u = rng_uniform(r) * total;
+    u = dssi_rng_uniform(r) * total;
     for (size_t i = 0; i < rank; i++) {
         if (!avail[i])
             continue;
@@ -50,11 +50,11 @@ static size_t first_available(const unsigned char *avail, size_t rank)
 static void random_frame(rng *r, size_t n, size_t l, double *basis)
 {
     for (size_t i = 0; i < l * n; i++)
-        basis[i] = rng_gaussian(r);
-    ortho_rows(r, basis, l, n);
+        basis[i] = dssi_rng_gaussian(r);
+    dssi_ortho_rows(r, basis, l, n);
 }
 
-void sampler_draw(int kind, rng *r, size_t n, const double *s, size_t rank, unsigned char *avail,
+void dssi_sampler_draw(int kind, rng *r, size_t n, const double *s, size_t rank, unsigned char *avail,
                   size_t l, double *basis, size_t *idx)
 {
     if (kind == DSS_SAMPLER_RANDOM) {

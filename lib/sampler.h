@@ -15,7 +15,7 @@
  * s: rank singular values (descending); avail: rank flags, updated (drawn ones cleared; all set
  * again first when fewer than l remain). SINGULAR and TOP need l <= rank (checked by the
  * caller); the caller fetches the drawn vectors. */
-void sampler_draw(int kind, rng *r, size_t n, const double *s, size_t rank, unsigned char *avail,
+void dssi_sampler_draw(int kind, rng *r, size_t n, const double *s, size_t rank, unsigned char *avail,
                   size_t l, double *basis, size_t *idx);
 
 #endif

@@ -3,7 +3,7 @@
  *
  * Everything a session is lives in `cur` (a struct search_state) and the decomposition slot it
  * names, owned by the transaction module (session.c): every mutating call works in `next`, a
- * copy, and in a scratch decomposition slot, and ends in session_publish, which cannot fail: a
+ * copy, and in a scratch decomposition slot, and ends in dssi_session_publish, which cannot fail: a
  * failing call leaves the session untouched (the strong guarantee). Undo (history.c) and load
  * (persist.c) end in the same publish step.
  */
@@ -20,28 +20,28 @@
 
 #define RADIUS_FACTOR 0.2             /* the authors' slider half-length: 0.2 x mean distance */
 
-call_ctx search_ctx(const dss_search *search, call_stats *stats)
+call_ctx dssi_search_ctx(const dss_search *search, call_stats *stats)
 {
     return (call_ctx){ .model = search->model, .stats = stats, .progress = search->progress,
                        .progress_user = search->progress_user, .err = SEARCH_ERR(search) };
 }
 
-const dss_model *search_model(const dss_search *search) { return search->model; }
+const dss_model *dssi_search_model(const dss_search *search) { return search->model; }
 
 /* ---- create / destroy ------------------------------------------------------------------- */
 
 static void search_free(dss_search *search)
 {
     mem_allocator a = search->alloc;
-    history_free(search);
-    state_free(&search->cur, &a);
-    state_free(&search->next, &a);
+    dssi_history_free(search);
+    dssi_state_free(&search->cur, &a);
+    dssi_state_free(&search->next, &a);
     for (int k = 0; k < DEC_SLOTS; k++)
-        svd_dec_free(&search->slot[k].dec, &a);
-    jac_scratch_free(&search->jac, &a);
-    svd_work_free(&search->svd, &a);
+        dssi_svd_dec_free(&search->slot[k].dec, &a);
+    dssi_jac_scratch_free(&search->jac, &a);
+    dssi_svd_work_free(&search->svd, &a);
     a.meter = NULL; /* the meter lives in the struct being freed */
-    mem_free(&a, search);
+    dssi_mem_free(&a, search);
 }
 
 DSS_API int dss_search_create(dss_search **out, const dss_model *model)
@@ -54,28 +54,28 @@ DSS_API int dss_search_create(dss_search **out, const dss_model *model)
         *out = NULL;
     if (out == NULL || model == NULL)
         return DSS_EINVAL;
-    search = mem_alloc(&model->alloc, sizeof *search);
+    search = dssi_mem_alloc(&model->alloc, sizeof *search);
     if (search == NULL)
         return DSS_ENOMEM;
     *search = (dss_search){ .model = model, .alloc = model->alloc, .cur_slot = 0, .prev_slot = 1 };
     search->alloc.meter = &search->meter;
     search->meter.held = search->meter.peak = sizeof *search;
     n = model->n;
-    r = search_max_rank(search);
+    r = dssi_search_max_rank(search);
     /* O(n) up front: bases grow with the subspace dimension and decompositions with their
        route, when a step first needs them (docs/design.md, "Memory") */
-    if (state_alloc(&search->cur, &search->alloc, n, r, 1) != DSS_OK
-        || state_alloc(&search->next, &search->alloc, n, r, 1) != DSS_OK)
+    if (dssi_state_alloc(&search->cur, &search->alloc, n, r, 1) != DSS_OK
+        || dssi_state_alloc(&search->next, &search->alloc, n, r, 1) != DSS_OK)
         rc = DSS_ENOMEM;
     for (int k = 0; k < DEC_SLOTS; k++)
-        svd_dec_init(&search->slot[k].dec, n);
+        dssi_svd_dec_init(&search->slot[k].dec, n);
     if (rc != DSS_OK) {
         search_free(search);
         return rc;
     }
-    params_default(&search->cur.p, n);
-    radius_start(&search->cur.range);
-    rng_seed(&search->cur.rng, 0);
+    dssi_params_default(&search->cur.p, n);
+    dssi_radius_start(&search->cur.range);
+    dssi_rng_seed(&search->cur.rng, 0);
     *out = search;
     return DSS_OK;
 }
@@ -93,7 +93,7 @@ DSS_API void dss_search_destroy(dss_search *search)
    session whose every point is DSS_ENONFINITE (or the centre itself). */
 static int set_prior(struct search_params *p, size_t n, int prior, double scale)
 {
-    const double radius = RADIUS_FACTOR * prior_mean_distance(prior, scale, n);
+    const double radius = RADIUS_FACTOR * dssi_prior_mean_distance(prior, scale, n);
     if (!isfinite(radius) || !(radius > 0.0))
         return DSS_EINVAL;
     p->prior = prior;
@@ -102,12 +102,12 @@ static int set_prior(struct search_params *p, size_t n, int prior, double scale)
     return DSS_OK;
 }
 
-const char *params_range(int param, char *buf, size_t cap)
+const char *dssi_params_range(int param, char *buf, size_t cap)
 {
-    const param_desc *d = param_search(param);
+    const param_desc *d = dssi_param_search(param);
     if (d == NULL)
         return "no such parameter";
-    param_range_text(d, buf, cap);
+    dssi_param_range_text(d, buf, cap);
     if (param == DSS_SEARCH_PRIOR || param == DSS_SEARCH_PRIOR_SCALE) {
         size_t len = strlen(buf);
         snprintf(buf + len, cap - len, ", with a finite, positive default radius");
@@ -121,28 +121,28 @@ const char *params_range(int param, char *buf, size_t cap)
 
 /* Every parameter through its row of the table (params.c); the prior's two also recompute the
    default radius, which must stay finite. */
-int params_set(struct search_params *p, size_t n, int param, double value)
+int dssi_params_set(struct search_params *p, size_t n, int param, double value)
 {
-    const param_desc *d = param_search(param);
-    if (d == NULL || !param_valid(d, value, n))
+    const param_desc *d = dssi_param_search(param);
+    if (d == NULL || !dssi_param_valid(d, value, n))
         return DSS_EINVAL;
     if (param == DSS_SEARCH_PRIOR)
         return set_prior(p, n, (int)value, p->prior_scale);
     if (param == DSS_SEARCH_PRIOR_SCALE)
         return set_prior(p, n, p->prior, value);
-    param_store(d, p, value);
+    dssi_param_store(d, p, value);
     return DSS_OK;
 }
 
 /* The defaults, from the table. */
-void params_default(struct search_params *p, size_t n)
+void dssi_params_default(struct search_params *p, size_t n)
 {
     size_t count;
-    const param_desc *rows = param_search_rows(&count);
+    const param_desc *rows = dssi_param_search_rows(&count);
     *p = (struct search_params){ 0 };
     for (size_t i = 0; i < count; i++)
-        param_store(&rows[i], p, rows[i].def);
-    p->radius_default = RADIUS_FACTOR * prior_mean_distance(p->prior, p->prior_scale, n);
+        dssi_param_store(&rows[i], p, rows[i].def);
+    p->radius_default = RADIUS_FACTOR * dssi_prior_mean_distance(p->prior, p->prior_scale, n);
 }
 
 static int search_set_impl(dss_search *search, int param, double value)
@@ -152,16 +152,16 @@ static int search_set_impl(dss_search *search, int param, double value)
     if (search == NULL)
         return DSS_EINVAL;
     if (search->busy)
-        return err_detail(SEARCH_ERR(search), DSS_EBUSY,
+        return dssi_err_detail(SEARCH_ERR(search), DSS_EBUSY,
                           "called from inside a callback of this session's running call");
     p = search->cur.p;
-    if (params_set(&p, search->model->n, param, value) != DSS_OK)
-        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "%s = %.17g is out of range (%s)",
-                          err_search_param_name(param), value,
-                          params_range(param, range, sizeof range));
+    if (dssi_params_set(&p, search->model->n, param, value) != DSS_OK)
+        return dssi_err_detail(SEARCH_ERR(search), DSS_EINVAL, "%s = %.17g is out of range (%s)",
+                          dssi_err_search_param_name(param), value,
+                          dssi_params_range(param, range, sizeof range));
     search->cur.p = p;
     if (param == DSS_SEARCH_SEED) /* the stream restarts at once */
-        rng_seed(&search->cur.rng, (uint64_t)value);
+        dssi_rng_seed(&search->cur.rng, (uint64_t)value);
     if (param == DSS_SEARCH_HISTORY && search->hist_len > p.history)
         search->hist_len = p.history; /* the oldest steps are forgotten at once */
     return DSS_OK;
@@ -174,7 +174,7 @@ DSS_API int dss_search_set(dss_search *search, int param, double value)
     return ERR_CALL(SEARCH_ERR(search), search_set_impl(search, param, value));
 }
 
-double search_base_radius(const dss_search *search)
+double dssi_search_base_radius(const dss_search *search)
 {
     const struct search_params *p = &search->cur.p;
     return p->radius > 0.0 ? p->radius : p->radius_default;
@@ -182,9 +182,9 @@ double search_base_radius(const dss_search *search)
 
 /* The slider's half-length: the base radius times the policy's scale (exactly the base radius
    under DSS_RADIUS_FIXED, whose scale is 1: the paper's method bit for bit). */
-double search_radius(const dss_search *search)
+double dssi_search_radius(const dss_search *search)
 {
-    return search_base_radius(search) * radius_scale(&search->cur.p.range, &search->cur.range);
+    return dssi_search_base_radius(search) * dssi_radius_scale(&search->cur.p.range, &search->cur.range);
 }
 
 static int search_slider_radius_impl(const dss_search *search, double *radius)
@@ -192,8 +192,8 @@ static int search_slider_radius_impl(const dss_search *search, double *radius)
     if (search == NULL)
         return DSS_EINVAL;
     if (radius == NULL)
-        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument radius is NULL");
-    *radius = search_radius(search);
+        return dssi_err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument radius is NULL");
+    *radius = dssi_search_radius(search);
     return DSS_OK;
 }
 
@@ -206,15 +206,15 @@ DSS_API int dss_search_slider_radius(const dss_search *search, double *radius)
 
 static int search_get_impl(const dss_search *search, int param, double *value)
 {
-    const param_desc *d = param_search(param);
+    const param_desc *d = dssi_param_search(param);
     if (search == NULL)
         return DSS_EINVAL;
     if (value == NULL)
-        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument value is NULL");
+        return dssi_err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument value is NULL");
     if (d == NULL)
-        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "no parameter %d", param);
-    *value = param == DSS_SEARCH_RADIUS ? search_base_radius(search)
-                                     : param_load(d, &search->cur.p);
+        return dssi_err_detail(SEARCH_ERR(search), DSS_EINVAL, "no parameter %d", param);
+    *value = param == DSS_SEARCH_RADIUS ? dssi_search_base_radius(search)
+                                     : dssi_param_load(d, &search->cur.p);
     return DSS_OK;
 }
 
@@ -225,7 +225,7 @@ DSS_API int dss_search_get(const dss_search *search, int param, double *value)
     return ERR_CALL(SEARCH_ERR(search), search_get_impl(search, param, value));
 }
 
-/* Bytes of one state whose basis holds l rows (state_alloc). */
+/* Bytes of one state whose basis holds l rows (dssi_state_alloc). */
 static size_t state_bytes(size_t n, size_t r, size_t l)
 {
     return (2 * n + l * n + r) * sizeof(double) + l * sizeof(size_t) + r;
@@ -245,16 +245,16 @@ static int search_estimate_bytes_impl(const dss_search *search, size_t *bytes)
     if (search == NULL)
         return DSS_EINVAL;
     if (bytes == NULL)
-        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument bytes is NULL");
+        return dssi_err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument bytes is NULL");
     p = &search->cur.p;
     n = search->model->n;
-    r = search_max_rank(search);
+    r = dssi_search_max_rank(search);
     l = p->l > search->cur.l ? p->l : search->cur.l;
     total = sizeof *search
             + (p->history + 3) * state_bytes(n, r, l)
             + 2 * p->history * sizeof(struct search_state)
-            + DEC_SLOTS * jac_dec_bytes(search->model, &p->jac)
-            + jac_scratch_bytes(search->model, &p->jac);
+            + DEC_SLOTS * dssi_jac_dec_bytes(search->model, &p->jac)
+            + dssi_jac_scratch_bytes(search->model, &p->jac);
     *bytes = total;
     return DSS_OK;
 }
@@ -271,7 +271,7 @@ static int search_set_progress_impl(dss_search *search, dss_progress_fn fn, void
     if (search == NULL)
         return DSS_EINVAL;
     if (search->busy)
-        return err_detail(SEARCH_ERR(search), DSS_EBUSY,
+        return dssi_err_detail(SEARCH_ERR(search), DSS_EBUSY,
                           "called from inside a callback of this session's running call");
     search->progress = fn;
     search->progress_user = user;
@@ -290,7 +290,7 @@ static int search_stat_impl(const dss_search *search, int key, double *value)
     if (search == NULL)
         return DSS_EINVAL;
     if (value == NULL)
-        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument value is NULL");
+        return dssi_err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument value is NULL");
     switch (key) {
     case DSS_STAT_POINTS:            *value = search->stats.v[STAT_POINTS]; break;
     case DSS_STAT_F_CALLS:           *value = search->stats.v[STAT_F_CALLS]; break;
@@ -306,7 +306,7 @@ static int search_stat_impl(const dss_search *search, int key, double *value)
     case DSS_STAT_SECONDS_CALLBACKS: *value = search->stats.v[STAT_SECONDS_CALLBACKS]; break;
     case DSS_STAT_BYTES_HELD:        *value = (double)search->meter.held; break;
     case DSS_STAT_PEAK_BYTES:        *value = (double)search->meter.peak; break;
-    default: return err_detail(SEARCH_ERR(search), DSS_EINVAL, "no statistic %d", key);
+    default: return dssi_err_detail(SEARCH_ERR(search), DSS_EINVAL, "no statistic %d", key);
     }
     return DSS_OK;
 }
@@ -324,7 +324,7 @@ DSS_API int dss_search_stat(const dss_search *search, int key, double *value)
 static int check_draw(dss_search *search, const struct search_state *st, size_t rank)
 {
     if (st->p.sampler != DSS_SAMPLER_RANDOM && st->p.l > rank)
-        return err_detail(SEARCH_ERR(search), DSS_EINVAL,
+        return dssi_err_detail(SEARCH_ERR(search), DSS_EINVAL,
                           "DSS_SEARCH_SUBSPACE_DIM = %zu exceeds the %zu singular values this "
                           "Jacobian mode gives", st->p.l, rank);
     return DSS_OK;
@@ -339,13 +339,13 @@ static int draw(dss_search *search, svd_dec *dec, int top)
     const size_t n = search->model->n;
     const int kind = top && nx->p.sampler != DSS_SAMPLER_RANDOM ? DSS_SAMPLER_TOP : nx->p.sampler;
     nx->l = nx->p.l;
-    sampler_draw(kind, &nx->rng, n, dec->s, dec->rank, nx->avail, nx->l, nx->basis,
+    dssi_sampler_draw(kind, &nx->rng, n, dec->s, dec->rank, nx->avail, nx->l, nx->basis,
                  nx->basis_idx);
     if (nx->p.sampler == DSS_SAMPLER_RANDOM)
         return DSS_OK;
     for (size_t i = 0; i < nx->l; i++) {
         size_t k = nx->basis_idx[i];
-        int rc = svd_vector(&search->svd, &search->alloc, dec, k);
+        int rc = dssi_svd_vector(&search->svd, &search->alloc, dec, k);
         if (rc != DSS_OK)
             return rc;
         memcpy(nx->basis + i * n, dec->v + k * n, n * sizeof *nx->basis);
@@ -365,16 +365,16 @@ static int decompose_next(dss_search *search, call_ctx *cx, int scratch)
        the first allocate nothing (slots holding a decomposition are never touched) */
     for (int k = 0; k < DEC_SLOTS; k++)
         if (search->slot[k].id == 0
-            && (rc = jac_dec_reserve(search->model, &nx->p.jac, &search->slot[k].dec,
+            && (rc = dssi_jac_dec_reserve(search->model, &nx->p.jac, &search->slot[k].dec,
                                      &search->alloc)) != DSS_OK)
             return rc;
     nx->dec_rng = nx->rng;
     nx->dec_cfg = nx->p.jac;
     /* the route, not AUTO: undo recomputes with it, and fails rather than take another route
        when the host has since removed a callback */
-    nx->dec_cfg.mode = jac_route(search->model, nx->p.jac.mode);
+    nx->dec_cfg.mode = dssi_jac_route(search->model, nx->p.jac.mode);
     memcpy(nx->dec_center, nx->center, search->model->n * sizeof *nx->center);
-    rc = jac_decompose(cx, &nx->p.jac, nx->center, &nx->rng, &search->jac, &search->svd,
+    rc = dssi_jac_decompose(cx, &nx->p.jac, nx->center, &nx->rng, &search->jac, &search->svd,
                        &search->alloc, &slot->dec);
     if (rc != DSS_OK)
         return rc;
@@ -399,16 +399,16 @@ static int step_run(dss_search *search, int recompute, int history)
     struct search_state *nx = &search->next;
     session_txn txn;
     call_ctx cx;
-    int scratch = search_scratch_slot(search), rc;
+    int scratch = dssi_search_scratch_slot(search), rc;
 
-    session_txn_begin(search, &txn);
-    cx = search_ctx(search, &txn.stats);
+    dssi_session_txn_begin(search, &txn);
+    cx = dssi_search_ctx(search, &txn.stats);
 
-    if ((rc = check_draw(search, nx, recompute ? jac_rank(search->model, &nx->p.jac) : nx->rank)) != DSS_OK)
+    if ((rc = check_draw(search, nx, recompute ? dssi_jac_rank(search->model, &nx->p.jac) : nx->rank)) != DSS_OK)
         return rc;
-    if (recompute && (rc = jac_check(search->model, &nx->p.jac)) != DSS_OK)
-        return err_detail(SEARCH_ERR(search), rc, "%s", jac_missing(search->model, &nx->p.jac));
-    if (history == STEP_PUSH && (rc = history_reserve(search)) != DSS_OK)
+    if (recompute && (rc = dssi_jac_check(search->model, &nx->p.jac)) != DSS_OK)
+        return dssi_err_detail(SEARCH_ERR(search), rc, "%s", dssi_jac_missing(search->model, &nx->p.jac));
+    if (history == STEP_PUSH && (rc = dssi_history_reserve(search)) != DSS_OK)
         return rc;
     if (recompute && (rc = decompose_next(search, &cx, scratch)) != DSS_OK)
         return rc;
@@ -417,7 +417,7 @@ static int step_run(dss_search *search, int recompute, int history)
                    recompute == STEP_ESCAPE)) != DSS_OK)
         return rc;
 
-    session_publish(search, &(struct publish){
+    dssi_session_publish(search, &(struct publish){
         .source = PUBLISH_NEXT, .history = history == STEP_PUSH ? PUBLISH_PUSH : PUBLISH_CLEAR,
         .slot = recompute ? scratch : -1, .txn = &txn });
     return DSS_OK;
@@ -442,18 +442,18 @@ static int search_start_impl(dss_search *search, const double *z0)
     if (search == NULL)
         return DSS_EINVAL;
     if (z0 == NULL)
-        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument z0 is NULL");
+        return dssi_err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument z0 is NULL");
     if (search->busy)
-        return err_detail(SEARCH_ERR(search), DSS_EBUSY,
+        return dssi_err_detail(SEARCH_ERR(search), DSS_EBUSY,
                           "called from inside a callback of this session's running call");
     for (size_t j = 0; j < search->model->n; j++)
         if (!isfinite(z0[j]))
-            return err_detail(SEARCH_ERR(search), DSS_ENONFINITE, "z0[%zu] = %g is not finite",
+            return dssi_err_detail(SEARCH_ERR(search), DSS_ENONFINITE, "z0[%zu] = %g is not finite",
                               j, z0[j]);
-    if ((rc = session_begin(search)) != DSS_OK)
+    if ((rc = dssi_session_begin(search)) != DSS_OK)
         return rc;
-    rng_seed(&search->next.rng, (uint64_t)search->next.p.seed);
-    radius_start(&search->next.range); /* the slider-range policy starts at scale 1 */
+    dssi_rng_seed(&search->next.rng, (uint64_t)search->next.p.seed);
+    dssi_radius_start(&search->next.range); /* the slider-range policy starts at scale 1 */
     memcpy(search->next.center, z0, search->model->n * sizeof *z0);
     return step(search, STEP_RECOMPUTE, STEP_RESTART);
 }
@@ -470,7 +470,7 @@ static void map_point(const dss_search *search, const double *w, size_t l, doubl
 {
     const struct search_state *cur = &search->cur;
     const size_t n = search->model->n;
-    const double r = search_radius(search);
+    const double r = dssi_search_radius(search);
     for (size_t j = 0; j < n; j++)
         z[j] = cur->center[j];
     for (size_t i = 0; i < l; i++) {
@@ -506,15 +506,15 @@ static int search_point_impl(const dss_search *search, double t, double *z)
     if (search == NULL)
         return DSS_EINVAL;
     if (z == NULL)
-        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument z is NULL");
+        return dssi_err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument z is NULL");
     if (!valid_t(t))
-        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "t = %.17g is outside [0, 1]", t);
+        return dssi_err_detail(SEARCH_ERR(search), DSS_EINVAL, "t = %.17g is outside [0, 1]", t);
     if (!search->cur.started)
-        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+        return dssi_err_detail(SEARCH_ERR(search), DSS_ESTATE,
                           "the session is not started (dss_search_start comes first)");
     w = 2.0 * t - 1.0;
     map_point(search, &w, 1, z);
-    return all_finite(z, search->model->n) ? DSS_OK : DSS_ENONFINITE;
+    return dssi_all_finite(z, search->model->n) ? DSS_OK : DSS_ENONFINITE;
 }
 
 DSS_API int dss_search_point(const dss_search *search, double t, double *z)
@@ -529,18 +529,18 @@ static int search_point_w_impl(const dss_search *search, const double *w, double
     if (search == NULL)
         return DSS_EINVAL;
     if (w == NULL)
-        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument w is NULL");
+        return dssi_err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument w is NULL");
     if (z == NULL)
-        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument z is NULL");
+        return dssi_err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument z is NULL");
     if (!search->cur.started)
-        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+        return dssi_err_detail(SEARCH_ERR(search), DSS_ESTATE,
                           "the session is not started (dss_search_start comes first)");
     if (!valid_w(w, search->cur.l))
-        return err_detail(SEARCH_ERR(search), DSS_EINVAL,
+        return dssi_err_detail(SEARCH_ERR(search), DSS_EINVAL,
                           "a weight w_i is outside [-1, 1] (or NaN); the subspace has l = %zu",
                           search->cur.l);
     map_point(search, w, search->cur.l, z);
-    return all_finite(z, search->model->n) ? DSS_OK : DSS_ENONFINITE;
+    return dssi_all_finite(z, search->model->n) ? DSS_OK : DSS_ENONFINITE;
 }
 
 DSS_API int dss_search_point_w(const dss_search *search, const double *w, double *z)
@@ -556,16 +556,16 @@ static int search_slider_ends_impl(const dss_search *search, double *z_lo, doubl
     if (search == NULL)
         return DSS_EINVAL;
     if (z_lo == NULL && z_hi == NULL)
-        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "arguments z_lo and z_hi are both NULL");
+        return dssi_err_detail(SEARCH_ERR(search), DSS_EINVAL, "arguments z_lo and z_hi are both NULL");
     if (!search->cur.started)
-        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+        return dssi_err_detail(SEARCH_ERR(search), DSS_ESTATE,
                           "the session is not started (dss_search_start comes first)");
     if (z_lo != NULL)
         map_point(search, &lo, 1, z_lo);
     if (z_hi != NULL)
         map_point(search, &hi, 1, z_hi);
-    if ((z_lo != NULL && !all_finite(z_lo, search->model->n))
-        || (z_hi != NULL && !all_finite(z_hi, search->model->n)))
+    if ((z_lo != NULL && !dssi_all_finite(z_lo, search->model->n))
+        || (z_hi != NULL && !dssi_all_finite(z_hi, search->model->n)))
         return DSS_ENONFINITE;
     return DSS_OK;
 }
@@ -584,22 +584,22 @@ static int search_commit_impl(dss_search *search, double t)
     if (search == NULL)
         return DSS_EINVAL;
     if (!valid_t(t))
-        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "t = %.17g is outside [0, 1]", t);
+        return dssi_err_detail(SEARCH_ERR(search), DSS_EINVAL, "t = %.17g is outside [0, 1]", t);
     if (search->busy)
-        return err_detail(SEARCH_ERR(search), DSS_EBUSY,
+        return dssi_err_detail(SEARCH_ERR(search), DSS_EBUSY,
                           "called from inside a callback of this session's running call");
     if (!search->cur.started)
-        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+        return dssi_err_detail(SEARCH_ERR(search), DSS_ESTATE,
                           "the session is not started (dss_search_start comes first)");
     w = 2.0 * t - 1.0;
-    if ((rc = session_begin(search)) != DSS_OK)
+    if ((rc = dssi_session_begin(search)) != DSS_OK)
         return rc;
     map_point(search, &w, 1, search->next.center);
-    if (!all_finite(search->next.center, search->model->n))
-        return err_detail(SEARCH_ERR(search), DSS_ENONFINITE,
-                          "the new centre overflows (radius %g)", search_radius(search));
+    if (!dssi_all_finite(search->next.center, search->model->n))
+        return dssi_err_detail(SEARCH_ERR(search), DSS_ENONFINITE,
+                          "the new centre overflows (radius %g)", dssi_search_radius(search));
     moved = off_center(t, search->cur.p.tol);
-    escape = radius_after_commit(&search->next.p.range, &search->next.range,
+    escape = dssi_radius_after_commit(&search->next.p.range, &search->next.range,
                                  &(struct radius_commit){ .reach = fabs(w), .centred = !moved,
                                                           .t = t, .w = &w, .l = 1 });
     return step(search, escape ? STEP_ESCAPE : moved ? STEP_RECOMPUTE : STEP_KEEP, STEP_PUSH);
@@ -619,27 +619,27 @@ static int search_commit_w_impl(dss_search *search, const double *w)
     if (search == NULL)
         return DSS_EINVAL;
     if (w == NULL)
-        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument w is NULL");
+        return dssi_err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument w is NULL");
     if (search->busy)
-        return err_detail(SEARCH_ERR(search), DSS_EBUSY,
+        return dssi_err_detail(SEARCH_ERR(search), DSS_EBUSY,
                           "called from inside a callback of this session's running call");
     if (!search->cur.started)
-        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+        return dssi_err_detail(SEARCH_ERR(search), DSS_ESTATE,
                           "the session is not started (dss_search_start comes first)");
     if (!valid_w(w, search->cur.l))
-        return err_detail(SEARCH_ERR(search), DSS_EINVAL,
+        return dssi_err_detail(SEARCH_ERR(search), DSS_EINVAL,
                           "a weight w_i is outside [-1, 1] (or NaN); the subspace has l = %zu",
                           search->cur.l);
     for (size_t i = 0; i < search->cur.l; i++)
         wmax = fmax(wmax, fabs(w[i]));
-    if ((rc = session_begin(search)) != DSS_OK)
+    if ((rc = dssi_session_begin(search)) != DSS_OK)
         return rc;
     map_point(search, w, search->cur.l, search->next.center);
-    if (!all_finite(search->next.center, search->model->n))
-        return err_detail(SEARCH_ERR(search), DSS_ENONFINITE,
-                          "the new centre overflows (radius %g)", search_radius(search));
+    if (!dssi_all_finite(search->next.center, search->model->n))
+        return dssi_err_detail(SEARCH_ERR(search), DSS_ENONFINITE,
+                          "the new centre overflows (radius %g)", dssi_search_radius(search));
     moved = wmax > 2.0 * search->cur.p.tol;
-    escape = radius_after_commit(&search->next.p.range, &search->next.range,
+    escape = dssi_radius_after_commit(&search->next.p.range, &search->next.range,
                                  &(struct radius_commit){ .reach = wmax, .centred = !moved,
                                                           .t = NAN, .w = w, .l = search->cur.l });
     return step(search, escape ? STEP_ESCAPE : moved ? STEP_RECOMPUTE : STEP_KEEP, STEP_PUSH);
@@ -658,12 +658,12 @@ static int search_resample_impl(dss_search *search)
     if (search == NULL)
         return DSS_EINVAL;
     if (search->busy)
-        return err_detail(SEARCH_ERR(search), DSS_EBUSY,
+        return dssi_err_detail(SEARCH_ERR(search), DSS_EBUSY,
                           "called from inside a callback of this session's running call");
     if (!search->cur.started)
-        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+        return dssi_err_detail(SEARCH_ERR(search), DSS_ESTATE,
                           "the session is not started (dss_search_start comes first)");
-    if ((rc = session_begin(search)) != DSS_OK)
+    if ((rc = dssi_session_begin(search)) != DSS_OK)
         return rc;
     return step(search, STEP_KEEP, STEP_PUSH);
 }
@@ -682,9 +682,9 @@ static int search_center_impl(const dss_search *search, double *z)
     if (search == NULL)
         return DSS_EINVAL;
     if (z == NULL)
-        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument z is NULL");
+        return dssi_err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument z is NULL");
     if (!search->cur.started)
-        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+        return dssi_err_detail(SEARCH_ERR(search), DSS_ESTATE,
                           "the session is not started (dss_search_start comes first)");
     memcpy(z, search->cur.center, search->model->n * sizeof *z);
     return DSS_OK;
@@ -702,9 +702,9 @@ static int search_basis_impl(const dss_search *search, double *basis)
     if (search == NULL)
         return DSS_EINVAL;
     if (basis == NULL)
-        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument basis is NULL");
+        return dssi_err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument basis is NULL");
     if (!search->cur.started)
-        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+        return dssi_err_detail(SEARCH_ERR(search), DSS_ESTATE,
                           "the session is not started (dss_search_start comes first)");
     memcpy(basis, search->cur.basis, search->cur.l * search->model->n * sizeof *basis);
     return DSS_OK;
@@ -727,9 +727,9 @@ static int search_basis_indices_impl(const dss_search *search, size_t *idx)
     if (search == NULL)
         return DSS_EINVAL;
     if (idx == NULL)
-        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument idx is NULL");
+        return dssi_err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument idx is NULL");
     if (!search->cur.started)
-        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+        return dssi_err_detail(SEARCH_ERR(search), DSS_ESTATE,
                           "the session is not started (dss_search_start comes first)");
     memcpy(idx, search->cur.basis_idx, search->cur.l * sizeof *idx);
     return DSS_OK;
@@ -747,9 +747,9 @@ static int search_jacobian_route_impl(const dss_search *search)
     if (search == NULL)
         return DSS_EINVAL;
     if (!search->cur.started)
-        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+        return dssi_err_detail(SEARCH_ERR(search), DSS_ESTATE,
                           "the session is not started (dss_search_start comes first)");
-    return jac_route(search->model, search->cur.dec_cfg.mode);
+    return dssi_jac_route(search->model, search->cur.dec_cfg.mode);
 }
 
 DSS_API int dss_search_jacobian_route(const dss_search *search)
@@ -775,9 +775,9 @@ static int search_singular_values_impl(const dss_search *search, double *s, size
     if (search == NULL)
         return DSS_EINVAL;
     if (s == NULL && cap > 0)
-        return err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument s is NULL with cap = %zu", cap);
+        return dssi_err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument s is NULL with cap = %zu", cap);
     if (!search->cur.started)
-        return err_detail(SEARCH_ERR(search), DSS_ESTATE,
+        return dssi_err_detail(SEARCH_ERR(search), DSS_ESTATE,
                           "the session is not started (dss_search_start comes first)");
     count = cap < search->cur.rank ? cap : search->cur.rank;
     if (count > 0)

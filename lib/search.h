@@ -69,7 +69,7 @@ struct dss_search {
     struct search_state *hist;        /* undo ring: hist_cap entries, hist_len in use */
     size_t hist_cap, hist_len, hist_top;  /* hist_top: index of the most recent entry */
     struct search_state spare;        /* buffers for the next entry, when its slot is too small:
-                                         swapped in by history_push, never before the step
+                                         swapped in by dssi_history_push, never before the step
                                          cannot fail any more */
     jac_scratch jac;
     svd_work svd;
@@ -87,15 +87,15 @@ struct dss_search {
 
 /* ---- session.c: the transaction module ---------------------------------------------------- */
 /* Every call that changes a session prepares in `next` (or names an undo entry) and in the
-   scratch slot, where a failure leaves no trace, and ends in session_publish, which cannot fail.
+   scratch slot, where a failure leaves no trace, and ends in dssi_session_publish, which cannot fail.
    Nothing else writes cur, the slots' ids, cur_slot, prev_slot or the statistics. */
 
 /* A transaction's accounting: the statistics it counts into, adopted only by publish. */
 typedef struct session_txn { call_stats stats; double t0, callbacks0; } session_txn;
-void session_txn_begin(const dss_search *search, session_txn *txn);
+void dssi_session_txn_begin(const dss_search *search, session_txn *txn);
 /* next := cur, with room for the subspace a step draws. DSS_OK or DSS_ENOMEM (nothing visible
    changed). */
-int  session_begin(dss_search *search);
+int  dssi_session_begin(dss_search *search);
 
 enum { PUBLISH_NEXT, PUBLISH_UNDO };                   /* where the new state is */
 enum { PUBLISH_PUSH, PUBLISH_CLEAR, PUBLISH_KEEP };    /* what happens to the history (PUSH and
@@ -108,43 +108,43 @@ struct publish {
                                PUBLISH_NEXT a slot holds a new decomposition and gets its id */
     session_txn *txn;       /* statistics to adopt, or NULL */
 };
-void session_publish(dss_search *search, const struct publish *pub);
+void dssi_session_publish(dss_search *search, const struct publish *pub);
 
-int  state_alloc(struct search_state *st, const mem_allocator *a, size_t n, size_t max_rank,
+int  dssi_state_alloc(struct search_state *st, const mem_allocator *a, size_t n, size_t max_rank,
                  size_t l_cap);
-void state_free(struct search_state *st, const mem_allocator *a);
+void dssi_state_free(struct search_state *st, const mem_allocator *a);
 /* Make st's basis hold l rows, keeping its st->l rows. DSS_OK or DSS_ENOMEM (st unchanged). */
-int  state_reserve_basis(struct search_state *st, const mem_allocator *a, size_t n, size_t l);
+int  dssi_state_reserve_basis(struct search_state *st, const mem_allocator *a, size_t n, size_t l);
 /* Copy src into dst, whose basis must hold src->l rows. */
-void state_copy(struct search_state *dst, const struct search_state *src, size_t n,
+void dssi_state_copy(struct search_state *dst, const struct search_state *src, size_t n,
                 size_t max_rank);
-size_t search_max_rank(const dss_search *search);
-int  search_slot_of(const dss_search *search, uint64_t id);  /* -1: evicted */
+size_t dssi_search_max_rank(const dss_search *search);
+int  dssi_search_slot_of(const dss_search *search, uint64_t id);  /* -1: evicted */
 /* The scratch slot: neither the current nor the previous decomposition. */
-int  search_scratch_slot(const dss_search *search);
+int  dssi_search_scratch_slot(const dss_search *search);
 
 /* ---- search.c -------------------------------------------------------------------------- */
 /* A call context counting into stats (a transaction's copy of search->stats). */
-call_ctx search_ctx(const dss_search *search, call_stats *stats);
-double search_radius(const dss_search *search);       /* the slider's: base x policy scale */
-double search_base_radius(const dss_search *search);  /* DSS_SEARCH_RADIUS in force */
-int  params_set(struct search_params *p, size_t n, int param, double value);
+call_ctx dssi_search_ctx(const dss_search *search, call_stats *stats);
+double dssi_search_radius(const dss_search *search);       /* the slider's: base x policy scale */
+double dssi_search_base_radius(const dss_search *search);  /* DSS_SEARCH_RADIUS in force */
+int  dssi_params_set(struct search_params *p, size_t n, int param, double value);
 /* Every parameter at its default (the table's), and the prior's default radius. */
-void params_default(struct search_params *p, size_t n);
+void dssi_params_default(struct search_params *p, size_t n);
 /* The documented range of a parameter, for messages (written into buf of cap bytes). */
-const char *params_range(int param, char *buf, size_t cap);
-const dss_model *search_model(const dss_search *search);
+const char *dssi_params_range(int param, char *buf, size_t cap);
+const dss_model *dssi_search_model(const dss_search *search);
 
 /* ---- history.c ------------------------------------------------------------------------- */
 /* Make room for one more entry (allocating if needed) before a step publishes: DSS_OK or
    DSS_ENOMEM, nothing changed. */
-int  history_reserve(dss_search *search);
-/* Record cur as the newest entry (after history_reserve succeeded). */
-void history_push(dss_search *search);
-void history_clear(dss_search *search);
+int  dssi_history_reserve(dss_search *search);
+/* Record cur as the newest entry (after dssi_history_reserve succeeded). */
+void dssi_history_push(dss_search *search);
+void dssi_history_clear(dss_search *search);
 /* The newest entry (hist_len > 0), and dropping it. */
-struct search_state *history_newest(dss_search *search);
-void history_pop(dss_search *search);
-void history_free(dss_search *search);
+struct search_state *dssi_history_newest(dss_search *search);
+void dssi_history_pop(dss_search *search);
+void dssi_history_free(dss_search *search);
 
 #endif

@@ -4,11 +4,11 @@
  * entry is another state naming its own. Every call that changes a session (start, commit,
  * commit_w, resample in search.c; undo in history.c; load in persist.c) is a transaction:
  *
- *   1. session_txn_begin: a copy of the statistics to count into;
- *   2. prepare: session_begin (next := cur, with room for the subspace to draw), then compute
- *      into `next` and into the scratch slot (search_scratch_slot), or name an undo entry; the
+ *   1. dssi_session_txn_begin: a copy of the statistics to count into;
+ *   2. prepare: dssi_session_begin (next := cur, with room for the subspace to draw), then compute
+ *      into `next` and into the scratch slot (dssi_search_scratch_slot), or name an undo entry; the
  *      session is untouched, so any failure returns with nothing to undo;
- *   3. session_publish, which cannot fail: record or drop history, swap `next` in (or copy the
+ *   3. dssi_session_publish, which cannot fail: record or drop history, swap `next` in (or copy the
  *      undo entry), give a new decomposition its id and rotate the slots, adopt the statistics.
  *
  * The states' buffers, the slots and their ids are managed here and nowhere else.
@@ -21,65 +21,65 @@
 
 /* ---- states ----------------------------------------------------------------------------- */
 
-size_t search_max_rank(const dss_search *search)
+size_t dssi_search_max_rank(const dss_search *search)
 {
     return search->model->m < search->model->n ? search->model->m : search->model->n;
 }
 
-void state_free(struct search_state *st, const mem_allocator *a)
+void dssi_state_free(struct search_state *st, const mem_allocator *a)
 {
-    mem_free(a, st->center);
-    mem_free(a, st->basis);
-    mem_free(a, st->basis_idx);
-    mem_free(a, st->avail);
-    mem_free(a, st->dec_center);
-    mem_free(a, st->dec_s);
+    dssi_mem_free(a, st->center);
+    dssi_mem_free(a, st->basis);
+    dssi_mem_free(a, st->basis_idx);
+    dssi_mem_free(a, st->avail);
+    dssi_mem_free(a, st->dec_center);
+    dssi_mem_free(a, st->dec_s);
     *st = (struct search_state){ 0 };
 }
 
-int state_alloc(struct search_state *st, const mem_allocator *a, size_t n, size_t max_rank,
+int dssi_state_alloc(struct search_state *st, const mem_allocator *a, size_t n, size_t max_rank,
                 size_t l_cap)
 {
     *st = (struct search_state){ 0 };
-    st->center = mem_array(a, n, sizeof(double));
-    st->basis = mem_array(a, l_cap * n, sizeof(double));
-    st->basis_idx = mem_array(a, l_cap, sizeof(size_t));
-    st->avail = mem_zeros(a, max_rank, 1);
-    st->dec_center = mem_array(a, n, sizeof(double));
-    st->dec_s = mem_array(a, max_rank, sizeof(double));
+    st->center = dssi_mem_array(a, n, sizeof(double));
+    st->basis = dssi_mem_array(a, l_cap * n, sizeof(double));
+    st->basis_idx = dssi_mem_array(a, l_cap, sizeof(size_t));
+    st->avail = dssi_mem_zeros(a, max_rank, 1);
+    st->dec_center = dssi_mem_array(a, n, sizeof(double));
+    st->dec_s = dssi_mem_array(a, max_rank, sizeof(double));
     if (!st->center || !st->basis || !st->basis_idx || !st->avail || !st->dec_center
         || !st->dec_s) {
-        state_free(st, a);
+        dssi_state_free(st, a);
         return DSS_ENOMEM;
     }
     st->l_cap = l_cap;
     return DSS_OK;
 }
 
-int state_reserve_basis(struct search_state *st, const mem_allocator *a, size_t n, size_t l)
+int dssi_state_reserve_basis(struct search_state *st, const mem_allocator *a, size_t n, size_t l)
 {
     double *basis;
     size_t *idx;
     if (st->l_cap >= l)
         return DSS_OK;
-    basis = mem_array(a, l * n, sizeof(double));
-    idx = mem_array(a, l, sizeof(size_t));
+    basis = dssi_mem_array(a, l * n, sizeof(double));
+    idx = dssi_mem_array(a, l, sizeof(size_t));
     if (basis == NULL || idx == NULL) {
-        mem_free(a, basis);
-        mem_free(a, idx);
+        dssi_mem_free(a, basis);
+        dssi_mem_free(a, idx);
         return DSS_ENOMEM;
     }
     memcpy(basis, st->basis, st->l * n * sizeof *basis);
     memcpy(idx, st->basis_idx, st->l * sizeof *idx);
-    mem_free(a, st->basis);
-    mem_free(a, st->basis_idx);
+    dssi_mem_free(a, st->basis);
+    dssi_mem_free(a, st->basis_idx);
     st->basis = basis;
     st->basis_idx = idx;
     st->l_cap = l;
     return DSS_OK;
 }
 
-void state_copy(struct search_state *dst, const struct search_state *src, size_t n,
+void dssi_state_copy(struct search_state *dst, const struct search_state *src, size_t n,
                 size_t max_rank)
 {
     dst->started = src->started;
@@ -99,7 +99,7 @@ void state_copy(struct search_state *dst, const struct search_state *src, size_t
     memcpy(dst->dec_s, src->dec_s, src->rank * sizeof *dst->dec_s);
 }
 
-int search_slot_of(const dss_search *search, uint64_t id)
+int dssi_search_slot_of(const dss_search *search, uint64_t id)
 {
     for (int k = 0; k < DEC_SLOTS; k++)
         if (id != 0 && search->slot[k].id == id)
@@ -107,7 +107,7 @@ int search_slot_of(const dss_search *search, uint64_t id)
     return -1;
 }
 
-int search_scratch_slot(const dss_search *search)
+int dssi_search_scratch_slot(const dss_search *search)
 {
     for (int k = 0; k < DEC_SLOTS; k++)
         if (k != search->cur_slot && k != search->prev_slot)
@@ -117,39 +117,39 @@ int search_scratch_slot(const dss_search *search)
 
 /* ---- transactions ----------------------------------------------------------------------- */
 
-int session_begin(dss_search *search)
+int dssi_session_begin(dss_search *search)
 {
     const size_t l = search->cur.l > search->cur.p.l ? search->cur.l : search->cur.p.l;
-    int rc = state_reserve_basis(&search->next, &search->alloc, search->model->n, l);
+    int rc = dssi_state_reserve_basis(&search->next, &search->alloc, search->model->n, l);
     if (rc != DSS_OK)
         return rc;
-    state_copy(&search->next, &search->cur, search->model->n, search_max_rank(search));
+    dssi_state_copy(&search->next, &search->cur, search->model->n, dssi_search_max_rank(search));
     return DSS_OK;
 }
 
-void session_txn_begin(const dss_search *search, session_txn *txn)
+void dssi_session_txn_begin(const dss_search *search, session_txn *txn)
 {
     txn->stats = search->stats;
-    txn->t0 = clock_seconds();
+    txn->t0 = dssi_clock_seconds();
     txn->callbacks0 = txn->stats.v[STAT_SECONDS_CALLBACKS];
 }
 
-void session_publish(dss_search *search, const struct publish *pub)
+void dssi_session_publish(dss_search *search, const struct publish *pub)
 {
     if (pub->source == PUBLISH_NEXT) {
         if (pub->history == PUBLISH_PUSH)
-            history_push(search);
+            dssi_history_push(search);
         else if (pub->history == PUBLISH_CLEAR)
-            history_clear(search);
+            dssi_history_clear(search);
         if (pub->slot >= 0) /* a new decomposition: its id, recorded by the state using it */
             search->slot[pub->slot].id = search->next.dec_id = ++search->last_id;
         search->next.started = 1;
         SWAP(struct search_state, search->cur, search->next);
     } else {
         /* copied, not swapped: cur keeps its buffers (grown beforehand to hold the entry) */
-        state_copy(&search->cur, history_newest(search), search->model->n,
-                   search_max_rank(search));
-        history_pop(search);
+        dssi_state_copy(&search->cur, dssi_history_newest(search), search->model->n,
+                   dssi_search_max_rank(search));
+        dssi_history_pop(search);
     }
     if (pub->slot >= 0 && pub->slot != search->cur_slot) {
         search->prev_slot = search->cur_slot;
@@ -157,7 +157,7 @@ void session_publish(dss_search *search, const struct publish *pub)
     }
     if (pub->txn != NULL) {
         call_stats *st = &pub->txn->stats;
-        st->v[STAT_SECONDS_LIBRARY] += (clock_seconds() - pub->txn->t0)
+        st->v[STAT_SECONDS_LIBRARY] += (dssi_clock_seconds() - pub->txn->t0)
                                        - (st->v[STAT_SECONDS_CALLBACKS] - pub->txn->callbacks0);
         search->stats = *st;
     }

@@ -89,16 +89,16 @@ static int initial_point(struct dss_synthetic *p, rng *r)
 
     if (n <= k) {
         for (size_t j = 0; j < n; j++)
-            p->z0[j] = DSS_SYNTHETIC_BOX * (2.0 * rng_uniform(r) - 1.0);
+            p->z0[j] = DSS_SYNTHETIC_BOX * (2.0 * dssi_rng_uniform(r) - 1.0);
         return DSS_OK;
     }
-    A = mem_array(&p->alloc, n * k, sizeof *A);
+    A = dssi_mem_array(&p->alloc, n * k, sizeof *A);
     if (A == NULL)
         return rc;
     for (int attempt = 0; attempt < INIT_ATTEMPTS; attempt++) {
         int inside = 1;
         for (size_t i = 0; i < n * k; i++)
-            A[i] = rng_gaussian(r);
+            A[i] = dssi_rng_gaussian(r);
         if (gram_schmidt(A, n, k, R) != 0)
             continue;
         /* y = R^{-1} Q^T s by back substitution */
@@ -118,7 +118,7 @@ static int initial_point(struct dss_synthetic *p, rng *r)
     }
     /* z0 = Q Q^T u */
     for (size_t i = 0; i < n; i++)
-        p->z0[i] = DSS_SYNTHETIC_BOX * (2.0 * rng_uniform(r) - 1.0);
+        p->z0[i] = DSS_SYNTHETIC_BOX * (2.0 * dssi_rng_uniform(r) - 1.0);
     for (size_t j = 0; j < k; j++) {
         u_coef[j] = 0.0;
         for (size_t i = 0; i < n; i++)
@@ -130,7 +130,7 @@ static int initial_point(struct dss_synthetic *p, rng *r)
             p->z0[i] += A[i * k + j] * u_coef[j];
     }
     rc = DSS_OK;
-    mem_free(&p->alloc, A);
+    dssi_mem_free(&p->alloc, A);
     return rc;
 }
 
@@ -151,7 +151,7 @@ static int synthetic_f(void *user, size_t k, const double *z, double *x)
 {
     const struct dss_synthetic *p = user;
     const size_t n = p->n, m = p->m;
-    double *Y = mem_array(&p->alloc, 2 * k, n * sizeof *Y);
+    double *Y = dssi_mem_array(&p->alloc, 2 * k, n * sizeof *Y);
     if (Y == NULL)
         return -1;
     rotate(p, k, z, Y);
@@ -160,7 +160,7 @@ static int synthetic_f(void *user, size_t k, const double *z, double *x)
     gemm_rowmajor(1, k, m, n, Y + k * n, p->D, x);
     for (size_t i = 0; i < k * m; i++)
         x[i] = sqrt(fmax(x[i], 0.0));
-    mem_free(&p->alloc, Y);
+    dssi_mem_free(&p->alloc, Y);
     return 0;
 }
 
@@ -171,7 +171,7 @@ static int synthetic_jacobian(void *user, const double *z, size_t nrows, const s
 {
     const struct dss_synthetic *p = user;
     const size_t n = p->n;
-    double *Y = mem_array(&p->alloc, 2 + nrows, n * sizeof *Y);
+    double *Y = dssi_mem_array(&p->alloc, 2 + nrows, n * sizeof *Y);
     double *W;
     if (Y == NULL)
         return -1;
@@ -195,7 +195,7 @@ static int synthetic_jacobian(void *user, const double *z, size_t nrows, const s
         for (size_t j = 0; j < n; j++)
             out[r * n + j] *= scale;
     }
-    mem_free(&p->alloc, Y);
+    dssi_mem_free(&p->alloc, Y);
     return 0;
 }
 
@@ -208,37 +208,37 @@ DSS_API void dss_synthetic_destroy(dss_synthetic *problem)
         return;
     a = problem->alloc;
     dss_model_destroy(problem->model);
-    mem_free(&a, problem->Q);
-    mem_free(&a, problem->D);
-    mem_free(&a, problem->a);
-    mem_free(&a, problem->shift);
-    mem_free(&a, problem->z0);
-    mem_free(&a, problem);
+    dssi_mem_free(&a, problem->Q);
+    dssi_mem_free(&a, problem->D);
+    dssi_mem_free(&a, problem->a);
+    dssi_mem_free(&a, problem->shift);
+    dssi_mem_free(&a, problem->z0);
+    dssi_mem_free(&a, problem);
 }
 
 static int generate(struct dss_synthetic *p, double gamma, unsigned long long seed)
 {
     const size_t n = p->n, m = p->m;
-    double *R = mem_array(&p->alloc, n * n, sizeof *R);
+    double *R = dssi_mem_array(&p->alloc, n * n, sizeof *R);
     rng r;
     int rc;
 
     if (R == NULL)
         return DSS_ENOMEM;
-    rng_seed(&r, seed);
+    dssi_rng_seed(&r, seed);
     do {
         for (size_t i = 0; i < n * n; i++)
-            p->Q[i] = rng_uniform(&r);
+            p->Q[i] = dssi_rng_uniform(&r);
     } while (gram_schmidt(p->Q, n, n, R) != 0); /* singular with probability zero */
-    mem_free(&p->alloc, R);
+    dssi_mem_free(&p->alloc, R);
     for (size_t d = 0; d < m; d++) {
-        double alpha = 0.01 + (10.0 - 0.01) * rng_uniform(&r);
+        double alpha = 0.01 + (10.0 - 0.01) * dssi_rng_uniform(&r);
         p->a[d] = gamma * alpha * alpha;
         for (size_t j = 0; j < n; j++)
-            p->D[d * n + j] = alpha * (0.01 + 0.99 * rng_uniform(&r));
+            p->D[d * n + j] = alpha * (0.01 + 0.99 * dssi_rng_uniform(&r));
     }
     for (size_t j = 0; j < n; j++)
-        p->shift[j] = SHIFT_HALF_WIDTH * (2.0 * rng_uniform(&r) - 1.0);
+        p->shift[j] = SHIFT_HALF_WIDTH * (2.0 * dssi_rng_uniform(&r) - 1.0);
     rc = initial_point(p, &r);
     return rc;
 }
@@ -256,18 +256,18 @@ DSS_API int dss_synthetic_create(dss_synthetic **out, size_t n, size_t m, double
     if (out == NULL || n == 0 || m == 0 || !isfinite(gamma) || gamma < 0.0
         || gamma > DBL_MAX / (400.0 * (double)m) || n > 0x7fffffff || m > 0x7fffffff)
         return DSS_EINVAL;
-    p = mem_alloc(&mem_default, sizeof *p);
+    p = dssi_mem_alloc(&dssi_mem_default, sizeof *p);
     if (p == NULL)
         return DSS_ENOMEM;
-    *p = (struct dss_synthetic){ .alloc = mem_default, .n = n, .m = m,
+    *p = (struct dss_synthetic){ .alloc = dssi_mem_default, .n = n, .m = m,
                                  .variant = DSS_SYNTHETIC_JACOBIAN_TRUE };
     rc = dss_model_create(&p->model, n, m, synthetic_f, p);
     if (rc == DSS_OK) {
-        p->Q = mem_array(&p->alloc, n * n, sizeof(double));
-        p->D = mem_array(&p->alloc, m * n, sizeof(double));
-        p->a = mem_array(&p->alloc, m, sizeof(double));
-        p->shift = mem_array(&p->alloc, n, sizeof(double));
-        p->z0 = mem_array(&p->alloc, n, sizeof(double));
+        p->Q = dssi_mem_array(&p->alloc, n * n, sizeof(double));
+        p->D = dssi_mem_array(&p->alloc, m * n, sizeof(double));
+        p->a = dssi_mem_array(&p->alloc, m, sizeof(double));
+        p->shift = dssi_mem_array(&p->alloc, n, sizeof(double));
+        p->z0 = dssi_mem_array(&p->alloc, n, sizeof(double));
         rc = p->Q && p->D && p->a && p->shift && p->z0 ? DSS_OK : DSS_ENOMEM;
     }
     if (rc == DSS_OK)

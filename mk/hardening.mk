@@ -44,9 +44,9 @@ ABI_SO := $(ABI_B)/libdss.so.$(VERSION)
         clean-hardening
 
 # test_threads uses POSIX threads: link it with -pthread (an explicit rule beats the pattern)
-$(B)/tests/test_threads: tests/test_threads.c $(B)/tests/support.o $(INTERNAL) tests/support.h
+$(B)/tests/test_threads: tests/test_threads.c $(B)/tests/support.o $(STATIC) tests/support.h
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) -pthread $< $(B)/tests/support.o $(INTERNAL) -o $@ $(CMOCKA_LIBS) \
+	$(CC) $(TEST_CFLAGS) -pthread $< $(B)/tests/support.o $(STATIC) -o $@ $(CMOCKA_LIBS) \
 	    $(LINK_LIBS) -pthread
 
 # Debian packages each part needs (installed when run as root, else the command is printed)

@@ -1,13 +1,16 @@
 # Packaging: what a distribution, a CMake user and a pip user need (docs/packaging.md).
 # Included by the Makefile.
 #
-#   make check-static     libdss.a defines only dss_* globals, and a host with its own
-#                         mem_alloc, rng_next, ... links against it (part of make check)
+#   make check-static     libdss.a defines only dss_* and the reserved dssi_* globals, and a
+#                         host with its own mem_alloc, rng_next, ... links against it (part of
+#                         make check)
+#   make check-lto        the build, the tests and check-static with dpkg-buildflags'
+#                         optimize=+lto flags, into build-lto/ (in .ci/run)
 #   make check-hardening  build with dpkg-buildflags' hardening=+all flags into build-hardening/
 #                         and run hardening-check (devscripts) on libdss.so and an example
 #                         (in .ci/run)
 
-.PHONY: check-static check-hardening clean-packaging
+.PHONY: check-static check-lto check-hardening clean-packaging
 
 # make DEPS=no ... is DSS_NO_APT=1: no script or target runs apt-get (a package build); required
 # packages that are missing fail with the command to run, optional suites skip saying why
@@ -20,9 +23,13 @@ check-static: $(STATIC)
 
 CHECK_EXTRA += check-static
 
+check-lto:
+	@command -v dpkg-buildflags >/dev/null || sh scripts/need-packages.sh dpkg-dev
+	@MAKE="$(MAKE)" CC="$(CC)" sh scripts/check-lto.sh build-lto
+
 clean: clean-packaging
 clean-packaging:
-	rm -rf build-hardening
+	rm -rf build-hardening build-lto
 
 # ---- packagers' flags -----------------------------------------------------------------------
 # The flags a Debian package build passes (hardening=+all: stack protector, _FORTIFY_SOURCE,

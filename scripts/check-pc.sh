@@ -6,7 +6,9 @@
 #   3. `pkg-config --static --libs dss` puts -lm after the LAPACK libraries;
 #   4. the archive links the way docs/packaging.md says (libdss.a + static_libs), without
 #      libdss.so;
-#   5. a build linked with LAPACK=openblas, installed by a plain `make install`, ships a .pc
+#   5. neither dss.pc nor dssConfig.cmake names a build machine's directory (-L...) other
+#      than libdss's own libdir;
+#   6. a build linked with LAPACK=openblas, installed by a plain `make install`, ships a .pc
 #      naming OpenBLAS (skipped with a reason when Debian's libopenblas-dev is missing).
 set -eu
 make=${MAKE:-make}
@@ -28,6 +30,12 @@ grep -q '^libdir=${prefix}/lib$' "$tmp/p1/lib/pkgconfig/dss.pc" \
     || fail "libdir and includedir are not relative to \${prefix}: $(grep dir= "$tmp/p1/lib/pkgconfig/dss.pc")"
 [ "$(pkg-config --define-variable=prefix=/elsewhere --variable=includedir dss)" = /elsewhere/include ] \
     || fail "--define-variable=prefix does not move includedir"
+
+for f in "$tmp/p1/lib/pkgconfig/dss.pc" "$tmp/p1/lib/cmake/dss/dssConfig.cmake"; do
+    [ -f "$f" ] || fail "$f was not installed"
+    other=$(grep -o -- '-L[^ "]*' "$f" | grep -v -x -e '-L${libdir}' || true)
+    [ -z "$other" ] || fail "$(basename "$f") names the build machine's directories: $other"
+done
 
 static=$(pkg-config --static --libs dss)
 echo "check-pc: pkg-config --static --libs dss: $static"

@@ -331,26 +331,26 @@ static void zoom_ladder(void **state)
     struct radius_state rs;
     (void)state;
     rp = defaults_with(DSS_RADIUS_ZOOM);
-    radius_start(&rs);
+    dssi_radius_start(&rs);
     assert_true(rs.scale == 1.0 && rs.centred == 0 && rs.need == 0 && rs.escaped == 0);
     /* 1 -> 1/2 -> 1/4 -> 1/8 -> 1/16 (the minimum), then the jump to the maximum, 2 */
     static const double ladder[] = { 0.5, 0.25, 0.125, 0.0625, 2.0, 1.0, 0.5 };
     for (size_t i = 0; i < sizeof ladder / sizeof ladder[0]; i++) {
-        assert_int_equal(radius_after_commit(&rp, &rs, centred()), 0); /* k = 0: no escape */
+        assert_int_equal(dssi_radius_after_commit(&rp, &rs, centred()), 0); /* k = 0: no escape */
         assert_true(rs.scale == ladder[i]);
         assert_true(rs.centred == 0); /* the stall count is the escape's, off with k = 0 */
     }
-    radius_after_commit(&rp, &rs, moved(1.0)); /* progress: the paper's slider again */
+    dssi_radius_after_commit(&rp, &rs, moved(1.0)); /* progress: the paper's slider again */
     assert_true(rs.scale == 1.0);
-    radius_after_commit(&rp, &rs, moved(0.1));
+    dssi_radius_after_commit(&rp, &rs, moved(0.1));
     assert_true(rs.scale == 1.0);
     /* FIXED without the escape: nothing moves, ever */
     rp.policy = DSS_RADIUS_FIXED;
-    radius_start(&rs);
+    dssi_radius_start(&rs);
     for (int i = 0; i < 10; i++)
-        assert_int_equal(radius_after_commit(&rp, &rs, i % 2 ? centred() : moved(1.0)), 0);
+        assert_int_equal(dssi_radius_after_commit(&rp, &rs, i % 2 ? centred() : moved(1.0)), 0);
     assert_true(rs.scale == 1.0 && rs.centred == 0 && rs.need == 0 && rs.escaped == 0);
-    assert_true(radius_scale(&rp, &(struct radius_state){ .scale = 0.25 }) == 1.0);
+    assert_true(dssi_radius_scale(&rp, &(struct radius_state){ .scale = 0.25 }) == 1.0);
 }
 
 static void adaptive_grows_at_the_ends_and_the_centre(void **state)
@@ -360,31 +360,31 @@ static void adaptive_grows_at_the_ends_and_the_centre(void **state)
     (void)state;
     rp = defaults_with(DSS_RADIUS_ADAPTIVE);
     rp.scale_max = 4.0;
-    radius_start(&rs);
-    radius_after_commit(&rp, &rs, moved(RADIUS_EDGE));       /* an end: x2 */
+    dssi_radius_start(&rs);
+    dssi_radius_after_commit(&rp, &rs, moved(RADIUS_EDGE));       /* an end: x2 */
     assert_true(rs.scale == 2.0);
-    radius_after_commit(&rp, &rs, moved(1.0));
+    dssi_radius_after_commit(&rp, &rs, moved(1.0));
     assert_true(rs.scale == 4.0);
-    radius_after_commit(&rp, &rs, moved(1.0));               /* capped */
+    dssi_radius_after_commit(&rp, &rs, moved(1.0));               /* capped */
     assert_true(rs.scale == 4.0);
-    radius_after_commit(&rp, &rs, moved(0.5));               /* inside: the paper's slider */
+    dssi_radius_after_commit(&rp, &rs, moved(0.5));               /* inside: the paper's slider */
     assert_true(rs.scale == 1.0);
-    radius_after_commit(&rp, &rs, centred());                /* nothing better nearby: x2 */
+    dssi_radius_after_commit(&rp, &rs, centred());                /* nothing better nearby: x2 */
     assert_true(rs.scale == 2.0);
-    radius_after_commit(&rp, &rs, moved(RADIUS_EDGE - 1e-9)); /* just inside */
+    dssi_radius_after_commit(&rp, &rs, moved(RADIUS_EDGE - 1e-9)); /* just inside */
     assert_true(rs.scale == 1.0);
     rp.grow = 3.0;
-    radius_after_commit(&rp, &rs, centred());
+    dssi_radius_after_commit(&rp, &rs, centred());
     assert_true(rs.scale == 3.0);
-    radius_after_commit(&rp, &rs, centred());
+    dssi_radius_after_commit(&rp, &rs, centred());
     assert_true(rs.scale == 4.0);
     /* bounds set after the fact are applied */
     rp.scale_max = 3.0;
-    assert_true(radius_scale(&rp, &rs) == 3.0);
+    assert_true(dssi_radius_scale(&rp, &rs) == 3.0);
     rp.scale_min = 0.5;
-    assert_true(radius_scale(&rp, &(struct radius_state){ .scale = 0.25 }) == 0.5);
+    assert_true(dssi_radius_scale(&rp, &(struct radius_state){ .scale = 0.25 }) == 0.5);
     /* a grown scale never passes the maximum in force */
-    radius_after_commit(&rp, &rs, centred());
+    dssi_radius_after_commit(&rp, &rs, centred());
     assert_true(rs.scale == 3.0);
 }
 
@@ -397,44 +397,44 @@ static void stall_escape_and_its_backoff(void **state)
     static const size_t needs[] = { 3, 6, 12, 24, 48, 48, 48 };
     (void)state;
     rp.stall = 3;
-    radius_start(&rs);
+    dssi_radius_start(&rs);
     for (size_t e = 0; e < sizeof needs / sizeof needs[0]; e++) {
         for (size_t i = 1; i < needs[e]; i++)
-            assert_int_equal(radius_after_commit(&rp, &rs, centred()), 0);
-        assert_int_equal(radius_after_commit(&rp, &rs, centred()), 1);
+            assert_int_equal(dssi_radius_after_commit(&rp, &rs, centred()), 0);
+        assert_int_equal(dssi_radius_after_commit(&rp, &rs, centred()), 1);
         assert_true(rs.centred == 0 && rs.escaped == 1 && rs.need == needs[e]);
     }
     /* a commit that moves the centre: k again */
-    assert_int_equal(radius_after_commit(&rp, &rs, moved(0.5)), 0);
+    assert_int_equal(dssi_radius_after_commit(&rp, &rs, moved(0.5)), 0);
     assert_true(rs.centred == 0 && rs.escaped == 0 && rs.need == 0);
-    assert_int_equal(radius_after_commit(&rp, &rs, centred()), 0);
-    assert_int_equal(radius_after_commit(&rp, &rs, centred()), 0);
-    assert_int_equal(radius_after_commit(&rp, &rs, moved(0.2)), 0); /* interrupted */
-    assert_int_equal(radius_after_commit(&rp, &rs, centred()), 0);
-    assert_int_equal(radius_after_commit(&rp, &rs, centred()), 0);
-    assert_int_equal(radius_after_commit(&rp, &rs, centred()), 1);
+    assert_int_equal(dssi_radius_after_commit(&rp, &rs, centred()), 0);
+    assert_int_equal(dssi_radius_after_commit(&rp, &rs, centred()), 0);
+    assert_int_equal(dssi_radius_after_commit(&rp, &rs, moved(0.2)), 0); /* interrupted */
+    assert_int_equal(dssi_radius_after_commit(&rp, &rs, centred()), 0);
+    assert_int_equal(dssi_radius_after_commit(&rp, &rs, centred()), 0);
+    assert_int_equal(dssi_radius_after_commit(&rp, &rs, centred()), 1);
     /* an escape that moved the centre resets the backoff too */
-    assert_int_equal(radius_after_commit(&rp, &rs, moved(1.0)), 0);
+    assert_int_equal(dssi_radius_after_commit(&rp, &rs, moved(1.0)), 0);
     assert_true(rs.need == 0 && rs.escaped == 0);
     /* a k lowered since: the count needed is clamped to 16 k at once */
     rs = (struct radius_state){ .scale = 1.0, .need = 48 };
     rp.stall = 1;
-    assert_int_equal(radius_after_commit(&rp, &rs, centred()), 0);
+    assert_int_equal(dssi_radius_after_commit(&rp, &rs, centred()), 0);
     assert_true(rs.need == 16);
     /* under ADAPTIVE the escape's slider is the paper's: scale 1 */
     rp = defaults_with(DSS_RADIUS_ADAPTIVE);
     rp.stall = 2;
-    radius_start(&rs);
-    assert_int_equal(radius_after_commit(&rp, &rs, centred()), 0);
+    dssi_radius_start(&rs);
+    assert_int_equal(dssi_radius_after_commit(&rp, &rs, centred()), 0);
     assert_true(rs.scale == 2.0);
-    assert_int_equal(radius_after_commit(&rp, &rs, centred()), 1);
+    assert_int_equal(dssi_radius_after_commit(&rp, &rs, centred()), 1);
     assert_true(rs.scale == 1.0);
     /* and under ZOOM too, wherever the ladder was */
     rp.policy = DSS_RADIUS_ZOOM;
-    radius_start(&rs);
-    assert_int_equal(radius_after_commit(&rp, &rs, centred()), 0);
+    dssi_radius_start(&rs);
+    assert_int_equal(dssi_radius_after_commit(&rp, &rs, centred()), 0);
     assert_true(rs.scale == 0.5);
-    assert_int_equal(radius_after_commit(&rp, &rs, centred()), 1);
+    assert_int_equal(dssi_radius_after_commit(&rp, &rs, centred()), 1);
     assert_true(rs.scale == 1.0);
 }
 
@@ -599,7 +599,7 @@ static void api_escape_recomputes_and_shows_the_top_direction(void **state)
 {
     fx *f = *state;
     const dss_model *model = dss_synthetic_model(f->p);
-    double d0, d1, b_before[SCRIPT_N], b[SCRIPT_N], top[SCRIPT_N], c_before[SCRIPT_N], c[SCRIPT_N];
+    double d0 = 0.0, d1 = 0.0, b_before[SCRIPT_N], b[SCRIPT_N], top[SCRIPT_N], c_before[SCRIPT_N], c[SCRIPT_N];
     assert_int_equal(dss_search_set(f->s, DSS_SEARCH_RADIUS_POLICY, DSS_RADIUS_FIXED), DSS_OK);
     assert_int_equal(dss_search_set(f->s, DSS_SEARCH_STALL_COMMITS, 2), DSS_OK);
     assert_int_equal(dss_search_stat(f->s, DSS_STAT_DECOMPOSITIONS, &d0), DSS_OK);

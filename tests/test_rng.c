@@ -100,7 +100,7 @@ static void next_from_a_set_state_reproduces_published_values(void **state)
     (void)state;
     rng r = { { 1, 2, 3, 4 } };
     for (size_t i = 0; i < sizeof xoshiro_1234 / sizeof xoshiro_1234[0]; i++)
-        assert_true(rng_next(&r) == xoshiro_1234[i]);
+        assert_true(dssi_rng_next(&r) == xoshiro_1234[i]);
 }
 
 static void seed_fills_the_state_with_four_splitmix64_outputs(void **state)
@@ -109,7 +109,7 @@ static void seed_fills_the_state_with_four_splitmix64_outputs(void **state)
     for (size_t k = 0; k < N_SEEDS; k++) {
         rng r;
         ref_rng ref;
-        rng_seed(&r, seeds[k]);
+        dssi_rng_seed(&r, seeds[k]);
         ref_seed(&ref, seeds[k]);
         for (int i = 0; i < 4; i++)
             assert_true(r.s[i] == ref.s[i]);
@@ -122,10 +122,10 @@ static void next_matches_the_reference_xoshiro256starstar(void **state)
     for (size_t k = 0; k < N_SEEDS; k++) {
         rng r;
         ref_rng ref;
-        rng_seed(&r, seeds[k]);
+        dssi_rng_seed(&r, seeds[k]);
         ref_seed(&ref, seeds[k]);
         for (int i = 0; i < 64; i++) {
-            uint64_t got = rng_next(&r), want = ref_next(&ref);
+            uint64_t got = dssi_rng_next(&r), want = ref_next(&ref);
             if (got != want)
                 fail_msg("seed %llu, output %d: got %llu, want %llu",
                          (unsigned long long)seeds[k], i, (unsigned long long)got,
@@ -138,12 +138,12 @@ static void same_seed_gives_the_same_stream_and_different_seeds_differ(void **st
 {
     (void)state;
     rng a, b, c;
-    rng_seed(&a, 7);
-    rng_seed(&b, 7);
-    rng_seed(&c, 8);
+    dssi_rng_seed(&a, 7);
+    dssi_rng_seed(&b, 7);
+    dssi_rng_seed(&c, 8);
     int differ = 0;
     for (int i = 0; i < 16; i++) {
-        uint64_t xa = rng_next(&a), xb = rng_next(&b), xc = rng_next(&c);
+        uint64_t xa = dssi_rng_next(&a), xb = dssi_rng_next(&b), xc = dssi_rng_next(&c);
         assert_true(xa == xb);
         differ |= xa != xc;
     }
@@ -156,11 +156,11 @@ static void uniform_is_the_top_53_bits_of_next(void **state)
     for (size_t k = 0; k < N_SEEDS; k++) {
         rng r;
         ref_rng ref;
-        rng_seed(&r, seeds[k]);
+        dssi_rng_seed(&r, seeds[k]);
         ref_seed(&ref, seeds[k]);
         for (int i = 0; i < 64; i++) {
             double want = (double)(ref_next(&ref) >> 11) * 0x1p-53;
-            assert_true(rng_uniform(&r) == want);
+            assert_true(dssi_rng_uniform(&r) == want);
         }
     }
 }
@@ -173,10 +173,10 @@ static void uniform_lies_in_the_half_open_unit_interval(void **state)
        the bound is 0.00456 (two-sided probability 5.7e-7 of failing by chance). */
     enum { N = 100000 };
     rng r;
-    rng_seed(&r, 2024);
+    dssi_rng_seed(&r, 2024);
     double sum = 0.0, lo = 1.0, hi = 0.0;
     for (int i = 0; i < N; i++) {
-        double u = rng_uniform(&r);
+        double u = dssi_rng_uniform(&r);
         assert_true(u >= 0.0 && u < 1.0);
         sum += u;
         lo = u < lo ? u : lo;
@@ -194,27 +194,27 @@ static void below_stays_below_the_bound(void **state)
 {
     (void)state;
     rng r;
-    rng_seed(&r, 99);
+    dssi_rng_seed(&r, 99);
     for (int i = 0; i < 1000; i++)
-        assert_true(rng_below(&r, 1) == 0);
+        assert_true(dssi_rng_below(&r, 1) == 0);
     static const size_t bounds[] = { 2, 3, 7, 10, 1000, (size_t)1 << 31, SIZE_MAX / 3 * 2,
                                      SIZE_MAX };
     for (size_t b = 0; b < sizeof bounds / sizeof bounds[0]; b++)
         for (int i = 0; i < 1000; i++)
-            assert_true(rng_below(&r, bounds[b]) < bounds[b]);
+            assert_true(dssi_rng_below(&r, bounds[b]) < bounds[b]);
 }
 
 static void below_ten_passes_a_chi_square_test(void **state)
 {
     (void)state;
-    /* 100000 draws of rng_below(10): expected 10000 per value. Pearson's statistic has
+    /* 100000 draws of dssi_rng_below(10): expected 10000 per value. Pearson's statistic has
        df = 10 - 1 = 9; its upper 1e-4 quantile is 33.72 (chi2.isf(1e-4, 9) = 33.7199). */
     enum { BOUND = 10, N = 100000 };
     rng r;
-    rng_seed(&r, 12345);
+    dssi_rng_seed(&r, 12345);
     long count[BOUND] = { 0 };
     for (int i = 0; i < N; i++) {
-        size_t v = rng_below(&r, BOUND);
+        size_t v = dssi_rng_below(&r, BOUND);
         assert_true(v < BOUND);
         count[v]++;
     }
@@ -243,10 +243,10 @@ static void below_a_large_bound_has_no_modulo_bias(void **state)
     const size_t third = (size_t)1 << 62;
     const size_t bound = 3 * third;
     rng r;
-    rng_seed(&r, 777);
+    dssi_rng_seed(&r, 777);
     long count[3] = { 0 };
     for (int i = 0; i < N; i++) {
-        size_t v = rng_below(&r, bound);
+        size_t v = dssi_rng_below(&r, bound);
         assert_true(v < bound);
         count[v / third]++;
     }
@@ -274,11 +274,11 @@ static void gaussian_has_zero_mean_and_unit_variance(void **state)
        Each bound fails by chance with probability about 6e-7. */
     enum { N = 100000 };
     rng r;
-    rng_seed(&r, 31337);
+    dssi_rng_seed(&r, 31337);
     double sum = 0.0, sum2 = 0.0, sum4 = 0.0;
     long inside = 0;
     for (int i = 0; i < N; i++) {
-        double x = rng_gaussian(&r);
+        double x = dssi_rng_gaussian(&r);
         assert_true(isfinite(x));
         sum += x;
         sum2 += x * x;
@@ -299,10 +299,10 @@ static void gaussian_is_deterministic_for_a_seed(void **state)
 {
     (void)state;
     rng a, b;
-    rng_seed(&a, 5);
-    rng_seed(&b, 5);
+    dssi_rng_seed(&a, 5);
+    dssi_rng_seed(&b, 5);
     for (int i = 0; i < 100; i++) {
-        double x = rng_gaussian(&a), y = rng_gaussian(&b);
+        double x = dssi_rng_gaussian(&a), y = dssi_rng_gaussian(&b);
         assert_true(x == y);
     }
 }

@@ -318,7 +318,7 @@ static void set_accepts_boundary_values_and_get_returns_them(void **state)
 static void param_bounds_are_the_ranges_the_setter_enforces(void **state)
 {
     fixture *fx = *state;
-    double lo, hi, v;
+    double lo = 0.0, hi = 0.0, v = 0.0;
     assert_int_equal(dss_search_param_bounds(0, &lo, &hi), DSS_EINVAL);
     assert_int_equal(dss_search_param_bounds(1000, &lo, &hi), DSS_EINVAL);
     assert_int_equal(dss_search_param_bounds(DSS_SEARCH_RANK, NULL, &hi), DSS_EINVAL);
@@ -1385,7 +1385,7 @@ static void near_center_commit_and_resample_work_in_an_unsupported_mode(void **s
 
 /* Issue 8, bug 6: callbacks that call back into the session running them. A nested commit used
    to mix two calls silently, and a nested SUBSPACE_DIM change plus commit overflowed a heap
-   buffer in history_push. Every call that would change the session returns DSS_EBUSY from
+   buffer in dssi_history_push. Every call that would change the session returns DSS_EBUSY from
    inside any of its callbacks (Jacobian, f, progress); reading it is allowed. */
 typedef struct nest {
     lin_model *lm;

@@ -95,7 +95,7 @@ static void recover_a(dss_synthetic *problem, size_t m, double *a)
     double *x = calloc(m, sizeof *x);
     assert_non_null(x);
     for (size_t d = 0; d < m; d++) {
-        double g;
+        double g = 0.0;
         memset(x, 0, m * sizeof *x);
         x[d] = 0.5;
         assert_int_equal(dss_synthetic_score(problem, 1, x, &g), DSS_OK);
@@ -305,7 +305,7 @@ static void optimum_lies_in_the_shift_box(void **state)
 static void outputs_vanish_at_the_optimum_where_the_score_is_zero(void **state)
 {
     fixture *fx = *state;
-    double x[M], g, a[M], sum_a = 0.0;
+    double x[M], g = 0.0, a[M], sum_a = 0.0;
     assert_int_equal(dss_model_generate(fx->model, 1, fx->s, x), DSS_OK);
     for (size_t d = 0; d < M; d++)
         assert_true(x[d] == 0.0); /* z - s is exactly 0, so is the quadratic form */
@@ -333,7 +333,7 @@ static void score_is_below_zero_away_from_the_optimum(void **state)
         assert_true(g[k] < 0.0);
     /* arbitrary outputs, including integers where the cosine term vanishes */
     for (int trial = 0; trial < 50; trial++) {
-        double xr[M], gr;
+        double xr[M], gr = 0.0;
         support_fill_uniform(&r, xr, M, -3.0, 3.0);
         if (trial % 5 == 0)
             for (size_t d = 0; d < M; d++)
@@ -348,7 +348,7 @@ static void score_with_gamma_zero_is_minus_the_sum_of_squares(void **state)
     (void)state;
     dss_synthetic *p = NULL;
     const double x[4] = { 1.0, -2.0, 0.5, 3.0 };
-    double g;
+    double g = 0.0;
     assert_int_equal(dss_synthetic_create(&p, 3, 4, 0.0, SEED), DSS_OK);
     int rc = dss_synthetic_score(p, 1, x, &g);
     dss_synthetic_destroy(p);
@@ -400,7 +400,7 @@ static void score_scores_each_row_of_a_batch_on_its_own(void **state)
     support_fill_uniform(&r, x, 4 * M, -2.0, 2.0);
     assert_int_equal(dss_synthetic_score(fx->problem, 4, x, g), DSS_OK);
     for (size_t k = 0; k < 4; k++) {
-        double one;
+        double one = 0.0;
         assert_int_equal(dss_synthetic_score(fx->problem, 1, x + k * M, &one), DSS_OK);
         assert_true(one == g[k]);
     }

@@ -204,7 +204,7 @@ static void check_problem(size_t n, size_t m, double gamma, uint64_t seed, int *
     dss_synthetic *syn;
     problem ref;
     double *got = malloc(n * sizeof *got), *z = malloc(n * sizeof *z), *x = malloc(m * sizeof *x);
-    double score;
+    double score = 0.0;
     assert_true(got && z && x);
     problem_make(&ref, n, m, gamma, seed);
     assert_int_equal(dss_synthetic_create(&syn, n, m, gamma, seed), DSS_OK);

@@ -70,7 +70,7 @@ static int scripted_run(int (*configure)(dss_search *), dss_synthetic **problem_
         || (rc = dss_search_start(s, z0)) != DSS_OK)
         goto fail;
     for (int i = 0; i < SCRIPT_ITERS; i++) {
-        double t, score;
+        double t = 0.0, score = 0.0;
         size_t index;
         if ((rc = dss_search_basis_indices(s, &index)) != DSS_OK
             || (rc = dss_search_find_optimal(line, s, dss_synthetic_score, p, &t, &score)) != DSS_OK
