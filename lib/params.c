@@ -2,6 +2,7 @@
 #include <float.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,15 +13,18 @@
 #include "radius.h"
 #include "search.h"
 
-#define TWO53 9007199254740992.0   /* 2^53: counts stop here (every integer up to it is exact,
-                                      and fits size_t; (double)SIZE_MAX would round to 2^64) */
+#define TWO53 9007199254740992.0   /* 2^53: every integer up to it is exact in a double */
+/* Counts (size_t fields) stop at 2^53, or at SIZE_MAX where size_t is narrower (32-bit
+   machines: 2^32 - 1, exact in a double); (double)SIZE_MAX of a 64-bit size_t would round
+   to 2^64. */
+#define COUNT_MAX (SIZE_MAX < UINT64_C(9007199254740992) ? (double)SIZE_MAX : TWO53)
 #define SP(field) offsetof(struct search_params, field)
 
 /* One row per parameter: id, name, kind, lo, hi, lo_open, hi_open, hi_is_n, saved, default,
    field type, field offset. saved: 1 in the parameter block (ids 1..16, format version 1), 2 in
    version 2's policy block (persist.c). */
 static const param_desc SEARCH[] = {
-    { DSS_SEARCH_SUBSPACE_DIM, "DSS_SEARCH_SUBSPACE_DIM", PARAM_INT, 1, TWO53, 0, 0, 1, 1, 1,
+    { DSS_SEARCH_SUBSPACE_DIM, "DSS_SEARCH_SUBSPACE_DIM", PARAM_INT, 1, COUNT_MAX, 0, 0, 1, 1, 1,
       FIELD_SIZE, SP(l) },
     { DSS_SEARCH_RADIUS, "DSS_SEARCH_RADIUS", PARAM_REAL, 0, DBL_MAX, 1, 0, 0, 1, 0,
       FIELD_DOUBLE, SP(radius) },  /* default 0: the prior's radius */
@@ -30,9 +34,9 @@ static const param_desc SEARCH[] = {
       FIELD_DOUBLE, SP(seed) },
     { DSS_SEARCH_JACOBIAN, "DSS_SEARCH_JACOBIAN", PARAM_INT, DSS_JACOBIAN_AUTO,
       DSS_JACOBIAN_RANDOMIZED, 0, 0, 0, 1, DSS_JACOBIAN_AUTO, FIELD_INT, SP(jac.mode) },
-    { DSS_SEARCH_JACOBIAN_ROWS, "DSS_SEARCH_JACOBIAN_ROWS", PARAM_INT, 1, TWO53, 0, 0, 0, 1, 50,
+    { DSS_SEARCH_JACOBIAN_ROWS, "DSS_SEARCH_JACOBIAN_ROWS", PARAM_INT, 1, COUNT_MAX, 0, 0, 0, 1, 50,
       FIELD_SIZE, SP(jac.rows) },
-    { DSS_SEARCH_RANK, "DSS_SEARCH_RANK", PARAM_INT, 1, TWO53, 0, 0, 0, 1, 32,
+    { DSS_SEARCH_RANK, "DSS_SEARCH_RANK", PARAM_INT, 1, COUNT_MAX, 0, 0, 0, 1, 32,
       FIELD_SIZE, SP(jac.rank) },
     { DSS_SEARCH_SAMPLER, "DSS_SEARCH_SAMPLER", PARAM_INT, DSS_SAMPLER_SINGULAR, DSS_SAMPLER_TOP,
       0, 0, 0, 1, DSS_SAMPLER_SINGULAR, FIELD_INT, SP(sampler) },
@@ -46,11 +50,11 @@ static const param_desc SEARCH[] = {
       DSS_DIFF_CENTRAL, 0, 0, 0, 1, DSS_DIFF_FORWARD, FIELD_INT, SP(jac.diff_scheme) },
     { DSS_SEARCH_DIFF_STEP, "DSS_SEARCH_DIFF_STEP", PARAM_REAL, 0, 1, 0, 1, 0, 1, 0,
       FIELD_DOUBLE, SP(jac.diff_step) },
-    { DSS_SEARCH_OVERSAMPLE, "DSS_SEARCH_OVERSAMPLE", PARAM_INT, 0, TWO53, 0, 0, 0, 1, 10,
+    { DSS_SEARCH_OVERSAMPLE, "DSS_SEARCH_OVERSAMPLE", PARAM_INT, 0, COUNT_MAX, 0, 0, 0, 1, 10,
       FIELD_SIZE, SP(jac.oversample) },
     { DSS_SEARCH_POWER_ITERATIONS, "DSS_SEARCH_POWER_ITERATIONS", PARAM_INT, 0, 16, 0, 0, 0, 1,
       1, FIELD_SIZE, SP(jac.power) },
-    { DSS_SEARCH_JACOBIAN_CHUNK, "DSS_SEARCH_JACOBIAN_CHUNK", PARAM_INT, 0, TWO53, 0, 0, 0, 1,
+    { DSS_SEARCH_JACOBIAN_CHUNK, "DSS_SEARCH_JACOBIAN_CHUNK", PARAM_INT, 0, COUNT_MAX, 0, 0, 0, 1,
       0, FIELD_SIZE, SP(jac.chunk) },
     /* the slider-range policy (radius.c), saved in format version 2's policy block; the two
        bounds' ranges meet at 1, which keeps RADIUS_MIN <= 1 <= RADIUS_MAX */
@@ -70,9 +74,9 @@ static const param_desc SEARCH[] = {
 
 #define LP(field) offsetof(struct dss_line, field)
 static const param_desc LINE[] = {
-    { DSS_LINE_SAMPLES, "DSS_LINE_SAMPLES", PARAM_INT, 2, TWO53, 0, 0, 0, 0, 10001,
+    { DSS_LINE_SAMPLES, "DSS_LINE_SAMPLES", PARAM_INT, 2, COUNT_MAX, 0, 0, 0, 0, 10001,
       FIELD_SIZE, LP(samples) },
-    { DSS_LINE_BATCH, "DSS_LINE_BATCH", PARAM_INT, 1, TWO53, 0, 0, 0, 0, 500, FIELD_SIZE,
+    { DSS_LINE_BATCH, "DSS_LINE_BATCH", PARAM_INT, 1, COUNT_MAX, 0, 0, 0, 0, 500, FIELD_SIZE,
       LP(batch) },
     { DSS_LINE_GOAL, "DSS_LINE_GOAL", PARAM_INT, DSS_MAXIMIZE, DSS_MINIMIZE, 0, 0, 0, 0,
       DSS_MAXIMIZE, FIELD_INT, LP(goal) },
@@ -153,6 +157,8 @@ static const char *bound_text(double v, char *buf, size_t cap)
 {
     if (v == TWO53)
         return "2^53";
+    if (v == COUNT_MAX)
+        return "SIZE_MAX";
     if (v == DBL_MAX)
         return "DBL_MAX";
     snprintf(buf, cap, "%.17g", v);

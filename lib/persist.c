@@ -6,6 +6,7 @@
  * it touches the session, so a malformed string is DSS_EFORMAT and changes nothing.
  */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "errmsg.h"
@@ -65,6 +66,13 @@ static void put_u(cursor *c, uint64_t v, int bytes)
 
 static void put_u64(cursor *c, uint64_t v) { put_u(c, v, 8); }
 
+/* A basis index; SAMPLER_NO_INDEX is UINT64_MAX in the string whatever the width of size_t, so
+   that a session saved on a 32-bit machine loads on a 64-bit one and the other way. */
+static void put_index(cursor *c, size_t i)
+{
+    put_u64(c, i == SAMPLER_NO_INDEX ? UINT64_MAX : (uint64_t)i);
+}
+
 static void put_f64(cursor *c, double v)
 {
     uint64_t bits;
@@ -102,6 +110,24 @@ static uint64_t get_u(cursor *c, int bytes)
 }
 
 static uint64_t get_u64(cursor *c) { return get_u(c, 8); }
+
+/* A count: a value beyond this machine's size_t (a 64-bit session's 2^40 on i386) cannot be
+   held and makes the string invalid, rather than being cut to its low bits. */
+static size_t get_size(cursor *c)
+{
+    uint64_t v = get_u64(c);
+    if (v > SIZE_MAX) {
+        c->bad = 1;
+        return 0;
+    }
+    return (size_t)v;
+}
+
+static size_t get_index(cursor *c)
+{
+    uint64_t v = get_u64(c);
+    return v == UINT64_MAX ? SAMPLER_NO_INDEX : v > SIZE_MAX ? (c->bad = 1, 0) : (size_t)v;
+}
 
 static double get_f64(cursor *c)
 {
@@ -207,7 +233,7 @@ static void put_session(cursor *c, const dss_search *search)
     put_f64s(c, st->center, n);
     put_f64s(c, st->basis, st->l * n);
     for (size_t i = 0; i < st->l; i++)
-        put_u64(c, st->basis_idx[i]);
+        put_index(c, st->basis_idx[i]);
     put_u64(c, st->rank);
     put_bytes(c, st->avail, st->rank);
     put_f64s(c, st->dec_center, n);
@@ -283,13 +309,13 @@ static void get_rng(cursor *c, rng *r)
 static void get_jac(cursor *c, jac_config *j)
 {
     uint64_t mode = get_u64(c), scheme;
-    j->rows = get_u64(c);
-    j->chunk = get_u64(c);
+    j->rows = get_size(c);
+    j->chunk = get_size(c);
     scheme = get_u64(c);
     j->diff_step = get_f64(c);
-    j->rank = get_u64(c);
-    j->oversample = get_u64(c);
-    j->power = get_u64(c);
+    j->rank = get_size(c);
+    j->oversample = get_size(c);
+    j->power = get_size(c);
     if (mode > DSS_JACOBIAN_RANDOMIZED || scheme > DSS_DIFF_CENTRAL || j->rows == 0
         || j->rank == 0 || j->power > 16 || !(j->diff_step >= 0.0 && j->diff_step < 1.0))
         c->bad = 1;
@@ -363,7 +389,7 @@ static int check_header(cursor *c, const dss_search *search, size_t len, size_t 
 {
     errmsg *e = SEARCH_ERR(search);
     const unsigned char *magic = take(c, sizeof MAGIC);
-    uint64_t bom, total, n, m;
+    uint64_t bom, total, n, m, l64;
     uint32_t crc;
     if (magic == NULL || memcmp(magic, MAGIC, sizeof MAGIC) != 0)
         return dssi_err_detail(e, DSS_EFORMAT, "not a libdss session (no DSSSTATE magic; %zu bytes)",
@@ -373,7 +399,7 @@ static int check_header(cursor *c, const dss_search *search, size_t len, size_t 
     total = get_u64(c);
     n = get_u64(c);
     m = get_u64(c);
-    *l = (size_t)get_u64(c);
+    l64 = get_u64(c);
     if (c->bad || len < HEADER_BYTES + 4)
         return dssi_err_detail(e, DSS_EFORMAT, "truncated: %zu bytes, the header alone is %u", len,
                           HEADER_BYTES + 4);
@@ -392,9 +418,10 @@ static int check_header(cursor *c, const dss_search *search, size_t len, size_t 
         return dssi_err_detail(e, DSS_EFORMAT, "saved for another model: n = %llu, m = %llu; this "
                           "model has n = %zu, m = %zu", (unsigned long long)n,
                           (unsigned long long)m, search->model->n, search->model->m);
-    if (*l == 0 || *l > search->model->n)
-        return dssi_err_detail(e, DSS_EFORMAT, "corrupt: subspace dimension %zu (n = %zu)", *l,
-                          search->model->n);
+    if (l64 == 0 || l64 > search->model->n) /* compared before the cast: size_t may be narrower */
+        return dssi_err_detail(e, DSS_EFORMAT, "corrupt: subspace dimension %llu (n = %zu)",
+                               (unsigned long long)l64, search->model->n);
+    *l = (size_t)l64;
     c->len = len - 4; /* the body ends before the CRC */
     return DSS_OK;
 }
@@ -443,8 +470,8 @@ static void get_session(cursor *c, dss_search *search, size_t l, svd_dec *dec,
     nx->l = l;
     get_f64s(c, nx->basis, l * n);
     for (size_t i = 0; i < l; i++)
-        nx->basis_idx[i] = (size_t)get_u64(c);
-    rank = (size_t)get_u64(c);
+        nx->basis_idx[i] = get_index(c);
+    rank = get_size(c);
     if (c->bad || rank == 0 || rank > max_rank) {
         c->bad = 1;
         return;

@@ -433,9 +433,9 @@ static void undo_restores_the_parameters_in_force_at_that_state(void **state)
     assert_int_equal(dss_search_undo(fx->search), DSS_OK);
     assert_shows(fx, &before, "state before the commit", 0);
     assert_int_equal(dss_search_get(fx->search, DSS_SEARCH_RADIUS, &v), DSS_OK);
-    assert_true(v == 0.7);
+    assert_true(v == (double)0.7); /* (double): x87 evaluates literals in long double */
     assert_int_equal(dss_search_get(fx->search, DSS_SEARCH_CENTER_TOLERANCE, &v), DSS_OK);
-    assert_true(v == 0.05);
+    assert_true(v == (double)0.05);
     assert_int_equal(dss_search_get(fx->search, DSS_SEARCH_SAMPLER, &v), DSS_OK);
     assert_true(v == DSS_SAMPLER_SINGULAR);
     assert_int_equal(dss_search_get(fx->search, DSS_SEARCH_JACOBIAN_CHUNK, &v), DSS_OK);

@@ -282,6 +282,9 @@ static void set_rejects_out_of_range_values_before_start(void **state)
     assert_twins(fx);
 }
 
+/* The largest count a parameter takes (dss.h): 2^53, or SIZE_MAX where size_t is narrower. */
+#define LARGEST_COUNT (SIZE_MAX < UINT64_C(9007199254740992) ? (double)SIZE_MAX : 9007199254740992.0)
+
 static void set_accepts_boundary_values_and_get_returns_them(void **state)
 {
     fixture *fx = *state;
@@ -300,16 +303,26 @@ static void set_accepts_boundary_values_and_get_returns_them(void **state)
         {DSS_SEARCH_POWER_ITERATIONS, 16},   {DSS_SEARCH_HISTORY, 0},
         {DSS_SEARCH_HISTORY, 65536},         {DSS_SEARCH_JACOBIAN_CHUNK, 3},
         {DSS_SEARCH_JACOBIAN_CHUNK, 0},
-        {DSS_SEARCH_JACOBIAN_ROWS, 9007199254740992.0 /* 2^53, the largest count */},
-        {DSS_SEARCH_RANK, 9007199254740992.0}, {DSS_SEARCH_OVERSAMPLE, 9007199254740992.0},
-        {DSS_SEARCH_JACOBIAN_CHUNK, 9007199254740992.0}, {DSS_SEARCH_PRIOR_SCALE, 1e300},
+        {DSS_SEARCH_JACOBIAN_ROWS, LARGEST_COUNT},
+        {DSS_SEARCH_RANK, LARGEST_COUNT}, {DSS_SEARCH_OVERSAMPLE, LARGEST_COUNT},
+        {DSS_SEARCH_JACOBIAN_CHUNK, LARGEST_COUNT}, {DSS_SEARCH_PRIOR_SCALE, 1e300},
     };
+    static const int counts[] = { DSS_SEARCH_JACOBIAN_ROWS, DSS_SEARCH_RANK,
+                                  DSS_SEARCH_OVERSAMPLE, DSS_SEARCH_JACOBIAN_CHUNK };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         double v;
         assert_int_equal(dss_search_set(fx->search, good[i].param, good[i].value), DSS_OK);
         assert_int_equal(dss_search_get(fx->search, good[i].param, &v), DSS_OK);
         if (v != good[i].value)
             fail_msg("param %d: set %.17g, got %.17g", good[i].param, good[i].value, v);
+    }
+    /* one past the largest count is refused, not cut to size_t's low bits (2^53 read back as
+       0 on i386); the session keeps the value it had */
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        double v;
+        assert_int_equal(dss_search_set(fx->search, counts[i], LARGEST_COUNT + 2.0), DSS_EINVAL);
+        assert_int_equal(dss_search_get(fx->search, counts[i], &v), DSS_OK);
+        assert_true(v == LARGEST_COUNT);
     }
 }
 

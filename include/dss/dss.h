@@ -159,11 +159,13 @@ typedef struct dss_model dss_model;
  * Create a model.
  * @param out   receives the new model; set to NULL on failure.
  * @param n     latent dimension, >= 1.
- * @param m     output dimension, >= 1; n * m doubles must fit in memory's address range.
+ * @param m     output dimension, >= 1; n * m and n * n doubles must fit in memory's address
+ *              range (size_t: on a 32-bit machine n stays below 23171).
  * @param f     the generator; required.
  * @param user  passed unchanged to every callback of this model; may be NULL.
  * @retval DSS_OK      success.
- * @retval DSS_EINVAL  out or f NULL, n or m zero, or n * m * sizeof(double) overflows.
+ * @retval DSS_EINVAL  out or f NULL, n or m zero, or n * m * sizeof(double) or
+ *                     n * n * sizeof(double) overflows size_t.
  * @retval DSS_ENOMEM  allocation failed.
  * @since 1.0
  */
