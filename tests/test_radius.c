@@ -171,8 +171,8 @@ static int paths_differ(const struct scripted_step *a, const struct scripted_ste
 /* Runs the script (configured) and returns its centres' hash; steps filled when not NULL. */
 static uint64_t run_script(int (*configure)(dss_search *), struct scripted_step *steps)
 {
-    dss_synthetic *p;
-    dss_search *s;
+    dss_synthetic *p = NULL;
+    dss_search *s = NULL;
     uint64_t hash;
     double c[SCRIPT_N];
     assert_int_equal(scripted_run(configure, &p, &s, &hash, c, steps), DSS_OK);

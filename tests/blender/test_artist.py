@@ -1,8 +1,15 @@
 """Blender process 3: the simulated artist. A hidden target mesh is made from random shape key
 values; the "artist" is libdss's line search on the distance to it (the slider position they
-would pick), released through the slider property and Accept, 30 times. Over 5 seeds, the
-add-on's directions (importance-sampled singular vectors of the exact Jacobian) must end at
-least 3x closer to the target than uniformly random directions, the baseline of the paper."""
+would pick), released through the slider property and Accept, 30 times. Over 16 seeds, the
+add-on's directions (importance-sampled singular vectors of the exact Jacobian) must end closer
+to the target than uniformly random directions, the baseline of the paper, on at least 14 seeds
+(a one-sided sign test: 14 or more of 16 by chance has p = 137/65536 = 0.002), and the
+geometric mean of the ratios random/DSS must be at least 3.
+
+Both are statements about the method across seeds, not about one seed's trajectory: another
+CPU or BLAS rounds differently, and a seed near a tie may end either way, so no single seed is
+asked for a margin (docs/reproducibility.md). Measured here: every one of the 16 seeds closer,
+ratios 4.3 to 35, geometric mean about 11."""
 
 import os
 import sys
@@ -16,8 +23,9 @@ import common
 from common import check, positions, scene
 
 ITERATIONS = 30
-SEEDS = range(5)
-RATIO = 3.0
+SEEDS = range(16)
+WINS_NEEDED = 14   # of 16: one-sided sign test, p = 0.002
+RATIO = 3.0        # geometric mean of random/DSS
 
 a = common.args()
 addon = common.enable_addon(a)
@@ -78,8 +86,13 @@ for seed in SEEDS:
     print(f"seed {seed}: distance start {dss_d[0]:.4f}; after {ITERATIONS}: DSS "
           f"{dss_d[-1]:.2e}, random {rnd_d[-1]:.2e} (ratio {ratio:.1f}); DSS after 10: "
           f"{dss_d[10]:.2e}, random {rnd_d[10]:.2e}")
-    if CHECKED:
-        check(dss_d[-1] * RATIO <= rnd_d[-1],
-              f"seed {seed}: DSS ends {ratio:.1f}x closer to the target than random directions")
-print(f"result: simulated artist: ratios {', '.join(f'{r:.1f}' for r in ratios)} "
-      f"({time.perf_counter() - t0:.1f} s)")
+wins = sum(r > 1.0 for r in ratios)
+gmean = float(np.exp(np.mean(np.log(ratios))))
+if CHECKED:
+    check(wins >= WINS_NEEDED,
+          f"DSS ends closer than random directions on {wins} of {len(ratios)} seeds "
+          f"(sign test: at least {WINS_NEEDED})")
+    check(gmean >= RATIO,
+          f"geometric mean of the ratios random/DSS {gmean:.1f} (at least {RATIO})")
+print(f"result: simulated artist: ratios {', '.join(f'{r:.1f}' for r in ratios)}, "
+      f"geometric mean {gmean:.1f} ({time.perf_counter() - t0:.1f} s)")
