@@ -212,4 +212,7 @@ help:
 	@echo "make man          one man page per function into build/man/man3"
 	@echo "make python-version  write python/dss/_version.py from dss.h"
 	@echo "make check-hardening check-cmake check-python-venv check-abi-guard check-dist   (CI)"
+	@echo "make check-backends  sessions under the reference LAPACK vs OpenBLAS (part of make check)"
+	@echo "make check-cross  i386 and s390x builds, their C suites, sessions moved between machines"
+	@echo "make check-lto    build and test with dpkg-buildflags' optimize=+lto"
 	@echo "make dist         libdss-$(VERSION).tar.gz of the tracked files"
