@@ -6,6 +6,12 @@
 #include "calls.h"
 #include "errmsg.h"
 
+void dssi_call_ctx_init(call_ctx *cx, const dss_model *model)
+{
+    *cx = (call_ctx){ .snapshot = *model };
+    cx->model = &cx->snapshot;
+}
+
 double dssi_clock_seconds(void)
 {
     struct timespec ts;

@@ -17,12 +17,20 @@ enum {
 typedef struct call_stats { double v[STAT_COUNT]; } call_stats;
 
 typedef struct call_ctx {
-    const dss_model *model;
+    const dss_model *model;         /* &snapshot (dssi_call_ctx_init) */
+    /* The model's callbacks, user pointer and batch limit as the call began: a host that
+       changes them from inside a callback (dss_model_set_jacobian(model, NULL), ...) changes the
+       next call, never the one running, which decided its route from these. */
+    dss_model snapshot;
     call_stats *stats;              /* NULL: not counted */
     dss_progress_fn progress;       /* NULL: never asked */
     void *progress_user;
     struct errmsg *err;             /* a failure's detail (which callback, its return), or NULL */
 } call_ctx;
+
+/* A context for one library call on model: its snapshot, no statistics, progress or message
+   (the caller sets those). cx must not be copied afterwards (cx->model points into it). */
+void dssi_call_ctx_init(call_ctx *cx, const dss_model *model);
 
 /* Monotonic seconds. */
 double dssi_clock_seconds(void);

@@ -152,7 +152,7 @@ static int find_or_recompute(dss_search *search, const struct search_state *e, c
     }
     k = dssi_search_scratch_slot(search);
     search->slot[k].id = 0;
-    cx = dssi_search_ctx(search, stats);
+    dssi_search_ctx(&cx, search, stats);
     r = e->dec_rng;
     if ((rc = dssi_jac_check(search->model, &e->dec_cfg)) != DSS_OK)
         return dssi_err_detail(SEARCH_ERR(search), rc, "recomputing that step's decomposition: %s",

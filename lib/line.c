@@ -393,10 +393,7 @@ static int find_optimal_impl(dss_line *line, const dss_model *model, const doubl
                              const double *z_hi, dss_score_fn g, void *user, double *t_best,
                              double *score_best)
 {
-    struct segment sg = { model, z_lo, z_hi, NULL, g, user,
-                          { .model = model, .progress = line ? line->progress : NULL,
-                            .progress_user = line ? line->progress_user : NULL,
-                            .err = line ? &line->err : NULL } };
+    struct segment sg = { .lo = z_lo, .hi = z_hi, .g = g, .user = user };
     size_t before;
     int rc;
     if (line == NULL || model == NULL || z_lo == NULL || z_hi == NULL || g == NULL
@@ -405,6 +402,11 @@ static int find_optimal_impl(dss_line *line, const dss_model *model, const doubl
     if (line->busy)
         return dssi_err_detail(&line->err, DSS_EBUSY,
                           "called from inside a callback of this line search's running call");
+    dssi_call_ctx_init(&sg.cx, model);
+    sg.cx.progress = line->progress;
+    sg.cx.progress_user = line->progress_user;
+    sg.cx.err = &line->err;
+    sg.model = sg.cx.model; /* the snapshot: the model as this call began */
     before = line->evaluations;
     line->busy = 1;
     rc = find_on_segment(line, &sg, t_best, score_best);

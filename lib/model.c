@@ -115,7 +115,8 @@ DSS_API int dss_model_generate(const dss_model *model, size_t k, const double *z
     if (!dssi_all_finite(z, zlen))
         return DSS_ENONFINITE;
     {
-        call_ctx cx = { .model = model };
+        call_ctx cx;
+        dssi_call_ctx_init(&cx, model);
         rc = dssi_call_f(&cx, k, z, x);
     }
     if (rc != DSS_OK)

@@ -20,10 +20,13 @@
 
 #define RADIUS_FACTOR 0.2             /* the authors' slider half-length: 0.2 x mean distance */
 
-call_ctx dssi_search_ctx(const dss_search *search, call_stats *stats)
+void dssi_search_ctx(call_ctx *cx, const dss_search *search, call_stats *stats)
 {
-    return (call_ctx){ .model = search->model, .stats = stats, .progress = search->progress,
-                       .progress_user = search->progress_user, .err = SEARCH_ERR(search) };
+    dssi_call_ctx_init(cx, search->model);
+    cx->stats = stats;
+    cx->progress = search->progress;
+    cx->progress_user = search->progress_user;
+    cx->err = SEARCH_ERR(search);
 }
 
 const dss_model *dssi_search_model(const dss_search *search) { return search->model; }
@@ -402,7 +405,7 @@ static int step_run(dss_search *search, int recompute, int history)
     int scratch = dssi_search_scratch_slot(search), rc;
 
     dssi_session_txn_begin(search, &txn);
-    cx = dssi_search_ctx(search, &txn.stats);
+    dssi_search_ctx(&cx, search, &txn.stats);
 
     if ((rc = check_draw(search, nx, recompute ? dssi_jac_rank(search->model, &nx->p.jac) : nx->rank)) != DSS_OK)
         return rc;

@@ -125,7 +125,7 @@ int  dssi_search_scratch_slot(const dss_search *search);
 
 /* ---- search.c -------------------------------------------------------------------------- */
 /* A call context counting into stats (a transaction's copy of search->stats). */
-call_ctx dssi_search_ctx(const dss_search *search, call_stats *stats);
+void dssi_search_ctx(call_ctx *cx, const dss_search *search, call_stats *stats);
 double dssi_search_radius(const dss_search *search);       /* the slider's: base x policy scale */
 double dssi_search_base_radius(const dss_search *search);  /* DSS_SEARCH_RADIUS in force */
 int  dssi_params_set(struct search_params *p, size_t n, int param, double value);

@@ -202,6 +202,11 @@ DSS_API void dss_model_destroy(dss_model *model);
 /**
  * Set (or, with NULL, remove) the full/row Jacobian callback. Enables DSS_JACOBIAN_FULL and
  * DSS_JACOBIAN_ROWS, and makes DSS_JACOBIAN_AUTO use it.
+ *
+ * This and the other dss_model_set_* functions may be called at any time, also from inside a
+ * callback of a call running on the model: a library call takes the model's callbacks and max
+ * batch as they are when it begins and keeps them to its end, so a change takes effect at the
+ * next call.
  * @retval DSS_OK success. @retval DSS_EINVAL model is NULL.
  * @since 1.0
  */
