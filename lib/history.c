@@ -181,9 +181,6 @@ static int search_undo_impl(dss_search *search)
 
     if (search == NULL)
         return DSS_EINVAL;
-    if (search->busy)
-        return dssi_err_detail(SEARCH_ERR(search), DSS_EBUSY,
-                          "called from inside a callback of this session's running call");
     if (!search->cur.started || search->hist_len == 0)
         return dssi_err_detail(SEARCH_ERR(search), DSS_ESTATE, "nothing to undo (%s)",
                           search->cur.started ? "no step recorded since start, load or a "
@@ -193,9 +190,7 @@ static int search_undo_impl(dss_search *search)
     dssi_session_txn_begin(search, &txn);
     if ((rc = dssi_state_reserve_basis(&search->cur, &search->alloc, search->model->n, e->l)) != DSS_OK)
         return rc;
-    search->busy = 1;
     rc = find_or_recompute(search, e, &txn.stats, &k);
-    search->busy = 0;
     if (rc != DSS_OK)
         return rc;
     dssi_session_publish(search, &(struct publish){ .source = PUBLISH_UNDO, .slot = k, .txn = &txn });
@@ -206,5 +201,5 @@ DSS_API int dss_search_undo(dss_search *search)
 {
     if (search == NULL)
         return DSS_EINVAL;
-    return ERR_CALL(SEARCH_ERR(search), search_undo_impl(search));
+    return ERR_CALL(SEARCH_ERR(search), SEARCH_MUTATION(search, search_undo_impl(search)));
 }

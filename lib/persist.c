@@ -561,9 +561,6 @@ static int search_load_impl(dss_search *search, const void *buf, size_t len)
         return DSS_EINVAL;
     if (buf == NULL)
         return dssi_err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument buf is NULL");
-    if (search->busy)
-        return dssi_err_detail(SEARCH_ERR(search), DSS_EBUSY,
-                          "called from inside a callback of this session's running call");
     c = (cursor){ .in = buf, .len = len };
     if ((rc = check_header(&c, search, len, &l, &version)) != DSS_OK)
         return rc;
@@ -604,5 +601,5 @@ DSS_API int dss_search_load(dss_search *search, const void *buf, size_t len)
 {
     if (search == NULL)
         return DSS_EINVAL;
-    return ERR_CALL(SEARCH_ERR(search), search_load_impl(search, buf, len));
+    return ERR_CALL(SEARCH_ERR(search), SEARCH_MUTATION(search, search_load_impl(search, buf, len)));
 }

@@ -154,9 +154,6 @@ static int search_set_impl(dss_search *search, int param, double value)
     char range[96];
     if (search == NULL)
         return DSS_EINVAL;
-    if (search->busy)
-        return dssi_err_detail(SEARCH_ERR(search), DSS_EBUSY,
-                          "called from inside a callback of this session's running call");
     p = search->cur.p;
     if (dssi_params_set(&p, search->model->n, param, value) != DSS_OK)
         return dssi_err_detail(SEARCH_ERR(search), DSS_EINVAL, "%s = %.17g is out of range (%s)",
@@ -174,7 +171,7 @@ DSS_API int dss_search_set(dss_search *search, int param, double value)
 {
     if (search == NULL)
         return DSS_EINVAL;
-    return ERR_CALL(SEARCH_ERR(search), search_set_impl(search, param, value));
+    return ERR_CALL(SEARCH_ERR(search), SEARCH_MUTATION(search, search_set_impl(search, param, value)));
 }
 
 double dssi_search_base_radius(const dss_search *search)
@@ -273,9 +270,6 @@ static int search_set_progress_impl(dss_search *search, dss_progress_fn fn, void
 {
     if (search == NULL)
         return DSS_EINVAL;
-    if (search->busy)
-        return dssi_err_detail(SEARCH_ERR(search), DSS_EBUSY,
-                          "called from inside a callback of this session's running call");
     search->progress = fn;
     search->progress_user = user;
     return DSS_OK;
@@ -285,7 +279,7 @@ DSS_API int dss_search_set_progress(dss_search *search, dss_progress_fn fn, void
 {
     if (search == NULL)
         return DSS_EINVAL;
-    return ERR_CALL(SEARCH_ERR(search), search_set_progress_impl(search, fn, user));
+    return ERR_CALL(SEARCH_ERR(search), SEARCH_MUTATION(search, search_set_progress_impl(search, fn, user)));
 }
 
 static int search_stat_impl(const dss_search *search, int key, double *value)
@@ -426,15 +420,19 @@ static int step_run(dss_search *search, int recompute, int history)
     return DSS_OK;
 }
 
-/* step_run with the session marked busy: a callback that calls back to change it gets
-   DSS_EBUSY instead of mixing its call into this one. */
-static int step(dss_search *search, int recompute, int history)
+int dssi_search_enter(dss_search *search)
 {
-    int rc;
+    if (search->busy)
+        return dssi_err_detail(SEARCH_ERR(search), DSS_EBUSY, "called from inside a callback "
+                               "(or the allocator) of this session's running call");
     search->busy = 1;
-    rc = step_run(search, recompute, history);
+    return DSS_OK;
+}
+
+int dssi_search_leave(dss_search *search, int status)
+{
     search->busy = 0;
-    return rc;
+    return status;
 }
 
 /* ---- the session ------------------------------------------------------------------------ */
@@ -446,9 +444,6 @@ static int search_start_impl(dss_search *search, const double *z0)
         return DSS_EINVAL;
     if (z0 == NULL)
         return dssi_err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument z0 is NULL");
-    if (search->busy)
-        return dssi_err_detail(SEARCH_ERR(search), DSS_EBUSY,
-                          "called from inside a callback of this session's running call");
     for (size_t j = 0; j < search->model->n; j++)
         if (!isfinite(z0[j]))
             return dssi_err_detail(SEARCH_ERR(search), DSS_ENONFINITE, "z0[%zu] = %g is not finite",
@@ -458,14 +453,14 @@ static int search_start_impl(dss_search *search, const double *z0)
     dssi_rng_seed(&search->next.rng, (uint64_t)search->next.p.seed);
     dssi_radius_start(&search->next.range); /* the slider-range policy starts at scale 1 */
     memcpy(search->next.center, z0, search->model->n * sizeof *z0);
-    return step(search, STEP_RECOMPUTE, STEP_RESTART);
+    return step_run(search, STEP_RECOMPUTE, STEP_RESTART);
 }
 
 DSS_API int dss_search_start(dss_search *search, const double *z0)
 {
     if (search == NULL)
         return DSS_EINVAL;
-    return ERR_CALL(SEARCH_ERR(search), search_start_impl(search, z0));
+    return ERR_CALL(SEARCH_ERR(search), SEARCH_MUTATION(search, search_start_impl(search, z0)));
 }
 
 /* c + radius * sum_i w_i b_i */
@@ -588,9 +583,6 @@ static int search_commit_impl(dss_search *search, double t)
         return DSS_EINVAL;
     if (!valid_t(t))
         return dssi_err_detail(SEARCH_ERR(search), DSS_EINVAL, "t = %.17g is outside [0, 1]", t);
-    if (search->busy)
-        return dssi_err_detail(SEARCH_ERR(search), DSS_EBUSY,
-                          "called from inside a callback of this session's running call");
     if (!search->cur.started)
         return dssi_err_detail(SEARCH_ERR(search), DSS_ESTATE,
                           "the session is not started (dss_search_start comes first)");
@@ -605,14 +597,14 @@ static int search_commit_impl(dss_search *search, double t)
     escape = dssi_radius_after_commit(&search->next.p.range, &search->next.range,
                                  &(struct radius_commit){ .reach = fabs(w), .centred = !moved,
                                                           .t = t, .w = &w, .l = 1 });
-    return step(search, escape ? STEP_ESCAPE : moved ? STEP_RECOMPUTE : STEP_KEEP, STEP_PUSH);
+    return step_run(search, escape ? STEP_ESCAPE : moved ? STEP_RECOMPUTE : STEP_KEEP, STEP_PUSH);
 }
 
 DSS_API int dss_search_commit(dss_search *search, double t)
 {
     if (search == NULL)
         return DSS_EINVAL;
-    return ERR_CALL(SEARCH_ERR(search), search_commit_impl(search, t));
+    return ERR_CALL(SEARCH_ERR(search), SEARCH_MUTATION(search, search_commit_impl(search, t)));
 }
 
 static int search_commit_w_impl(dss_search *search, const double *w)
@@ -623,9 +615,6 @@ static int search_commit_w_impl(dss_search *search, const double *w)
         return DSS_EINVAL;
     if (w == NULL)
         return dssi_err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument w is NULL");
-    if (search->busy)
-        return dssi_err_detail(SEARCH_ERR(search), DSS_EBUSY,
-                          "called from inside a callback of this session's running call");
     if (!search->cur.started)
         return dssi_err_detail(SEARCH_ERR(search), DSS_ESTATE,
                           "the session is not started (dss_search_start comes first)");
@@ -645,14 +634,14 @@ static int search_commit_w_impl(dss_search *search, const double *w)
     escape = dssi_radius_after_commit(&search->next.p.range, &search->next.range,
                                  &(struct radius_commit){ .reach = wmax, .centred = !moved,
                                                           .t = NAN, .w = w, .l = search->cur.l });
-    return step(search, escape ? STEP_ESCAPE : moved ? STEP_RECOMPUTE : STEP_KEEP, STEP_PUSH);
+    return step_run(search, escape ? STEP_ESCAPE : moved ? STEP_RECOMPUTE : STEP_KEEP, STEP_PUSH);
 }
 
 DSS_API int dss_search_commit_w(dss_search *search, const double *w)
 {
     if (search == NULL)
         return DSS_EINVAL;
-    return ERR_CALL(SEARCH_ERR(search), search_commit_w_impl(search, w));
+    return ERR_CALL(SEARCH_ERR(search), SEARCH_MUTATION(search, search_commit_w_impl(search, w)));
 }
 
 static int search_resample_impl(dss_search *search)
@@ -660,22 +649,19 @@ static int search_resample_impl(dss_search *search)
     int rc;
     if (search == NULL)
         return DSS_EINVAL;
-    if (search->busy)
-        return dssi_err_detail(SEARCH_ERR(search), DSS_EBUSY,
-                          "called from inside a callback of this session's running call");
     if (!search->cur.started)
         return dssi_err_detail(SEARCH_ERR(search), DSS_ESTATE,
                           "the session is not started (dss_search_start comes first)");
     if ((rc = dssi_session_begin(search)) != DSS_OK)
         return rc;
-    return step(search, STEP_KEEP, STEP_PUSH);
+    return step_run(search, STEP_KEEP, STEP_PUSH);
 }
 
 DSS_API int dss_search_resample(dss_search *search)
 {
     if (search == NULL)
         return DSS_EINVAL;
-    return ERR_CALL(SEARCH_ERR(search), search_resample_impl(search));
+    return ERR_CALL(SEARCH_ERR(search), SEARCH_MUTATION(search, search_resample_impl(search)));
 }
 
 /* ---- read-only views -------------------------------------------------------------------- */

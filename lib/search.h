@@ -76,8 +76,9 @@ struct dss_search {
     call_stats stats;
     dss_progress_fn progress;
     void *progress_user;
-    int busy;                         /* a call that runs callbacks is under way: every call
-                                         that would change the session returns DSS_EBUSY */
+    int busy;                         /* a call that changes the session is under way (from its
+                                         first allocation to its end): every other such call,
+                                         from its callbacks or its allocator, is DSS_EBUSY */
     errmsg err;                       /* dss_search_errmsg: written by const calls too (one
                                          handle is used by one thread at a time) */
 };
@@ -124,6 +125,14 @@ int  dssi_search_slot_of(const dss_search *search, uint64_t id);  /* -1: evicted
 int  dssi_search_scratch_slot(const dss_search *search);
 
 /* ---- search.c -------------------------------------------------------------------------- */
+/* A call that changes the session (start, commit, commit_w, resample, undo, load, set,
+   set_progress) runs as SEARCH_MUTATION(search, impl(...)): DSS_EBUSY, with a message, when one
+   is already under way (this is a call from inside its callbacks or its allocator), else impl
+   with the session busy throughout. search must not be NULL. */
+int dssi_search_enter(dss_search *search);
+int dssi_search_leave(dss_search *search, int status);
+#define SEARCH_MUTATION(search, call) \
+    (dssi_search_enter(search) != DSS_OK ? DSS_EBUSY : dssi_search_leave((search), (call)))
 /* A call context counting into stats (a transaction's copy of search->stats). */
 void dssi_search_ctx(call_ctx *cx, const dss_search *search, call_stats *stats);
 double dssi_search_radius(const dss_search *search);       /* the slider's: base x policy scale */

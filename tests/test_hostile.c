@@ -4,6 +4,9 @@
  * - a callback that removes the model's own callbacks (dss_model_set_jacobian(model, NULL),
  *   set_vjp) while a search on that model runs: the running call keeps the callbacks it started
  *   with (it crashed on a NULL Jacobian), the next call sees the change;
+ * - an allocator that calls back into the session whose call is allocating (a commit that
+ *   grows the basis, a load): DSS_EBUSY, and the outer call ends as a twin's without re-entry
+ *   (the session was marked busy only after its first allocation, and load never);
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -81,10 +84,91 @@ static void removing_callbacks_from_a_callback_changes_the_next_call(void **stat
     lin_destroy(r.lm);
 }
 
+/* ---- an allocator that re-enters ----------------------------------------------------------- */
+
+typedef struct reentrant {
+    dss_search *target;     /* the session to call back into, or NULL */
+    int calls, busy;        /* re-entries made, and how many were refused with DSS_EBUSY */
+} reentrant;
+
+static void *reentrant_alloc(void *user, size_t size)
+{
+    reentrant *r = user;
+    if (r->target != NULL) {
+        dss_search *s = r->target;
+        r->target = NULL;   /* one re-entry per arming: the nested call allocates too */
+        r->calls++;
+        r->busy += dss_search_commit(s, 0.9) == DSS_EBUSY;
+        r->target = s;
+    }
+    return malloc(size);
+}
+
+static void reentrant_free(void *user, void *ptr)
+{
+    (void)user;
+    free(ptr);
+}
+
+static void an_allocator_cannot_reenter_a_running_call(void **state)
+{
+    reentrant r = { 0 };
+    const dss_allocator a = { reentrant_alloc, reentrant_free, &r };
+    lin_model *lm = lin_create(M, N, NULL, 7);
+    dss_model *model, *plain;
+    dss_search *s, *twin;
+    support_snapshot want, got;
+    double z0[N] = { 0.3, 0.1, -0.4, 0.2 };
+    unsigned char buf[4096];
+    size_t len;
+    (void)state;
+    assert_non_null(lm);
+    assert_int_equal(dss_model_create_with_allocator(&model, N, M, lin_f, lm, &a), DSS_OK);
+    assert_int_equal(dss_model_set_jacobian(model, lin_jacobian), DSS_OK);
+    assert_int_equal(lin_dss_model(lm, LIN_WITH_JACOBIAN, &plain), DSS_OK);
+    assert_int_equal(dss_search_create(&s, model), DSS_OK);
+    assert_int_equal(dss_search_create(&twin, plain), DSS_OK);
+    assert_int_equal(dss_search_start(s, z0), DSS_OK);
+    assert_int_equal(dss_search_start(twin, z0), DSS_OK);
+    /* a commit that grows the basis to l = 2 allocates before it computes */
+    assert_int_equal(dss_search_set(s, DSS_SEARCH_SUBSPACE_DIM, 2), DSS_OK);
+    assert_int_equal(dss_search_set(twin, DSS_SEARCH_SUBSPACE_DIM, 2), DSS_OK);
+    r.target = s;
+    assert_int_equal(dss_search_commit(s, 0.9), DSS_OK);
+    r.target = NULL;
+    assert_true(r.calls >= 1);
+    assert_int_equal(r.busy, r.calls);
+    assert_int_equal(dss_search_commit(twin, 0.9), DSS_OK);
+    assert_int_equal(support_snapshot_take(twin, N, &want), 0);
+    assert_int_equal(support_snapshot_take(s, N, &got), 0);
+    assert_true(support_snapshot_equal(&want, &got));
+    support_snapshot_free(&got);
+    /* a load into a fresh session allocates its states and decomposition */
+    assert_int_equal(dss_search_save(twin, buf, sizeof buf, &len), DSS_OK);
+    dss_search_destroy(s);
+    assert_int_equal(dss_search_create(&s, model), DSS_OK);
+    r.calls = r.busy = 0;
+    r.target = s;
+    assert_int_equal(dss_search_load(s, buf, len), DSS_OK);
+    r.target = NULL;
+    assert_true(r.calls >= 1);
+    assert_int_equal(r.busy, r.calls);
+    assert_int_equal(support_snapshot_take(s, N, &got), 0);
+    assert_true(support_snapshot_equal(&want, &got));
+    support_snapshot_free(&got);
+    support_snapshot_free(&want);
+    dss_search_destroy(s);
+    dss_search_destroy(twin);
+    dss_model_destroy(model);
+    dss_model_destroy(plain);
+    lin_destroy(lm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(removing_callbacks_from_a_callback_changes_the_next_call),
+        cmocka_unit_test(an_allocator_cannot_reenter_a_running_call),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
