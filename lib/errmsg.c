@@ -9,6 +9,11 @@
 
 void dssi_err_enter(errmsg *e, const char *fn)
 {
+    if (e->depth < ERRMSG_DEPTH) {
+        e->outer_fn[e->depth] = e->fn;
+        e->outer_fresh[e->depth] = e->fresh;
+    }
+    e->depth++;
     e->fn = fn;
     e->fresh = 0;
 }
@@ -33,7 +38,14 @@ int dssi_err_leave(errmsg *e, int status)
 {
     if (status < 0 && !e->fresh)
         dssi_err_detail(e, status, "%s", dss_strerror(status));
-    e->fn = NULL;
+    if (e->depth > 0)
+        e->depth--;
+    if (e->depth < ERRMSG_DEPTH) {   /* back to the running call's function, if any */
+        e->fn = e->outer_fn[e->depth];
+        e->fresh = e->outer_fresh[e->depth];
+    } else {
+        e->fn = NULL;
+    }
     return status;
 }
 

@@ -7,11 +7,18 @@
 #define DSS_ERRMSG_H
 
 #define ERRMSG_CAP 320
+#define ERRMSG_DEPTH 4   /* calls on one handle nested inside its own callbacks, remembered */
 
 typedef struct errmsg {
     char text[ERRMSG_CAP];
     const char *fn;     /* the API function running (static storage) */
     int fresh;          /* the running call wrote text */
+    /* A call made from inside a callback of a running call on the same handle (a read, which
+       dss.h allows) must not change whose message the running call writes: enter saves the
+       running call's fn and fresh, leave restores them. */
+    int depth;
+    const char *outer_fn[ERRMSG_DEPTH];
+    int outer_fresh[ERRMSG_DEPTH];
 } errmsg;
 
 void dssi_err_enter(errmsg *e, const char *fn);

@@ -90,16 +90,19 @@ DSS_API int dss_model_set_jvp(dss_model *model, dss_jvp_fn jvp)
     return DSS_OK;
 }
 
+static int model_set_max_batch_impl(dss_model *model, size_t k)
+{
+    if (k == 0)
+        return dssi_err_detail(&model->err, DSS_EINVAL, "k = 0: a batch holds at least one point");
+    model->max_batch = k;
+    return DSS_OK;
+}
+
 DSS_API int dss_model_set_max_batch(dss_model *model, size_t k)
 {
     if (model == NULL)
         return DSS_EINVAL;
-    dssi_err_enter(&model->err, __func__);
-    if (k == 0)
-        return dssi_err_leave(&model->err, dssi_err_detail(&model->err, DSS_EINVAL,
-                                                 "k = 0: a batch holds at least one point"));
-    model->max_batch = k;
-    return DSS_OK;
+    return ERR_CALL(&model->err, model_set_max_batch_impl(model, k));
 }
 
 DSS_API int dss_model_generate(const dss_model *model, size_t k, const double *z, double *x)

@@ -7,6 +7,8 @@
  * - an allocator that calls back into the session whose call is allocating (a commit that
  *   grows the basis, a load): DSS_EBUSY, and the outer call ends as a twin's without re-entry
  *   (the session was marked busy only after its first allocation, and load never);
+ * - reads of the session from inside a callback of its running call, one failing: the running
+ *   call's message still names it (the read took over the message's function name);
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -164,11 +166,72 @@ static void an_allocator_cannot_reenter_a_running_call(void **state)
     lin_destroy(lm);
 }
 
+/* ---- reads from inside a callback ------------------------------------------------------- */
+
+typedef struct reader {
+    lin_model *lm;
+    dss_search *search;
+    int reads_ok;       /* reads that returned what dss.h says */
+} reader;
+
+static int reader_f(void *user, size_t k, const double *z, double *x)
+{
+    return lin_f(((reader *)user)->lm, k, z, x);
+}
+
+static int reader_jacobian(void *user, const double *z, size_t nrows, const size_t *rows,
+                           double *out)
+{
+    return lin_jacobian(((reader *)user)->lm, z, nrows, rows, out);
+}
+
+/* Reads the session (one read fails), then fails itself. */
+static int reading_failing_jacobian(void *user, const double *z, size_t nrows,
+                                    const size_t *rows, double *out)
+{
+    reader *r = user;
+    double c[N], v;
+    (void)z; (void)nrows; (void)rows; (void)out;
+    r->reads_ok += dss_search_center(r->search, c) == DSS_OK;
+    r->reads_ok += dss_search_get(r->search, 999, &v) == DSS_EINVAL;
+    r->reads_ok += dss_search_get(r->search, DSS_SEARCH_RANK, &v) == DSS_OK;
+    return 7;
+}
+
+static void reads_inside_a_callback_keep_the_running_calls_message(void **state)
+{
+    reader r = { 0 };
+    dss_model *model;
+    double z0[N] = { 0.3, 0.1, -0.4, 0.2 };
+    const char *msg;
+    (void)state;
+    r.lm = lin_create(M, N, NULL, 9);
+    assert_non_null(r.lm);
+    assert_int_equal(dss_model_create(&model, N, M, reader_f, &r), DSS_OK);
+    assert_int_equal(dss_model_set_jacobian(model, reader_jacobian), DSS_OK);
+    assert_int_equal(dss_search_create(&r.search, model), DSS_OK);
+    assert_int_equal(dss_search_start(r.search, z0), DSS_OK);
+    assert_int_equal(dss_model_set_jacobian(model, reading_failing_jacobian), DSS_OK);
+    assert_int_equal(dss_search_commit(r.search, 0.9), DSS_ECALLBACK);
+    assert_int_equal(r.reads_ok, 3);
+    msg = dss_search_errmsg(r.search);
+    if (strncmp(msg, "dss_search_commit: ", 19) != 0 || strstr(msg, "returned 7") == NULL)
+        fail_msg("the commit's message is \"%s\"", msg);
+    /* and a failing read alone still gets its own message */
+    double v;
+    assert_int_equal(dss_search_get(r.search, 999, &v), DSS_EINVAL);
+    assert_true(strncmp(dss_search_errmsg(r.search), "dss_search_get: ", 16) == 0);
+    dss_search_destroy(r.search);
+    dss_model_destroy(model);
+    lin_destroy(r.lm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(removing_callbacks_from_a_callback_changes_the_next_call),
         cmocka_unit_test(an_allocator_cannot_reenter_a_running_call),
+        cmocka_unit_test(reads_inside_a_callback_keep_the_running_calls_message),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
