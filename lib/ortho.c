@@ -18,6 +18,23 @@ static void project_out(const double *Q, size_t k, size_t n, double *y)
     }
 }
 
+/* Scale y by the power of two that brings its largest entry into [0.5, 1): exact (no bits are
+   lost but in subnormals), and it keeps the sums of squares below from under- or overflowing
+   for rows of any magnitude (a randomized sketch of a Jacobian near 1e-120 squares to 1e-240
+   per entry and its products to 1e-480). A zero or non-finite row is left alone. */
+static void normalize_exponent(double *y, size_t n)
+{
+    double big = 0.0;
+    int e;
+    for (size_t j = 0; j < n; j++)
+        big = fmax(big, fabs(y[j]));
+    if (!(big > 0.0) || !isfinite(big))
+        return;
+    (void)frexp(big, &e);
+    for (size_t j = 0; j < n; j++)
+        y[j] = ldexp(y[j], -e);
+}
+
 static double sum_squares(const double *y, size_t n)
 {
     double s = 0.0;
@@ -31,7 +48,9 @@ void dssi_ortho_rows(rng *r, double *Y, size_t rows, size_t n)
     for (size_t i = 0; i < rows; i++) {
         double *y = Y + i * n;
         for (;;) {
-            double before = sum_squares(y, n), after;
+            double before, after;
+            normalize_exponent(y, n);
+            before = sum_squares(y, n);
             project_out(Y, i, n, y);
             after = sum_squares(y, n);
             /* what is left must be more than rounding noise of what was there */

@@ -47,6 +47,27 @@ static int apply_jacobian(call_ctx *cx, const jac_config *cfg, const double *c, 
     return dssi_call_jvp(cx, c, rows, Q, out);
 }
 
+/* The power of two 2^-e that brings the largest |x_i| into [0.5, 1) (1 for a zero block):
+   multiplying by it is exact, and it keeps products of Jacobian blocks of any magnitude (1e-160
+   squared underflows) in range. */
+static double pow2_scale(const double *x, size_t count)
+{
+    double big = 0.0;
+    int e;
+    for (size_t i = 0; i < count; i++)
+        big = fmax(big, fabs(x[i]));
+    if (!(big > 0.0) || !isfinite(big))
+        return 1.0;
+    (void)frexp(big, &e);
+    return ldexp(1.0, -e);
+}
+
+static void scale(double *x, size_t count, double factor)
+{
+    for (size_t i = 0; i < count; i++)
+        x[i] *= factor;
+}
+
 /* Eigen-decomposition of B B^T (r x r), B = s->probe (r x m): eigenvalues ascending into eig,
    eigenvectors in the columns of G. */
 static int small_eigen(size_t r_, size_t m, const double *B, double *G, double *eig,
@@ -80,7 +101,7 @@ int dssi_rsvd_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rn
     const size_t passes = 2 * cfg->power + 2;
     const size_t keep = cfg->rank < full ? cfg->rank : full;
     const size_t rr = cfg->oversample < full - keep ? keep + cfg->oversample : full;
-    double *G, *eig, *work;
+    double *G, *eig, *work, sc;
     int rc;
 
     if (m > INT_MAX || rr * (size_t)SYEV_BLOCK > INT_MAX)
@@ -103,8 +124,12 @@ int dssi_rsvd_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rn
     dssi_ortho_rows(r, s->sketch, rr, n);
     for (size_t it = 0; it < cfg->power; it++) {
         if ((rc = apply_jacobian(cx, cfg, c, s->sketch, rr, s, a, s->probe)) != DSS_OK
-            || (rc = dssi_call_progress(cx, DSS_STAGE_RANDOMIZED, 2 * it + 2, passes)) != DSS_OK
-            || (rc = dssi_call_vjp(cx, c, rr, s->probe, s->sketch)) != DSS_OK
+            || (rc = dssi_call_progress(cx, DSS_STAGE_RANDOMIZED, 2 * it + 2, passes)) != DSS_OK)
+            return rc;
+        /* J Q is about |J|, its VJP about |J|^2: normalised first (the VJP's rows are
+           orthonormalised after, so a common factor changes nothing else) */
+        scale(s->probe, rr * m, pow2_scale(s->probe, rr * m));
+        if ((rc = dssi_call_vjp(cx, c, rr, s->probe, s->sketch)) != DSS_OK
             || (rc = dssi_call_progress(cx, DSS_STAGE_RANDOMIZED, 2 * it + 3, passes)) != DSS_OK)
             return rc;
         dssi_ortho_rows(r, s->sketch, rr, n);
@@ -112,6 +137,9 @@ int dssi_rsvd_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rn
     if ((rc = apply_jacobian(cx, cfg, c, s->sketch, rr, s, a, s->probe)) != DSS_OK
         || (rc = dssi_call_progress(cx, DSS_STAGE_RANDOMIZED, passes, passes)) != DSS_OK)
         return rc;
+    /* B B^T holds squares of B = J Q^T: B scaled to about 1 first, the values scaled back */
+    sc = pow2_scale(s->probe, rr * m);
+    scale(s->probe, rr * m, sc);
     if ((rc = small_eigen(rr, m, s->probe, G, eig, work)) != DSS_OK)
         return rc;
 
@@ -119,7 +147,7 @@ int dssi_rsvd_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rn
     for (size_t j = 0; j < keep; j++) {
         const double *w = G + (rr - 1 - j) * rr;
         double *v = dec->v + j * n;
-        dec->s[j] = sqrt(fmax(eig[rr - 1 - j], 0.0));
+        dec->s[j] = sqrt(fmax(eig[rr - 1 - j], 0.0)) / sc;
         memset(v, 0, n * sizeof *v);
         for (size_t i = 0; i < rr; i++)
             for (size_t l = 0; l < n; l++)

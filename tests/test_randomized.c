@@ -247,6 +247,50 @@ static void randomized_parameters_are_validated(void **state)
     assert_true(value == 0.0);
 }
 
+/* A Jacobian of any magnitude: the sketch's squares underflowed at |J| ~ 1e-120 (1e-480) and
+   its products overflowed at 1e+160, and the rows were replaced by random ones: s1 came out
+   30 % low with a wrong top direction, and DSS_OK. Singular values 10^-i (i = 0..n-1) times
+   the scale: with rank + oversample = 8 of n = 40 and one power iteration the top pair is
+   exact to about (s_9 / s_1)^3 = 1e-24, so the tolerance 1e-9 is rounding only (the scaling
+   is by powers of two, exact). */
+static void randomized_is_accurate_at_any_magnitude(void **state)
+{
+    static const double scales[] = { 1.0, 1e-120, 1e120, 1e-160, 1e160, 1e-200 };
+    enum { RM = 60, RN = 40 };
+    double s[RN], v1[RN];
+    (void)state;
+    for (size_t k = 0; k < sizeof scales / sizeof scales[0]; k++) {
+        lin_model *lm;
+        dss_model *model;
+        dss_search *search;
+        double z0[RN] = { 0 }, got[4], basis[RN];
+        for (int i = 0; i < RN; i++)
+            s[i] = scales[k] * pow(10.0, -i);
+        lm = lin_create(RM, RN, s, 21);
+        assert_non_null(lm);
+        assert_int_equal(lin_dss_model(lm, LIN_WITH_VJP | LIN_WITH_JVP, &model), DSS_OK);
+        assert_int_equal(dss_search_create(&search, model), DSS_OK);
+        assert_int_equal(dss_search_set(search, DSS_SEARCH_JACOBIAN, DSS_JACOBIAN_RANDOMIZED),
+                         DSS_OK);
+        assert_int_equal(dss_search_set(search, DSS_SEARCH_RANK, 4), DSS_OK);
+        assert_int_equal(dss_search_set(search, DSS_SEARCH_OVERSAMPLE, 4), DSS_OK);
+        assert_int_equal(dss_search_set(search, DSS_SEARCH_SAMPLER, DSS_SAMPLER_TOP), DSS_OK);
+        assert_int_equal(dss_search_start(search, z0), DSS_OK);
+        assert_int_equal(dss_search_singular_values(search, got, 4), DSS_OK);
+        for (int i = 0; i < 2; i++)
+            if (!(fabs(got[i] - s[i]) <= 1e-9 * s[i]))
+                fail_msg("scale %g: s%d = %.17g, want %.17g", scales[k], i + 1, got[i], s[i]);
+        assert_int_equal(dss_search_basis(search, basis), DSS_OK);
+        lin_right_vector(lm, 0, v1);
+        if (!support_equal_up_to_sign(basis, v1, RN, 1e-9))
+            fail_msg("scale %g: the top direction is off by %g", scales[k],
+                     support_sign_diff(basis, v1, RN));
+        dss_search_destroy(search);
+        dss_model_destroy(model);
+        lin_destroy(lm);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -259,6 +303,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(randomized_is_deterministic_for_a_seed, setup, teardown),
         cmocka_unit_test_setup_teardown(randomized_rank_is_capped_by_the_jacobian_shape, setup_low_rank, teardown),
         cmocka_unit_test_setup_teardown(randomized_parameters_are_validated, setup, teardown),
+        cmocka_unit_test(randomized_is_accurate_at_any_magnitude),
     };
     return support_leak_exit(cmocka_run_group_tests_name("randomized", tests, NULL, NULL));
 }
