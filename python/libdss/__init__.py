@@ -35,6 +35,14 @@ of pkg-config's ``dss``, the system loader, and ``ctypes.util.find_library("dss"
 :data:`library_path` tells which one was loaded.
 """
 
+try:
+    import numpy  # noqa: F401
+except ImportError as _e:  # say what to do, not only what is missing
+    raise ImportError(
+        "libdss needs NumPy. On Debian: apt-get install python3-numpy, and run "
+        "/usr/bin/python3 (or a venv made with `/usr/bin/python3 -m venv "
+        "--system-site-packages`); elsewhere: pip install numpy") from _e
+
 from . import _native
 from .errors import CallbackResultError, DssError
 from .model import Model
