@@ -54,6 +54,8 @@ check-torch: lib
 	    out=$$(PYTHON="$(PYTHON)" sh python/deps.sh python && PYTHON="$(PYTHON)" sh python/deps.sh dataset); \
 	    rc=$$?; if [ $$rc = 77 ]; then echo "check-torch: $$out"; exit 0; fi; \
 	    [ -z "$$out" ] || echo "$$out"; [ $$rc = 0 ] \
+	    && echo "check-torch: python/tests_torch (libdss.torch)" \
+	    && $(PY_ENV) $(PYTHON) -m pytest -q -p no:cacheprovider python/tests_torch \
 	    && echo "check-torch: examples/python/fashion_mnist.py --smoke" \
 	    && $(PY_ENV) $(PYTHON) examples/python/fashion_mnist.py --smoke --out $(B)/fashion-mnist-smoke \
 	    && echo "check-torch: passed"; \

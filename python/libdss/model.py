@@ -43,6 +43,10 @@ class Model:
             (k, m), row i = J(z) @ v[i]. Used by ``'randomized'`` (which otherwise takes
             forward differences of f).
         max_batch: optional limit on k for every call of ``f``.
+        precision: optional relative precision of ``f``'s arithmetic (its unit roundoff, or its
+            noise level), e.g. ``numpy.finfo(numpy.float32).eps`` for a network computed in
+            single precision. A :class:`Search` on the model then picks its finite-difference
+            step from it (see :attr:`precision`). None: double precision, libdss's default.
 
     If a callback raises, libdss aborts the call in progress (``DSS_ECALLBACK``), leaves every
     handle as it was, and the bindings re-raise the callback's exception. It carries the
@@ -58,7 +62,7 @@ class Model:
 
     def __init__(self, f: GenerateFn, n: int, m: int, jacobian: Optional[JacobianFn] = None,
                  vjp: Optional[ProductFn] = None, jvp: Optional[ProductFn] = None,
-                 max_batch: Optional[int] = None) -> None:
+                 max_batch: Optional[int] = None, precision: Optional[float] = None) -> None:
         n = _check_dim(n, "n")
         m = _check_dim(m, "m")
         if not callable(f):
@@ -73,6 +77,9 @@ class Model:
         self._jacobian = self._vjp = self._jvp = None
         self._c_jacobian = self._c_vjp = self._c_jvp = None
         self._max_batch = None
+        self._precision = None
+        if precision is not None:
+            self.precision = precision
         if jacobian is not None:
             self.set_jacobian(jacobian)
         if vjp is not None:
@@ -97,6 +104,7 @@ class Model:
         self._jacobian = self._vjp = self._jvp = None
         self._c_jacobian = self._c_vjp = self._c_jvp = None
         self._max_batch = None
+        self._precision = None
         return self
 
     # ---- callbacks ---------------------------------------------------------------------
@@ -213,6 +221,31 @@ class Model:
                             "dss_model_set_max_batch")
         N.call("dss_model_set_max_batch", self._h.get("model"), int(k))
         self._max_batch = int(k)
+
+    @property
+    def precision(self) -> Optional[float]:
+        """The relative precision ``f`` is computed with (None: double precision). Settable.
+
+        When it is set, a :class:`Search` created on the model sets its ``diff_step`` to
+        ``sqrt(precision)`` for forward differences and ``cbrt(precision)`` for central ones
+        (the steps that balance truncation and rounding error; libdss's own default applies
+        the same rule to double precision), unless ``diff_step`` is given. For float32
+        (precision 1.19e-7) that is 3.5e-4 (forward) and 4.9e-3 (central) instead of 1.5e-8
+        and 6.1e-6, which would difference mostly rounding noise. With M0, M2, M3 bounds of
+        ``|f|`` and of its second and third derivatives along the step, each Jacobian entry is
+        then off by at most about ``h M2 / 2 + 2 precision M0 / h = sqrt(precision) (M2/2 +
+        2 M0)`` (forward, h the step) or ``h^2 M3 / 6 + precision M0 / h =
+        precision^(2/3) (M3/6 + M0)`` (central); steps are scaled by max(1, |c_i|).
+        """
+        return self._precision
+
+    @precision.setter
+    def precision(self, value: Optional[float]) -> None:
+        if value is not None:
+            value = float(value)
+            if not 0.0 < value < 1.0:
+                raise N.invalid(f"precision must be in (0, 1), got {value!r}", "Model")
+        self._precision = value
 
     @property
     def closed(self) -> bool:

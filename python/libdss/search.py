@@ -176,8 +176,18 @@ class Search:
         self._finalizer = weakref.finalize(self, _close, self._h, model._h)
         self._n, self._m = model.n, model.m
         self._progress = None
+        # the finite-difference step follows the model's declared precision until set by hand
+        self._auto_step = model.precision is not None and "diff_step" not in params
         if params:
             self.set(**params)
+        elif self._auto_step:
+            self._apply_precision_step()
+
+    def _apply_precision_step(self):
+        eps = self._model.precision
+        scheme = self.get("diff_scheme")
+        step = eps ** 0.5 if scheme == "forward" else eps ** (1.0 / 3.0)
+        N.call("dss_search_set", self._h.get("search"), SEARCH_PARAMS["diff_step"][0], step)
 
     # ---- parameters --------------------------------------------------------------------
 
@@ -192,14 +202,20 @@ class Search:
         ``jacobian_chunk``; the slider-range policy (libdss 1.1): ``radius_policy``
         (``'fixed'``, ``'zoom'``, ``'adaptive'``), ``radius_grow``, ``radius_shrink``,
         ``radius_min``, ``radius_max``, ``stall_commits``. Enumerations also accept their
-        integer values. Unknown names are rejected before anything is set; an out-of-range value raises DssError(EINVAL) and
-        leaves that parameter (and those after it) unchanged.
+        integer values. Unknown names are rejected before anything is set; an out-of-range
+        value raises DssError(EINVAL) and leaves that parameter (and those after it) unchanged.
+        On a model that declares its :attr:`~libdss.Model.precision`, ``diff_step`` follows
+        it (and ``diff_scheme``) until you set ``diff_step`` yourself.
         """
         encoded = [encode_param(SEARCH_PARAMS, name, value, "dss_search_set")
                    for name, value in params.items()]
         h = self._h.get("search")
         for code, value in encoded:
             N.call("dss_search_set", h, code, value)
+        if "diff_step" in params:
+            self._auto_step = False
+        elif self._auto_step:
+            self._apply_precision_step()
 
     def get(self, name: str) -> Any:
         """Read a parameter by name (enumerations come back as their names; the radius is the
