@@ -98,6 +98,13 @@ offline "$tmp/venv/bin/python" -m pip install --force-reinstall --no-deps --no-b
     --no-index "$tmp/src/" > "$tmp/log" 2>&1 \
     || { cat "$tmp/log" >&2; fail "pip install --no-build-isolation --no-index python/ failed"; }
 
+# pip install -e: the venv imports the source tree itself
+offline "$tmp/venv/bin/python" -m pip install --force-reinstall --no-deps -e "$tmp/src/" \
+    > "$tmp/log" 2>&1 || { cat "$tmp/log" >&2; fail "pip install -e python/ failed"; }
+run "$tmp/venv/bin/python" 'import os, sys, libdss
+assert os.path.realpath(libdss.__file__) == os.path.realpath(sys.argv[1]), libdss.__file__' \
+    "$tmp/src/libdss/__init__.py" || fail "pip install -e python/ does not import the tree"
+
 # a venv that does not see NumPy: the ImportError says which package to install
 "$PYTHON" -m venv --without-pip "$tmp/plain"
 offline "$PYTHON" -m pip --python "$tmp/plain/bin/python" install -q --no-deps "$tmp/src/" \
@@ -122,5 +129,5 @@ $make --no-print-directory -s install-python PREFIX=/usr DESTDIR="$tmp/dest" >/d
     || { find "$tmp/dest" -name __init__.py >&2
          fail "PREFIX=/usr did not install into /usr/lib/python3/dist-packages"; }
 echo "check-python-venv: PREFIX=/usr installs into /usr/lib/python3/dist-packages/libdss;" \
-     "--no-build-isolation --no-index works; no NumPy: a clear ImportError;" \
+     "--no-build-isolation --no-index and -e work; no NumPy: a clear ImportError;" \
      "the wheel is reproducible ($(( $(date +%s) - t0 )) s)"

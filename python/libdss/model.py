@@ -235,7 +235,7 @@ class Model:
         ``|f|`` and of its second and third derivatives along the step, each Jacobian entry is
         then off by at most about ``h M2 / 2 + 2 precision M0 / h = sqrt(precision) (M2/2 +
         2 M0)`` (forward, h the step) or ``h^2 M3 / 6 + precision M0 / h =
-        precision^(2/3) (M3/6 + M0)`` (central); steps are scaled by max(1, |c_i|).
+        precision^(2/3) (M3/6 + M0)`` (central); steps are scaled by ``max(1, |c_i|)``.
         """
         return self._precision
 

@@ -261,7 +261,7 @@ class Search:
 
     def commit(self, t: float) -> None:
         """The user released the slider at ``t``: move the centre to point(t), recompute the
-        Jacobian unless |t - 0.5| <= center_tolerance, draw a new subspace."""
+        Jacobian unless ``|t - 0.5| <= center_tolerance``, draw a new subspace."""
         N.call_busy((self._h,), "dss_search_commit", self._h.get("search"), float(t))
 
     def commit_w(self, w: ArrayLike) -> None:

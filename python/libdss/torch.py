@@ -112,6 +112,7 @@ class TorchModel(Model):
         # about as much again in tangents/activations; at least 1
         self._chunk = max(1, int(memory_budget // max(1, m * (3 * itemsize + 8))))
         self._memory_budget = int(memory_budget)
+        self._native64 = self._device.type == "cpu" and self._dtype == torch.float64
         super().__init__(self._f, n, m, jacobian=self._jacobian_cb, vjp=self._vjp_cb,
                          jvp=self._jvp_cb, max_batch=max_batch,
                          precision=float(torch.finfo(self._dtype).eps))
@@ -120,7 +121,8 @@ class TorchModel(Model):
 
     def _tensor(self, a: np.ndarray) -> "torch.Tensor":
         # np.array copies (libdss's views are read-only and valid only during the call)
-        return torch.from_numpy(np.array(a, dtype=np.float64)).to(self._device, self._dtype)
+        t = torch.from_numpy(np.array(a, dtype=np.float64))
+        return t if self._native64 else t.to(self._device, self._dtype)
 
     def _flat(self, z1: "torch.Tensor") -> "torch.Tensor":
         """The module on one latent vector (n,), flattened to (m,)."""
@@ -137,11 +139,16 @@ class TorchModel(Model):
         with torch.no_grad():
             for a in range(0, k, self._chunk):
                 b = min(k, a + self._chunk)
-                y = self._module(self._tensor(z[a:b]))
-                if tuple(y.shape) != (b - a,) + self._output_shape:
+                y = self._module(self._tensor(z if b - a == k else z[a:b]))
+                if y.shape[1:] != self._output_shape or y.shape[0] != b - a:
                     raise ValueError(f"the module returned shape {tuple(y.shape)} for a batch "
                                      f"of {b - a}; expected {(b - a,) + self._output_shape}")
-                self._put(out, slice(a, b), y)
+                if b - a == k and self._native64:
+                    out[...] = y.numpy().reshape(out.shape)
+                elif b - a == k:
+                    torch.from_numpy(out).copy_(y.reshape(out.shape))
+                else:
+                    self._put(out, slice(a, b), y)
 
     def _jvp_block(self, zt: "torch.Tensor", vt: "torch.Tensor") -> "torch.Tensor":
         jvp = self._jvp_fn
