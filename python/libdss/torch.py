@@ -136,19 +136,28 @@ class TorchModel(Model):
 
     def _f(self, z: np.ndarray, out: np.ndarray) -> None:
         k = z.shape[0]
+        if k <= self._chunk:  # one pass: the common case, kept short (it runs per slider move)
+            with torch.no_grad():
+                y = self._module(self._tensor(z))
+            # the batch axis, and the size (by reshape): a cheaper check than the whole shape
+            if y.ndim == 0 or y.shape[0] != k or y.numel() != out.size:
+                self._bad_output(y, k)
+            if self._native64:
+                out[...] = y.numpy().reshape(out.shape)
+            else:
+                torch.from_numpy(out).copy_(y.reshape(out.shape))
+            return
         with torch.no_grad():
             for a in range(0, k, self._chunk):
                 b = min(k, a + self._chunk)
-                y = self._module(self._tensor(z if b - a == k else z[a:b]))
-                if y.shape[1:] != self._output_shape or y.shape[0] != b - a:
-                    raise ValueError(f"the module returned shape {tuple(y.shape)} for a batch "
-                                     f"of {b - a}; expected {(b - a,) + self._output_shape}")
-                if b - a == k and self._native64:
-                    out[...] = y.numpy().reshape(out.shape)
-                elif b - a == k:
-                    torch.from_numpy(out).copy_(y.reshape(out.shape))
-                else:
-                    self._put(out, slice(a, b), y)
+                y = self._module(self._tensor(z[a:b]))
+                if y.shape[0] != b - a or y.shape[1:] != self._output_shape:
+                    self._bad_output(y, b - a)
+                self._put(out, slice(a, b), y)
+
+    def _bad_output(self, y: "torch.Tensor", k: int) -> None:
+        raise ValueError(f"the module returned shape {tuple(y.shape)} for a batch of {k}; "
+                         f"expected {(k,) + self._output_shape}")
 
     def _jvp_block(self, zt: "torch.Tensor", vt: "torch.Tensor") -> "torch.Tensor":
         jvp = self._jvp_fn

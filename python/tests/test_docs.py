@@ -1,4 +1,4 @@
-"""The Python programs in docs/python.md and python/README.md run as printed (those marked
+"""The Python programs in docs/python.md, python/README.md and docs/embedding.md run as printed (those marked
 ``# needs: torch`` run in python/tests_torch/test_docs_torch.py)."""
 import os
 import re
@@ -6,7 +6,7 @@ import re
 import pytest
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir)
-DOCS = ["docs/python.md", "python/README.md"]
+DOCS = ["docs/python.md", "python/README.md", "docs/embedding.md"]
 
 
 def blocks(path, torch=False):
