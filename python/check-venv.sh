@@ -6,7 +6,7 @@
 # attempt to download fails the check. Then, with no environment variable pointing at the
 # library: libdss installed under another prefix is found through pkg-config's dss.pc; with
 # neither, import fails with an ImportError that says what to do; libdss installed into the
-# venv's own prefix is found there. Also: --no-build-isolation --no-index works the same, a
+# venv's own prefix is found there. Also: --no-build-isolation --no-index, -e and the sdist work, a
 # venv without NumPy gets an ImportError naming the package to install, the wheel is
 # reproducible, and PREFIX=/usr puts the package into Debian's /usr/lib/python3/dist-packages.
 # Skips, saying why, when venv or pip are missing (Debian: python3-venv python3-pip); set
@@ -123,11 +123,22 @@ for i in 1 2; do
 done
 cmp -s "$tmp"/wheel1/*.whl "$tmp"/wheel2/*.whl || fail "two wheel builds differ"
 
+# the sdist builds and installs offline too (pip builds its wheel with the same backend)
+mkdir "$tmp/sdist"
+(cd "$tmp/src/_build" && "$PYTHON" -c 'import sys, libdss_build; print(libdss_build.build_sdist(sys.argv[1]))' \
+    "$tmp/sdist") > "$tmp/sdist.name"
+offline "$tmp/venv/bin/python" -m pip install --force-reinstall --no-deps \
+    "$tmp/sdist/$(cat "$tmp/sdist.name")" > "$tmp/log" 2>&1 \
+    || { cat "$tmp/log" >&2; fail "pip install of the sdist failed"; }
+run "$tmp/venv/bin/python" 'import os, sys, libdss
+assert os.path.realpath(libdss.__file__).startswith(os.path.realpath(sys.argv[1])), libdss.__file__
+assert libdss.__version__ == sys.argv[2]' "$tmp/venv/lib" "$want" || fail "the sdist's install"
+
 # PREFIX=/usr: Debian's dist-packages
 $make --no-print-directory -s install-python PREFIX=/usr DESTDIR="$tmp/dest" >/dev/null
 [ -f "$tmp/dest/usr/lib/python3/dist-packages/libdss/__init__.py" ] \
     || { find "$tmp/dest" -name __init__.py >&2
          fail "PREFIX=/usr did not install into /usr/lib/python3/dist-packages"; }
 echo "check-python-venv: PREFIX=/usr installs into /usr/lib/python3/dist-packages/libdss;" \
-     "--no-build-isolation --no-index and -e work; no NumPy: a clear ImportError;" \
+     "--no-build-isolation --no-index, -e and the sdist work; no NumPy: a clear ImportError;" \
      "the wheel is reproducible ($(( $(date +%s) - t0 )) s)"
