@@ -187,6 +187,33 @@ def load_or_train(args, train_images, log):
     return vae, seconds
 
 
+# ---- the decoder's callbacks for examples/web ---------------------------------------------------
+
+class TorchGenerator:
+    """The decoder in float64 with its callbacks, in the form examples/web/studio.py and
+    tests/web use (``f(z, out)``, ``jacobian(z, rows, out)``, ``vjp``, ``jvp``, ``dec``): now a
+    thin layer over libdss.torch. New code: ``model_from_module(decoder, LATENT)`` directly."""
+
+    def __init__(self, decoder):
+        self.dec = decoder.double().eval()
+        for p in self.dec.parameters():
+            p.requires_grad_(False)
+        self.model = model_from_module(self.dec, LATENT)
+        self.backend_name = f"{self.model.backend} (libdss.torch)"
+
+    def f(self, z, out):
+        self.model.f(z, out)
+
+    def jacobian(self, z, rows, out):
+        self.model.jacobian(z, rows, out)
+
+    def vjp(self, z, u, out):
+        self.model.vjp(z, u, out)
+
+    def jvp(self, z, v, out):
+        self.model.jvp(z, v, out)
+
+
 # ---- a session ---------------------------------------------------------------------------------
 
 METHODS = [

@@ -80,7 +80,8 @@ class TorchModel(Model):
 
     Besides the Model's API: :attr:`module`, :attr:`device`, :attr:`dtype`,
     :attr:`output_shape`, :attr:`chunk` (how many vectors one batched pass handles),
-    :attr:`backend` and :meth:`unflatten`.
+    :attr:`backend`, :meth:`unflatten`, and the callbacks themselves, callable directly:
+    :meth:`f`, :meth:`jacobian`, :meth:`vjp`, :meth:`jvp`.
     """
 
     def __init__(self, module: "torch.nn.Module", latent_dim: int, *,
@@ -204,6 +205,42 @@ class TorchModel(Model):
         for a in range(0, k, self._chunk):
             b = min(k, a + self._chunk)
             self._put(out, slice(a, b), self._jvp_block(zt, self._tensor(v[a:b])).detach())
+
+    # ---- the callbacks, callable directly (to check them, or to use them elsewhere) ----------
+
+    def f(self, z: np.ndarray, out: Optional[FloatArray] = None) -> FloatArray:
+        """The module on latent vectors ``z`` (k, n), flattened: (k, m) float64, computed here
+        (not through libdss). ``out``: an optional (k, m) float64 array to fill."""
+        z = np.atleast_2d(np.asarray(z, dtype=np.float64))
+        out = np.empty((z.shape[0], self.m)) if out is None else out
+        self._f(z, out)
+        return out
+
+    def jacobian(self, z: np.ndarray, rows: Optional[np.ndarray] = None,
+                 out: Optional[FloatArray] = None) -> FloatArray:
+        """The Jacobian at ``z`` (n,): all m rows (rows None) or the given row indices, as a
+        (len(rows) or m, n) float64 array: what the Jacobian callback gives libdss."""
+        z = np.asarray(z, dtype=np.float64)
+        if rows is not None:
+            rows = np.asarray(rows, dtype=np.uintp)
+        nrows = self.m if rows is None else len(rows)
+        out = np.empty((nrows, self.n)) if out is None else out
+        self._jacobian_cb(z, rows, out)
+        return out
+
+    def vjp(self, z: np.ndarray, u: np.ndarray, out: Optional[FloatArray] = None) -> FloatArray:
+        """``u @ J(z)`` for the rows of ``u`` (k, m): (k, n), as the VJP callback gives it."""
+        u = np.atleast_2d(np.asarray(u, dtype=np.float64))
+        out = np.empty((u.shape[0], self.n)) if out is None else out
+        self._vjp_cb(np.asarray(z, dtype=np.float64), u, out)
+        return out
+
+    def jvp(self, z: np.ndarray, v: np.ndarray, out: Optional[FloatArray] = None) -> FloatArray:
+        """``J(z) @ v[i]`` for the rows of ``v`` (k, n): (k, m), as the JVP callback gives it."""
+        v = np.atleast_2d(np.asarray(v, dtype=np.float64))
+        out = np.empty((v.shape[0], self.m)) if out is None else out
+        self._jvp_cb(np.asarray(z, dtype=np.float64), v, out)
+        return out
 
     # ---- properties ------------------------------------------------------------------------
 

@@ -54,25 +54,28 @@ def test_f_jacobian_vjp_jvp_against_autograd(device):
     with torch.no_grad():
         want = net(torch.tensor(Z, device=device)).cpu().numpy().reshape(7, 72)
     np.testing.assert_allclose(model.generate(Z), want, rtol=0, atol=64 * EPS64)
+    np.testing.assert_allclose(model.f(Z), want, rtol=0, atol=64 * EPS64)  # not through libdss
+    J1 = oracle_jacobian(net, Z[1], torch.float64, device)
+    np.testing.assert_allclose(model.jacobian(Z[1]), J1, rtol=0, atol=tol64(J1))
     np.testing.assert_allclose(model.unflatten(model.generate(Z)), want.reshape(7, 2, 6, 6),
                                rtol=0, atol=64 * EPS64)
     z = Z[0]
     J = oracle_jacobian(net, z, torch.float64, device)
     out = np.empty((72, 5))
-    model._jacobian(z, None, out)  # the callback libdss calls (forward mode)
+    model.jacobian(z, None, out)  # the callback libdss calls (forward mode)
     np.testing.assert_allclose(out, J, rtol=0, atol=tol64(J))
     rows = np.array([3, 17, 40], dtype=np.uintp)  # fewer rows than n: reverse mode
     out = np.empty((3, 5))
-    model._jacobian(z, rows, out)
+    model.jacobian(z, rows, out)
     np.testing.assert_allclose(out, J[rows.astype(int)], rtol=0, atol=tol64(J))
     rows = np.arange(0, 72, 9, dtype=np.uintp)  # 8 rows >= n: forward mode, then selected
     out = np.empty((8, 5))
-    model._jacobian(z, rows, out)
+    model.jacobian(z, rows, out)
     np.testing.assert_allclose(out, J[rows.astype(int)], rtol=0, atol=tol64(J))
     U, V = rng.normal(size=(4, 72)), rng.normal(size=(6, 5))
     out_u, out_v = np.empty((4, 5)), np.empty((6, 72))
-    model._vjp(z, U, out_u)
-    model._jvp(z, V, out_v)
+    model.vjp(z, U, out_u)
+    model.jvp(z, V, out_v)
     np.testing.assert_allclose(out_u, U @ J, rtol=0, atol=tol64(J) * np.abs(U).sum(1).max())
     np.testing.assert_allclose(out_v, V @ J.T, rtol=0, atol=tol64(J) * np.abs(V).sum(1).max())
 
@@ -114,15 +117,15 @@ def test_chunks_follow_the_memory_budget():
     assert calls == [10]
     np.testing.assert_allclose(x_small, x_big, rtol=0, atol=64 * EPS64)
     z = Z[0]
-    for cb, shape_in, shape_out in (("_vjp", (8, 72), (8, 5)), ("_jvp", (8, 5), (8, 72))):
+    for cb, shape_in, shape_out in (("vjp", (8, 72), (8, 5)), ("jvp", (8, 5), (8, 72))):
         A = np.random.default_rng(4).normal(size=shape_in)
         a, b = np.empty(shape_out), np.empty(shape_out)
         getattr(small, cb)(z, A, a)
         getattr(big, cb)(z, A, b)
         np.testing.assert_allclose(a, b, rtol=0, atol=1e3 * EPS64 * np.abs(b).max())
     a, b = np.empty((72, 5)), np.empty((72, 5))
-    small._jacobian(z, None, a)
-    big._jacobian(z, None, b)
+    small.jacobian(z, None, a)
+    big.jacobian(z, None, b)
     np.testing.assert_allclose(a, b, rtol=0, atol=1e3 * EPS64 * np.abs(b).max())
 
 
