@@ -210,7 +210,7 @@ help:
 	@echo "make check DEPS=no   never run apt-get (also DSS_NO_APT=1); optional suites skip"
 	@echo "make abi-symbols  accept added functions/constants into abi/symbols.txt, abi/constants.txt"
 	@echo "make man          one man page per function into build/man/man3"
-	@echo "make python-version  write python/dss/_version.py from dss.h"
+	@echo "make python-version  write python/libdss/_version.py from dss.h"
 	@echo "make check-hardening check-cmake check-python-venv check-abi-guard check-dist   (CI)"
 	@echo "make check-backends  sessions under the reference LAPACK vs OpenBLAS (part of make check)"
 	@echo "make check-cross  i386 and s390x builds, their C suites, sessions moved between machines"

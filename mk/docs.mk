@@ -2,7 +2,10 @@
 #
 #   make docs       HTML and man(3) pages from include/dss/dss.h's comments (Doxygen, Debian
 #                   `doxygen`: installed when missing and run as root, else the command to run is
-#                   printed) into $(B)/docs/html and $(B)/docs/man/man3
+#                   printed) into $(B)/docs/html and $(B)/docs/man/man3; and, when Sphinx is
+#                   importable by $(PYTHON) (Debian `python3-sphinx`), the Python API reference
+#                   from the docstrings of python/libdss (docs/python/) into $(B)/docs/python,
+#                   warnings as errors; without Sphinx it says so and skips that part
 #   make man        one man(3) page per function of the header, generated from its doc comments
 #                   by scripts/man-pages.sh (no Doxygen needed) into $(B)/man/man3
 #   make install    installs docs/dss.3 (the hand-written overview) and those pages into
@@ -52,6 +55,19 @@ docs: docs-deps $(MAN_PAGES)/.stamp
 	@n=$$(grep -c 'warning:' $(DOCS)/warnings.log 2>/dev/null); \
 	if [ "$${n:-0}" -gt 0 ]; then echo "docs: $$n doxygen warnings, see $(DOCS)/warnings.log"; fi
 	@echo "docs: $(DOCS)/html/index.html; $$(ls $(DOCS)/man/man3 | wc -l) man pages in $(DOCS)/man/man3 (man -M $(DOCS)/man dss)"
+	@$(MAKE) --no-print-directory docs-python
+
+# the Python reference: Sphinx autodoc over the package, run against this build's library
+.PHONY: docs-python
+docs-python: lib
+	@if ! $(PYTHON) -c 'import sphinx' >/dev/null 2>&1; then \
+	    echo "docs: Sphinx is not installed for $(PYTHON): skipping the Python reference" \
+	         "(apt-get install python3-sphinx)"; exit 0; fi; \
+	rm -rf $(DOCS)/python; \
+	PYTHONPATH="$(CURDIR)/python" DSS_LIBRARY="$(CURDIR)/$(B)/$(SONAME)" DSS_VERSION=$(VERSION) \
+	    PYTHONDONTWRITEBYTECODE=1 $(PYTHON) -m sphinx -q -W --keep-going -b html \
+	    -d $(DOCS)/python-doctrees docs/python $(DOCS)/python \
+	&& echo "docs: $(DOCS)/python/index.html (the Python API reference, Sphinx)"
 
 check-man:
 	@missing=""; for f in $(DSS_FUNCTIONS); do \

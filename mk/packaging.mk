@@ -108,12 +108,12 @@ check-cmake: lib
 INSTALL_EXTRA += install-cmake
 
 # ---- the Python package (python/pyproject.toml) ------------------------------------------------
-#   make python-version     write python/dss/_version.py from the header's version (the one
+#   make python-version     write python/libdss/_version.py from the header's version (the one
 #                           place the version lives; pyproject.toml and dss.__version__ read it)
 #   make check-python-venv  pip install --no-build-isolation --no-index python/ into a fresh
-#                           venv (offline), pip show, import dss from it (python/check-venv.sh)
+#                           venv (offline), pip show, import libdss from it (python/check-venv.sh)
 .PHONY: python-version check-python-version check-python-venv
-PY_VERSION_FILE := python/dss/_version.py
+PY_VERSION_FILE := python/libdss/_version.py
 define PY_VERSION_TEXT
 """The version of libdss these bindings belong to (written from include/dss/dss.h by
 `make python-version`; `make check` fails when the two differ)."""

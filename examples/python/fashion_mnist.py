@@ -8,10 +8,12 @@ user wants a target garment from the test set: at every iteration it picks the s
 whose image is closest to the target (libdss's line search, minimizing the L2 distance), and the
 session commits it. Three ways of proposing sliders are compared from the same start:
 
-  DSS full        the decoder's full Jacobian from autograd (jacfwd) -> libdss's SVD
+  DSS full        the decoder's full Jacobian (forward mode, vmapped) -> libdss's SVD
   DSS randomized  matrix-free: libdss's randomized SVD through VJP and JVP callbacks
   random          uniformly random directions (the baseline)
 
+The decoder becomes a libdss model in one call, libdss.torch.model_from_module(vae.decoder, 64),
+which provides the batched decoder, its Jacobian, VJPs and JVPs (torch.func or functorch).
 It prints the distance per iteration, the time per iteration split into model time (the
 callbacks: decoder, Jacobian, VJP and JVP in PyTorch) and libdss time (from the session's
 statistics), and writes a PNG strip of the images along each path.
@@ -37,10 +39,10 @@ TREE = os.path.normpath(os.path.join(HERE, os.pardir, os.pardir))
 IN_TREE = os.path.exists(os.path.join(TREE, "include", "dss", "dss.h"))
 
 try:
-    import dss
+    import libdss
 except ImportError:  # running from the source tree: use its bindings
     sys.path.insert(0, os.path.join(TREE, "python"))
-    import dss
+    import libdss
 
 # OpenMP threads that spin while waiting make PyTorch many times slower as soon as another
 # process competes for the 2 cores (measured: 15x); passive waiting costs nothing when idle.
@@ -53,6 +55,7 @@ try:
 except ImportError:
     sys.exit("fashion_mnist.py: PyTorch is missing: sudo apt-get install -y python3-torch "
              "(and run this with /usr/bin/python3)")
+from libdss.torch import model_from_module  # noqa: E402 - after torch's OpenMP setting
 
 DATASET_DIR = "/usr/share/datasets/fashion-mnist"
 CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
@@ -184,83 +187,31 @@ def load_or_train(args, train_images, log):
     return vae, seconds
 
 
-# ---- the decoder as a libdss model -----------------------------------------------------------
-
-def autodiff_backend():
-    """(name, vjp, jvp, vmap, jacfwd) from torch.func (PyTorch >= 2.0) or functorch (1.13, as
-    in Debian 12), or None: then batched torch.autograd calls are used."""
-    try:
-        from torch.func import vjp, jvp, vmap, jacfwd
-        return "torch.func", vjp, jvp, vmap, jacfwd
-    except ImportError:
-        pass
-    try:
-        import warnings
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from functorch import vjp, jvp, vmap, jacfwd
-        return "functorch", vjp, jvp, vmap, jacfwd
-    except ImportError:
-        return None
-
+# ---- the decoder's callbacks for examples/web ---------------------------------------------------
 
 class TorchGenerator:
-    """The decoder (in float64) with the four callbacks a dss.Model takes. The NumPy arrays
-    libdss passes are views of its buffers; inputs are copied into tensors (they are small),
-    results are written into libdss's output views."""
+    """The decoder in float64 with its callbacks, in the form examples/web/studio.py and
+    tests/web use (``f(z, out)``, ``jacobian(z, rows, out)``, ``vjp``, ``jvp``, ``dec``): now a
+    thin layer over libdss.torch. New code: ``model_from_module(decoder, LATENT)`` directly."""
 
     def __init__(self, decoder):
         self.dec = decoder.double().eval()
         for p in self.dec.parameters():
             p.requires_grad_(False)
-        self.backend = autodiff_backend()
-        self.backend_name = self.backend[0] if self.backend else "torch.autograd (batched)"
-
-    @staticmethod
-    def _t(a):
-        return torch.from_numpy(np.array(a, dtype=np.float64))
+        self.model = model_from_module(self.dec, LATENT)
+        self.backend_name = f"{self.model.backend} (libdss.torch)"
 
     def f(self, z, out):
-        """x = f(z) for k latent vectors: (k, 64) -> (k, 784)."""
-        with torch.no_grad():
-            out[...] = self.dec(self._t(z)).numpy()
+        self.model.f(z, out)
 
     def jacobian(self, z, rows, out):
-        """All 784 rows (or the rows asked for) of df/dz at z, forward mode (64 tangents)."""
-        zt = self._t(z)
-        if self.backend:
-            J = self.backend[4](self.dec)(zt)
-        else:
-            J = self._jvp_batched(zt, torch.eye(len(zt), dtype=torch.float64)).T
-        out[...] = (J if rows is None else J[torch.from_numpy(rows.astype(np.int64))]).numpy()
+        self.model.jacobian(z, rows, out)
 
     def vjp(self, z, u, out):
-        """out = u @ J(z): k vector-Jacobian products in one vectorized reverse pass."""
-        zt, ut = self._t(z), self._t(u)
-        if self.backend:
-            _, vjp, _, vmap, _ = self.backend
-            _, pullback = vjp(self.dec, zt)
-            out[...] = vmap(pullback)(ut)[0].numpy()
-        else:
-            Z = zt.expand(len(ut), -1).clone().requires_grad_()
-            with torch.enable_grad():
-                y = self.dec(Z)
-            out[...] = torch.autograd.grad(y, Z, ut)[0].numpy()
+        self.model.vjp(z, u, out)
 
     def jvp(self, z, v, out):
-        """out[i] = J(z) v[i]: k Jacobian-vector products in one vectorized forward pass."""
-        zt, vt = self._t(z), self._t(v)
-        if self.backend:
-            _, _, jvp, vmap, _ = self.backend
-            out[...] = vmap(lambda t: jvp(self.dec, (zt,), (t,))[1])(vt).numpy()
-        else:
-            out[...] = self._jvp_batched(zt, vt).numpy()
-
-    def _jvp_batched(self, zt, vt):
-        import torch.autograd.forward_ad as fwad
-        with fwad.dual_level():
-            Z = fwad.make_dual(zt.expand(len(vt), -1).contiguous(), vt)
-            return fwad.unpack_dual(self.dec(Z)).tangent
+        self.model.jvp(z, v, out)
 
 
 # ---- a session ---------------------------------------------------------------------------------
@@ -278,9 +229,9 @@ POLICY = {"DSS full adaptive": {"radius_policy": "adaptive", "stall_commits": 4}
 
 def run_session(model, mode, sampler, z0, target, args, seed, policy=None):
     """One simulated user's session; returns distances (iterations + 1), centres, timings."""
-    search = dss.Search(model, seed=seed, jacobian=mode, sampler=sampler, rank=args.rank,
+    search = libdss.Search(model, seed=seed, jacobian=mode, sampler=sampler, rank=args.rank,
                         prior="gaussian", **(policy or {}))
-    line = dss.LineSearch(samples=args.samples, batch=500, goal="minimize", refine=True)
+    line = libdss.LineSearch(samples=args.samples, batch=500, goal="minimize", refine=True)
 
     def distance(x):
         return np.linalg.norm(x - target, axis=1)
@@ -459,7 +410,7 @@ def main(argv=None):
     def log(msg):
         print(msg, flush=True)
 
-    log(f"libdss {dss.version()} ({dss.library_path}), PyTorch {torch.__version__}, "
+    log(f"libdss {libdss.version()} ({libdss.library_path}), PyTorch {torch.__version__}, "
         f"{torch.get_num_threads()} threads{', smoke test' if args.smoke else ''}")
     train_images = load_idx_images(dataset_file(args.data, "train-images-idx3-ubyte"))
     test_images = load_idx_images(dataset_file(args.data, "t10k-images-idx3-ubyte"))
@@ -476,10 +427,13 @@ def main(argv=None):
             assert torch.equal(again.decoder(probe), vae.decoder(probe)), "weights round trip"
 
     vae.double()  # the session runs in float64, like libdss
-    gen = TorchGenerator(vae.decoder)
-    log(f"autodiff: {gen.backend_name}")
-    full_model = dss.Model(gen.f, LATENT, PIXELS, jacobian=gen.jacobian)
-    rand_model = dss.Model(gen.f, LATENT, PIXELS, vjp=gen.vjp, jvp=gen.jvp)
+    for p in vae.parameters():
+        p.requires_grad_(False)
+    vae.eval()
+    # the decoder as a libdss model: f, Jacobian, VJP and JVP in one call
+    model = model_from_module(vae.decoder, LATENT)
+    log(f"autodiff: {model.backend} (libdss.torch), {model.dtype}, chunk {model.chunk}")
+    full_model = rand_model = model
     models = {"full": full_model, "randomized": rand_model}
 
     targets = []
@@ -557,7 +511,7 @@ def main(argv=None):
         f"iterations 1..{args.iterations}, then the target")
 
     if args.smoke:
-        smoke_checks(args, results, png, len(rows), models, gen, targets)
+        smoke_checks(args, results, png, len(rows), models, vae, targets)
     return 0
 
 
@@ -592,7 +546,7 @@ def compare_policies(log, results, args):
         f"{upd['DSS full']:.1f}, adaptive {upd['DSS full adaptive']:.1f}")
 
 
-def smoke_checks(args, results, png, nrows, models, gen, targets):
+def smoke_checks(args, results, png, nrows, models, vae, targets):
     """What `make check` verifies: the callbacks are right, the sessions ran and improved, the
     PNG is sound."""
     # the autograd Jacobian agrees with libdss's finite differences of the decoder, and the
@@ -601,20 +555,17 @@ def smoke_checks(args, results, png, nrows, models, gen, targets):
     sv = {}
     for mode, model in (("full", models["full"]), ("finite_diff", models["full"]),
                         ("randomized", models["randomized"])):
-        s = dss.Search(model, jacobian=mode, diff_scheme="central", rank=args.rank,
+        s = libdss.Search(model, jacobian=mode, diff_scheme="central", rank=args.rank,
                        power_iterations=2)
         s.start(z)
         sv[mode] = s.singular_values()[:5]
     assert np.allclose(sv["finite_diff"], sv["full"], rtol=1e-4), sv
     assert np.allclose(sv["randomized"], sv["full"], rtol=1e-3), sv
-    J = np.empty((PIXELS, LATENT))
-    gen.jacobian(z, None, J)
-    rng = np.random.default_rng(8)
-    U, V = rng.standard_normal((3, PIXELS)), rng.standard_normal((3, LATENT))
-    out_u, out_v = np.empty((3, LATENT)), np.empty((3, PIXELS))
-    gen.vjp(z, U, out_u)
-    gen.jvp(z, V, out_v)
-    assert np.allclose(out_u, U @ J) and np.allclose(out_v, V @ J.T)
+    # and the adapter's leading singular values are those of plain autograd's Jacobian
+    J = torch.autograd.functional.jacobian(lambda t: vae.decoder(t[None])[0],
+                                           torch.from_numpy(z)).numpy()
+    s_true = np.linalg.svd(J, compute_uv=False)[:5]
+    assert np.allclose(sv["full"], s_true, rtol=1e-10), (sv["full"], s_true)
     for label in ("DSS full", "DSS randomized", "DSS full adaptive"):
         for r in results.get(label, []):
             d = r["distance"]

@@ -1,89 +1,26 @@
-"""dss: Python bindings for libdss, differential subspace search.
+"""Deprecated name of :mod:`libdss` (libdss 1.0's Python package was ``dss``).
 
-libdss helps a person find, in the latent space of a generative model ``f: R^n -> R^m``, a
-variant they like: at the current centre it takes the Jacobian of ``f``, its singular values
-and right-singular vectors, and proposes slider directions by importance sampling over them
-(Chiu, Koyama, Lai, Igarashi and Yue, SIGGRAPH 2020). These bindings wrap the C library
-(``libdss.so.1``) with ctypes; there is nothing to compile. ::
-
-    import numpy as np, dss
-
-    A = np.random.default_rng(0).normal(size=(50, 8))
-    model = dss.Model(lambda z: z @ A.T, n=8, m=50,
-                      jacobian=lambda z, rows: A if rows is None else A[rows])
-    search = dss.Search(model, seed=1)
-    search.start(np.zeros(8))
-    line = dss.LineSearch(samples=101, refine=True)
-    target = np.ones(50)
-    for _ in range(10):
-        t, score = line.find_optimal(search, lambda x: -np.linalg.norm(x - target, axis=1))
-        search.commit(t)
-
-Classes: :class:`Model`, :class:`Search`, :class:`LineSearch`, :class:`Synthetic`;
-errors: :class:`DssError`. Arrays are C-contiguous float64 NumPy arrays; callbacks get views of
-libdss's buffers without copies.
-
-The shared library is found, in order: ``$DSS_LIBRARY`` (the file or its directory), the
-build tree next to this package (``<tree>/build/libdss.so.1``), the ``LIBDIR`` recorded by
-``make install``, ``<sys.prefix>/lib`` (a pip install into the prefix libdss was installed
-in), the system loader, and ``ctypes.util.find_library("dss")``. :data:`library_path` tells which one was loaded.
+``import dss`` still works in libdss 1.1, with a DeprecationWarning, and gives the very same
+module objects as ``import libdss`` (``dss.Search is libdss.Search``; ``import dss.search``
+is ``libdss.search``). The name ``dss`` is also the import name of the OpenDSS bindings
+(``dss-python``), so it goes away in libdss 1.2: write ``import libdss`` (or
+``import libdss as dss`` to keep the rest of a script unchanged).
 """
 
-from . import _native
-from .errors import DssError
-from .model import Model
-from .search import Search, SEARCH_PARAMS, SEARCH_PARAM_RANGES, STATS
-from .line import LineSearch, LINE_PARAMS, LINE_PARAM_RANGES
-from .synthetic import Synthetic, BOX as SYNTHETIC_BOX
+import importlib
+import sys
+import warnings
 
-__all__ = [
-    "DssError", "Model", "Search", "LineSearch", "Synthetic", "SYNTHETIC_BOX",
-    "SEARCH_PARAMS", "LINE_PARAMS", "SEARCH_PARAM_RANGES", "LINE_PARAM_RANGES", "STATS", "library_path", "version", "version_number",
-    "strerror",
-    "OK", "EINVAL", "ENOMEM", "ECALLBACK", "ENONFINITE", "ELAPACK", "ESTATE", "EFORMAT",
-    "ECANCELLED", "EUNSUPPORTED", "EBUSY",
-    "STAGE_JACOBIAN", "STAGE_FINITE_DIFF", "STAGE_RANDOMIZED", "STAGE_LINE_GRID",
-    "STAGE_LINE_REFINE", "STAGE_DECOMPOSE",
-]
+warnings.warn("the Python package `dss` is now `libdss` (the name `dss` clashes with the "
+              "OpenDSS bindings): write `import libdss` (or `import libdss as dss`); "
+              "`import dss` stops working in libdss 1.2",
+              DeprecationWarning, stacklevel=2)
 
-#: Version of these bindings: libdss's, from include/dss/dss.h (they work with any libdss 1.x).
-from ._version import __version__
+import libdss  # noqa: E402
 
-#: Path (or loader name) of the libdss shared library in use.
-library_path = _native.library_path
-
-# Status codes (DSS_OK, DSS_E*).
-OK = _native.OK
-EINVAL = _native.EINVAL
-ENOMEM = _native.ENOMEM
-ECALLBACK = _native.ECALLBACK
-ENONFINITE = _native.ENONFINITE
-ELAPACK = _native.ELAPACK
-ESTATE = _native.ESTATE
-EFORMAT = _native.EFORMAT
-ECANCELLED = _native.ECANCELLED
-EUNSUPPORTED = _native.EUNSUPPORTED
-EBUSY = _native.EBUSY
-
-# Progress stages (DSS_STAGE_*), the first argument of a progress callback.
-STAGE_JACOBIAN = 1
-STAGE_FINITE_DIFF = 2
-STAGE_RANDOMIZED = 3
-STAGE_LINE_GRID = 4
-STAGE_LINE_REFINE = 5
-STAGE_DECOMPOSE = 6
-
-
-def version():
-    """The loaded libdss's version string, e.g. ``"1.0.0"``."""
-    return _native.version_string()
-
-
-def version_number():
-    """The loaded libdss's DSS_VERSION_NUMBER (major * 10000 + minor * 100 + patch)."""
-    return int(_native.lib.dss_version_number())
-
-
-def strerror(code):
-    """``dss_strerror(code)``: the library's sentence for a status code."""
-    return _native.strerror(code)
+# `import dss.search` and `from dss.model import Model` get libdss's modules, not second copies
+for _name in ("_native", "_compat", "_version", "errors", "model", "search", "line",
+              "synthetic"):
+    sys.modules[f"{__name__}.{_name}"] = importlib.import_module(f"libdss.{_name}")
+# this module becomes libdss itself: one set of classes, one loaded library
+sys.modules[__name__] = libdss

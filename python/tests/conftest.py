@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
 
-import dss  # noqa: E402
+import libdss as dss  # noqa: E402
 
 
 def known_svd(m, n, s, seed):

@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-import dss
+import libdss as dss
 
 
 def test_version_and_library():

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-import dss
+import libdss as dss
 from conftest import Linear
 
 

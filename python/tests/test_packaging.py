@@ -11,8 +11,8 @@ import subprocess
 
 import pytest
 
-import dss
-from dss import line as dss_line, search as dss_search, synthetic as dss_synthetic
+import libdss as dss
+from libdss import line as dss_line, search as dss_search, synthetic as dss_synthetic
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir)
 

@@ -3,7 +3,7 @@ force, undo and save/load of the policy's state."""
 import numpy as np
 import pytest
 
-import dss
+import libdss as dss
 
 
 def synthetic_search(**params):

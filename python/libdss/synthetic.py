@@ -1,9 +1,13 @@
-"""dss.Synthetic: the authors' synthetic test problem (``dss_synthetic``)."""
+"""libdss.Synthetic: the authors' synthetic test problem (``dss_synthetic``)."""
+
+from __future__ import annotations
 
 import weakref
+from typing import Optional
 
 import numpy as np
 
+from ._types import ArrayLike, FloatArray
 from . import _native as N
 from .model import Model
 
@@ -20,7 +24,7 @@ class Synthetic:
 
     ``f_d(z) = sqrt((z - s)^T A_d (z - s))`` for d = 1..m and the Rastrigin-like score
     ``g(x) = -sum_d a_d - sum_d (x_d^2 - a_d cos(2 pi x_d))``, ``a_d = gamma alpha_d^2``,
-    maximal (0) at z = s. The latent box is [-2.5, 2.5]^n (``dss.SYNTHETIC_BOX``).
+    maximal (0) at z = s. The latent box is [-2.5, 2.5]^n (``libdss.SYNTHETIC_BOX``).
 
     Args:
         n: latent dimension (>= 1).
@@ -35,7 +39,8 @@ class Synthetic:
     that model first.
     """
 
-    def __init__(self, n, m, gamma=2.0, seed=0, jacobian="true"):
+    def __init__(self, n: int, m: int, gamma: float = 2.0, seed: int = 0,
+                 jacobian: str = "true") -> None:
         for what, v in (("n", n), ("m", m)):
             if isinstance(v, bool) or int(v) != v or v < 1:
                 raise N.invalid(f"{what} must be a positive integer, got {v!r}", "Synthetic")
@@ -50,7 +55,7 @@ class Synthetic:
         if jacobian != "true":
             self.set_jacobian(jacobian)
 
-    def set_jacobian(self, variant):
+    def set_jacobian(self, variant: str) -> None:
         """Choose the Jacobian variant: ``'true'`` or ``'authors'``."""
         if isinstance(variant, str):
             if variant not in JACOBIAN_VARIANTS:
@@ -59,7 +64,7 @@ class Synthetic:
             variant = JACOBIAN_VARIANTS[variant]
         N.call("dss_synthetic_set_jacobian", self._h.get("synthetic problem"), int(variant))
 
-    def score(self, x, out=None):
+    def score(self, x: ArrayLike, out: Optional[FloatArray] = None) -> FloatArray:
         """The score g (higher is better) of outputs ``x``: (k, m) -> (k,), or (m,) -> float.
 
         Passing this bound method as ``g`` to :meth:`LineSearch.find_optimal` runs it inside
@@ -76,20 +81,20 @@ class Synthetic:
                N.addr(s))
         return float(s[0]) if single and out is None else s
 
-    def initial_point(self):
+    def initial_point(self) -> FloatArray:
         """The authors' initial point (n values; the same on every call)."""
         z = np.empty(self._n)
         N.call("dss_synthetic_initial_point", self._h.get("synthetic problem"), N.addr(z))
         return z
 
-    def optimum(self):
+    def optimum(self) -> FloatArray:
         """The optimum: the shift s (n values), where the score is 0."""
         z = np.empty(self._n)
         N.call("dss_synthetic_optimum", self._h.get("synthetic problem"), N.addr(z))
         return z
 
     @property
-    def model(self):
+    def model(self) -> Model:
         """The problem's generator: a :class:`Model` with f and the analytic Jacobian, owned
         by the problem (which it keeps alive)."""
         model = self._model_ref() if self._model_ref is not None else None
@@ -100,41 +105,41 @@ class Synthetic:
         return model
 
     @property
-    def n(self):
+    def n(self) -> int:
         """Latent dimension."""
         return self._n
 
     @property
-    def m(self):
+    def m(self) -> int:
         """Output dimension."""
         return self._m
 
     @property
-    def gamma(self):
+    def gamma(self) -> float:
         """The score's gamma."""
         return self._gamma
 
     @property
-    def seed(self):
+    def seed(self) -> int:
         """The problem's seed."""
         return self._seed
 
-    def close(self):
+    def close(self) -> None:
         """Destroy the problem and its model, after closing the searches on that model."""
         self._h.close()
 
     @property
-    def closed(self):
+    def closed(self) -> bool:
         """True after close()."""
         return not self._h.ptr
 
-    def __enter__(self):
+    def __enter__(self) -> "Synthetic":
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         state = " closed" if self.closed else ""
-        return (f"<dss.Synthetic n={self._n} m={self._m} gamma={self._gamma} "
+        return (f"<libdss.Synthetic n={self._n} m={self._m} gamma={self._gamma} "
                 f"seed={self._seed}{state}>")

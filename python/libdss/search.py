@@ -1,12 +1,17 @@
-"""dss.Search: a differential-subspace-search session (``dss_search``)."""
+"""libdss.Search: a differential-subspace-search session (``dss_search``)."""
+
+from __future__ import annotations
 
 import ctypes
 import weakref
+from typing import Any, Dict, Optional, Tuple, Union
 
 import numpy as np
 
+from ._types import ArrayLike, FloatArray, ProgressFn
 from . import _native as N
 from .model import Model
+from ._compat import CallableDict, CallableInt
 
 __all__ = ["Search", "SEARCH_PARAMS", "SEARCH_PARAM_RANGES", "STATS"]
 
@@ -60,6 +65,10 @@ STATS = {
 }
 
 _NO_INDEX = np.iinfo(np.uintp).max
+
+# 1.0's method calls s.rank(), s.subspace_dim() still work (with a DeprecationWarning)
+_RankValue = CallableInt.named("Search", "rank")
+_SubspaceDimValue = CallableInt.named("Search", "subspace_dim")
 
 
 def encode_param(table, name, value, function):
@@ -144,7 +153,7 @@ class Search:
     ``Search(model, **params)`` creates the session and sets its parameters (see :meth:`set`);
     nothing is computed until :meth:`start`. Typical loop::
 
-        s = dss.Search(model, seed=42, jacobian="full")
+        s = libdss.Search(model, seed=42, jacobian="full")
         s.start(z0)
         while ...:
             z = s.point(t)        # on every slider move: show model(z)
@@ -152,13 +161,13 @@ class Search:
             s.resample()          # "show me another direction"
             s.undo()              # back one step
 
-    The session keeps a reference to its model. Methods raise :class:`dss.DssError` on failure
+    The session keeps a reference to its model. Methods raise :class:`libdss.DssError` on failure
     and then leave the session exactly as it was.
     """
 
-    def __init__(self, model, **params):
+    def __init__(self, model: Model, **params: Any) -> None:
         if not isinstance(model, Model):
-            raise N.invalid("model must be a dss.Model", "Search")
+            raise N.invalid("model must be a libdss.Model", "Search")
         self._model = model
         self._h = N.new_handle("dss_search_create", N.lib.dss_search_destroy,
                                model._h.get("model"))
@@ -167,12 +176,22 @@ class Search:
         self._finalizer = weakref.finalize(self, _close, self._h, model._h)
         self._n, self._m = model.n, model.m
         self._progress = None
+        # the finite-difference step follows the model's declared precision until set by hand
+        self._auto_step = model.precision is not None and "diff_step" not in params
         if params:
             self.set(**params)
+        elif self._auto_step:
+            self._apply_precision_step()
+
+    def _apply_precision_step(self):
+        eps = self._model.precision
+        scheme = self.get("diff_scheme")
+        step = eps ** 0.5 if scheme == "forward" else eps ** (1.0 / 3.0)
+        N.call("dss_search_set", self._h.get("search"), SEARCH_PARAMS["diff_step"][0], step)
 
     # ---- parameters --------------------------------------------------------------------
 
-    def set(self, **params):
+    def set(self, **params: Any) -> None:
         """Set parameters by name; they apply from the next call that uses them.
 
         Names: ``subspace_dim`` (l), ``radius``, ``center_tolerance``, ``seed``, ``jacobian``
@@ -183,16 +202,22 @@ class Search:
         ``jacobian_chunk``; the slider-range policy (libdss 1.1): ``radius_policy``
         (``'fixed'``, ``'zoom'``, ``'adaptive'``), ``radius_grow``, ``radius_shrink``,
         ``radius_min``, ``radius_max``, ``stall_commits``. Enumerations also accept their
-        integer values. Unknown names are rejected before anything is set; an out-of-range value raises DssError(EINVAL) and
-        leaves that parameter (and those after it) unchanged.
+        integer values. Unknown names are rejected before anything is set; an out-of-range
+        value raises DssError(EINVAL) and leaves that parameter (and those after it) unchanged.
+        On a model that declares its :attr:`~libdss.Model.precision`, ``diff_step`` follows
+        it (and ``diff_scheme``) until you set ``diff_step`` yourself.
         """
         encoded = [encode_param(SEARCH_PARAMS, name, value, "dss_search_set")
                    for name, value in params.items()]
         h = self._h.get("search")
         for code, value in encoded:
             N.call("dss_search_set", h, code, value)
+        if "diff_step" in params:
+            self._auto_step = False
+        elif self._auto_step:
+            self._apply_precision_step()
 
-    def get(self, name):
+    def get(self, name: str) -> Any:
         """Read a parameter by name (enumerations come back as their names; the radius is the
         base one in force, the prior's default until set: see :attr:`slider_radius`)."""
         code, _ = encode_param(SEARCH_PARAMS, name, 0, "dss_search_get")
@@ -201,24 +226,24 @@ class Search:
         return decode_param(SEARCH_PARAMS, name, value.value)
 
     @property
-    def params(self):
+    def params(self) -> Dict[str, Any]:
         """Every parameter as a dict of name -> value."""
         return {name: self.get(name) for name in SEARCH_PARAMS}
 
     # ---- the session -------------------------------------------------------------------
 
-    def start(self, z0):
+    def start(self, z0: ArrayLike) -> None:
         """(Re)start at ``z0`` (n values): reseed, Jacobian and SVD at z0, first subspace."""
         z = N.as_input(z0, (self._n,), "z0", "dss_search_start")
         N.call_busy((self._h,), "dss_search_start", self._h.get("search"), N.addr(z))
 
-    def point(self, t, out=None):
+    def point(self, t: float, out: Optional[FloatArray] = None) -> FloatArray:
         """The latent point at slider position ``t`` in [0, 1]: c + (2t - 1) radius b."""
         z = N.as_output(out, (self._n,), "point", "dss_search_point")
         N.call("dss_search_point", self._h.get("search"), float(t), N.addr(z))
         return z
 
-    def point_w(self, w, out=None):
+    def point_w(self, w: ArrayLike, out: Optional[FloatArray] = None) -> FloatArray:
         """The latent point at subspace coordinates ``w`` (l values in [-1, 1]):
         c + radius B^T w."""
         l = self.subspace_dim
@@ -227,54 +252,55 @@ class Search:
         N.call("dss_search_point_w", self._h.get("search"), N.addr(wc), N.addr(z))
         return z
 
-    def slider_ends(self):
+    def slider_ends(self) -> Tuple[FloatArray, FloatArray]:
         """The slider's ends ``(point(0), point(1))``."""
         lo = np.empty(self._n)
         hi = np.empty(self._n)
         N.call("dss_search_slider_ends", self._h.get("search"), N.addr(lo), N.addr(hi))
         return lo, hi
 
-    def commit(self, t):
+    def commit(self, t: float) -> None:
         """The user released the slider at ``t``: move the centre to point(t), recompute the
-        Jacobian unless |t - 0.5| <= center_tolerance, draw a new subspace."""
+        Jacobian unless ``|t - 0.5| <= center_tolerance``, draw a new subspace."""
         N.call_busy((self._h,), "dss_search_commit", self._h.get("search"), float(t))
 
-    def commit_w(self, w):
+    def commit_w(self, w: ArrayLike) -> None:
         """As :meth:`commit` for subspace coordinates ``w`` (l values in [-1, 1])."""
         l = self.subspace_dim
         wc = N.as_input(w, (l,), "w", "dss_search_commit_w")
         N.call_busy((self._h,), "dss_search_commit_w", self._h.get("search"), N.addr(wc))
 
-    def resample(self):
+    def resample(self) -> None:
         """Draw a new subspace with the same centre and Jacobian ("not this direction")."""
         N.call_busy((self._h,), "dss_search_resample", self._h.get("search"))
 
-    def undo(self):
+    def undo(self) -> None:
         """Go back to the state before the last commit or resample (DssError(ESTATE) when
         there is nothing to undo)."""
         N.call_busy((self._h,), "dss_search_undo", self._h.get("search"))
 
     # ---- reading the session -----------------------------------------------------------
 
-    def center(self, out=None):
+    def center(self, out: Optional[FloatArray] = None) -> FloatArray:
         """The centre (n values)."""
         z = N.as_output(out, (self._n,), "center", "dss_search_center")
         N.call("dss_search_center", self._h.get("search"), N.addr(z))
         return z
 
     @property
-    def subspace_dim(self):
-        """l, the number of rows of the current basis (0 before start)."""
-        return N.lib.dss_search_subspace_dim(self._h.get("search"))
+    def subspace_dim(self) -> int:
+        """l, the number of rows of the current basis (0 before start). An int; calling it,
+        as in libdss 1.0 (``s.subspace_dim()``), still works with a DeprecationWarning."""
+        return _SubspaceDimValue(N.lib.dss_search_subspace_dim(self._h.get("search")))
 
-    def basis(self, out=None):
+    def basis(self, out: Optional[FloatArray] = None) -> FloatArray:
         """The current basis: an (l, n) array with orthonormal rows."""
         l = self._started_l("dss_search_basis")
         b = N.as_output(out, (l, self._n), "basis", "dss_search_basis")
         N.call("dss_search_basis", self._h.get("search"), N.addr(b))
         return b
 
-    def basis_indices(self):
+    def basis_indices(self) -> "np.ndarray":
         """For each basis row, the index of its singular value (0 = largest), as an int64
         array; -1 for rows drawn by the 'random' sampler."""
         l = self._started_l("dss_search_basis_indices")
@@ -285,7 +311,7 @@ class Search:
         return out
 
     @property
-    def estimated_bytes(self):
+    def estimated_bytes(self) -> int:
         """An upper bound of the bytes the session will hold with its current parameters
         (``dss_search_estimate_bytes``): read it before ``start`` to decide whether it fits."""
         out = ctypes.c_size_t()
@@ -293,7 +319,7 @@ class Search:
         return out.value
 
     @property
-    def jacobian_route(self):
+    def jacobian_route(self) -> Optional[str]:
         """The Jacobian route the current decomposition was computed with (``"full"``,
         ``"rows"``, ``"finite_diff"`` or ``"randomized"``: what ``"auto"`` resolved to), or
         ``None`` before start."""
@@ -305,7 +331,7 @@ class Search:
         return next(name for name, v in JACOBIAN_MODES.items() if v == route)
 
     @property
-    def slider_radius(self):
+    def slider_radius(self) -> float:
         """The slider's half-length in force: ``radius`` times the scale the radius policy
         has reached (equal to ``radius`` under the default policy, ``'fixed'``)."""
         value = ctypes.c_double()
@@ -313,11 +339,12 @@ class Search:
         return value.value
 
     @property
-    def rank(self):
-        """The number of singular values held (0 before start)."""
-        return N.lib.dss_search_rank(self._h.get("search"))
+    def rank(self) -> int:
+        """The number of singular values held (0 before start). An int; calling it, as in
+        libdss 1.0 (``s.rank()``), still works with a DeprecationWarning."""
+        return _RankValue(N.lib.dss_search_rank(self._h.get("search")))
 
-    def singular_values(self):
+    def singular_values(self) -> FloatArray:
         """The singular values held, in descending order (an array of ``rank`` values)."""
         h = self._h.get("search")
         r = N.lib.dss_search_rank(h)
@@ -332,28 +359,28 @@ class Search:
         return l
 
     @property
-    def started(self):
+    def started(self) -> bool:
         """True once start() (or load()) has succeeded."""
         return self.subspace_dim > 0
 
     @property
-    def model(self):
+    def model(self) -> Model:
         """The Model this session runs on."""
         return self._model
 
     @property
-    def n(self):
+    def n(self) -> int:
         """Latent dimension."""
         return self._n
 
     @property
-    def m(self):
+    def m(self) -> int:
         """Output dimension."""
         return self._m
 
     # ---- persistence, progress, statistics ---------------------------------------------
 
-    def save(self):
+    def save(self) -> bytes:
         """The session as a versioned, self-checking byte string (not the undo history)."""
         h = self._h.get("search")
         size = ctypes.c_size_t()
@@ -362,23 +389,23 @@ class Search:
         N.call("dss_search_save", h, ctypes.addressof(buf), size.value, ctypes.byref(size))
         return buf.raw[:size.value]
 
-    def load(self, data):
+    def load(self, data: bytes) -> None:
         """Restore a session saved by :meth:`save` (on a model of the same n and m); clears
         the undo history. DssError(EFORMAT) for a malformed or foreign string."""
         data = bytes(data)
         buf = ctypes.create_string_buffer(data, max(len(data), 1))
         N.call("dss_search_load", self._h.get("search"), ctypes.addressof(buf), len(data))
 
-    def set_progress(self, fn):
+    def set_progress(self, fn: Optional[ProgressFn]) -> None:
         """Set (or, with None, remove) a progress callback ``fn(stage, done, total)`` asked
-        during long work (stage is one of dss.STAGE_*). Returning a true value cancels: the
+        during long work (stage is one of libdss.STAGE_*). Returning a true value cancels: the
         call then raises DssError(ECANCELLED) and changes nothing. An exception raised by
         ``fn`` also cancels and is re-raised."""
         cb = N.PROGRESS_FN() if fn is None else make_progress(fn)
         N.call("dss_search_set_progress", self._h.get("search"), cb, None)
         self._progress = None if fn is None else cb
 
-    def stat(self, name):
+    def stat(self, name: str) -> Union[int, float]:
         """A cumulative statistic by name: ``points``, ``f_calls``, ``jacobian_calls``,
         ``jacobian_rows``, ``vjp_calls``, ``vjp_products``, ``jvp_calls``, ``jvp_products``,
         ``decompositions``, ``undo_recomputes``, ``seconds_library`` (time in libdss,
@@ -394,31 +421,32 @@ class Search:
         return value.value if name.startswith("seconds") else int(value.value)
 
     @property
-    def stats(self):
-        """Every statistic as a dict of name -> value."""
-        return {name: self.stat(name) for name in STATS}
+    def stats(self) -> Dict[str, Union[int, float]]:
+        """Every statistic as a dict of name -> value. Calling it, as in libdss 1.0
+        (``s.stats()``), still works with a DeprecationWarning."""
+        return CallableDict((name, self.stat(name)) for name in STATS)
 
     # ---- lifetime ------------------------------------------------------------------------
 
-    def close(self):
+    def close(self) -> None:
         """Destroy the session. Idempotent; later calls raise DssError(ESTATE)."""
         _close(self._h, self._parent)
 
     @property
-    def closed(self):
+    def closed(self) -> bool:
         """True after close() (or after its model was closed)."""
         return not self._h.ptr
 
-    def __enter__(self):
+    def __enter__(self) -> "Search":
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         if self.closed:
-            return "<dss.Search closed>"
-        return (f"<dss.Search n={self._n} m={self._m} l={self.subspace_dim} "
+            return "<libdss.Search closed>"
+        return (f"<libdss.Search n={self._n} m={self._m} l={self.subspace_dim} "
                 f"rank={self.rank}>")
 
 

@@ -1,9 +1,13 @@
-"""dss.Model: a Python generator (and its derivatives) as a libdss ``dss_model``."""
+"""libdss.Model: a Python generator (and its derivatives) as a libdss ``dss_model``."""
+
+from __future__ import annotations
 
 import weakref
+from typing import Optional
 
 import numpy as np
 
+from ._types import ArrayLike, FloatArray, GenerateFn, JacobianFn, ProductFn
 from . import _native as N
 
 __all__ = ["Model"]
@@ -39,6 +43,10 @@ class Model:
             (k, m), row i = J(z) @ v[i]. Used by ``'randomized'`` (which otherwise takes
             forward differences of f).
         max_batch: optional limit on k for every call of ``f``.
+        precision: optional relative precision of ``f``'s arithmetic (its unit roundoff, or its
+            noise level), e.g. ``numpy.finfo(numpy.float32).eps`` for a network computed in
+            single precision. A :class:`Search` on the model then picks its finite-difference
+            step from it (see :attr:`precision`). None: double precision, libdss's default.
 
     If a callback raises, libdss aborts the call in progress (``DSS_ECALLBACK``), leaves every
     handle as it was, and the bindings re-raise the callback's exception. It carries the
@@ -52,7 +60,9 @@ class Model:
     holds a reference to its model, and closing a model closes its searches first.
     """
 
-    def __init__(self, f, n, m, jacobian=None, vjp=None, jvp=None, max_batch=None):
+    def __init__(self, f: GenerateFn, n: int, m: int, jacobian: Optional[JacobianFn] = None,
+                 vjp: Optional[ProductFn] = None, jvp: Optional[ProductFn] = None,
+                 max_batch: Optional[int] = None, precision: Optional[float] = None) -> None:
         n = _check_dim(n, "n")
         m = _check_dim(m, "m")
         if not callable(f):
@@ -67,6 +77,9 @@ class Model:
         self._jacobian = self._vjp = self._jvp = None
         self._c_jacobian = self._c_vjp = self._c_jvp = None
         self._max_batch = None
+        self._precision = None
+        if precision is not None:
+            self.precision = precision
         if jacobian is not None:
             self.set_jacobian(jacobian)
         if vjp is not None:
@@ -91,6 +104,7 @@ class Model:
         self._jacobian = self._vjp = self._jvp = None
         self._c_jacobian = self._c_vjp = self._c_jvp = None
         self._max_batch = None
+        self._precision = None
         return self
 
     # ---- callbacks ---------------------------------------------------------------------
@@ -102,7 +116,7 @@ class Model:
         def generate(user, k, zp, xp):
             z = N.view(zp, (k, n), readonly=True)
             x = N.view(xp, (k, m))
-            N.store(f(z, x) if fill else f(z), x, "f", fill)
+            N.store(f(z, x) if fill else f(z), x, "f", fill, ("k", "m"))
         return generate
 
     def _check_own(self, what):
@@ -110,7 +124,7 @@ class Model:
             raise N.invalid(f"cannot set {what} on a model owned by {type(self._owner).__name__}",
                             f"Model.set_{what}")
 
-    def set_jacobian(self, jacobian):
+    def set_jacobian(self, jacobian: Optional[JacobianFn]) -> None:
         """Set (or, with None, remove) the Jacobian callback ``jacobian(z, rows[, out])``."""
         self._check_own("jacobian")
         n = self._n
@@ -124,12 +138,13 @@ class Model:
             z = N.view(zp, (n,), readonly=True)
             rows = None if not rowsp else N.view_size_t(rowsp, nrows)
             out = N.view(outp, (nrows, n))
-            N.store(jacobian(z, rows, out) if fill else jacobian(z, rows), out, "jacobian", fill)
+            N.store(jacobian(z, rows, out) if fill else jacobian(z, rows), out, "jacobian", fill,
+                    ("rows", "n"))
         c_cb = N.JACOBIAN_FN(N.guard(cb))
         N.call("dss_model_set_jacobian", self._h.get("model"), c_cb)
         self._jacobian, self._c_jacobian = jacobian, c_cb
 
-    def set_vjp(self, vjp):
+    def set_vjp(self, vjp: Optional[ProductFn]) -> None:
         """Set (or, with None, remove) the vector-Jacobian product ``vjp(z, u[, out])``."""
         self._check_own("vjp")
         n, m = self._n, self._m
@@ -143,12 +158,12 @@ class Model:
             z = N.view(zp, (n,), readonly=True)
             u = N.view(up, (k, m), readonly=True)
             out = N.view(outp, (k, n))
-            N.store(vjp(z, u, out) if fill else vjp(z, u), out, "vjp", fill)
+            N.store(vjp(z, u, out) if fill else vjp(z, u), out, "vjp", fill, ("k", "n"))
         c_cb = N.VJP_FN(N.guard(cb))
         N.call("dss_model_set_vjp", self._h.get("model"), c_cb)
         self._vjp, self._c_vjp = vjp, c_cb
 
-    def set_jvp(self, jvp):
+    def set_jvp(self, jvp: Optional[ProductFn]) -> None:
         """Set (or, with None, remove) the Jacobian-vector product ``jvp(z, v[, out])``."""
         self._check_own("jvp")
         n, m = self._n, self._m
@@ -162,7 +177,7 @@ class Model:
             z = N.view(zp, (n,), readonly=True)
             v = N.view(vp, (k, n), readonly=True)
             out = N.view(outp, (k, m))
-            N.store(jvp(z, v, out) if fill else jvp(z, v), out, "jvp", fill)
+            N.store(jvp(z, v, out) if fill else jvp(z, v), out, "jvp", fill, ("k", "m"))
         c_cb = N.JVP_FN(N.guard(cb))
         N.call("dss_model_set_jvp", self._h.get("model"), c_cb)
         self._jvp, self._c_jvp = jvp, c_cb
@@ -170,37 +185,37 @@ class Model:
     # ---- properties ------------------------------------------------------------------------
 
     @property
-    def n(self):
+    def n(self) -> int:
         """Latent dimension."""
         return self._n
 
     @property
-    def m(self):
+    def m(self) -> int:
         """Output dimension."""
         return self._m
 
     @property
-    def has_jacobian(self):
+    def has_jacobian(self) -> bool:
         """True when a Jacobian callback is set (always True for a synthetic problem's model)."""
         return self._c_jacobian is not None or self._owner is not None
 
     @property
-    def has_vjp(self):
+    def has_vjp(self) -> bool:
         """True when a VJP callback is set."""
         return self._c_vjp is not None
 
     @property
-    def has_jvp(self):
+    def has_jvp(self) -> bool:
         """True when a JVP callback is set."""
         return self._c_jvp is not None
 
     @property
-    def max_batch(self):
+    def max_batch(self) -> Optional[int]:
         """The most points per call of f (None: unlimited, libdss's default). Settable."""
         return self._max_batch
 
     @max_batch.setter
-    def max_batch(self, k):
+    def max_batch(self, k: int) -> None:
         if isinstance(k, bool) or int(k) != k or k < 1:
             raise N.invalid(f"max_batch must be a positive integer, got {k!r}",
                             "dss_model_set_max_batch")
@@ -208,13 +223,38 @@ class Model:
         self._max_batch = int(k)
 
     @property
-    def closed(self):
+    def precision(self) -> Optional[float]:
+        """The relative precision ``f`` is computed with (None: double precision). Settable.
+
+        When it is set, a :class:`Search` created on the model sets its ``diff_step`` to
+        ``sqrt(precision)`` for forward differences and ``cbrt(precision)`` for central ones
+        (the steps that balance truncation and rounding error; libdss's own default applies
+        the same rule to double precision), unless ``diff_step`` is given. For float32
+        (precision 1.19e-7) that is 3.5e-4 (forward) and 4.9e-3 (central) instead of 1.5e-8
+        and 6.1e-6, which would difference mostly rounding noise. With M0, M2, M3 bounds of
+        ``|f|`` and of its second and third derivatives along the step, each Jacobian entry is
+        then off by at most about ``h M2 / 2 + 2 precision M0 / h = sqrt(precision) (M2/2 +
+        2 M0)`` (forward, h the step) or ``h^2 M3 / 6 + precision M0 / h =
+        precision^(2/3) (M3/6 + M0)`` (central); steps are scaled by ``max(1, |c_i|)``.
+        """
+        return self._precision
+
+    @precision.setter
+    def precision(self, value: Optional[float]) -> None:
+        if value is not None:
+            value = float(value)
+            if not 0.0 < value < 1.0:
+                raise N.invalid(f"precision must be in (0, 1), got {value!r}", "Model")
+        self._precision = value
+
+    @property
+    def closed(self) -> bool:
         """True after close()."""
         return not self._h.ptr
 
     # ---- evaluation ------------------------------------------------------------------------
 
-    def generate(self, z, out=None):
+    def generate(self, z: ArrayLike, out: Optional[FloatArray] = None) -> FloatArray:
         """Evaluate f through libdss (``dss_model_generate``: batches of at most max_batch,
         inputs and outputs checked for NaN and infinity).
 
@@ -237,26 +277,26 @@ class Model:
                     N.addr(x))
         return x
 
-    def __call__(self, z, out=None):
+    def __call__(self, z: ArrayLike, out: Optional[FloatArray] = None) -> FloatArray:
         """Same as :meth:`generate`."""
         return self.generate(z, out)
 
     # ---- lifetime --------------------------------------------------------------------------
 
-    def close(self):
+    def close(self) -> None:
         """Destroy the C model, after closing every search created on it. Idempotent. A model
         owned by a Synthetic problem is destroyed with the problem, not here."""
         if self._owner is None:
             self._h.close()
 
-    def __enter__(self):
+    def __enter__(self) -> "Model":
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         extras = [name for name, on in (("jacobian", self.has_jacobian), ("vjp", self.has_vjp),
                                         ("jvp", self.has_jvp)) if on]
         state = " closed" if self.closed else ""
-        return f"<dss.Model n={self._n} m={self._m} [{', '.join(extras)}]{state}>"
+        return f"<libdss.Model n={self._n} m={self._m} [{', '.join(extras)}]{state}>"

@@ -1,8 +1,12 @@
-"""dss.LineSearch: the simulated user, a batched 1-D search along a slider (``dss_line``)."""
+"""libdss.LineSearch: the simulated user, a batched 1-D search along a slider (``dss_line``)."""
+
+from __future__ import annotations
 
 import ctypes
 import weakref
+from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
+from ._types import ProgressFn, ScoreFn
 from . import _native as N
 from .model import Model
 from .search import Search, encode_param, decode_param, make_progress
@@ -40,7 +44,7 @@ def _score_callback(g, m):
     def cb(user, k, xp, sp):
         x = N.view(xp, (k, m), readonly=True)
         out = N.view(sp, (k,))
-        N.store(g(x, out) if fill else g(x), out, "g", fill)
+        N.store(g(x, out) if fill else g(x), out, "g", fill, ("k",))
     c_cb = N.SCORE_FN(N.guard(cb))
     return ctypes.cast(c_cb, ctypes.c_void_p).value, None, c_cb
 
@@ -57,14 +61,14 @@ class LineSearch:
     the 10001-point grid on every benchmark line up to n = 128, with 65 at n = 512).
     """
 
-    def __init__(self, **params):
+    def __init__(self, **params: Any) -> None:
         self._h = N.new_handle("dss_line_create", N.lib.dss_line_destroy)
         self._finalizer = weakref.finalize(self, self._h.close)
         self._progress = None
         if params:
             self.set(**params)
 
-    def set(self, **params):
+    def set(self, **params: Any) -> None:
         """Set parameters by name (``samples``, ``batch``, ``goal``, ``refine``)."""
         encoded = [encode_param(LINE_PARAMS, name, value, "dss_line_set")
                    for name, value in params.items()]
@@ -72,7 +76,7 @@ class LineSearch:
         for code, value in encoded:
             N.call("dss_line_set", h, code, value)
 
-    def get(self, name):
+    def get(self, name: str) -> Any:
         """Read a parameter by name (``goal`` comes back as ``'maximize'``/``'minimize'``)."""
         code, _ = encode_param(LINE_PARAMS, name, 0, "dss_line_get")
         value = ctypes.c_double()
@@ -80,11 +84,12 @@ class LineSearch:
         return decode_param(LINE_PARAMS, name, value.value)
 
     @property
-    def params(self):
+    def params(self) -> Dict[str, Any]:
         """Every parameter as a dict of name -> value."""
         return {name: self.get(name) for name in LINE_PARAMS}
 
-    def find_optimal(self, target, g, model=None):
+    def find_optimal(self, target: Union[Search, Sequence[Any]], g: ScoreFn,
+                     model: Optional[Model] = None) -> Tuple[float, float]:
         """The best slider position and its score.
 
         Args:
@@ -122,11 +127,11 @@ class LineSearch:
         return t.value, score.value
 
     @property
-    def evaluations(self):
+    def evaluations(self) -> int:
         """Generator points the last successful find_optimal evaluated (grid + refinement)."""
         return N.lib.dss_line_evaluations(self._h.get("line search"))
 
-    def set_progress(self, fn):
+    def set_progress(self, fn: Optional[ProgressFn]) -> None:
         """Set (or, with None, remove) a progress callback ``fn(stage, done, total)`` asked
         after each grid batch and refinement step; a true result cancels (DssError
         ECANCELLED); an exception raised by ``fn`` cancels and is re-raised."""
@@ -134,24 +139,24 @@ class LineSearch:
         N.call("dss_line_set_progress", self._h.get("line search"), cb, None)
         self._progress = None if fn is None else cb
 
-    def close(self):
+    def close(self) -> None:
         """Destroy the line search. Idempotent."""
         self._h.close()
 
     @property
-    def closed(self):
+    def closed(self) -> bool:
         """True after close()."""
         return not self._h.ptr
 
-    def __enter__(self):
+    def __enter__(self) -> "LineSearch":
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         if self.closed:
-            return "<dss.LineSearch closed>"
+            return "<libdss.LineSearch closed>"
         p = self.params
-        return (f"<dss.LineSearch samples={p['samples']} batch={p['batch']} goal={p['goal']} "
+        return (f"<libdss.LineSearch samples={p['samples']} batch={p['batch']} goal={p['goal']} "
                 f"refine={p['refine']}>")

@@ -1,11 +1,11 @@
 """Loading libdss.so.1, declaring its C prototypes, and calling it safely.
 
-Internal module: the public classes live in :mod:`dss`. Everything here is about the C side:
+Internal module: the public classes live in :mod:`libdss`. Everything here is about the C side:
 
-* :func:`load` finds the shared library (``DSS_LIBRARY``, the build tree next to this package,
-  the directory recorded by ``make install``, ``<sys.prefix>/lib``, then the system loader and
-  ``ctypes.util.find_library``).
-* :func:`call` runs a C function, turns a negative status into :class:`~dss.DssError`, and
+* :func:`_open` finds the shared library (``DSS_LIBRARY``, the build tree next to this
+  package, the prefix the package is installed in, ``<sys.prefix>/lib``, pkg-config's
+  ``dss`` libdir, then the system loader and ``ctypes.util.find_library``).
+* :func:`call` runs a C function, turns a negative status into :class:`~libdss.DssError`, and
   re-raises the exception a Python callback raised during that call.
 * :func:`guard` wraps a Python callback so that it never lets an exception escape into C:
   the exception is parked in a thread-local slot, the callback returns -1 (libdss then aborts
@@ -21,7 +21,7 @@ import threading
 
 import numpy as np
 
-from .errors import DssError
+from .errors import CallbackResultError, DssError
 
 # ---- status codes and enumerations (values are part of the ABI and never change) -----------
 OK = 0
@@ -130,26 +130,62 @@ _PROTOTYPES = {
 
 # ---- finding the library -----------------------------------------------------------------
 
-def _candidates():
-    """Where to look for libdss.so.1, in order, as (description, path-or-name) pairs."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    out = []
-    # 1. the build tree: <repo>/python/dss/ -> <repo>/build/libdss.so.1
-    out.append(("build tree", os.path.join(here, os.pardir, os.pardir, "build", SONAME)))
-    # 2. the library directory recorded by `make install-python` (LIBDIR of that install)
+def _prefix_candidates(here):
+    """libdss.so.1 in the prefix this package is installed in: for the first ancestor directory
+    of the package that has one, <ancestor>/lib, lib/<multiarch> or lib64. A `make install`
+    (PYTHONDIR under PREFIX, e.g. <prefix>/lib/python3.11/dist-packages) and a pip install
+    into a venv whose prefix also holds libdss both land here; nothing is written into the
+    package at install time."""
+    import sysconfig
+    multiarch = sysconfig.get_config_var("MULTIARCH")
+    subdirs = ["lib"] + ([os.path.join("lib", multiarch)] if multiarch else []) + ["lib64"]
+    d = os.path.dirname(here)  # the directory holding the package
+    while True:
+        for sub in subdirs:
+            path = os.path.join(d, sub, SONAME)
+            if os.path.exists(path):
+                return [("install prefix " + d, path)]
+        parent = os.path.dirname(d)
+        if parent == d:
+            return []
+        d = parent
+
+
+def _pkg_config_libdir():
+    """``pkg-config --variable=libdir dss``, or None (no pkg-config, no dss.pc, or slow)."""
+    import shutil
+    import subprocess
+    exe = shutil.which("pkg-config")
+    if not exe:
+        return None
     try:
-        from . import _install  # generated at install time
-        out.append(("install LIBDIR", os.path.join(_install.LIBDIR, SONAME)))
-    except ImportError:
-        pass
-    # 3. the installed prefix of a pip install: <sys.prefix>/lib (e.g. PREFIX=$VIRTUAL_ENV)
-    out.append(("sys.prefix", os.path.join(sys.prefix, "lib", SONAME)))
-    # 4. the system loader (ld.so.cache, LD_LIBRARY_PATH, ...)
-    out.append(("system loader", SONAME))
+        out = subprocess.run([exe, "--variable=libdir", "dss"], capture_output=True,
+                             text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def _candidates():
+    """Where to look for libdss.so.1, in order, as (description, path-or-name) pairs; the
+    later ones are computed only when the earlier ones were not found."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    # 1. the build tree: <repo>/python/libdss/ -> <repo>/build/libdss.so.1
+    yield "build tree", os.path.join(here, os.pardir, os.pardir, "build", SONAME)
+    # 2. the prefix the package is installed in (make install; pip into a prefix with libdss)
+    yield from _prefix_candidates(here)
+    # 3. the prefix of the running Python: <sys.prefix>/lib (e.g. PREFIX=$VIRTUAL_ENV)
+    yield "sys.prefix", os.path.join(sys.prefix, "lib", SONAME)
+    # 4. pkg-config's dss.pc (its default path, or PKG_CONFIG_PATH): where libdss was installed
+    #    even when the loader's cache does not know it yet (no ldconfig after make install)
+    libdir = _pkg_config_libdir()
+    if libdir:
+        yield "pkg-config dss libdir", os.path.join(libdir, SONAME)
+    # 5. the system loader (ld.so.cache, LD_LIBRARY_PATH, ...)
+    yield "system loader", SONAME
     found = ctypes.util.find_library("dss")
     if found:
-        out.append(("ctypes.util.find_library", found))
-    return out
+        yield "ctypes.util.find_library", found
 
 
 def _open():
@@ -157,9 +193,15 @@ def _open():
     if env:
         path = os.path.join(env, SONAME) if os.path.isdir(env) else env
         # an explicit choice must not silently fall back to another copy
-        return ctypes.CDLL(os.path.abspath(path)), os.path.abspath(path)
+        try:
+            return ctypes.CDLL(os.path.abspath(path)), os.path.abspath(path)
+        except OSError as e:
+            raise ImportError(f"libdss: DSS_LIBRARY={env!r} cannot be loaded ({e}); point it "
+                              "at libdss.so.1 or its directory, or unset it") from None
     errors = []
+    tried = []
     for what, path in _candidates():
+        tried.append(path)
         if os.sep in path and not os.path.exists(path):
             continue
         try:
@@ -167,9 +209,12 @@ def _open():
         except OSError as e:
             errors.append(f"{what} ({path}): {e}")
     raise ImportError(
-        "dss: cannot find libdss.so.1. Build it (`make` in the libdss tree), install it "
-        "(`make install`), or point DSS_LIBRARY at the file or its directory."
-        + ("" if not errors else " Tried: " + "; ".join(errors)))
+        "libdss: cannot find the C library libdss.so.1. Install it (`make && sudo make install` "
+        "in the libdss source tree, then `sudo ldconfig`), or install it into this Python's "
+        f"prefix (`make install PREFIX={sys.prefix}`), or make `pkg-config --variable=libdir "
+        "dss` name its directory (PKG_CONFIG_PATH=<prefix>/lib/pkgconfig), or set "
+        "DSS_LIBRARY to the file or its directory. Looked in: " + ", ".join(tried)
+        + ("" if not errors else ". Errors: " + "; ".join(errors)))
 
 
 def _declare(lib):
@@ -184,7 +229,7 @@ _declare(lib)
 
 _major = lib.dss_version_number() // 10000
 if _major != VERSION_MAJOR:
-    raise ImportError(f"dss: {library_path} is libdss {lib.dss_version_string().decode()}, "
+    raise ImportError(f"libdss: {library_path} is libdss {lib.dss_version_string().decode()}, "
                       f"these bindings need major version {VERSION_MAJOR}")
 
 
@@ -337,23 +382,45 @@ def addr(arr):
     return arr.ctypes.data
 
 
-def store(result, out, what, filled):
-    """Copy a callback's returned value into its output buffer ``out``, unless the callback
-    was given ``out`` (``filled``) and returned None or ``out`` itself."""
-    if result is out:
-        return
-    if result is None:
-        if filled:
-            return
-        raise TypeError(f"{what} returned None; return an array of shape {out.shape} "
-                        "(or accept an extra `out` argument and fill it)")
-    res = np.asarray(result, dtype=np.float64)
-    if res.shape != out.shape:
-        if res.size != out.size or res.ndim > 2:
-            raise ValueError(f"{what} returned an array of shape {res.shape}, expected "
-                             f"{out.shape}")
-        res = res.reshape(out.shape)
-    np.copyto(out, res)
+def _shape_text(names, shape):
+    return "(" + ", ".join(f"{n}={v}" for n, v in zip(names, shape)) + \
+        ("," if len(shape) == 1 else "") + ")"
+
+
+def store(result, out, what, filled, names):
+    """Check a callback's result and copy it into its output buffer ``out`` (C-contiguous
+    float64, of the shape libdss asked for, whose axes are called ``names``, e.g. ("k", "m")).
+
+    The result must have exactly ``out``'s shape (no reshaping: a transposed Jacobian of the
+    same size is an error, not a silent reinterpretation), a real floating dtype, and only
+    finite values; otherwise :class:`~libdss.CallbackResultError` names the callback, the
+    expected and the received shape. A callback given ``out`` (``filled``) may return None or
+    ``out`` itself; what it wrote is checked for finiteness."""
+    expected = out.shape
+    want = _shape_text(names, expected)
+    if result is None and not filled:
+        raise CallbackResultError(
+            what, expected, None, "none",
+            f"callback {what} returned None; expected an array of shape {want} "
+            "(or accept an extra `out` argument and fill it)")
+    if result is not None and result is not out:
+        res = result if isinstance(result, np.ndarray) else np.asarray(result)
+        if res.shape != expected:
+            raise CallbackResultError(
+                what, expected, res.shape, "shape",
+                f"callback {what} returned shape {res.shape}; expected {want}")
+        if res.dtype.kind != "f":
+            raise CallbackResultError(
+                what, expected, res.shape, "dtype",
+                f"callback {what} returned dtype {res.dtype}; expected a real floating dtype "
+                f"(float64, or float32 which is converted) of shape {want}")
+        np.copyto(out, res)
+    if not np.isfinite(out).all():
+        bad = np.argwhere(~np.isfinite(out))[0]
+        raise CallbackResultError(
+            what, expected, expected, "nonfinite",
+            f"callback {what} returned a non-finite value ({out[tuple(bad)]}) at index "
+            f"{tuple(int(i) for i in bad)} of its {want} result")
 
 
 def accepts(fn, count):
