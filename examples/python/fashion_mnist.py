@@ -559,13 +559,32 @@ def smoke_checks(args, results, png, nrows, models, vae, targets):
                        power_iterations=2)
         s.start(z)
         sv[mode] = s.singular_values()[:5]
+        if mode == "randomized":
+            k, p, q = s.get("rank"), s.get("oversample"), s.get("power_iterations")
     assert np.allclose(sv["finite_diff"], sv["full"], rtol=1e-4), sv
-    assert np.allclose(sv["randomized"], sv["full"], rtol=1e-3), sv
     # and the adapter's leading singular values are those of plain autograd's Jacobian
     J = torch.autograd.functional.jacobian(lambda t: vae.decoder(t[None])[0],
                                            torch.from_numpy(z)).numpy()
-    s_true = np.linalg.svd(J, compute_uv=False)[:5]
+    s_all = np.linalg.svd(J, compute_uv=False)
+    s_true = s_all[:5]
     assert np.allclose(sv["full"], s_true, rtol=1e-10), (sv["full"], s_true)
+    # The randomized values against a bound derived from this decoder's own spectrum (the
+    # weights, and so the spectrum, differ with the machine that trained them; a fixed rtol
+    # did not follow): Halko, Martinsson and Tropp (2011), eq. (10.10) with section 10.4's power
+    # scheme, gives ||(I - QQ^T) J|| <= E = (C s_{k+1}^(2q+1))^(1/(2q+1)), C = 1 + 9
+    # sqrt((k + p) min(m, n)), k kept pairs, p oversampling, q = 2 power iterations (for Gaussian
+    # sketches with probability 1 - 6 p^-p; libdss's Rademacher sketches behave alike). Ritz
+    # values never exceed the true ones, and s_j^2 - r_j^2 <= E^2.
+    m_out, n_in = J.shape
+    if k + p < min(m_out, n_in):
+        C = 1 + 9 * np.sqrt((k + p) * min(m_out, n_in))
+        E = (C * s_all[k] ** (2 * q + 1)) ** (1 / (2 * q + 1))
+    else:
+        E = 0.0  # the sketch spans everything: exact up to rounding
+    r = sv["randomized"]
+    slack = 1e-10 * s_true[0]
+    assert np.all(r <= s_true + slack), (r, s_true)
+    assert np.all(s_true**2 - r**2 <= E**2 + 2 * s_true * slack), (r, s_true, E)
     for label in ("DSS full", "DSS randomized", "DSS full adaptive"):
         for r in results.get(label, []):
             d = r["distance"]
