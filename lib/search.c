@@ -7,6 +7,7 @@
  * failing call leaves the session untouched (the strong guarantee). Undo (history.c) and load
  * (persist.c) end in the same publish step.
  */
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -184,7 +185,13 @@ double dssi_search_base_radius(const dss_search *search)
    under DSS_RADIUS_FIXED, whose scale is 1: the paper's method bit for bit). */
 double dssi_search_radius(const dss_search *search)
 {
-    return dssi_search_base_radius(search) * dssi_radius_scale(&search->cur.p.range, &search->cur.range);
+    const double base = dssi_search_base_radius(search);
+    const double r = base * dssi_radius_scale(&search->cur.p.range, &search->cur.range);
+    /* the policy's scale never takes a valid radius out of (0, DBL_MAX]: near either end it
+       stays at the end (ADAPTIVE made 1e308 infinite, ZOOM made 5e-324 zero) */
+    if (r > DBL_MAX)
+        return DBL_MAX;
+    return r > 0.0 || !(base > 0.0) ? r : DBL_TRUE_MIN;
 }
 
 static int search_slider_radius_impl(const dss_search *search, double *radius)

@@ -9,6 +9,8 @@
  *   (the session was marked busy only after its first allocation, and load never);
  * - reads of the session from inside a callback of its running call, one failing: the running
  *   call's message still names it (the read took over the message's function name);
+ * - a valid radius at either end of its range under a policy that scales it: it stays finite
+ *   and positive (ADAPTIVE made 1e308 infinite, ZOOM made 5e-324 zero);
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -226,12 +228,48 @@ static void reads_inside_a_callback_keep_the_running_calls_message(void **state)
     lin_destroy(r.lm);
 }
 
+/* ---- radii at the ends of their range ---------------------------------------------------- */
+
+static void scaled_radii_stay_finite_and_positive(void **state)
+{
+    lin_model *lm = lin_create(M, N, NULL, 11);
+    dss_model *model;
+    dss_search *s;
+    double z0[N] = { 0 }, z[N], r, w = 1.0;
+    (void)state;
+    assert_non_null(lm);
+    assert_int_equal(lin_dss_model(lm, LIN_WITH_JACOBIAN, &model), DSS_OK);
+    /* ADAPTIVE grows the scale to 2 after a commit at the slider's end */
+    assert_int_equal(dss_search_create(&s, model), DSS_OK);
+    assert_int_equal(dss_search_set(s, DSS_SEARCH_RADIUS_POLICY, DSS_RADIUS_ADAPTIVE), DSS_OK);
+    assert_int_equal(dss_search_set(s, DSS_SEARCH_RADIUS, 1e308), DSS_OK);
+    assert_int_equal(dss_search_start(s, z0), DSS_OK);
+    assert_int_equal(dss_search_commit_w(s, &w), DSS_OK);
+    assert_int_equal(dss_search_slider_radius(s, &r), DSS_OK);
+    assert_true(r == DBL_MAX);
+    assert_int_equal(dss_search_point(s, 0.5, z), DSS_OK);   /* the centre, not 0 * inf */
+    dss_search_destroy(s);
+    /* ZOOM halves it after centred commits */
+    assert_int_equal(dss_search_create(&s, model), DSS_OK);
+    assert_int_equal(dss_search_set(s, DSS_SEARCH_RADIUS_POLICY, DSS_RADIUS_ZOOM), DSS_OK);
+    assert_int_equal(dss_search_set(s, DSS_SEARCH_RADIUS, DBL_TRUE_MIN), DSS_OK);
+    assert_int_equal(dss_search_start(s, z0), DSS_OK);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(dss_search_commit(s, 0.5), DSS_OK);
+    assert_int_equal(dss_search_slider_radius(s, &r), DSS_OK);
+    assert_true(r == DBL_TRUE_MIN);
+    dss_search_destroy(s);
+    dss_model_destroy(model);
+    lin_destroy(lm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(removing_callbacks_from_a_callback_changes_the_next_call),
         cmocka_unit_test(an_allocator_cannot_reenter_a_running_call),
         cmocka_unit_test(reads_inside_a_callback_keep_the_running_calls_message),
+        cmocka_unit_test(scaled_radii_stay_finite_and_positive),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
