@@ -1,5 +1,6 @@
 /* Singular values and right-singular vectors of the Jacobian, computing only S and V. */
 #include <limits.h>
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -418,7 +419,7 @@ int dssi_svd_check_lazy(svd_work *w, const mem_allocator *a, const svd_dec *dec,
 {
     const size_t n = dec->n;
     int N = (int)n, info = 0, rc;
-    double tol;
+    double tol, q;
 
     *match = 0;
     if (n == 0 || n > INT_MAX || n * n > INT_MAX)
@@ -431,13 +432,19 @@ int dssi_svd_check_lazy(svd_work *w, const mem_allocator *a, const svd_dec *dec,
     if (info != 0)
         return DSS_OK; /* no spectrum: no match */
     /* the Gram route's own error is of order n eps s_1^2 (svd_gram); an s_1^2 that overflows
-       comes from no Gram matrix (it would have overflowed too) and would make every test pass */
+       comes from no Gram matrix (it would have overflowed too) and would make every test pass.
+       A subnormal s_i holds fewer bits: it may be off by half the subnormal spacing
+       DBL_TRUE_MIN, so its square (on T's scale, spacing q) by 2 s_i q + q^2 more. */
     tol = 1e-10 * scaled_s(dec, 0) * scaled_s(dec, 0);
     if (!isfinite(tol))
         return DSS_OK;
-    for (size_t i = 0; i < n; i++)
-        if (!(fabs(w->dcopy[n - 1 - i] - scaled_s(dec, i) * scaled_s(dec, i)) <= tol))
+    q = ldexp(DBL_TRUE_MIN, -gram_exponent(dec->s[0]));
+    for (size_t i = 0; i < n; i++) {
+        const double si = scaled_s(dec, i);
+        const double slack = dec->s[i] < DBL_MIN ? 2.0 * si * q + q * q : 0.0;
+        if (!(fabs(w->dcopy[n - 1 - i] - si * si) <= tol + slack))
             return DSS_OK;
+    }
     *match = 1;
     return DSS_OK;
 }
