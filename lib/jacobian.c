@@ -132,6 +132,18 @@ static void fd_point(const double *c, size_t n, int central, double step, size_t
         z[q - 1] += step * fmax(1.0, fabs(c[q - 1]));
 }
 
+/* Points per f call of finite differences: the model's max batch, and JAC_FD_MAX_DOUBLES for
+   a batch's points and outputs together (n + m doubles a point: with m = 1 the points alone
+   were (n + 1) n doubles, 72 MB at n = 3000). */
+static size_t fd_chunk(const dss_model *model, const jac_config *cfg)
+{
+    const size_t n = model->n, m = model->m;
+    const size_t points = cfg->diff_scheme == DSS_DIFF_CENTRAL ? 2 * n : n + 1;
+    const size_t bound = JAC_FD_MAX_DOUBLES / (n + m) > 0 ? JAC_FD_MAX_DOUBLES / (n + m) : 1;
+    size_t chunk = points < model->max_batch ? points : model->max_batch;
+    return chunk < bound ? chunk : bound;
+}
+
 /*
  * Finite differences: the point list goes through f in chunks of as many points as the model's
  * max batch and a memory bound allow (batched calls, never one call per point), the progress
@@ -145,12 +157,9 @@ static int finite_diff(call_ctx *cx, const jac_config *cfg, const double *c, jac
     const int central = cfg->diff_scheme == DSS_DIFF_CENTRAL;
     const size_t points = central ? 2 * n : n + 1;
     const double step = cfg->diff_step > 0 ? cfg->diff_step : default_step(cfg->diff_scheme);
-    size_t chunk = points < cx->model->max_batch ? points : cx->model->max_batch;
-    size_t mem_bound = JAC_FD_MAX_DOUBLES / m > 0 ? JAC_FD_MAX_DOUBLES / m : 1;
+    const size_t chunk = fd_chunk(cx->model, cfg);
     int rc;
 
-    if (chunk > mem_bound)
-        chunk = mem_bound;
     if ((rc = MEM_GROW(a, s, J, m * n)) != DSS_OK || (rc = MEM_GROW(a, s, z, chunk * n)) != DSS_OK
         || (rc = MEM_GROW(a, s, x, chunk * m)) != DSS_OK || (rc = MEM_GROW(a, s, f0, m)) != DSS_OK)
         return rc;
@@ -243,11 +252,7 @@ size_t dssi_jac_scratch_bytes(const dss_model *model, const jac_config *cfg)
         return dssi_rsvd_scratch_bytes(model, cfg);
     bytes = rows * n * sizeof(double) + rows * sizeof(size_t) + dssi_svd_work_bytes(rows, n);
     if (route == DSS_JACOBIAN_FINITE_DIFF) {
-        const size_t points = cfg->diff_scheme == DSS_DIFF_CENTRAL ? 2 * n : n + 1;
-        size_t chunk = points < model->max_batch ? points : model->max_batch;
-        const size_t bound = JAC_FD_MAX_DOUBLES / m > 0 ? JAC_FD_MAX_DOUBLES / m : 1;
-        if (chunk > bound)
-            chunk = bound;
+        const size_t chunk = fd_chunk(model, cfg);
         bytes += (chunk * n + chunk * m + m) * sizeof(double);
     }
     return bytes;

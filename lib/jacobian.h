@@ -79,7 +79,8 @@ int  dssi_jac_directional_diff(call_ctx *cx, const jac_config *cfg, const double
 #define JAC_SPLIT_ROWS 1024
 #define JAC_SPLIT_PIECES 4
 
-/* Largest number of doubles finite differences hold for outputs at once (chunking bound). */
+/* Largest number of doubles finite differences hold for one batch's points and outputs
+   (chunking bound: 32 MB). */
 #define JAC_FD_MAX_DOUBLES ((size_t)1 << 22)
 
 #endif

@@ -288,6 +288,34 @@ static void a_wide_session_holds_memory_linear_in_n(void **state)
     }
 }
 
+/* Finite differences of a model with one output at n = 3000: a batch held (n + 1) n doubles of
+   points (72 MB) where dss.h promises at most 2^22 doubles (32 MB) for a batch's points and
+   outputs; the estimate says the same, and the Jacobian is still right (sum_f's is all ones). */
+static void finite_differences_hold_a_bounded_batch(void **state)
+{
+    const size_t n = 3000;
+    size_t nn = n, est = 0;
+    dss_model *model;
+    dss_search *s;
+    double *z0 = calloc(n, sizeof *z0), s1 = 0.0;
+    (void)state;
+    assert_non_null(z0);
+    assert_int_equal(dss_model_create(&model, n, 1, sum_f, &nn), DSS_OK);
+    assert_int_equal(dss_search_create(&s, model), DSS_OK);
+    assert_int_equal(dss_search_set(s, DSS_SEARCH_JACOBIAN, DSS_JACOBIAN_FINITE_DIFF), DSS_OK);
+    assert_int_equal(dss_search_set(s, DSS_SEARCH_HISTORY, 0), DSS_OK);
+    assert_int_equal(dss_search_estimate_bytes(s, &est), DSS_OK);
+    assert_int_equal(dss_search_start(s, z0), DSS_OK);
+    assert_true(stat_of(s, DSS_STAT_PEAK_BYTES) <= (double)est);
+    /* the batch (32 MB) and O(n) beside it: the states, the 1 x n block, LAPACK's workspace */
+    assert_true(stat_of(s, DSS_STAT_PEAK_BYTES) <= 8.0 * (double)(1u << 22) + 4e6);
+    assert_int_equal(dss_search_singular_values(s, &s1, 1), DSS_OK);
+    assert_true(fabs(s1 - sqrt((double)n)) <= 1e-6 * sqrt((double)n));
+    dss_search_destroy(s);
+    dss_model_destroy(model);
+    free(z0);
+}
+
 static void repeated_line_searches_allocate_nothing(void **state)
 {
     fixture *fx = *state;
@@ -354,6 +382,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(steady_state_commits_allocate_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(estimate_bytes_bounds_the_peak_of_every_route, setup, teardown),
         cmocka_unit_test_setup_teardown(a_wide_session_holds_memory_linear_in_n, setup, teardown),
+        cmocka_unit_test(finite_differences_hold_a_bounded_batch),
         cmocka_unit_test_setup_teardown(repeated_line_searches_allocate_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(every_failed_allocation_returns_enomem_and_changes_nothing, setup, teardown),
     };

@@ -686,6 +686,8 @@ enum dss_search_stat_key {
  * + rows n + LAPACK's workspace                the Jacobian block (rows = m in FULL and
  *                                               FINITE_DIFF, JACOBIAN_ROWS in ROWS mode), and
  *                                               n^2 more on the Gram route
+ * + c (n + m) with c = min(points, max batch,   FINITE_DIFF: one batch's points and outputs
+ *   2^22 / (n + m)), points = n + 1 or 2n      (at most 2^22 doubles, 32 MB)
  * + (rank + oversample)(m + n)                 RANDOMIZED, instead of the block
  * The Gram route (a Jacobian block with at least n rows) thus needs about 7 n^2 doubles plus the
  * block: n = 8000 with m >= n needs ~3.6 GB; a wide block (m < n) needs O((H + m) n).
