@@ -463,7 +463,10 @@ static void get_session(cursor *c, dss_search *search, size_t l, svd_dec *dec,
     const size_t n = search->model->n, max_rank = dssi_search_max_rank(search);
     size_t rank;
 
-    nx->p = search->cur.p;
+    /* from the defaults, not the loading session's parameters: the saved prior is set before
+       its scale, and with the loading session's scale it could give an infinite radius and
+       refuse a valid string */
+    dssi_params_default(&nx->p, n);
     get_params(c, &nx->p, n);
     get_rng(c, &nx->rng);
     get_f64s(c, nx->center, n);

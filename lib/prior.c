@@ -29,13 +29,13 @@ static double phi_minus_one(double u)
 }
 
 /*
- * X, Y uniform in [-R, R]^n: X - Y = 2R W with W_i i.i.d. triangular, T = sum W_i^2, and
+ * X, Y uniform in [-R, R]^n (here R = 1): X - Y = 2R W with W_i i.i.d. triangular, T = sum W_i^2, and
  * E sqrt(T) = 1/(2 sqrt(pi)) * int_0^inf (1 - E exp(-uT)) u^(-3/2) du, E exp(-uT) = phi(u)^n.
  * With u = e^x the integrand (1 - phi^n) e^(-x/2) is smooth and decays like e^(-|x|/2) on both
  * sides, so the trapezoidal rule on [-70, 70] converges geometrically; step 1/32 is far below
  * 1e-10 relative error.
  */
-static double box_mean_distance(double R, size_t n)
+static double box_mean_distance(size_t n)
 {
     const double lo = -70.0, hi = 70.0, h = 1.0 / 32;
     const size_t steps = (size_t)((hi - lo) / h);
@@ -47,13 +47,13 @@ static double box_mean_distance(double R, size_t n)
         double w = (i == 0 || i == steps) ? 0.5 : 1.0;
         sum += w * one_minus * exp(-0.5 * x);
     }
-    return 2.0 * R * sum * h / (2.0 * sqrt(DSS_PI));
+    return 2.0 * sum * h / (2.0 * sqrt(DSS_PI));
 }
 
-double dssi_prior_mean_distance(int prior, double scale, size_t n)
+double dssi_prior_unit_distance(int prior, size_t n)
 {
     if (prior == DSS_PRIOR_BOX)
-        return box_mean_distance(scale, n);
+        return box_mean_distance(n);
     /* X - Y ~ N(0, 2 sigma^2 I): E|X - Y| = sigma sqrt(2) E chi_n = 2 sigma Gamma((n+1)/2) / Gamma(n/2) */
-    return 2.0 * scale * gamma_ratio(n);
+    return 2.0 * gamma_ratio(n);
 }

@@ -40,6 +40,11 @@ void dssi_radius_start(struct radius_state *rs)
     *rs = (struct radius_state){ .scale = 1.0 };
 }
 
+void dssi_radius_policy_changed(struct radius_state *rs)
+{
+    rs->scale = 1.0;
+}
+
 static double clamp(double v, double lo, double hi)
 {
     return v < lo ? lo : v > hi ? hi : v;

@@ -59,6 +59,9 @@ struct radius_commit {
 
 /* The state at dss_search_start (and of a fresh session, or a loaded version-1 string). */
 void dssi_radius_start(struct radius_state *rs);
+/* The policy was set to another one: its scale starts again at 1 (a FIXED session kept, and
+   saved, the scale an ADAPTIVE one had left); the stall counts go on. */
+void dssi_radius_policy_changed(struct radius_state *rs);
 /* The state after a commit; returns 1 when the commit is a stall escape (the session then
    recomputes the Jacobian at the new centre and shows its top singular directions), else 0.
    FIXED keeps scale 1; with stall = 0 nothing escapes, and FIXED with stall = 0 leaves the

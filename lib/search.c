@@ -97,7 +97,7 @@ DSS_API void dss_search_destroy(dss_search *search)
    session whose every point is DSS_ENONFINITE (or the centre itself). */
 static int set_prior(struct search_params *p, size_t n, int prior, double scale)
 {
-    const double radius = RADIUS_FACTOR * dssi_prior_mean_distance(prior, scale, n);
+    const double radius = scale * (RADIUS_FACTOR * dssi_prior_unit_distance(prior, n));
     if (!isfinite(radius) || !(radius > 0.0))
         return DSS_EINVAL;
     p->prior = prior;
@@ -146,16 +146,18 @@ void dssi_params_default(struct search_params *p, size_t n)
     *p = (struct search_params){ 0 };
     for (size_t i = 0; i < count; i++)
         dssi_param_store(&rows[i], p, rows[i].def);
-    p->radius_default = RADIUS_FACTOR * dssi_prior_mean_distance(p->prior, p->prior_scale, n);
+    p->radius_default = p->prior_scale * (RADIUS_FACTOR * dssi_prior_unit_distance(p->prior, n));
 }
 
 static int search_set_impl(dss_search *search, int param, double value)
 {
     struct search_params p;
     char range[96];
+    int old_policy;
     if (search == NULL)
         return DSS_EINVAL;
     p = search->cur.p;
+    old_policy = p.range.policy;
     if (dssi_params_set(&p, search->model->n, param, value) != DSS_OK)
         return dssi_err_detail(SEARCH_ERR(search), DSS_EINVAL, "%s = %.17g is out of range (%s)",
                           dssi_err_search_param_name(param), value,
@@ -165,6 +167,8 @@ static int search_set_impl(dss_search *search, int param, double value)
         dssi_rng_seed(&search->cur.rng, (uint64_t)value);
     if (param == DSS_SEARCH_HISTORY && search->hist_len > p.history)
         search->hist_len = p.history; /* the oldest steps are forgotten at once */
+    if (p.range.policy != old_policy)
+        dssi_radius_policy_changed(&search->cur.range);
     return DSS_OK;
 }
 

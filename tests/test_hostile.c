@@ -13,6 +13,10 @@
  *   and positive (ADAPTIVE made 1e308 infinite, ZOOM made 5e-324 zero);
  * - a session of subnormal singular values on the Gram route loads its own save (the check of
  *   the kept tridiagonal form asked more precision than a subnormal s holds);
+ * - a policy switched from ADAPTIVE to FIXED: the scale in force and the one saved are 1 (the
+ *   stale ADAPTIVE scale was saved and came back with the next switch);
+ * - prior scales near DBL_MAX: the default radius is computed without overflowing an
+ *   intermediate (2 R), and a valid string loads whatever the loading session's prior scale;
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -301,6 +305,111 @@ static void a_subnormal_gram_session_loads_its_own_save(void **state)
     }
 }
 
+/* ---- policy switches ----------------------------------------------------------------------- */
+
+/* The state block's scale: the last 36 bytes of a version-2 string are the 32-byte state and
+   the CRC (docs/format.md); the scale is the state's first 8 bytes, little-endian. */
+static double saved_scale(const unsigned char *buf, size_t len)
+{
+    uint64_t bits = 0;
+    double v;
+    for (int i = 7; i >= 0; i--)
+        bits = (bits << 8) | buf[len - 36 + (size_t)i];
+    memcpy(&v, &bits, sizeof v);
+    return v;
+}
+
+static void a_policy_switch_starts_the_scale_at_one(void **state)
+{
+    lin_model *lm = lin_create(M, N, NULL, 17);
+    dss_model *model;
+    dss_search *s, *t;
+    double z0[N] = { 0 }, w = 1.0, base, r;
+    unsigned char buf[4096];
+    size_t len;
+    (void)state;
+    assert_non_null(lm);
+    assert_int_equal(lin_dss_model(lm, LIN_WITH_JACOBIAN, &model), DSS_OK);
+    assert_int_equal(dss_search_create(&s, model), DSS_OK);
+    assert_int_equal(dss_search_create(&t, model), DSS_OK);
+    assert_int_equal(dss_search_set(s, DSS_SEARCH_RADIUS_POLICY, DSS_RADIUS_ADAPTIVE), DSS_OK);
+    assert_int_equal(dss_search_start(s, z0), DSS_OK);
+    assert_int_equal(dss_search_get(s, DSS_SEARCH_RADIUS, &base), DSS_OK);
+    assert_int_equal(dss_search_commit_w(s, &w), DSS_OK);       /* at the end: scale 2 */
+    assert_int_equal(dss_search_slider_radius(s, &r), DSS_OK);
+    assert_true(r == 2.0 * base);
+    assert_int_equal(dss_search_set(s, DSS_SEARCH_RADIUS_POLICY, DSS_RADIUS_FIXED), DSS_OK);
+    assert_int_equal(dss_search_slider_radius(s, &r), DSS_OK);
+    assert_true(r == base);
+    assert_int_equal(dss_search_save(s, buf, sizeof buf, &len), DSS_OK);
+    assert_true(saved_scale(buf, len) == 1.0);
+    /* back to ADAPTIVE: from scale 1, here and in a session loaded from the FIXED string */
+    assert_int_equal(dss_search_load(t, buf, len), DSS_OK);
+    assert_int_equal(dss_search_set(s, DSS_SEARCH_RADIUS_POLICY, DSS_RADIUS_ADAPTIVE), DSS_OK);
+    assert_int_equal(dss_search_set(t, DSS_SEARCH_RADIUS_POLICY, DSS_RADIUS_ADAPTIVE), DSS_OK);
+    assert_int_equal(dss_search_slider_radius(s, &r), DSS_OK);
+    assert_true(r == base);
+    assert_int_equal(dss_search_slider_radius(t, &r), DSS_OK);
+    assert_true(r == base);
+    dss_search_destroy(s);
+    dss_search_destroy(t);
+    dss_model_destroy(model);
+    lin_destroy(lm);
+}
+
+/* ---- prior scales near DBL_MAX ------------------------------------------------------------ */
+
+/* At n = 64 the default radius is 0.2 E|X - Y| = 2.25 sigma (Gaussian) and 1.30 R (box), so a
+   scale of 1e308 gives an infinite Gaussian radius (refused) but a finite box one (accepted;
+   2 R and E|X - Y| overflowed on the way, and it was refused). */
+static void huge_prior_scales_keep_finite_radii_and_load(void **state)
+{
+    enum { HN = 64 };
+    lin_model *lm = lin_create(HN, HN, NULL, 19);
+    dss_model *model;
+    dss_search *a, *b;
+    double z0[HN] = { 0 }, r1, rbig, v, scale = 1e308;
+    unsigned char *buf;
+    size_t len;
+    (void)state;
+    assert_non_null(lm);
+    assert_int_equal(lin_dss_model(lm, LIN_WITH_JACOBIAN, &model), DSS_OK);
+    assert_int_equal(dss_search_create(&a, model), DSS_OK);
+    assert_int_equal(dss_search_create(&b, model), DSS_OK);
+    /* the box's radius is linear in R: R = 1e308 gives 1e308 times R = 1's */
+    assert_int_equal(dss_search_set(b, DSS_SEARCH_PRIOR, DSS_PRIOR_BOX), DSS_OK);
+    assert_int_equal(dss_search_get(b, DSS_SEARCH_RADIUS, &r1), DSS_OK);
+    /* 0.2 E|X - Y| <= 0.2 sqrt(E|X - Y|^2) = 0.2 sqrt(64 * 2/3) (Jensen), and within 1 % of
+       it, |X - Y|^2 being a sum of 64 independent terms */
+    assert_true(r1 <= 0.2 * sqrt(HN * 2.0 / 3.0) && r1 >= 0.99 * 0.2 * sqrt(HN * 2.0 / 3.0));
+    assert_int_equal(dss_search_set(b, DSS_SEARCH_PRIOR_SCALE, scale), DSS_OK);
+    assert_int_equal(dss_search_get(b, DSS_SEARCH_RADIUS, &rbig), DSS_OK);
+    assert_true(isfinite(rbig));
+    assert_true(fabs(rbig - scale * r1) <= 1e-12 * rbig);
+    /* the Gaussian's is not finite: refused, the session unchanged */
+    assert_int_equal(dss_search_set(a, DSS_SEARCH_PRIOR_SCALE, scale), DSS_EINVAL);
+    assert_int_equal(dss_search_get(a, DSS_SEARCH_PRIOR_SCALE, &v), DSS_OK);
+    assert_true(v == 1.0);
+    /* a's string (Gaussian, scale 1) loads into b, whose scale would give a Gaussian prior an
+       infinite radius: the string's own prior and scale are what count */
+    assert_int_equal(dss_search_start(a, z0), DSS_OK);
+    assert_int_equal(dss_search_save(a, NULL, 0, &len), DSS_OK);
+    buf = malloc(len);
+    assert_non_null(buf);
+    assert_int_equal(dss_search_save(a, buf, len, &len), DSS_OK);
+    if (dss_search_load(b, buf, len) != DSS_OK)
+        fail_msg("%s", dss_search_errmsg(b));
+    assert_int_equal(dss_search_get(b, DSS_SEARCH_PRIOR, &v), DSS_OK);
+    assert_true(v == DSS_PRIOR_GAUSSIAN);
+    assert_int_equal(dss_search_get(b, DSS_SEARCH_PRIOR_SCALE, &v), DSS_OK);
+    assert_true(v == 1.0);
+    free(buf);
+    dss_search_destroy(a);
+    dss_search_destroy(b);
+    dss_model_destroy(model);
+    lin_destroy(lm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -309,6 +418,8 @@ int main(void)
         cmocka_unit_test(reads_inside_a_callback_keep_the_running_calls_message),
         cmocka_unit_test(scaled_radii_stay_finite_and_positive),
         cmocka_unit_test(a_subnormal_gram_session_loads_its_own_save),
+        cmocka_unit_test(a_policy_switch_starts_the_scale_at_one),
+        cmocka_unit_test(huge_prior_scales_keep_finite_radii_and_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
