@@ -2,6 +2,7 @@
 #include <limits.h>
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <dss/dss.h>
@@ -20,8 +21,13 @@ void dssi_svd_dec_init(svd_dec *dec, size_t n)
 
 size_t dssi_svd_dec_bytes(size_t n, size_t rank, int gram)
 {
-    return rank * (2 * sizeof(double) + 1) + rank * n * sizeof(double)
-           + (gram ? (n * n + 3 * n) * sizeof(double) : 0);
+    const size_t d = sizeof(double);
+    size_t bytes = dssi_sat_add(dssi_sat_mul(rank, 2 * d + 1),
+                                dssi_sat_mul(dssi_sat_mul(rank, n), d));
+    if (gram)
+        bytes = dssi_sat_add(bytes, dssi_sat_mul(dssi_sat_add(dssi_sat_mul(n, n),
+                                                              dssi_sat_mul(3, n)), d));
+    return bytes;
 }
 
 int dssi_svd_dec_reserve(svd_dec *dec, const mem_allocator *a, size_t rank, int gram)
@@ -391,6 +397,13 @@ int dssi_svd_compute(svd_work *w, const mem_allocator *a, size_t rows, size_t n,
     return svd_gram(w, a, rows, n, J, dec);
 }
 
+/* A workspace size LAPACK reported (a double), as a count: saturated, never converted out of
+   size_t's range (undefined). */
+static size_t lwork_count(double query)
+{
+    return query >= (double)SIZE_MAX ? SIZE_MAX : query > 0.0 ? (size_t)query : 0;
+}
+
 size_t dssi_svd_work_bytes(size_t rows, size_t n)
 {
     int M = (int)n, N = (int)rows, info = 0, ldvt = 1, query_lwork = -1;
@@ -400,7 +413,7 @@ size_t dssi_svd_work_bytes(size_t rows, size_t n)
     if (n == 1 || rows < n) {
         dgesvd_("S", "N", &M, &N, &dummy, &M, &dummy, &dummy, &M, &dummy, &ldvt, &query,
                 &query_lwork, &info);
-        return info == 0 ? (size_t)query * sizeof(double) : 0;
+        return info == 0 ? dssi_sat_mul(lwork_count(query), sizeof(double)) : 0;
     }
     dsytrd_("L", &M, &dummy, &M, &dummy, &dummy, &dummy, &query, &query_lwork, &info);
     if (info != 0)
@@ -411,8 +424,10 @@ size_t dssi_svd_work_bytes(size_t rows, size_t n)
         return 0;
     query = fmax(fmax(query, query_ormtr), 18.0 * (double)n);
     /* work, iwork (10n ints), dcopy, ecopy, eig (n each), z (n x n), isuppz (2n ints) */
-    return (size_t)query * sizeof(double) + 12 * n * sizeof(int)
-           + (3 * n + n * n) * sizeof(double);
+    return dssi_sat_add(dssi_sat_add(dssi_sat_mul(lwork_count(query), sizeof(double)),
+                                     dssi_sat_mul(12 * sizeof(int), n)),
+                        dssi_sat_mul(dssi_sat_add(dssi_sat_mul(3, n), dssi_sat_mul(n, n)),
+                                     sizeof(double)));
 }
 
 int dssi_svd_check_lazy(svd_work *w, const mem_allocator *a, const svd_dec *dec, int *match)

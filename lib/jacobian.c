@@ -250,11 +250,11 @@ size_t dssi_jac_scratch_bytes(const dss_model *model, const jac_config *cfg)
     size_t bytes;
     if (route == DSS_JACOBIAN_RANDOMIZED)
         return dssi_rsvd_scratch_bytes(model, cfg);
-    bytes = rows * n * sizeof(double) + rows * sizeof(size_t) + dssi_svd_work_bytes(rows, n);
-    if (route == DSS_JACOBIAN_FINITE_DIFF) {
-        const size_t chunk = fd_chunk(model, cfg);
-        bytes += (chunk * n + chunk * m + m) * sizeof(double);
-    }
+    bytes = dssi_sat_add(dssi_sat_add(dssi_sat_mul(dssi_sat_mul(rows, n), sizeof(double)),
+                                      dssi_sat_mul(rows, sizeof(size_t))),
+                         dssi_svd_work_bytes(rows, n));
+    if (route == DSS_JACOBIAN_FINITE_DIFF) /* a batch is at most JAC_FD_MAX_DOUBLES: no wrap */
+        bytes = dssi_sat_add(bytes, (fd_chunk(model, cfg) * (n + m) + m) * sizeof(double));
     return bytes;
 }
 

@@ -37,6 +37,16 @@ int dssi_mem_mul(size_t count, size_t size, size_t *out)
     return 0;
 }
 
+size_t dssi_sat_add(size_t a, size_t b)
+{
+    return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
+
+size_t dssi_sat_mul(size_t a, size_t b)
+{
+    return b != 0 && a > SIZE_MAX / b ? SIZE_MAX : a * b;
+}
+
 void *dssi_mem_alloc(const mem_allocator *a, size_t size)
 {
     unsigned char *block;

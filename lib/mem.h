@@ -35,5 +35,9 @@ int   dssi_mem_grow(const mem_allocator *a, void **buf, size_t *cap, size_t coun
     dssi_mem_grow((a), (void **)&(obj)->field, &(obj)->field##_cap, (count), sizeof *(obj)->field)
 /* count * size without overflow: 0 and *out set, or -1. */
 int   dssi_mem_mul(size_t count, size_t size, size_t *out);
+/* Byte bounds (dss_search_estimate_bytes) that saturate at SIZE_MAX, "more than size_t
+   counts", instead of wrapping around to a small number. */
+size_t dssi_sat_add(size_t a, size_t b);
+size_t dssi_sat_mul(size_t a, size_t b);
 
 #endif

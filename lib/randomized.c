@@ -88,10 +88,12 @@ size_t dssi_rsvd_scratch_bytes(const dss_model *model, const jac_config *cfg)
     const size_t n = model->n, m = model->m, full = n < m ? n : m;
     const size_t keep = cfg->rank < full ? cfg->rank : full;
     const size_t rr = cfg->oversample < full - keep ? keep + cfg->oversample : full;
-    size_t doubles = rr * m + rr * n + rr * rr + rr + SYEV_BLOCK * rr;
-    if (model->jvp == NULL) /* forward differences: rr + 1 points and their outputs */
-        doubles += (rr + 1) * (n + m);
-    return doubles * sizeof(double);
+    /* rr (m + n + rr + 1 + SYEV_BLOCK) doubles, and (rr + 1)(n + m) more for forward
+       differences: n m fits size_t (dss_model_create), rr <= min(n, m) */
+    size_t doubles = dssi_sat_mul(rr, dssi_sat_add(dssi_sat_add(m, n), rr + 1 + SYEV_BLOCK));
+    if (model->jvp == NULL)
+        doubles = dssi_sat_add(doubles, dssi_sat_mul(rr + 1, dssi_sat_add(n, m)));
+    return dssi_sat_mul(doubles, sizeof(double));
 }
 
 int dssi_rsvd_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rng *r,

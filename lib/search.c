@@ -239,7 +239,9 @@ DSS_API int dss_search_get(const dss_search *search, int param, double *value)
 /* Bytes of one state whose basis holds l rows (dssi_state_alloc). */
 static size_t state_bytes(size_t n, size_t r, size_t l)
 {
-    return (2 * n + l * n + r) * sizeof(double) + l * sizeof(size_t) + r;
+    const size_t doubles = dssi_sat_add(dssi_sat_add(dssi_sat_mul(2, n), dssi_sat_mul(l, n)), r);
+    return dssi_sat_add(dssi_sat_add(dssi_sat_mul(doubles, sizeof(double)),
+                                     dssi_sat_mul(l, sizeof(size_t))), r);
 }
 
 /*
@@ -261,11 +263,11 @@ static int search_estimate_bytes_impl(const dss_search *search, size_t *bytes)
     n = search->model->n;
     r = dssi_search_max_rank(search);
     l = p->l > search->cur.l ? p->l : search->cur.l;
-    total = sizeof *search
-            + (p->history + 3) * state_bytes(n, r, l)
-            + 2 * p->history * sizeof(struct search_state)
-            + DEC_SLOTS * dssi_jac_dec_bytes(search->model, &p->jac)
-            + dssi_jac_scratch_bytes(search->model, &p->jac);
+    /* saturating: a bound beyond size_t is SIZE_MAX, not a wrapped small number */
+    total = dssi_sat_add(sizeof *search, dssi_sat_mul(p->history + 3, state_bytes(n, r, l)));
+    total = dssi_sat_add(total, 2 * p->history * sizeof(struct search_state));
+    total = dssi_sat_add(total, dssi_sat_mul(DEC_SLOTS, dssi_jac_dec_bytes(search->model, &p->jac)));
+    total = dssi_sat_add(total, dssi_jac_scratch_bytes(search->model, &p->jac));
     *bytes = total;
     return DSS_OK;
 }

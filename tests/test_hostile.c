@@ -17,6 +17,10 @@
  *   stale ADAPTIVE scale was saved and came back with the next switch);
  * - prior scales near DBL_MAX: the default radius is computed without overflowing an
  *   intermediate (2 R), and a valid string loads whatever the loading session's prior scale;
+ * - byte bounds of huge shapes (dss_search_estimate_bytes): SIZE_MAX, never a wrapped number.
+ *   A session whose bound overflows size_t cannot be created on a 64-bit machine without
+ *   holding gigabytes (create holds O(n)), so the terms the estimate adds with saturation
+ *   are checked one by one;
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,6 +35,10 @@
 
 #include <dss/dss.h>
 
+#include "decompose.h"
+#include "jacobian.h"
+#include "mem.h"
+#include "model.h"
 #include "support.h"
 
 #define M 6
@@ -410,6 +418,34 @@ static void huge_prior_scales_keep_finite_radii_and_load(void **state)
     lin_destroy(lm);
 }
 
+/* ---- byte bounds that saturate -------------------------------------------------------------- */
+
+static void byte_bounds_saturate_instead_of_wrapping(void **state)
+{
+    const size_t big = SIZE_MAX / 4 + 1;   /* 2^62 (2^30 on i386): big * big wraps to 0 */
+    dss_model model = { 0 };
+    jac_config cfg = { .mode = DSS_JACOBIAN_FULL, .rows = 50, .rank = 32, .oversample = 10,
+                       .power = 1 };
+    (void)state;
+    assert_true(dssi_sat_add(SIZE_MAX - 1, 2) == SIZE_MAX);
+    assert_true(dssi_sat_add(3, 4) == 7);
+    assert_true(dssi_sat_mul(big, 4) == SIZE_MAX);
+    assert_true(dssi_sat_mul(big, 2) == big * 2);
+    assert_true(dssi_sat_mul(0, SIZE_MAX) == 0);
+    /* a Gram-route decomposition of latent dimension 2^62: n^2 doubles */
+    assert_true(dssi_svd_dec_bytes(big, big, 1) == SIZE_MAX);
+    assert_true(dssi_svd_dec_bytes(big, 1, 0) == SIZE_MAX);        /* one vector of n doubles */
+    /* the route's block, rows x n doubles, and the randomized sketch */
+    model.n = big;
+    model.m = big;
+    model.jacobian = lin_jacobian;
+    assert_true(dssi_jac_scratch_bytes(&model, &cfg) == SIZE_MAX);
+    cfg.mode = DSS_JACOBIAN_RANDOMIZED;
+    model.vjp = lin_vjp;
+    assert_true(dssi_jac_scratch_bytes(&model, &cfg) == SIZE_MAX);
+    assert_true(dssi_jac_dec_bytes(&model, &cfg) == SIZE_MAX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -420,6 +456,7 @@ int main(void)
         cmocka_unit_test(a_subnormal_gram_session_loads_its_own_save),
         cmocka_unit_test(a_policy_switch_starts_the_scale_at_one),
         cmocka_unit_test(huge_prior_scales_keep_finite_radii_and_load),
+        cmocka_unit_test(byte_bounds_saturate_instead_of_wrapping),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

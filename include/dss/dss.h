@@ -693,6 +693,7 @@ enum dss_search_stat_key {
  * block: n = 8000 with m >= n needs ~3.6 GB; a wide block (m < n) needs O((H + m) n).
  * Shapes LAPACK cannot index (n^2 > INT_MAX on the Gram route, rows n > INT_MAX on the wide
  * one) are refused by dss_search_start with DSS_EINVAL before anything is allocated.
+ * A bound beyond what size_t counts is reported as SIZE_MAX.
  * @param search the session. @param bytes receives the bound.
  * @retval DSS_OK success. @retval DSS_EINVAL search or bytes NULL.
  * @since 1.1
