@@ -553,11 +553,43 @@ static int check_continuable(const dss_search *search, const struct search_state
     return DSS_OK;
 }
 
+/* The string's session into next and dec (a decomposition of the load's own), validated. */
+static int decode(dss_search *search, cursor *c, size_t l, uint64_t version, svd_dec *dec)
+{
+    int rc;
+    get_session(c, search, l, dec, version);
+    if (c->nomem)
+        return DSS_ENOMEM;
+    if (c->bad)
+        return dssi_err_detail(SEARCH_ERR(search), DSS_EFORMAT, "corrupt or inconsistent field near "
+                          "byte %zu (the CRC matched: written so, or edited and re-checksummed)",
+                          c->pos);
+    if ((rc = check_continuable(search, &search->next)) != DSS_OK)
+        return rc;
+    memcpy(search->next.dec_s, dec->s, search->next.rank * sizeof *search->next.dec_s);
+    if (dec->lazy) {
+        /* lazy vectors come from d and e, and their clusters from s: the two must agree, or a
+           vector drawn later could be wrong, or not orthogonal to the others */
+        int match = 0;
+        if ((rc = dssi_svd_check_lazy(&search->svd, &search->alloc, dec, &match)) != DSS_OK)
+            return rc == DSS_ENOMEM ? rc : DSS_EFORMAT;
+        if (!match)
+            return dssi_err_detail(SEARCH_ERR(search), DSS_EFORMAT, "corrupt: the kept tridiagonal "
+                              "form's eigenvalues are not the squared singular values");
+    }
+    return DSS_OK;
+}
+
+/* The decomposition is decoded into one of the load's own and swapped into the scratch slot
+   only when the whole string is valid: a failed load leaves the slot, and the undo entry whose
+   decomposition it may cache, as they were (it was emptied first, and three undos later made
+   an extra Jacobian call). */
 static int search_load_impl(dss_search *search, const void *buf, size_t len)
 {
     cursor c;
     size_t l = 0;
     uint64_t version = 0;
+    svd_dec dec, swap;
     int scratch, rc;
 
     if (search == NULL)
@@ -569,31 +601,15 @@ static int search_load_impl(dss_search *search, const void *buf, size_t len)
         return rc;
     if ((rc = dssi_state_reserve_basis(&search->next, &search->alloc, search->model->n, l)) != DSS_OK)
         return rc;
-    scratch = dssi_search_scratch_slot(search);
-    search->slot[scratch].id = 0; /* overwritten below, valid or not */
-    get_session(&c, search, l, &search->slot[scratch].dec, version);
-    if (c.nomem)
-        return DSS_ENOMEM;
-    if (c.bad)
-        return dssi_err_detail(SEARCH_ERR(search), DSS_EFORMAT, "corrupt or inconsistent field near "
-                          "byte %zu (the CRC matched: written so, or edited and re-checksummed)",
-                          c.pos);
-    if ((rc = check_continuable(search, &search->next)) != DSS_OK)
+    dssi_svd_dec_init(&dec, search->model->n);
+    if ((rc = decode(search, &c, l, version, &dec)) != DSS_OK) {
+        dssi_svd_dec_free(&dec, &search->alloc);
         return rc;
-    memcpy(search->next.dec_s, search->slot[scratch].dec.s,
-           search->next.rank * sizeof *search->next.dec_s);
-    if (search->slot[scratch].dec.lazy) {
-        /* lazy vectors come from d and e, and their clusters from s: the two must agree, or a
-           vector drawn later could be wrong, or not orthogonal to the others */
-        int match = 0;
-        if ((rc = dssi_svd_check_lazy(&search->svd, &search->alloc, &search->slot[scratch].dec,
-                                 &match)) != DSS_OK)
-            return rc == DSS_ENOMEM ? rc : DSS_EFORMAT;
-        if (!match)
-            return dssi_err_detail(SEARCH_ERR(search), DSS_EFORMAT, "corrupt: the kept tridiagonal "
-                              "form's eigenvalues are not the squared singular values");
     }
-
+    scratch = dssi_search_scratch_slot(search);
+    swap = search->slot[scratch].dec;
+    search->slot[scratch].dec = dec;
+    dssi_svd_dec_free(&swap, &search->alloc);
     /* the loaded state and decomposition become the session's, with no history */
     dssi_session_publish(search, &(struct publish){ .source = PUBLISH_NEXT,
                                                .history = PUBLISH_CLEAR, .slot = scratch });

@@ -248,7 +248,7 @@ static size_t state_bytes(size_t n, size_t r, size_t l)
  * The bound documented with dss_search_estimate_bytes, term by term as the session allocates:
  * the handle; cur, next, the ring's spare and `history` ring entries (each a state with l basis
  * rows); the ring's array twice (a resize holds the old and the new one); DEC_SLOTS
- * decompositions of the route; the route's scratch buffers and LAPACK workspace. Each term is
+ * decompositions of the route and a load's own; the route's scratch buffers and LAPACK workspace. Each term is
  * the most its allocation reaches, so their sum bounds every moment's total.
  */
 static int search_estimate_bytes_impl(const dss_search *search, size_t *bytes)
@@ -266,7 +266,9 @@ static int search_estimate_bytes_impl(const dss_search *search, size_t *bytes)
     /* saturating: a bound beyond size_t is SIZE_MAX, not a wrapped small number */
     total = dssi_sat_add(sizeof *search, dssi_sat_mul(p->history + 3, state_bytes(n, r, l)));
     total = dssi_sat_add(total, 2 * p->history * sizeof(struct search_state));
-    total = dssi_sat_add(total, dssi_sat_mul(DEC_SLOTS, dssi_jac_dec_bytes(search->model, &p->jac)));
+    /* the slots, and the one a load decodes into before it replaces the scratch slot's */
+    total = dssi_sat_add(total, dssi_sat_mul(DEC_SLOTS + 1,
+                                             dssi_jac_dec_bytes(search->model, &p->jac)));
     total = dssi_sat_add(total, dssi_jac_scratch_bytes(search->model, &p->jac));
     *bytes = total;
     return DSS_OK;

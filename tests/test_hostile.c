@@ -17,6 +17,9 @@
  *   stale ADAPTIVE scale was saved and came back with the next switch);
  * - prior scales near DBL_MAX: the default radius is computed without overflowing an
  *   intermediate (2 R), and a valid string loads whatever the loading session's prior scale;
+ * - a failed load: later undos cost what they cost without it (the load emptied the spare
+ *   decomposition slot before it validated the string, and three undos then made an extra
+ *   Jacobian call);
  * - byte bounds of huge shapes (dss_search_estimate_bytes): SIZE_MAX, never a wrapped number.
  *   A session whose bound overflows size_t cannot be created on a 64-bit machine without
  *   holding gigabytes (create holds O(n)), so the terms the estimate adds with saturation
@@ -446,6 +449,68 @@ static void byte_bounds_saturate_instead_of_wrapping(void **state)
     assert_true(dssi_jac_dec_bytes(&model, &cfg) == SIZE_MAX);
 }
 
+/* ---- a failed load ---------------------------------------------------------------------- */
+
+static double stat(const dss_search *s, int key)
+{
+    double v = -1.0;
+    assert_int_equal(dss_search_stat(s, key, &v), DSS_OK);
+    return v;
+}
+
+/* The string of s with one field spoiled and the CRC made right again: a basis index out of
+   range (the first index follows the header, the parameter block, the RNG, the centre and the
+   basis: 48 + 256 + 32 + 8n + 8ln bytes, docs/format.md). */
+static unsigned char *spoiled_string(dss_search *s, size_t *len)
+{
+    unsigned char *buf;
+    size_t at = 48 + 256 + 32 + 8 * N + 8 * N, len0;
+    uint32_t crc;
+    assert_int_equal(dss_search_save(s, NULL, 0, &len0), DSS_OK);
+    buf = malloc(len0);
+    assert_non_null(buf);
+    assert_int_equal(dss_search_save(s, buf, len0, len), DSS_OK);
+    buf[at] = 200; /* index 200 >= rank 4 */
+    crc = support_crc32(buf, *len - 4);
+    for (int i = 0; i < 4; i++)
+        buf[*len - 4 + (size_t)i] = (unsigned char)(crc >> (8 * i));
+    return buf;
+}
+
+static void a_failed_load_leaves_later_undos_as_they_were(void **state)
+{
+    lin_model *lm = lin_create(M, N, NULL, 23);
+    dss_model *model;
+    dss_search *s, *twin;
+    double z0[N] = { 0.1, 0.2, -0.1, 0.3 };
+    unsigned char *bad;
+    size_t len;
+    (void)state;
+    assert_non_null(lm);
+    assert_int_equal(lin_dss_model(lm, LIN_WITH_JACOBIAN, &model), DSS_OK);
+    assert_int_equal(dss_search_create(&s, model), DSS_OK);
+    assert_int_equal(dss_search_create(&twin, model), DSS_OK);
+    assert_int_equal(dss_search_start(s, z0), DSS_OK);
+    assert_int_equal(dss_search_start(twin, z0), DSS_OK);
+    for (int i = 0; i < 3; i++) { /* three recomputing steps: every slot holds one */
+        assert_int_equal(dss_search_commit(s, 0.9), DSS_OK);
+        assert_int_equal(dss_search_commit(twin, 0.9), DSS_OK);
+    }
+    bad = spoiled_string(s, &len);
+    assert_int_equal(dss_search_load(s, bad, len), DSS_EFORMAT);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(dss_search_undo(s), DSS_OK);
+        assert_int_equal(dss_search_undo(twin), DSS_OK);
+        assert_true(stat(s, DSS_STAT_JACOBIAN_CALLS) == stat(twin, DSS_STAT_JACOBIAN_CALLS));
+        assert_true(stat(s, DSS_STAT_UNDO_RECOMPUTES) == stat(twin, DSS_STAT_UNDO_RECOMPUTES));
+    }
+    free(bad);
+    dss_search_destroy(s);
+    dss_search_destroy(twin);
+    dss_model_destroy(model);
+    lin_destroy(lm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -456,6 +521,7 @@ int main(void)
         cmocka_unit_test(a_subnormal_gram_session_loads_its_own_save),
         cmocka_unit_test(a_policy_switch_starts_the_scale_at_one),
         cmocka_unit_test(huge_prior_scales_keep_finite_radii_and_load),
+        cmocka_unit_test(a_failed_load_leaves_later_undos_as_they_were),
         cmocka_unit_test(byte_bounds_saturate_instead_of_wrapping),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -681,16 +681,17 @@ enum dss_search_stat_key {
  * allocated when it first runs. With r = min(m, n), l = DSS_SEARCH_SUBSPACE_DIM and
  * H = DSS_SEARCH_HISTORY, the bound is about 8 bytes times
  *   (H + 3)(2n + l n + r)                      the session's states and the undo ring
- * + 3 (r n + 2r)                               three decompositions (singular values, vectors)
- * + 3 (n^2 + 3n)                               their Gram-route buffers, when rows >= n
+ * + 4 (r n + 2r)                               four decompositions (singular values, vectors:
+ *                                               three slots and the one a load decodes into)
+ * + 4 (n^2 + 3n)                               their Gram-route buffers, when rows >= n
  * + rows n + LAPACK's workspace                the Jacobian block (rows = m in FULL and
  *                                               FINITE_DIFF, JACOBIAN_ROWS in ROWS mode), and
  *                                               n^2 more on the Gram route
  * + c (n + m) with c = min(points, max batch,   FINITE_DIFF: one batch's points and outputs
  *   2^22 / (n + m)), points = n + 1 or 2n      (at most 2^22 doubles, 32 MB)
  * + (rank + oversample)(m + n)                 RANDOMIZED, instead of the block
- * The Gram route (a Jacobian block with at least n rows) thus needs about 7 n^2 doubles plus the
- * block: n = 8000 with m >= n needs ~3.6 GB; a wide block (m < n) needs O((H + m) n).
+ * The Gram route (a Jacobian block with at least n rows) thus needs about 8 n^2 doubles plus the
+ * block: n = 8000 with m >= n needs ~4.1 GB; a wide block (m < n) needs O((H + m) n).
  * Shapes LAPACK cannot index (n^2 > INT_MAX on the Gram route, rows n > INT_MAX on the wide
  * one) are refused by dss_search_start with DSS_EINVAL before anything is allocated.
  * A bound beyond what size_t counts is reported as SIZE_MAX.
