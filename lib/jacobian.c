@@ -1,10 +1,11 @@
-/* Jacobian strategies: FULL, ROWS (the authors' stochastic Jacobian), FINITE_DIFF, and the
- * dispatch to RANDOMIZED (randomized.c). */
+/* Jacobian strategies: FULL, ROWS (the authors' stochastic Jacobian), and the dispatch to
+ * FINITE_DIFF (fdiff.c) and RANDOMIZED (randomized.c). */
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "fdiff.h"
 #include "jacobian.h"
 
 static int compare_size(const void *x, const void *y)
@@ -115,90 +116,6 @@ static int host_rows(call_ctx *cx, const jac_config *cfg, const double *c, size_
     return DSS_OK;
 }
 
-static double default_step(int scheme)
-{
-    return scheme == DSS_DIFF_CENTRAL ? cbrt(DBL_EPSILON) : sqrt(DBL_EPSILON);
-}
-
-/* Point q of the finite-difference list: forward c, c + h_0 e_0, ..., c + h_{n-1} e_{n-1};
-   central c + h_i e_i, c - h_i e_i for each i. */
-static void fd_point(const double *c, size_t n, int central, double step, size_t q, double *z)
-{
-    for (size_t j = 0; j < n; j++)
-        z[j] = c[j];
-    if (central)
-        z[q / 2] += (q % 2 ? -1.0 : 1.0) * step * fmax(1.0, fabs(c[q / 2]));
-    else if (q > 0)
-        z[q - 1] += step * fmax(1.0, fabs(c[q - 1]));
-}
-
-/* Points per f call of finite differences: the model's max batch, and JAC_FD_MAX_DOUBLES for
-   a batch's points and outputs together (n + m doubles a point: with m = 1 the points alone
-   were (n + 1) n doubles, 72 MB at n = 3000). */
-static size_t fd_chunk(const dss_model *model, const jac_config *cfg)
-{
-    const size_t n = model->n, m = model->m;
-    const size_t points = cfg->diff_scheme == DSS_DIFF_CENTRAL ? 2 * n : n + 1;
-    const size_t bound = JAC_FD_MAX_DOUBLES / (n + m) > 0 ? JAC_FD_MAX_DOUBLES / (n + m) : 1;
-    size_t chunk = points < model->max_batch ? points : model->max_batch;
-    return chunk < bound ? chunk : bound;
-}
-
-/*
- * Finite differences: the point list goes through f in chunks of as many points as the model's
- * max batch and a memory bound allow (batched calls, never one call per point), the progress
- * callback asked after each chunk. Each output is folded into column i of J as it arrives,
- * dividing by the step actually taken, (c_i + h) - c_i, which is exact.
- */
-static int finite_diff(call_ctx *cx, const jac_config *cfg, const double *c, jac_scratch *s,
-                       const mem_allocator *a)
-{
-    const size_t n = cx->model->n, m = cx->model->m;
-    const int central = cfg->diff_scheme == DSS_DIFF_CENTRAL;
-    const size_t points = central ? 2 * n : n + 1;
-    const double step = cfg->diff_step > 0 ? cfg->diff_step : default_step(cfg->diff_scheme);
-    const size_t chunk = fd_chunk(cx->model, cfg);
-    int rc;
-
-    if ((rc = MEM_GROW(a, s, J, m * n)) != DSS_OK || (rc = MEM_GROW(a, s, z, chunk * n)) != DSS_OK
-        || (rc = MEM_GROW(a, s, x, chunk * m)) != DSS_OK || (rc = MEM_GROW(a, s, f0, m)) != DSS_OK)
-        return rc;
-    if ((rc = dssi_call_progress(cx, DSS_STAGE_FINITE_DIFF, 0, points)) != DSS_OK)
-        return rc;
-    for (size_t first = 0; first < points; first += chunk) {
-        size_t count = points - first < chunk ? points - first : chunk;
-        for (size_t p = 0; p < count; p++)
-            fd_point(c, n, central, step, first + p, s->z + p * n);
-        if ((rc = dssi_call_f(cx, count, s->z, s->x)) != DSS_OK)
-            return rc;
-        if (!dssi_all_finite(s->x, count * m))
-            return DSS_ENONFINITE;
-        for (size_t p = 0; p < count; p++) {
-            size_t q = first + p, i = central ? q / 2 : q - 1;
-            const double *xp = s->x + p * m;
-            double h;
-            if (!central && q == 0) {
-                for (size_t d = 0; d < m; d++)
-                    s->f0[d] = xp[d];
-                continue;
-            }
-            h = s->z[p * n + i] - c[i];
-            if (central && q % 2 == 0)
-                for (size_t d = 0; d < m; d++)
-                    s->J[d * n + i] = xp[d];
-            else if (central)
-                for (size_t d = 0; d < m; d++)
-                    s->J[d * n + i] = (s->J[d * n + i] - xp[d]) / (-2.0 * h);
-            else
-                for (size_t d = 0; d < m; d++)
-                    s->J[d * n + i] = (xp[d] - s->f0[d]) / h;
-        }
-        if ((rc = dssi_call_progress(cx, DSS_STAGE_FINITE_DIFF, first + count, points)) != DSS_OK)
-            return rc;
-    }
-    return dssi_all_finite(s->J, m * n) ? DSS_OK : DSS_ENONFINITE;
-}
-
 /* The Jacobian block (rows x n) of the FULL, ROWS and FINITE_DIFF modes into s->J. */
 static int jacobian_block(call_ctx *cx, const jac_config *cfg, int mode, const double *c,
                           rng *r, jac_scratch *s, const mem_allocator *a, size_t *nrows)
@@ -209,7 +126,7 @@ static int jacobian_block(call_ctx *cx, const jac_config *cfg, int mode, const d
 
     *nrows = k;
     if (mode == DSS_JACOBIAN_FINITE_DIFF)
-        return finite_diff(cx, cfg, c, s, a);
+        return dssi_fd_jacobian(cx, cfg, c, s, a);
     if ((rc = MEM_GROW(a, s, J, k * n)) != DSS_OK)
         return rc;
     if (mode == DSS_JACOBIAN_FULL)
@@ -254,7 +171,7 @@ size_t dssi_jac_scratch_bytes(const dss_model *model, const jac_config *cfg)
                                       dssi_sat_mul(rows, sizeof(size_t))),
                          dssi_svd_work_bytes(rows, n));
     if (route == DSS_JACOBIAN_FINITE_DIFF) /* a batch is at most JAC_FD_MAX_DOUBLES: no wrap */
-        bytes = dssi_sat_add(bytes, (fd_chunk(model, cfg) * (n + m) + m) * sizeof(double));
+        bytes = dssi_sat_add(bytes, (dssi_fd_chunk(model, cfg) * (n + m) + m) * sizeof(double));
     return bytes;
 }
 
@@ -286,35 +203,6 @@ int dssi_jac_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rng
     if (rc == DSS_OK && cx->stats != NULL)
         cx->stats->v[STAT_SVDS] += 1;
     return rc;
-}
-
-/* Forward differences along unit directions, for the matrix-free mode without a JVP: the
-   points c, c + h d_1, ..., c + h d_count go through f in batches, h = step * max(1, |c|_inf). */
-int dssi_jac_directional_diff(call_ctx *cx, const jac_config *cfg, const double *c,
-                         const double *dirs, size_t count, jac_scratch *s,
-                         const mem_allocator *a, double *out)
-{
-    const size_t n = cx->model->n, m = cx->model->m, points = count + 1;
-    const double step = cfg->diff_step > 0 ? cfg->diff_step : default_step(DSS_DIFF_FORWARD);
-    double cmax = 1.0, h;
-    int rc;
-
-    for (size_t j = 0; j < n; j++)
-        cmax = fmax(cmax, fabs(c[j]));
-    h = step * cmax;
-    if ((rc = MEM_GROW(a, s, z, points * n)) != DSS_OK || (rc = MEM_GROW(a, s, x, points * m)) != DSS_OK)
-        return rc;
-    for (size_t p = 0; p < points; p++)
-        for (size_t j = 0; j < n; j++)
-            s->z[p * n + j] = c[j] + (p > 0 ? h * dirs[(p - 1) * n + j] : 0.0);
-    if ((rc = dssi_call_f(cx, points, s->z, s->x)) != DSS_OK)
-        return rc;
-    if (!dssi_all_finite(s->x, points * m))
-        return DSS_ENONFINITE;
-    for (size_t p = 0; p < count; p++)
-        for (size_t d = 0; d < m; d++)
-            out[p * m + d] = (s->x[(p + 1) * m + d] - s->x[d]) / h;
-    return DSS_OK;
 }
 
 void dssi_jac_scratch_free(jac_scratch *s, const mem_allocator *a)

@@ -68,19 +68,9 @@ size_t dssi_rsvd_scratch_bytes(const dss_model *model, const jac_config *cfg);
 int  dssi_rsvd_decompose(call_ctx *cx, const jac_config *cfg, const double *c, rng *r,
                     jac_scratch *s, const mem_allocator *a, svd_dec *dec);
 
-/* Forward differences of f at c along the count unit rows of dirs (count x n): out (count x m)
-   holds J d_i, from count + 1 batched evaluations of f. */
-int  dssi_jac_directional_diff(call_ctx *cx, const jac_config *cfg, const double *c,
-                          const double *dirs, size_t count, jac_scratch *s,
-                          const mem_allocator *a, double *out);
-
 /* FULL and ROWS without DSS_SEARCH_JACOBIAN_CHUNK, when a progress callback is set: blocks of
    at least JAC_SPLIT_ROWS rows are requested in JAC_SPLIT_PIECES pieces. */
 #define JAC_SPLIT_ROWS 1024
 #define JAC_SPLIT_PIECES 4
-
-/* Largest number of doubles finite differences hold for one batch's points and outputs
-   (chunking bound: 32 MB). */
-#define JAC_FD_MAX_DOUBLES ((size_t)1 << 22)
 
 #endif

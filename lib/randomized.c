@@ -18,6 +18,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "fdiff.h"
 #include "jacobian.h"
 #include "lapack.h"
 #include "ortho.h"
@@ -43,7 +44,7 @@ static int apply_jacobian(call_ctx *cx, const jac_config *cfg, const double *c, 
                           size_t rows, jac_scratch *s, const mem_allocator *a, double *out)
 {
     if (cx->model->jvp == NULL)
-        return dssi_jac_directional_diff(cx, cfg, c, Q, rows, s, a, out);
+        return dssi_fd_directional(cx, cfg, c, Q, rows, s, a, out);
     return dssi_call_jvp(cx, c, rows, Q, out);
 }
 

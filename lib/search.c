@@ -366,13 +366,12 @@ static int draw(dss_search *search, svd_dec *dec, int top)
 }
 
 /* Jacobian and SVD at next.center into the scratch slot; next records how to redo it. */
-static int decompose_next(dss_search *search, call_ctx *cx, int scratch)
+static int decompose_next(dss_search *search, call_ctx *cx)
 {
     struct search_state *nx = &search->next;
-    struct dec_slot *slot = &search->slot[scratch];
+    struct dec_slot *slot = &search->slot[dssi_session_claim_scratch(search)];
     int rc;
 
-    slot->id = 0; /* its old contents (an evicted decomposition) are about to be overwritten */
     /* the route's buffers in this slot and in every slot still empty, so that the steps after
        the first allocate nothing (slots holding a decomposition are never touched) */
     for (int k = 0; k < DEC_SLOTS; k++)
@@ -422,7 +421,7 @@ static int step_run(dss_search *search, int recompute, int history)
         return dssi_err_detail(SEARCH_ERR(search), rc, "%s", dssi_jac_missing(search->model, &nx->p.jac));
     if (history == STEP_PUSH && (rc = dssi_history_reserve(search)) != DSS_OK)
         return rc;
-    if (recompute && (rc = decompose_next(search, &cx, scratch)) != DSS_OK)
+    if (recompute && (rc = decompose_next(search, &cx)) != DSS_OK)
         return rc;
     if ((rc = draw(search, recompute ? &search->slot[scratch].dec
                                      : &search->slot[search->cur_slot].dec,

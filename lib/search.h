@@ -107,10 +107,14 @@ struct publish {
     int history;            /* PUBLISH_NEXT: record cur (PUSH), forget all (CLEAR) or KEEP */
     int slot;               /* the slot of the new state's decomposition, or -1: cur's. With
                                PUBLISH_NEXT a slot holds a new decomposition and gets its id */
+    int recomputed;         /* PUBLISH_UNDO: slot holds the entry's decomposition computed
+                               again (into a slot claimed with dssi_session_claim_scratch), and
+                               takes the entry's id */
     session_txn *txn;       /* statistics to adopt, or NULL */
 };
 void dssi_session_publish(dss_search *search, const struct publish *pub);
 
+/* ---- state.c --------------------------------------------------------------------------- */
 int  dssi_state_alloc(struct search_state *st, const mem_allocator *a, size_t n, size_t max_rank,
                  size_t l_cap);
 void dssi_state_free(struct search_state *st, const mem_allocator *a);
@@ -120,9 +124,14 @@ int  dssi_state_reserve_basis(struct search_state *st, const mem_allocator *a, s
 void dssi_state_copy(struct search_state *dst, const struct search_state *src, size_t n,
                 size_t max_rank);
 size_t dssi_search_max_rank(const dss_search *search);
+
+/* ---- session.c ------------------------------------------------------------------------- */
 int  dssi_search_slot_of(const dss_search *search, uint64_t id);  /* -1: evicted */
 /* The scratch slot: neither the current nor the previous decomposition. */
 int  dssi_search_scratch_slot(const dss_search *search);
+/* The scratch slot, emptied (its id cleared) for a decomposition about to be computed into it;
+   a transaction that fails leaves it empty, which the session does not show. */
+int  dssi_session_claim_scratch(dss_search *search);
 
 /* ---- search.c -------------------------------------------------------------------------- */
 /* A call that changes the session (start, commit, commit_w, resample, undo, load, set,

@@ -19,86 +19,6 @@
 
 #define SWAP(type, a, b) do { type swap_tmp_ = (a); (a) = (b); (b) = swap_tmp_; } while (0)
 
-/* ---- states ----------------------------------------------------------------------------- */
-
-size_t dssi_search_max_rank(const dss_search *search)
-{
-    return search->model->m < search->model->n ? search->model->m : search->model->n;
-}
-
-void dssi_state_free(struct search_state *st, const mem_allocator *a)
-{
-    dssi_mem_free(a, st->center);
-    dssi_mem_free(a, st->basis);
-    dssi_mem_free(a, st->basis_idx);
-    dssi_mem_free(a, st->avail);
-    dssi_mem_free(a, st->dec_center);
-    dssi_mem_free(a, st->dec_s);
-    *st = (struct search_state){ 0 };
-}
-
-int dssi_state_alloc(struct search_state *st, const mem_allocator *a, size_t n, size_t max_rank,
-                size_t l_cap)
-{
-    *st = (struct search_state){ 0 };
-    st->center = dssi_mem_array(a, n, sizeof(double));
-    st->basis = dssi_mem_array(a, l_cap * n, sizeof(double));
-    st->basis_idx = dssi_mem_array(a, l_cap, sizeof(size_t));
-    st->avail = dssi_mem_zeros(a, max_rank, 1);
-    st->dec_center = dssi_mem_array(a, n, sizeof(double));
-    st->dec_s = dssi_mem_array(a, max_rank, sizeof(double));
-    if (!st->center || !st->basis || !st->basis_idx || !st->avail || !st->dec_center
-        || !st->dec_s) {
-        dssi_state_free(st, a);
-        return DSS_ENOMEM;
-    }
-    st->l_cap = l_cap;
-    return DSS_OK;
-}
-
-int dssi_state_reserve_basis(struct search_state *st, const mem_allocator *a, size_t n, size_t l)
-{
-    double *basis;
-    size_t *idx;
-    if (st->l_cap >= l)
-        return DSS_OK;
-    basis = dssi_mem_array(a, l * n, sizeof(double));
-    idx = dssi_mem_array(a, l, sizeof(size_t));
-    if (basis == NULL || idx == NULL) {
-        dssi_mem_free(a, basis);
-        dssi_mem_free(a, idx);
-        return DSS_ENOMEM;
-    }
-    memcpy(basis, st->basis, st->l * n * sizeof *basis);
-    memcpy(idx, st->basis_idx, st->l * sizeof *idx);
-    dssi_mem_free(a, st->basis);
-    dssi_mem_free(a, st->basis_idx);
-    st->basis = basis;
-    st->basis_idx = idx;
-    st->l_cap = l;
-    return DSS_OK;
-}
-
-void dssi_state_copy(struct search_state *dst, const struct search_state *src, size_t n,
-                size_t max_rank)
-{
-    dst->started = src->started;
-    dst->rng = src->rng;
-    dst->p = src->p;
-    dst->range = src->range;
-    memcpy(dst->center, src->center, n * sizeof *dst->center);
-    dst->l = src->l;
-    memcpy(dst->basis, src->basis, src->l * n * sizeof *dst->basis);
-    memcpy(dst->basis_idx, src->basis_idx, src->l * sizeof *dst->basis_idx);
-    memcpy(dst->avail, src->avail, max_rank);
-    dst->dec_id = src->dec_id;
-    dst->rank = src->rank;
-    memcpy(dst->dec_center, src->dec_center, n * sizeof *dst->dec_center);
-    dst->dec_rng = src->dec_rng;
-    dst->dec_cfg = src->dec_cfg;
-    memcpy(dst->dec_s, src->dec_s, src->rank * sizeof *dst->dec_s);
-}
-
 int dssi_search_slot_of(const dss_search *search, uint64_t id)
 {
     for (int k = 0; k < DEC_SLOTS; k++)
@@ -113,6 +33,13 @@ int dssi_search_scratch_slot(const dss_search *search)
         if (k != search->cur_slot && k != search->prev_slot)
             return k;
     return -1; /* unreachable with DEC_SLOTS == 3 */
+}
+
+int dssi_session_claim_scratch(dss_search *search)
+{
+    const int k = dssi_search_scratch_slot(search);
+    search->slot[k].id = 0; /* its old contents (an evicted decomposition) are overwritten */
+    return k;
 }
 
 /* ---- transactions ----------------------------------------------------------------------- */
@@ -146,6 +73,8 @@ void dssi_session_publish(dss_search *search, const struct publish *pub)
         search->next.started = 1;
         SWAP(struct search_state, search->cur, search->next);
     } else {
+        if (pub->recomputed) /* the entry's decomposition, computed again into the slot */
+            search->slot[pub->slot].id = dssi_history_newest(search)->dec_id;
         /* copied, not swapped: cur keeps its buffers (grown beforehand to hold the entry) */
         dssi_state_copy(&search->cur, dssi_history_newest(search), search->model->n,
                    dssi_search_max_rank(search));
