@@ -11,9 +11,11 @@
  *     dss_search_commit(t)      the centre moves there; a new direction is drawn
  *
  * and differ only in how the slider's direction is drawn: DSS_SAMPLER_SINGULAR (right-singular
- * vectors of the Jacobian, importance-sampled by singular value) or DSS_SAMPLER_RANDOM (uniform
- * random unit directions). The score of the centre is tracked; the best so far is reported per
- * iteration (maximise; the optimum is 0).
+ * vectors of the Jacobian, importance-sampled by singular value: the paper's method) or
+ * DSS_SAMPLER_RANDOM (uniform random unit directions). A third run, "dss+", is the setting
+ * libdss recommends: the paper's directions with DSS_RADIUS_ADAPTIVE and
+ * DSS_SEARCH_STALL_COMMITS = 4. The score of the centre is tracked; the best so far is reported
+ * per iteration (maximise; the optimum is 0).
  *
  *     demo [--csv FILE] [--cases K] [--iters N] [--samples S] [--refine 0|1|2] [--smoke] [--help]
  *
@@ -36,9 +38,15 @@
 #define GAMMA      2.0
 #define SOLVED     0.01 /* a run "reached the optimum" when its best score is above -SOLVED */
 
-enum { METHOD_DSS = 0, METHOD_RANDOM = 1, METHODS = 2 };
-static const char *const method_name[METHODS] = { "dss", "random" };
-static const int method_sampler[METHODS] = { DSS_SAMPLER_SINGULAR, DSS_SAMPLER_RANDOM };
+/* The paper's method, random directions, and libdss's recommended setting: the paper's
+   directions with the adaptive slider and the stall escape after 4 centred commits in a row
+   (docs/algorithm.md section 10). */
+enum { METHOD_DSS = 0, METHOD_RANDOM = 1, METHOD_RECOMMENDED = 2, METHODS = 3 };
+static const char *const method_name[METHODS] = { "dss", "random", "dss+" };
+static const int method_sampler[METHODS] = { DSS_SAMPLER_SINGULAR, DSS_SAMPLER_RANDOM,
+                                             DSS_SAMPLER_SINGULAR };
+static const int method_recommended[METHODS] = { 0, 0, 1 };
+#define STALL_COMMITS 4
 
 typedef struct options {
     const char *csv;  /* NULL: no CSV */
@@ -107,7 +115,7 @@ static int score_point(const dss_synthetic *problem, const double *z, double *x,
  * One run: start at z0, iters x (line search, commit). best[i] receives the best centre score
  * after i commits (best[0] is the start's). Returns a DSS status; `what` names the failing call.
  */
-static int run(const dss_synthetic *problem, const double *z0, int sampler, unsigned seed,
+static int run(const dss_synthetic *problem, const double *z0, int method, unsigned seed,
                const options *opt, dss_line *line, double *best, double *evaluations,
                const char **what)
 {
@@ -133,8 +141,12 @@ static int run(const dss_synthetic *problem, const double *z0, int sampler, unsi
     /* The box prior makes the default radius 0.2 x the mean distance between two box points. */
     TRY(dss_search_set(search, DSS_SEARCH_PRIOR, DSS_PRIOR_BOX));
     TRY(dss_search_set(search, DSS_SEARCH_PRIOR_SCALE, DSS_SYNTHETIC_BOX));
-    TRY(dss_search_set(search, DSS_SEARCH_SAMPLER, sampler));
+    TRY(dss_search_set(search, DSS_SEARCH_SAMPLER, method_sampler[method]));
     TRY(dss_search_set(search, DSS_SEARCH_SEED, seed));
+    if (method_recommended[method]) {
+        TRY(dss_search_set(search, DSS_SEARCH_RADIUS_POLICY, DSS_RADIUS_ADAPTIVE));
+        TRY(dss_search_set(search, DSS_SEARCH_STALL_COMMITS, STALL_COMMITS));
+    }
     TRY(dss_search_start(search, z0));
 
     TRY(score_point(problem, z0, x, &centre_score));
@@ -225,24 +237,26 @@ static int print_results(const options *opt, const double *best)
     const size_t per_run = (size_t)opt->iters + 1;
     double *tmp = malloc((size_t)opt->cases * sizeof *tmp);
     double mean[METHODS], median[METHODS];
-    int solved[METHODS] = { 0, 0 }, ahead = 0, reach = -1;
+    int solved[METHODS] = { 0, 0, 0 }, ahead = 0, ahead_rec = 0, reach = -1;
 
     if (tmp == NULL)
         return -1;
-    printf("%5s  %14s %14s  %14s %14s  %s\n", "iter", "DSS mean", "DSS median", "random mean",
-           "random median", "DSS ahead");
+    printf("%5s  %12s %12s  %12s %12s  %9s  %12s %12s\n", "iter", "DSS mean", "DSS median",
+           "random mean", "random med.", "DSS ahead", "DSS+ mean", "DSS+ median");
     for (int i = 0;; i = next_row(i)) {
         if (i > opt->iters)
             i = opt->iters;
-        ahead = 0;
+        ahead = ahead_rec = 0;
         for (int me = 0; me < METHODS; me++)
             mean_median(best + (size_t)me * (size_t)opt->cases * per_run + (size_t)i,
                         opt->cases, per_run, tmp, &mean[me], &median[me]);
-        for (int c = 0; c < opt->cases; c++)
+        for (int c = 0; c < opt->cases; c++) {
             ahead += at(opt, best, METHOD_DSS, c, i) > at(opt, best, METHOD_RANDOM, c, i);
-        printf("%5d  %14.6g %14.6g  %14.6g %14.6g  %d/%d\n", i, mean[METHOD_DSS],
-               median[METHOD_DSS], mean[METHOD_RANDOM], median[METHOD_RANDOM], ahead,
-               opt->cases);
+            ahead_rec += at(opt, best, METHOD_RECOMMENDED, c, i) > at(opt, best, METHOD_DSS, c, i);
+        }
+        printf("%5d  %12.6g %12.6g  %12.6g %12.6g  %6d/%-2d  %12.6g %12.6g\n", i,
+               mean[METHOD_DSS], median[METHOD_DSS], mean[METHOD_RANDOM], median[METHOD_RANDOM],
+               ahead, opt->cases, mean[METHOD_RECOMMENDED], median[METHOD_RECOMMENDED]);
         if (i == opt->iters)
             break;
     }
@@ -271,6 +285,11 @@ static int print_results(const options *opt, const double *best)
                mean[METHOD_DSS], mean[METHOD_RANDOM], opt->iters);
     printf("         Runs ending within %g of the optimum: DSS %d/%d, random %d/%d.\n", SOLVED,
            solved[METHOD_DSS], opt->cases, solved[METHOD_RANDOM], opt->cases);
+    printf("DSS+ (libdss's recommended setting: the paper's directions, DSS_RADIUS_ADAPTIVE and\n"
+           "         DSS_SEARCH_STALL_COMMITS = %d): mean best score %.6g against the paper's %.6g,\n"
+           "         ahead of it in %d of %d cases; within %g of the optimum: %d/%d.\n",
+           STALL_COMMITS, mean[METHOD_RECOMMENDED], mean[METHOD_DSS], ahead_rec, opt->cases,
+           SOLVED, solved[METHOD_RECOMMENDED], opt->cases);
     return 0;
 }
 
@@ -318,14 +337,15 @@ int main(int argc, char **argv)
     dss_line *line = NULL;
     dss_synthetic *problem = NULL;
     FILE *csv = NULL;
-    tally tallies[METHODS] = { { 0, 0 }, { 0, 0 } };
+    tally tallies[METHODS] = { { 0, 0 }, { 0, 0 }, { 0, 0 } };
     int status = 1, rc;
     const char *what = "malloc";
     double z0[LATENT_DIM];
     double start = now_seconds();
     clock_t cpu_start = clock();
 
-    printf("libdss %s demo: DSS against random directions on the synthetic problem\n"
+    printf("libdss %s demo: DSS against random directions (and DSS+, libdss's recommended\n"
+           "setting) on the synthetic problem\n"
            "n = %d, m = %d, gamma = %g, box [-%g, %g]^n, %d case%s, %d iterations,\n"
            "line search: %d grid points%s; best centre score so far (maximise, optimum 0)\n\n",
            dss_version_string(), LATENT_DIM, OUTPUT_DIM, GAMMA, DSS_SYNTHETIC_BOX,
@@ -362,7 +382,7 @@ int main(int argc, char **argv)
         for (int me = 0; me < METHODS; me++) {
             double *b = best + ((size_t)me * (size_t)opt.cases + (size_t)c) * per_run;
             double t0 = now_seconds();
-            rc = run(problem, z0, method_sampler[me], (unsigned)c + 1, &opt, line, b,
+            rc = run(problem, z0, me, (unsigned)c + 1, &opt, line, b,
                      &tallies[me].evaluations, &what);
             if (rc != DSS_OK) {
                 report(what, rc);
