@@ -5,6 +5,7 @@
 
 #include "calls.h"
 #include "errmsg.h"
+#include "job.h"
 
 void dssi_call_ctx_init(call_ctx *cx, const dss_model *model)
 {
@@ -39,8 +40,17 @@ int dssi_call_f(call_ctx *cx, size_t k, const double *z, double *x)
     while (done < k) {
         size_t chunk = k - done < model->max_batch ? k - done : model->max_batch;
         double t0 = dssi_clock_seconds();
-        int rc = model->f(model->user, chunk, z + done * model->n, x + done * model->m);
-        count_time(cx, t0);
+        int rc;
+        if (cx->job != NULL) {
+            rc = dssi_job_ask(cx->job, cx->err, DSS_REQUEST_F, chunk, NULL, z + done * model->n,
+                              chunk * model->n, NULL, 0, x + done * model->m, chunk * model->m);
+            count_time(cx, t0);
+            if (rc != DSS_OK)
+                return rc;
+        } else {
+            rc = model->f(model->user, chunk, z + done * model->n, x + done * model->m);
+            count_time(cx, t0);
+        }
         count(cx, STAT_F_CALLS, 1);
         if (rc != 0)
             return dssi_err_detail(cx->err, DSS_ECALLBACK,
@@ -73,8 +83,17 @@ int dssi_call_jacobian(call_ctx *cx, const double *c, size_t nrows, const size_t
 {
     const dss_model *model = cx->model;
     double t0 = dssi_clock_seconds();
-    int rc = model->jacobian(model->user, c, nrows, rows, out);
-    count_time(cx, t0);
+    int rc;
+    if (cx->job != NULL) {
+        rc = dssi_job_ask(cx->job, cx->err, DSS_REQUEST_JACOBIAN, nrows, c, NULL, 0, rows,
+                          nrows, out, nrows * model->n);
+        count_time(cx, t0);
+        if (rc != DSS_OK)
+            return rc;
+    } else {
+        rc = model->jacobian(model->user, c, nrows, rows, out);
+        count_time(cx, t0);
+    }
     return finish(cx, "Jacobian", rc, STAT_JACOBIAN_CALLS, STAT_JACOBIAN_ROWS, nrows, out,
                   nrows * model->n);
 }
@@ -83,8 +102,17 @@ int dssi_call_vjp(call_ctx *cx, const double *c, size_t k, const double *U, doub
 {
     const dss_model *model = cx->model;
     double t0 = dssi_clock_seconds();
-    int rc = model->vjp(model->user, c, k, U, out);
-    count_time(cx, t0);
+    int rc;
+    if (cx->job != NULL) {
+        rc = dssi_job_ask(cx->job, cx->err, DSS_REQUEST_VJP, k, c, U, k * model->m, NULL, 0, out,
+                          k * model->n);
+        count_time(cx, t0);
+        if (rc != DSS_OK)
+            return rc;
+    } else {
+        rc = model->vjp(model->user, c, k, U, out);
+        count_time(cx, t0);
+    }
     return finish(cx, "VJP", rc, STAT_VJP_CALLS, STAT_VJP_PRODUCTS, k, out, k * model->n);
 }
 
@@ -92,16 +120,34 @@ int dssi_call_jvp(call_ctx *cx, const double *c, size_t k, const double *V, doub
 {
     const dss_model *model = cx->model;
     double t0 = dssi_clock_seconds();
-    int rc = model->jvp(model->user, c, k, V, out);
-    count_time(cx, t0);
+    int rc;
+    if (cx->job != NULL) {
+        rc = dssi_job_ask(cx->job, cx->err, DSS_REQUEST_JVP, k, c, V, k * model->n, NULL, 0, out,
+                          k * model->m);
+        count_time(cx, t0);
+        if (rc != DSS_OK)
+            return rc;
+    } else {
+        rc = model->jvp(model->user, c, k, V, out);
+        count_time(cx, t0);
+    }
     return finish(cx, "JVP", rc, STAT_JVP_CALLS, STAT_JVP_PRODUCTS, k, out, k * model->m);
 }
 
 int dssi_call_g(call_ctx *cx, dss_score_fn g, void *user, size_t k, const double *x, double *score)
 {
     double t0 = dssi_clock_seconds();
-    int rc = g(user, k, x, score);
-    count_time(cx, t0);
+    int rc;
+    if (cx->job != NULL) {
+        rc = dssi_job_ask(cx->job, cx->err, DSS_REQUEST_SCORE, k, NULL, x, k * cx->model->m, NULL,
+                          0, score, k);
+        count_time(cx, t0);
+        if (rc != DSS_OK)
+            return rc;
+    } else {
+        rc = g(user, k, x, score);
+        count_time(cx, t0);
+    }
     if (rc != 0)
         return dssi_err_detail(cx->err, DSS_ECALLBACK, "the score g returned %d (%zu points)", rc, k);
     for (size_t i = 0; i < k; i++)
@@ -115,6 +161,8 @@ int dssi_call_progress(call_ctx *cx, int stage, size_t done, size_t total)
 {
     int rc;
     double t0;
+    if (cx->job != NULL)
+        dssi_job_progress(cx->job, stage, done, total);
     if (cx->progress == NULL)
         return DSS_OK;
     t0 = dssi_clock_seconds();

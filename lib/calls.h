@@ -26,6 +26,7 @@ typedef struct call_ctx {
     dss_progress_fn progress;       /* NULL: never asked */
     void *progress_user;
     struct errmsg *err;             /* a failure's detail (which callback, its return), or NULL */
+    struct dss_job *job;            /* non-NULL: ask this job (job.h) instead of calling the host */
 } call_ctx;
 
 /* A context for one library call on model: its snapshot, no statistics, progress or message

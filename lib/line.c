@@ -406,6 +406,7 @@ static int find_optimal_impl(dss_line *line, const dss_model *model, const doubl
     sg.cx.progress = line->progress;
     sg.cx.progress_user = line->progress_user;
     sg.cx.err = &line->err;
+    sg.cx.job = line->job;
     sg.model = sg.cx.model; /* the snapshot: the model as this call began */
     before = line->evaluations;
     line->busy = 1;

@@ -21,6 +21,7 @@ struct dss_line {
     dss_progress_fn progress;
     void *progress_user;
     int busy;               /* a find_optimal is under way: calls changing the line fail */
+    struct dss_job *job;    /* the open job driving this line's find_optimal, or NULL */
     errmsg err;             /* dss_line_errmsg */
 };
 

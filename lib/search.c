@@ -28,6 +28,7 @@ void dssi_search_ctx(call_ctx *cx, const dss_search *search, call_stats *stats)
     cx->progress = search->progress;
     cx->progress_user = search->progress_user;
     cx->err = SEARCH_ERR(search);
+    cx->job = search->job;
 }
 
 const dss_model *dssi_search_model(const dss_search *search) { return search->model; }

@@ -76,6 +76,7 @@ struct dss_search {
     call_stats stats;
     dss_progress_fn progress;
     void *progress_user;
+    struct dss_job *job;              /* the open job driving this session's calls, or NULL */
     int busy;                         /* a call that changes the session is under way (from its
                                          first allocation to its end): every other such call,
                                          from its callbacks or its allocator, is DSS_EBUSY */

@@ -117,14 +117,14 @@ static void version_string_matches_the_header_macros(void **state)
     assert_string_equal(dss_version_string(), expect);
 }
 
-static void version_is_one_one_zero(void **state)
+static void version_is_one_two_zero(void **state)
 {
     (void)state;
     assert_int_equal(DSS_VERSION_MAJOR, 1);
-    assert_int_equal(DSS_VERSION_MINOR, 1);
+    assert_int_equal(DSS_VERSION_MINOR, 2);
     assert_int_equal(DSS_VERSION_PATCH, 0);
-    assert_int_equal(dss_version_number(), 10100);
-    assert_string_equal(dss_version_string(), "1.1.0");
+    assert_int_equal(dss_version_number(), 10200);
+    assert_string_equal(dss_version_string(), "1.2.0");
 }
 
 /* ---- per-handle messages ------------------------------------------------------------------- */
@@ -269,7 +269,7 @@ int main(void)
         cmocka_unit_test(strerror_of_an_unknown_code_is_a_generic_message),
         cmocka_unit_test(version_number_matches_the_header),
         cmocka_unit_test(version_string_matches_the_header_macros),
-        cmocka_unit_test(version_is_one_one_zero),
+        cmocka_unit_test(version_is_one_two_zero),
         cmocka_unit_test(search_messages_name_the_function_the_argument_and_the_bound),
         cmocka_unit_test(line_and_model_messages_name_the_function_and_the_callbacks_return),
     };

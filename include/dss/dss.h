@@ -44,7 +44,7 @@ extern "C" {
  * ========================================================================================== */
 
 #define DSS_VERSION_MAJOR 1
-#define DSS_VERSION_MINOR 1
+#define DSS_VERSION_MINOR 2
 #define DSS_VERSION_PATCH 0
 #define DSS_VERSION_NUMBER (DSS_VERSION_MAJOR * 10000 + DSS_VERSION_MINOR * 100 + DSS_VERSION_PATCH)
 
@@ -840,7 +840,128 @@ DSS_API const char *dss_line_errmsg(const dss_line *line);
 DSS_API size_t dss_line_evaluations(const dss_line *line);
 
 /* ============================================================================================
- * 6. dss_synthetic: the authors' synthetic test problem
+ * 6. dss_job: host-driven calls (reverse communication)
+ *
+ * Every call that may call the host (start, commit, commit_w, resample, undo, find_optimal on a
+ * search or on a segment) can also run as a job, for hosts that cannot be called back: Python
+ * that must run on one thread (Blender), a server that batches decoder work from many users, a
+ * frame budget. The host opens the job (dss_search_commit_job, ...), then loops:
+ *
+ *     while ((kind = dss_job_next(job)) > 0) {        // DSS_REQUEST_*: what is needed now
+ *         double *out = dss_job_output(job, &count);   // the job's buffer, count values
+ *         ... compute from dss_job_input / dss_job_point / dss_job_rows, write out ...
+ *         dss_job_answer(job, count);                  // or dss_job_fail(job, code)
+ *     }
+ *     // kind == DSS_OK: done, the session changed as the call would have; kind < 0: the
+ *     // call's status (the session unchanged); then dss_job_destroy(job)
+ *
+ * The requests are those the callbacks would have received, in the same order and with the same
+ * sizes (f in batches of at most the model's max batch), and the results are bit for bit the
+ * callback call's: both interfaces run the same code (docs/design.md section 11). Answers are
+ * checked as callback outputs are (a non-finite value is DSS_ENONFINITE); an answer of the wrong
+ * length, or dss_job_fail, fails the job with DSS_ECALLBACK. The host may cancel at any request
+ * (dss_job_cancel: DSS_ECANCELLED) or destroy an unfinished job: either leaves the session
+ * exactly as before the job. While a job is open on a search or a line, calls that would change
+ * that handle return DSS_EBUSY; reads are allowed, also between requests. The buffers a request
+ * shows belong to the job and stay valid until the next dss_job_* call on it. A job may move
+ * between threads between calls, as a handle may; one job is not thread-safe.
+ *
+ * Jobs need the platform's ucontext (glibc on every Linux architecture); where it is missing
+ * the openers return DSS_EUNSUPPORTED.
+ * ========================================================================================== */
+
+typedef struct dss_job dss_job;
+
+/** What a request needs (dss_job_next's positive returns). Values never change. */
+enum {
+    DSS_REQUEST_F        = 1, /**< f at k points: input k x n (dss_job_input), output k x m */
+    DSS_REQUEST_JACOBIAN = 2, /**< k Jacobian rows at dss_job_point: dss_job_rows names them
+                                   (NULL: all m, in order); output k x n */
+    DSS_REQUEST_VJP      = 3, /**< k products U J at dss_job_point: input U (k x m), output k x n */
+    DSS_REQUEST_JVP      = 4, /**< k products J v_i at dss_job_point: input V (k x n), output
+                                   k x m */
+    DSS_REQUEST_SCORE    = 5  /**< the score g of k outputs: input k x m, output k */
+};
+
+/**
+ * Open a job that runs dss_search_start(search, z0) when driven (z0 is copied). The search is
+ * busy (DSS_EBUSY for its mutators) until the job is destroyed.
+ * @param job receives the job (NULL on failure).
+ * @retval DSS_OK opened. @retval DSS_EINVAL a NULL argument. @retval DSS_EBUSY the search is
+ * busy (a call or job of its own is under way). @retval DSS_ENOMEM allocation failed.
+ * @retval DSS_EUNSUPPORTED no ucontext on this platform.
+ * @since 1.2
+ */
+DSS_API int dss_search_start_job(dss_search *search, const double *z0, dss_job **job);
+/** As dss_search_start_job, for dss_search_commit(search, t). @since 1.2 */
+DSS_API int dss_search_commit_job(dss_search *search, double t, dss_job **job);
+/** As dss_search_start_job, for dss_search_commit_w(search, w) (w copied). @since 1.2 */
+DSS_API int dss_search_commit_w_job(dss_search *search, const double *w, dss_job **job);
+/** As dss_search_start_job, for dss_search_resample(search). @since 1.2 */
+DSS_API int dss_search_resample_job(dss_search *search, dss_job **job);
+/** As dss_search_start_job, for dss_search_undo(search). @since 1.2 */
+DSS_API int dss_search_undo_job(dss_search *search, dss_job **job);
+/**
+ * A job for dss_search_find_optimal(line, search, g, ...): the scores come as
+ * DSS_REQUEST_SCORE requests, the generator's outputs as DSS_REQUEST_F. The line is busy until
+ * the job is destroyed; the search is only read (it must not change while the job is open).
+ * dss_job_line_result gives t and the score. @since 1.2
+ */
+DSS_API int dss_search_find_optimal_job(dss_line *line, const dss_search *search, dss_job **job);
+/** As dss_search_find_optimal_job, for dss_find_optimal on the segment z_lo .. z_hi of model
+ *  (both copied). @since 1.2 */
+DSS_API int dss_find_optimal_job(dss_line *line, const dss_model *model, const double *z_lo,
+                                 const double *z_hi, dss_job **job);
+
+/**
+ * Run the job until it needs the host or ends.
+ * @return a DSS_REQUEST_* value (> 0) when a request is pending; DSS_OK (0) when the call
+ * finished and succeeded; a negative DSS_E* status when it failed (then the handle is as before
+ * the job, and dss_search_errmsg / dss_line_errmsg say why). After the end it returns the same
+ * value again. DSS_EINVAL for a NULL job, or for a request not yet answered.
+ * @since 1.2
+ */
+DSS_API int dss_job_next(dss_job *job);
+/** The pending request's count k (points, rows or products); 0 when none is pending. @since 1.2 */
+DSS_API size_t dss_job_count(const dss_job *job);
+/** The pending request's input block and its length in doubles (see DSS_REQUEST_*); NULL for a
+ *  Jacobian request or when none is pending. Read-only. @since 1.2 */
+DSS_API const double *dss_job_input(const dss_job *job, size_t *count);
+/** The latent point (n values) of a Jacobian, VJP or JVP request; else NULL. @since 1.2 */
+DSS_API const double *dss_job_point(const dss_job *job);
+/** A Jacobian request's row indices (ascending) and their number; NULL with *nrows = m for
+ *  all rows in order, NULL with 0 for other requests. @since 1.2 */
+DSS_API const size_t *dss_job_rows(const dss_job *job, size_t *nrows);
+/** Where the answer goes, and how many doubles it holds; NULL when no request is pending.
+ *  @since 1.2 */
+DSS_API double *dss_job_output(dss_job *job, size_t *count);
+/**
+ * The host wrote count values into dss_job_output: the next dss_job_next goes on.
+ * @retval DSS_OK accepted (a count other than the request's fails the job at the next
+ * dss_job_next with DSS_ECALLBACK, as a failing callback would). @retval DSS_EINVAL NULL, or no
+ * request pending. @since 1.2
+ */
+DSS_API int dss_job_answer(dss_job *job, size_t count);
+/** The host could not answer (status non-zero, as a callback's): the job fails with
+ *  DSS_ECALLBACK at the next dss_job_next. @retval DSS_OK @retval DSS_EINVAL as for
+ *  dss_job_answer, or status 0. @since 1.2 */
+DSS_API int dss_job_fail(dss_job *job, int status);
+/** Stop at the pending request: the next dss_job_next returns DSS_ECANCELLED and the handle is
+ *  as before the job. @retval DSS_OK @retval DSS_EINVAL NULL or no request pending. @since 1.2 */
+DSS_API int dss_job_cancel(dss_job *job);
+/** The last progress the job reported: a DSS_STAGE_* value and done of total, as a
+ *  dss_progress_fn receives them (0, 0, 0 before the first). @since 1.2 */
+DSS_API int dss_job_progress(const dss_job *job, int *stage, size_t *done, size_t *total);
+/** A finished find_optimal job's result: t and the score (either may be NULL).
+ *  @retval DSS_OK @retval DSS_ESTATE not a find_optimal job, or not finished with DSS_OK.
+ *  @since 1.2 */
+DSS_API int dss_job_line_result(const dss_job *job, double *t_best, double *score_best);
+/** Destroy a job; an unfinished one is cancelled first (the handle as before the job). NULL is
+ *  a no-op. @since 1.2 */
+DSS_API void dss_job_destroy(dss_job *job);
+
+/* ============================================================================================
+ * 7. dss_synthetic: the authors' synthetic test problem
  *
  * f_d(z) = sqrt((z - s)^T A_d (z - s)), d = 1..m, with A_d = Q^T D_d Q (Q one random orthogonal
  * n x n matrix, D_d diagonal with entries alpha_d (0.01 + 0.99 u), alpha_d uniform in

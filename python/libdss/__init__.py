@@ -19,7 +19,9 @@ and right-singular vectors, and proposes slider directions by importance samplin
         t, score = line.find_optimal(search, lambda x: -np.linalg.norm(x - target, axis=1))
         search.commit(t)
 
-Classes: :class:`Model`, :class:`Search`, :class:`LineSearch`, :class:`Synthetic`;
+Classes: :class:`Model`, :class:`Search`, :class:`LineSearch`, :class:`Synthetic`, and
+:class:`Job` for calls the host drives request by request (``search.commit_job(t)``, libdss
+1.2; :mod:`libdss.job`);
 errors: :class:`DssError`, :class:`CallbackResultError`. A PyTorch decoder becomes a
 :class:`Model` in one call with :func:`libdss.torch.model_from_module`. Arrays are C-contiguous
 float64 NumPy arrays; callbacks get read-only views of libdss's buffers without copies.
@@ -49,6 +51,7 @@ from .model import Model
 from .search import Search, SEARCH_PARAMS, SEARCH_PARAM_RANGES, STATS
 from .line import LineSearch, LINE_PARAMS, LINE_PARAM_RANGES
 from .synthetic import Synthetic, BOX as SYNTHETIC_BOX
+from .job import Job, Request, REQUEST_F, REQUEST_JACOBIAN, REQUEST_VJP, REQUEST_JVP, REQUEST_SCORE
 
 __all__ = [
     "DssError", "CallbackResultError", "Model", "Search", "LineSearch", "Synthetic", "SYNTHETIC_BOX",
@@ -58,6 +61,8 @@ __all__ = [
     "ECANCELLED", "EUNSUPPORTED", "EBUSY",
     "STAGE_JACOBIAN", "STAGE_FINITE_DIFF", "STAGE_RANDOMIZED", "STAGE_LINE_GRID",
     "STAGE_LINE_REFINE", "STAGE_DECOMPOSE",
+    "Job", "Request", "REQUEST_F", "REQUEST_JACOBIAN", "REQUEST_VJP", "REQUEST_JVP",
+    "REQUEST_SCORE",
 ]
 
 #: Version of these bindings: libdss's, from include/dss/dss.h (they work with any libdss 1.x).

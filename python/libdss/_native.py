@@ -125,6 +125,26 @@ _PROTOTYPES = {
     "dss_synthetic_score": (_int, [_vp, _sz, _vp, _vp]),
     "dss_synthetic_initial_point": (_int, [_vp, _vp]),
     "dss_synthetic_optimum": (_int, [_vp, _vp]),
+    # jobs (libdss 1.2)
+    "dss_search_start_job": (_int, [_vp, _vp, ctypes.POINTER(_vp)]),
+    "dss_search_commit_job": (_int, [_vp, _dbl, ctypes.POINTER(_vp)]),
+    "dss_search_commit_w_job": (_int, [_vp, _vp, ctypes.POINTER(_vp)]),
+    "dss_search_resample_job": (_int, [_vp, ctypes.POINTER(_vp)]),
+    "dss_search_undo_job": (_int, [_vp, ctypes.POINTER(_vp)]),
+    "dss_search_find_optimal_job": (_int, [_vp, _vp, ctypes.POINTER(_vp)]),
+    "dss_find_optimal_job": (_int, [_vp, _vp, _vp, _vp, ctypes.POINTER(_vp)]),
+    "dss_job_next": (_int, [_vp]),
+    "dss_job_count": (_sz, [_vp]),
+    "dss_job_input": (_vp, [_vp, c_size_t_p]),
+    "dss_job_point": (_vp, [_vp]),
+    "dss_job_rows": (_vp, [_vp, c_size_t_p]),
+    "dss_job_output": (_vp, [_vp, c_size_t_p]),
+    "dss_job_answer": (_int, [_vp, _sz]),
+    "dss_job_fail": (_int, [_vp, _int]),
+    "dss_job_cancel": (_int, [_vp]),
+    "dss_job_progress": (_int, [_vp, ctypes.POINTER(_int), c_size_t_p, c_size_t_p]),
+    "dss_job_line_result": (_int, [_vp, c_double_p, c_double_p]),
+    "dss_job_destroy": (None, [_vp]),
 }
 
 
@@ -219,7 +239,12 @@ def _open():
 
 def _declare(lib):
     for name, (restype, argtypes) in _PROTOTYPES.items():
-        fn = getattr(lib, name)
+        try:
+            fn = getattr(lib, name)
+        except AttributeError:
+            if "_job" in name:  # libdss 1.1 and older have no jobs: Job openers raise then
+                continue
+            raise
         fn.restype = restype
         fn.argtypes = argtypes
 

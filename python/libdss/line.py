@@ -8,6 +8,7 @@ from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
 from ._types import ProgressFn, ScoreFn
 from . import _native as N
+from .job import Job, open_job
 from .model import Model
 from .search import Search, encode_param, decode_param, make_progress
 
@@ -125,6 +126,32 @@ class LineSearch:
                    fn, user, ctypes.byref(t), ctypes.byref(score))
         del keep
         return t.value, score.value
+
+    def find_optimal_job(self, target: Union[Search, Sequence[Any]],
+                         model: Optional[Model] = None) -> Job:
+        """:meth:`find_optimal` as a :class:`~libdss.job.Job` the host drives: it asks for the
+        generator's outputs (``"f"`` requests) and their scores (``"score"``); the result
+        ``(t, score)`` is the job's :attr:`~libdss.job.Job.result` once it ends."""
+        h = self._h.get("line search")
+        if not hasattr(N.lib, "dss_find_optimal_job"):
+            raise N.DssError(N.EUNSUPPORTED, function="dss_find_optimal_job",
+                             detail=f"the loaded libdss {N.version_string()} has no jobs (1.2)")
+        if isinstance(target, Search):
+            return open_job("dss_search_find_optimal_job", (h, target._h.get("search")),
+                            (self, target), target.n, target.m, "dss_search_find_optimal", h,
+                            line_result=True)
+        seg = tuple(target)
+        if len(seg) == 3:
+            model, seg = seg[0], seg[1:]
+        if len(seg) != 2 or not isinstance(model, Model):
+            raise N.invalid("target must be a Search, (z_lo, z_hi) with model=, or "
+                            "(model, z_lo, z_hi)", "dss_find_optimal_job")
+        lo = N.as_input(seg[0], (model.n,), "z_lo", "dss_find_optimal_job")
+        hi = N.as_input(seg[1], (model.n,), "z_hi", "dss_find_optimal_job")
+        return open_job("dss_find_optimal_job", (h, model._h.get("model"), N.addr(lo),
+                                                 N.addr(hi)),
+                        (self, model), model.n, model.m, "dss_find_optimal", h,
+                        line_result=True)
 
     @property
     def evaluations(self) -> int:

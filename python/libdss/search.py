@@ -10,8 +10,11 @@ import numpy as np
 
 from ._types import ArrayLike, FloatArray, ProgressFn
 from . import _native as N
+from .job import Job, open_job
 from .model import Model
 from ._compat import CallableDict, CallableInt
+from .errors import DssError
+
 
 __all__ = ["Search", "SEARCH_PARAMS", "SEARCH_PARAM_RANGES", "STATS"]
 
@@ -278,6 +281,38 @@ class Search:
         """Go back to the state before the last commit or resample (DssError(ESTATE) when
         there is nothing to undo)."""
         N.call_busy((self._h,), "dss_search_undo", self._h.get("search"))
+
+    # ---- the same calls, driven by the host (libdss 1.2 jobs; see libdss.job) ----------
+
+    def _job(self, fname: str, *args: Any) -> Job:
+        if not hasattr(N.lib, fname):
+            raise DssError(N.EUNSUPPORTED, function=fname,
+                           detail=f"the loaded libdss {N.version_string()} has no jobs (1.2)")
+        h = self._h.get("search")
+        return open_job(fname, (h,) + args, (self, self._model), self._n, self._model.m,
+                        fname.replace("_job", ""), h)
+
+    def start_job(self, z0: ArrayLike) -> Job:
+        """:meth:`start` as a :class:`~libdss.job.Job` the host drives."""
+        z = N.as_input(z0, (self._n,), "z0", "dss_search_start_job")
+        return self._job("dss_search_start_job", N.addr(z))
+
+    def commit_job(self, t: float) -> Job:
+        """:meth:`commit` as a :class:`~libdss.job.Job` the host drives."""
+        return self._job("dss_search_commit_job", float(t))
+
+    def commit_w_job(self, w: ArrayLike) -> Job:
+        """:meth:`commit_w` as a :class:`~libdss.job.Job` the host drives."""
+        wc = N.as_input(w, (self.subspace_dim,), "w", "dss_search_commit_w_job")
+        return self._job("dss_search_commit_w_job", N.addr(wc))
+
+    def resample_job(self) -> Job:
+        """:meth:`resample` as a :class:`~libdss.job.Job` the host drives."""
+        return self._job("dss_search_resample_job")
+
+    def undo_job(self) -> Job:
+        """:meth:`undo` as a :class:`~libdss.job.Job` the host drives."""
+        return self._job("dss_search_undo_job")
 
     # ---- reading the session -----------------------------------------------------------
 

@@ -38,7 +38,7 @@ def python_constants():
                  "EFORMAT", "ECANCELLED", "EUNSUPPORTED", "EBUSY"):
         out["DSS_" + name] = getattr(dss, name)
     for name in dir(dss):
-        if name.startswith("STAGE_"):
+        if name.startswith("STAGE_") or name.startswith("REQUEST_"):
             out["DSS_" + name] = getattr(dss, name)
     for key, (code, _) in dss.SEARCH_PARAMS.items():
         out["DSS_SEARCH_" + key.upper()] = code
