@@ -857,7 +857,7 @@ DSS_API size_t dss_line_evaluations(const dss_line *line);
  *
  * The requests are those the callbacks would have received, in the same order and with the same
  * sizes (f in batches of at most the model's max batch), and the results are bit for bit the
- * callback call's: both interfaces run the same code (docs/design.md section 11). Answers are
+ * callback call's: both interfaces run the same code (docs/design.md section 10). Answers are
  * checked as callback outputs are (a non-finite value is DSS_ENONFINITE); an answer of the wrong
  * length, or dss_job_fail, fails the job with DSS_ECALLBACK. The host may cancel at any request
  * (dss_job_cancel: DSS_ECANCELLED) or destroy an unfinished job: either leaves the session
@@ -866,8 +866,10 @@ DSS_API size_t dss_line_evaluations(const dss_line *line);
  * shows belong to the job and stay valid until the next dss_job_* call on it. A job may move
  * between threads between calls, as a handle may; one job is not thread-safe.
  *
- * Jobs need the platform's ucontext (glibc on every Linux architecture); where it is missing
- * the openers return DSS_EUNSUPPORTED.
+ * The model's callbacks still declare which requests the host can answer (a Jacobian callback
+ * enables DSS_JACOBIAN_FULL and ROWS, a VJP callback the randomized route): a job asks for what
+ * they declare and never calls them. Jobs need the platform's ucontext (glibc on every Linux
+ * architecture); where it is missing the openers return DSS_EUNSUPPORTED.
  * ========================================================================================== */
 
 typedef struct dss_job dss_job;
