@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.join(TREE, "examples", "web"))
 class Server:
     """A server.py process on ``db``; ``port`` 0 picks a free one."""
 
-    def __init__(self, db, port=0, name="server"):
+    def __init__(self, db, port=0, name="server", limits="", args=()):
         self.db, self.name = db, name
         env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", OMP_WAIT_POLICY="PASSIVE",
                    OPENBLAS_NUM_THREADS="1")
@@ -35,7 +35,7 @@ class Server:
         self.log_path = os.path.join(OUT, f"{name}.log")
         self.proc = subprocess.Popen(
             [sys.executable, SERVER, "--db", db, "--port", str(port), "--quiet",
-             "--lifetime", str(LIFETIME)],
+             "--lifetime", str(LIFETIME), "--limits", limits] + list(args),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
         lines = queue.Queue()
         threading.Thread(target=self._pump, args=(lines,), daemon=True).start()
@@ -85,14 +85,16 @@ class Client:
         self.sid = sid
         self.conn = None
 
-    def request(self, method, path, body=None, raw=None):
-        """(status, headers dict, body bytes). ``body`` is sent as JSON, ``raw`` as is."""
-        headers = {}
+    def request(self, method, path, body=None, raw=None, headers=None):
+        """(status, headers dict, body bytes). ``body`` is sent as JSON, ``raw`` as is (both
+        as application/json unless ``headers`` says otherwise)."""
+        extra, headers = headers or {}, {}
         if self.sid is not None:
             headers["Cookie"] = f"dss_session={self.sid}"
         data = raw if raw is not None else (None if body is None else json.dumps(body))
         if data is not None:
             headers["Content-Type"] = "application/json"
+        headers.update(extra)
         for attempt in (0, 1):  # a keep-alive connection the server closed: reconnect once
             if self.conn is None:
                 self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
@@ -112,9 +114,13 @@ class Client:
             self.sid = m.group(1)
         return r.status, hdrs, payload
 
-    def json(self, method, path, body=None, raw=None):
-        status, _, payload = self.request(method, path, body, raw)
+    def json(self, method, path, body=None, raw=None, headers=None):
+        status, _, payload = self.request(method, path, body, raw, headers)
         return status, json.loads(payload)
+
+    def start(self):
+        """A new session (POST /api/session): (status, state)."""
+        return self.json("POST", "/api/session", {})
 
     def close(self):
         if self.conn is not None:
