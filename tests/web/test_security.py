@@ -361,4 +361,5 @@ def test_requests_per_client_are_rate_limited(caps):
         codes.append(status)
         if status == 429:
             assert_error(status, payload, 429, "rate_limited")
-    assert codes.count(200) >= 40 and codes.count(429) >= 20, codes
+    # a burst of 40 (less the session's start), then 20 per second
+    assert codes.count(200) >= 35 and codes.count(429) >= 20, codes
