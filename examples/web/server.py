@@ -181,11 +181,14 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
-def create_app(store, studio, limits=None, origins=(), secure_cookie=False, janitor=True):
+def create_app(store, studio, limits=None, origins=(), secure_cookie=False, janitor=True,
+               batch_ms=0.0):
     """The WSGI application (a Flask app) on ``store`` and ``studio``. ``limits`` overrides
     LIMITS; ``origins`` are origins (``https://host``) allowed to send state-changing
-    requests besides the request's own; ``secure_cookie`` marks the cookie Secure (HTTPS).
-    examples/web/wsgi.py builds one from the environment for gunicorn."""
+    requests besides the request's own; ``secure_cookie`` marks the cookie Secure (HTTPS);
+    ``batch_ms`` > 0 decodes the images of concurrent requests in one forward pass, waiting
+    at most that long for the others (studio.DecodeBatcher). examples/web/wsgi.py builds one
+    from the environment for gunicorn."""
     app = Flask(__name__, static_folder=None)
     lim = dict(LIMITS, **(limits or {}))
     cache = SearchCache()
@@ -204,6 +207,10 @@ def create_app(store, studio, limits=None, origins=(), secure_cookie=False, jani
         app.janitor = Janitor(store, lim["idle_expiry"], lim["janitor_interval"], log)
         app.janitor.start()
     app.limits = lim
+    inflight = [0]
+    inflight_lock = threading.Lock()
+    if batch_ms > 0:
+        studio.batch_decoding(batch_ms / 1000.0, lambda: inflight[0])
 
     # ---- helpers ------------------------------------------------------------------------
 
@@ -341,6 +348,16 @@ def create_app(store, studio, limits=None, origins=(), secure_cookie=False, jani
                         mimetype="application/json", headers=headers)
 
     # ---- what every request passes through -------------------------------------------------
+
+    @app.before_request
+    def enter():  # first: teardown_request runs whatever happens next
+        with inflight_lock:
+            inflight[0] += 1
+
+    @app.teardown_request
+    def leave(exc):
+        with inflight_lock:
+            inflight[0] -= 1
 
     @app.before_request
     def guard():
@@ -524,13 +541,16 @@ def create_app(store, studio, limits=None, origins=(), secure_cookie=False, jani
 
 def make_dev_server(host, port, app, max_threads=32, read_timeout=10.0):
     """werkzeug's threaded server with a bound on its request threads (the next connection
-    waits in the listen backlog) and a read timeout per connection (a client that sends
-    nothing, or half a request, is dropped after ``read_timeout`` seconds); werkzeug's own
+    waits in the listen backlog), one request per connection, and a read timeout (a client
+    that sends nothing, or half a request, is dropped after ``read_timeout`` seconds); werkzeug's own
     errors (a request line over 64 KiB: 414; garbage: 400) are JSON like the application's."""
     from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
     class Handler(WSGIRequestHandler):
         timeout = read_timeout  # socketserver.StreamRequestHandler: settimeout on the socket
+        # one request per connection: a thread serves a request, not an idle keep-alive
+        # connection (max_threads idle browsers would otherwise hold every thread)
+        protocol_version = "HTTP/1.0"
 
         def send_error(self, code, message=None, explain=None):
             text = message or {400: "bad request", 414: "request URL too long"}.get(
@@ -589,6 +609,9 @@ def parse_args(argv):
     p.add_argument("--limits", default="",
                    help="name=value,... over the defaults: " +
                         ", ".join(f"{k}={v}" for k, v in LIMITS.items()))
+    p.add_argument("--batch-ms", type=float, default=0.0,
+                   help="decode concurrent requests' images together, waiting at most this "
+                        "many milliseconds for the others (0: no batching)")
     p.add_argument("--origin", action="append", default=[],
                    help="another origin allowed to change state (repeatable)")
     p.add_argument("--quiet", action="store_true", help="no request log")
@@ -624,7 +647,8 @@ def main(argv=None):
         store = open_db(args.db, int(args.limits["undo_limit"]))
     except Exception as e:  # noqa: BLE001  (sqlite3.Error, psycopg2.Error, OSError)
         sys.exit(f"server.py: cannot open the session database {args.db}: {e}")
-    app = create_app(store, studio_mod.Studio(vae), args.limits, origins=args.origin)
+    app = create_app(store, studio_mod.Studio(vae), args.limits, origins=args.origin,
+                     batch_ms=args.batch_ms)
     if args.quiet:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
     try:

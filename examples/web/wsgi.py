@@ -14,6 +14,8 @@ Configured by the environment (each process reads it when it imports this module
     DSS_WEB_PROXIES        how many proxies in front set X-Forwarded-For/-Proto/-Host (0): the
                            client address for the limits, and the scheme and host of the origin
     DSS_WEB_SECURE_COOKIE  1: the session cookie is Secure (the site is served over HTTPS)
+    DSS_WEB_BATCH_MS       > 0: decode concurrent requests' images in one forward pass, waiting
+                           at most this many milliseconds for the others (0)
 
 Every worker process loads the decoder (~1 s) and opens its own connections; the session
 state lives only in the database, so any worker of any machine serves any request.
@@ -45,7 +47,8 @@ def create_application(environ=os.environ):
     store = server.open_db(db, int(limits["undo_limit"]))
     origins = [o.strip() for o in environ.get("DSS_WEB_ORIGINS", "").split(",") if o.strip()]
     app = server.create_app(store, studio_mod.Studio(vae), limits, origins=origins,
-                            secure_cookie=environ.get("DSS_WEB_SECURE_COOKIE") == "1")
+                            secure_cookie=environ.get("DSS_WEB_SECURE_COOKIE") == "1",
+                            batch_ms=float(environ.get("DSS_WEB_BATCH_MS", "0")))
     proxies = int(environ.get("DSS_WEB_PROXIES", "0"))
     if proxies > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
