@@ -21,7 +21,8 @@ bind = os.environ.get("DSS_WEB_BIND", "127.0.0.1:8000").split(",")
 workers = int(os.environ.get("DSS_WEB_WORKERS", "2"))
 threads = int(os.environ.get("DSS_WEB_THREADS", "8"))
 worker_class = "gworker.ThreadWorker"   # gthread, idle connections hold no thread (gworker.py)
-worker_connections = 256                # open connections per worker; more wait in the backlog
+worker_connections = 1000               # open connections per worker (idle ones hold no
+                                        # thread); beyond, they wait in the backlog
 backlog = 512
 timeout = 30                            # a worker stuck for 30 s is killed and replaced
 graceful_timeout = 20
