@@ -64,14 +64,16 @@ class Cluster:
         self.watchdog = subprocess.Popen(
             ["sh", "-c", f"sleep {LIFETIME}; {' '.join(self.prefix)} {self.bin}/pg_ctl -D "
                          f"{self.data} -m immediate stop; rm -rf {self.tmp}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            cwd=self.tmp)
         self._run("createdb", "-h", self.tmp, "-p", str(self.port), "-U", self.user, "dss")
         self.url = f"postgresql:///dss?host={self.tmp}&port={self.port}&user={self.user}"
 
     def _run(self, prog, *args):
         cmd = self.prefix + [os.path.join(self.bin, prog)] + list(args)
+        # cwd: the postgres user may not be allowed into the tree (a clone under /root)
         r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                           timeout=120)
+                           timeout=120, cwd=self.tmp)
         if r.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd)} failed:\n{r.stdout}")
         return r.stdout
