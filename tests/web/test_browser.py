@@ -337,3 +337,30 @@ def test_outage_recovers_by_itself(env):
     assert version(driver) == 2
     driver.find_element(By.ID, "accept").click()
     wait_version(driver, 3)
+
+
+def test_page_on_gunicorn_and_postgresql(env, postgres):
+    """The production setup in the browser: the page served by gunicorn (wsgi.py) on
+    PostgreSQL starts its session, previews a drag, accepts, and finds it all after a reload
+    (the CSP, the same-origin checks and the cookie as a browser meets them there)."""
+    from harness import Gunicorn
+    driver, box = env
+    postgres.reset()
+    g = Gunicorn(postgres.url, name="browser-gunicorn", workers=1, threads=4)
+    try:
+        driver.get(g.url + "/")
+        wait_version(driver, 1)
+        drag(driver, 150)
+        value = slider_value(driver)
+        wait(driver, f"return Math.abs(Number(document.getElementById('current').dataset.t)"
+                     f" - {value / 1000}) < 1e-9", "the preview")
+        driver.find_element(By.ID, "accept").click()
+        wait_version(driver, 2)
+        z = driver.execute_script("return window.studio.state.z")
+        driver.refresh()
+        wait_version(driver, 2)
+        assert driver.execute_script("return window.studio.state.z") == z
+        assert message(driver) == ""
+        assert postgres.sql("SELECT version FROM sessions") == [(2,)]
+    finally:
+        g.stop()

@@ -92,7 +92,7 @@ def test_idle_connections_hold_no_thread(pair):
         times.append(time.monotonic() - t0)
         assert status == 200
         c.close()
-    assert max(times) < 2, times
+    assert max(times) < 5, times  # stock gthread: over 20 s
     half = []
     for _ in range(8):
         s = socket.create_connection(("127.0.0.1", a.port), timeout=10)
@@ -187,7 +187,7 @@ def test_sigkill_mid_burst_loses_no_acknowledged_step(pair):
     deadline = time.monotonic() + 120
     # kill when enough steps were acknowledged and requests are in flight on A
     while (len(acks) < KILL_AFTER or inflight["a"] < 2) and time.monotonic() < deadline \
-            and not errors:
+            and not errors and any(t.is_alive() for t in threads):
         time.sleep(0.001)
     busy = inflight["a"]
     a.kill()  # SIGKILL to the master and the workers, mid-burst
