@@ -24,11 +24,23 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 TREE = os.path.normpath(os.path.join(HERE, os.pardir, os.pardir))
 sys.path.insert(0, os.path.join(TREE, "examples", "python"))
-try:
-    import dss
-except ImportError:  # running from the source tree: use its bindings
-    sys.path.insert(0, os.path.join(TREE, "python"))
-    import dss
+
+def _bindings():
+    """libdss's Python package: ``libdss`` (1.1), or ``dss``, its 1.0 name; installed, else
+    the source tree's."""
+    import importlib
+    for path in (None, os.path.join(TREE, "python")):
+        if path is not None:
+            sys.path.insert(0, path)
+        for name in ("libdss", "dss"):
+            try:
+                return importlib.import_module(name)
+            except ImportError:
+                pass
+    raise ImportError("libdss's Python package (python/) is missing")
+
+
+dss = _bindings()
 import fashion_mnist as fm  # noqa: E402  (the VAE, its training and the PNG writer)
 import torch  # noqa: E402  (fashion_mnist exits with a message when it is missing)
 from torch import nn  # noqa: E402

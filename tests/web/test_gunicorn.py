@@ -110,7 +110,7 @@ def test_idle_connections_hold_no_thread(pair):
 
 
 def replay(studio_mod, st, seed, z0, ts):
-    import dss
+    dss = studio_mod.dss
     s = dss.Search(st.model, seed=seed, **studio_mod.SEARCH_PARAMS)
     s.start(np.array(z0))
     centers = []

@@ -78,7 +78,7 @@ def user(i, ports, start_barrier, record, errors):
 
 def replay(studio_mod, st, log):
     """The user's session run again here: (final centre, preview PNGs in order)."""
-    import dss
+    dss = studio_mod.dss
     s = dss.Search(st.model, seed=log["seed"], **studio_mod.SEARCH_PARAMS)
     s.start(np.array(log["z0"]))
     pngs = []

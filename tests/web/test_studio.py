@@ -33,7 +33,7 @@ def test_chain_rule_jacobian_is_autograds(studio):
 
 def test_saved_bytes_continue_the_same_session(studio):
     studio_mod, st = studio
-    import dss
+    dss = studio_mod.dss
     state, _ = st.new(seed=11)
     live = dss.Search(st.model)
     live.load(state)
