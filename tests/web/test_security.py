@@ -275,14 +275,14 @@ def threads_of(pid):
 
 
 def test_idle_connections_are_bounded_and_dropped(srv):
-    """Finding 5: 2000 half-open requests made 2000 threads, then 2000 requests. Here 200
+    """Finding 5: 2000 half-open requests made 2000 threads, then 2000 requests. Here 64
     connections that send half a request: the threads stay bounded (16 + the server's own),
     each is dropped after the read timeout (2 s), a normal request is answered meanwhile
     within a few timeouts, and nothing is created."""
     before = rows(srv.db)
     base = threads_of(srv.proc.pid)
     socks = []
-    for _ in range(200):
+    for _ in range(64):
         s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
         s.sendall(b"GET /api/state HTTP/1.1\r\nHost: x\r\n")  # and never the end
         socks.append(s)
@@ -292,7 +292,7 @@ def test_idle_connections_are_bounded_and_dropped(srv):
     c = Client(srv.port)
     status, headers, _ = c.request("GET", "/")
     took = time.monotonic() - t0
-    assert status == 200 and took < 30, took
+    assert status == 200 and took < 20, took
     # the half-open ones were dropped: finishing them now gets nothing
     dropped = 0
     for s in socks:
@@ -302,7 +302,7 @@ def test_idle_connections_are_bounded_and_dropped(srv):
         except OSError:
             dropped += 1
         s.close()
-    assert dropped >= 150, dropped
+    assert dropped >= 48, dropped
     assert rows(srv.db) == before
     assert threads_of(srv.proc.pid) <= base + 17
 
