@@ -16,17 +16,31 @@ import json
 import os
 import secrets
 import sys
+import threading
+import time
 
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TREE = os.path.normpath(os.path.join(HERE, os.pardir, os.pardir))
 sys.path.insert(0, os.path.join(TREE, "examples", "python"))
-try:
-    import dss
-except ImportError:  # running from the source tree: use its bindings
-    sys.path.insert(0, os.path.join(TREE, "python"))
-    import dss
+
+def _bindings():
+    """libdss's Python package: ``libdss`` (1.1), or ``dss``, its 1.0 name; installed, else
+    the source tree's."""
+    import importlib
+    for path in (None, os.path.join(TREE, "python")):
+        if path is not None:
+            sys.path.insert(0, path)
+        for name in ("libdss", "dss"):
+            try:
+                return importlib.import_module(name)
+            except ImportError:
+                pass
+    raise ImportError("libdss's Python package (python/) is missing")
+
+
+dss = _bindings()
 import fashion_mnist as fm  # noqa: E402  (the VAE, its training and the PNG writer)
 import torch  # noqa: E402  (fashion_mnist exits with a message when it is missing)
 from torch import nn  # noqa: E402
@@ -91,6 +105,69 @@ def mlp_jacobian(seq, z):
     return J
 
 
+class DecodeBatcher:
+    """Merges concurrent decoder calls of different requests (threads, different sessions)
+    into one forward pass of the decoder.
+
+    The first caller of a round leads it: it waits until every request in flight has queued
+    its latents, or ``deadline`` seconds, or ``max_rows`` rows, whichever comes first, then
+    decodes all queued rows at once and hands each caller its own; callers that arrive
+    meanwhile start the next round. A lone request waits for no one (``inflight`` says how
+    many requests are inside the application). Only images are batched: a batch's rows can
+    differ from single decodes in the last bit of a double (another BLAS kernel), which the
+    rounding to 8-bit pixels hides, while the Jacobian, which a session's next direction
+    depends on, stays per session so that sessions replay bit for bit."""
+
+    def __init__(self, fn, deadline=0.002, max_rows=64, inflight=lambda: 0):
+        self.fn, self.deadline, self.max_rows, self.inflight = fn, deadline, max_rows, inflight
+        self.cv = threading.Condition()
+        self.queue = []        # [Z, result, error, done] of the round being gathered
+        self.rows = 0
+        self.leading = False
+        self.batches = self.decoded = 0  # statistics
+
+    def __call__(self, Z):
+        item = [Z, None, None, False]
+        with self.cv:
+            self.queue.append(item)
+            self.rows += len(Z)
+            lead = not self.leading
+            if lead:
+                self.leading = True
+            self.cv.notify_all()
+            if not lead:
+                while not item[3]:
+                    self.cv.wait()
+                if item[2] is not None:
+                    raise item[2]
+                return item[1]
+            end = time.monotonic() + self.deadline
+            while self.rows < self.max_rows and len(self.queue) < self.inflight():
+                left = end - time.monotonic()
+                if left <= 0:
+                    break
+                self.cv.wait(left)
+            batch, self.queue, self.rows, self.leading = self.queue, [], 0, False
+        try:
+            out = self.fn(np.vstack([it[0] for it in batch]))
+            k = 0
+            for it in batch:
+                it[1] = out[k:k + len(it[0])]
+                k += len(it[0])
+        except BaseException as e:  # noqa: B902  (every caller gets the error)
+            for it in batch:
+                it[2] = e
+        with self.cv:
+            self.batches += 1
+            self.decoded += len(batch)
+            for it in batch:
+                it[3] = True
+            self.cv.notify_all()
+        if item[2] is not None:
+            raise item[2]
+        return item[1]
+
+
 class SessionError(Exception):
     """A stored session that cannot be used; ``code`` is 'unreadable' or 'foreign'."""
 
@@ -108,6 +185,11 @@ class Studio:
         self.model = dss.Model(self.gen.f, fm.LATENT, fm.PIXELS, jacobian=self._jacobian)
         self.tag = model_tag()
         self.n = fm.LATENT
+        self.batcher = None
+
+    def batch_decoding(self, deadline, inflight, max_rows=64):
+        """Decode the images of concurrent requests together (DecodeBatcher)."""
+        self.batcher = DecodeBatcher(self._decode, deadline, max_rows, inflight)
 
     def _jacobian(self, z, rows, out):
         """All rows of df/dz at z by the chain rule through the decoder's layers."""
@@ -119,9 +201,12 @@ class Studio:
     def decode(self, Z):
         """(k, 64) latents -> (k, 28, 28) uint8 images."""
         Z = np.atleast_2d(np.asarray(Z, dtype=np.float64))
-        with torch.no_grad():
-            x = self.gen.dec(torch.from_numpy(Z)).numpy()
+        x = self._decode(Z) if self.batcher is None else self.batcher(Z)
         return np.round(255 * np.clip(x, 0, 1)).astype(np.uint8).reshape(-1, fm.SIDE, fm.SIDE)
+
+    def _decode(self, Z):
+        with torch.no_grad():
+            return self.gen.dec(torch.from_numpy(Z)).numpy()
 
     @staticmethod
     def png(img, scale=1):

@@ -252,3 +252,115 @@ def test_damaged_row_in_the_browser(env):
     msg = driver.find_element(By.ID, "message").text
     assert "damaged" in msg and "new session" in msg, msg
     assert driver.execute_script("return window.studio.state.accepted") == 0
+
+
+def block_api(driver, blocked):
+    """Make the page's requests to /api/ fail as if the network were down (DevTools)."""
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/api/*"] if blocked else []})
+
+
+def message(driver):
+    return driver.find_element(By.ID, "message").text
+
+
+def test_slider_memory_is_per_session(env):
+    """The slider's position is remembered per session and version: a new session at version
+    1 (the cookie gone) starts at the middle, not where another session's version 1 was."""
+    driver, box = env
+    wait_version(driver, 1)
+    first = driver.execute_script("return window.studio.state.session")
+    drag(driver, 120)
+    assert slider_value(driver) != 500
+    driver.refresh()  # the same session: the same position
+    wait_version(driver, 1)
+    kept = slider_value(driver)
+    assert kept != 500
+    driver.delete_cookie("dss_session")
+    driver.refresh()
+    wait(driver, f"return window.studio.state && window.studio.state.session !== '{first}'",
+         "a new session")
+    assert version(driver) == 1 and slider_value(driver) == 500
+
+
+def test_stale_tab_drag_shows_the_current_state(env):
+    """Another tab accepts; dragging in this (stale) one shows a message and the session's
+    current state at once, instead of no preview until Accept gets a 409."""
+    driver, box = env
+    wait_version(driver, 1)
+    other = api_client(driver, box["server"])
+    status, state = other.json("POST", "/api/accept", {"t": 0.9, "version": 1})
+    other.close()
+    assert status == 200
+    drag(driver, -100)
+    wait_version(driver, 2)
+    assert "another window or tab" in message(driver)
+    assert driver.execute_script("return window.studio.state.z") == state["z"]
+    # the rest of the drag previews the current state: the image follows the slider again
+    wait(driver, "const v = Number(document.getElementById('slider').value); return v === 500"
+                 " || Math.abs(Number(document.getElementById('current').dataset.t) - v / 1000)"
+                 " < 1e-9", "a preview of the current state")
+
+
+def test_failed_first_load_recovers_by_itself(env):
+    driver, box = env
+    block_api(driver, True)
+    try:
+        driver.refresh()
+        wait(driver, "return document.getElementById('message').textContent"
+                     ".startsWith('cannot reach')", "the page to say it cannot reach")
+        assert driver.execute_script("return window.studio.state") is None
+        time.sleep(1.5)
+    finally:
+        block_api(driver, False)
+    wait(driver, "return window.studio.state && window.studio.state.version === 2",
+         "the session after the outage", timeout=20)
+    wait(driver, "return document.getElementById('message').textContent === ''",
+         "the message to go")
+
+
+def test_outage_recovers_by_itself(env):
+    driver, box = env
+    wait_version(driver, 2)
+    reconnects = driver.execute_script("return window.studio.reconnects")
+    block_api(driver, True)
+    try:
+        driver.find_element(By.ID, "accept").click()
+        wait(driver, "return document.getElementById('message').textContent"
+                     ".startsWith('cannot reach')", "the page to say it cannot reach")
+        time.sleep(1.5)
+    finally:
+        block_api(driver, False)
+    wait(driver, f"return window.studio.reconnects > {reconnects} && "
+                 "document.getElementById('message').textContent === ''",
+         "the page to reconnect", timeout=20)
+    assert version(driver) == 2
+    driver.find_element(By.ID, "accept").click()
+    wait_version(driver, 3)
+
+
+def test_page_on_gunicorn_and_postgresql(env, postgres):
+    """The production setup in the browser: the page served by gunicorn (wsgi.py) on
+    PostgreSQL starts its session, previews a drag, accepts, and finds it all after a reload
+    (the CSP, the same-origin checks and the cookie as a browser meets them there)."""
+    from harness import Gunicorn
+    driver, box = env
+    postgres.reset()
+    g = Gunicorn(postgres.url, name="browser-gunicorn", workers=1, threads=4)
+    try:
+        driver.get(g.url + "/")
+        wait_version(driver, 1)
+        drag(driver, 150)
+        value = slider_value(driver)
+        wait(driver, f"return Math.abs(Number(document.getElementById('current').dataset.t)"
+                     f" - {value / 1000}) < 1e-9", "the preview")
+        driver.find_element(By.ID, "accept").click()
+        wait_version(driver, 2)
+        z = driver.execute_script("return window.studio.state.z")
+        driver.refresh()
+        wait_version(driver, 2)
+        assert driver.execute_script("return window.studio.state.z") == z
+        assert message(driver) == ""
+        assert postgres.sql("SELECT version FROM sessions") == [(2,)]
+    finally:
+        g.stop()

@@ -33,7 +33,7 @@ def test_chain_rule_jacobian_is_autograds(studio):
 
 def test_saved_bytes_continue_the_same_session(studio):
     studio_mod, st = studio
-    import dss
+    dss = studio_mod.dss
     state, _ = st.new(seed=11)
     live = dss.Search(st.model)
     live.load(state)
@@ -78,3 +78,53 @@ def test_training_is_reproducible(tmp_path):
     args.seed = 6
     other, _ = fm.load_or_train(args, images, log=lambda m: None)
     assert not torch.equal(other.state_dict()["mu.weight"], weights[0]["mu.weight"])
+
+
+def test_batcher_merges_concurrent_decodes(studio):
+    """Decodes from 8 threads at once run as fewer forward passes, and each thread gets its
+    own images (equal to a single decode's after the rounding to pixels)."""
+    import threading
+    studio_mod, st = studio
+    b = studio_mod.DecodeBatcher(st._decode, deadline=0.2, inflight=lambda: 8)
+    rng = np.random.default_rng(5)
+    Zs = [rng.standard_normal((1 + i % 3, st.n)) for i in range(8)]
+    out, errors = {}, []
+    barrier = threading.Barrier(8)
+
+    def worker(i):
+        try:
+            barrier.wait(10)
+            out[i] = b(Zs[i])
+        except Exception as e:  # noqa: BLE001
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors and len(out) == 8, errors
+    assert b.decoded == 8 and b.batches < 8, (b.batches, b.decoded)
+    for i, Z in enumerate(Zs):
+        single = st._decode(Z)
+        assert out[i].shape == single.shape
+        assert np.max(np.abs(out[i] - single)) <= 1e-12
+        img = lambda x: np.round(255 * np.clip(x, 0, 1)).astype(np.uint8)  # noqa: E731
+        assert np.array_equal(img(out[i]), img(single))
+
+
+def test_batcher_lone_request_waits_for_no_one_and_errors_reach_every_caller(studio):
+    import time
+    studio_mod, st = studio
+    b = studio_mod.DecodeBatcher(st._decode, deadline=1.0, inflight=lambda: 1)
+    t0 = time.monotonic()
+    b(np.zeros((1, st.n)))
+    assert time.monotonic() - t0 < 0.5
+
+    def broken(Z):
+        raise ValueError("decoder failed")
+    b = studio_mod.DecodeBatcher(broken, deadline=0.01, inflight=lambda: 1)
+    with pytest.raises(ValueError, match="decoder failed"):
+        b(np.zeros((1, st.n)))
+    b.fn = st._decode  # usable after an error
+    assert b(np.zeros((2, st.n))).shape == (2, 784)
