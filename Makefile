@@ -200,7 +200,7 @@ help:
 	@echo "make check-blender  its headless Blender tests (part of make check); bench-blender, blender-render"
 	@echo "make mutate     mutation testing of lib/ against the unit tests (docs/testing.md)"
 	@echo "make web        the web slider studio on http://127.0.0.1:8000/ (docs/web.md)"
-	@echo "make check-web  its tests: API, 50-user load, headless chromium (part of make check)"
+	@echo "make check-web  its tests: API, security, SQLite and PostgreSQL stores, gunicorn (kill test), 50-user load, headless chromium (part of make check)"
 	@# ---- sanitizers, fuzzing, ABI guard (mk/hardening.mk) ----
 	@echo "make check-asan   the tests and examples under AddressSanitizer + UBSan (build-asan/)"
 	@echo "make check-tsan   tests/test_threads.c under ThreadSanitizer, OPENBLAS_NUM_THREADS=1 (build-tsan/)"

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "codec.h"
 #include "errmsg.h"
 #include "params.h"
 #include "radius.h"
@@ -19,7 +20,6 @@ static const unsigned char MAGIC[8] = { 'D', 'S', 'S', 'S', 'T', 'A', 'T', 'E' }
 #define FORMAT_VERSION 2u    /* 2 (libdss 1.1): the slider-range policy's block before the CRC */
 #define FORMAT_VERSION_1 1u  /* libdss 1.0's, still loaded: the policy at its defaults */
 #define BYTE_ORDER_MARK 0x01020304u
-#define HEADER_BYTES 48u   /* magic, version, byte-order mark, total length, n, m, l */
 
 /* ---- CRC-32 (reflected polynomial 0xEDB88320), a nibble at a time ------------------------- */
 
@@ -59,8 +59,7 @@ static void put_bytes(cursor *c, const void *p, size_t count)
 static void put_u(cursor *c, uint64_t v, int bytes)
 {
     unsigned char b[8];
-    for (int i = 0; i < bytes; i++)
-        b[i] = (unsigned char)(v >> (8 * i));
+    codec_put_le(b, v, (unsigned)bytes);
     put_bytes(c, b, (size_t)bytes);
 }
 
@@ -75,9 +74,9 @@ static void put_index(cursor *c, size_t i)
 
 static void put_f64(cursor *c, double v)
 {
-    uint64_t bits;
-    memcpy(&bits, &v, sizeof bits);
-    put_u64(c, bits);
+    unsigned char b[8];
+    codec_put_f64(b, v);
+    put_bytes(c, b, sizeof b);
 }
 
 static void put_f64s(cursor *c, const double *v, size_t count)
@@ -101,12 +100,7 @@ static const unsigned char *take(cursor *c, size_t count)
 static uint64_t get_u(cursor *c, int bytes)
 {
     const unsigned char *p = take(c, (size_t)bytes);
-    uint64_t v = 0;
-    if (p == NULL)
-        return 0;
-    for (int i = bytes - 1; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
+    return p != NULL ? codec_get_le(p, (unsigned)bytes) : 0;
 }
 
 static uint64_t get_u64(cursor *c) { return get_u(c, 8); }
@@ -131,10 +125,8 @@ static size_t get_index(cursor *c)
 
 static double get_f64(cursor *c)
 {
-    uint64_t bits = get_u64(c);
-    double v;
-    memcpy(&v, &bits, sizeof v);
-    return v;
+    const unsigned char *p = take(c, 8);
+    return p != NULL ? codec_get_f64(p) : 0.0;
 }
 
 /* count doubles, all finite (else the cursor goes bad) */
@@ -272,7 +264,7 @@ static int search_save_impl(const dss_search *search, void *buf, size_t cap, siz
         return dssi_err_detail(SEARCH_ERR(search), DSS_ESTATE,
                           "the session is not started (dss_search_start comes first)");
     put_session(&c, search);
-    size = c.pos + 4;
+    size = c.pos + CODEC_CRC_BYTES;
     *len = size;
     if (buf == NULL)
         return DSS_OK;
@@ -282,10 +274,8 @@ static int search_save_impl(const dss_search *search, void *buf, size_t cap, siz
                           size);
     c = (cursor){ .out = out };
     put_session(&c, search);
-    c.pos = 16;
-    put_u64(&c, size);
-    c.pos = size - 4;
-    put_u(&c, crc32(out, size - 4), 4);
+    codec_put_le(out + CODEC_AT_LENGTH, size, 8);  /* known only now */
+    codec_put_le(out + size - CODEC_CRC_BYTES, crc32(out, size - CODEC_CRC_BYTES), CODEC_CRC_BYTES);
     return DSS_OK;
 }
 
@@ -400,9 +390,9 @@ static int check_header(cursor *c, const dss_search *search, size_t len, size_t 
     n = get_u64(c);
     m = get_u64(c);
     l64 = get_u64(c);
-    if (c->bad || len < HEADER_BYTES + 4)
+    if (c->bad || len < CODEC_HEADER_BYTES + CODEC_CRC_BYTES)
         return dssi_err_detail(e, DSS_EFORMAT, "truncated: %zu bytes, the header alone is %u", len,
-                          HEADER_BYTES + 4);
+                          CODEC_HEADER_BYTES + CODEC_CRC_BYTES);
     if (*version != FORMAT_VERSION && *version != FORMAT_VERSION_1)
         return dssi_err_detail(e, DSS_EFORMAT, "format version %llu; this libdss reads versions "
                           "%u and %u", (unsigned long long)*version, FORMAT_VERSION_1,
@@ -410,9 +400,8 @@ static int check_header(cursor *c, const dss_search *search, size_t len, size_t 
     if (bom != BYTE_ORDER_MARK || total != len)
         return dssi_err_detail(e, DSS_EFORMAT, "corrupt header (byte-order mark or length field: "
                           "%llu bytes recorded, %zu given)", (unsigned long long)total, len);
-    crc = (uint32_t)(c->in[len - 4] | (uint32_t)c->in[len - 3] << 8
-                     | (uint32_t)c->in[len - 2] << 16 | (uint32_t)c->in[len - 1] << 24);
-    if (crc != crc32(c->in, len - 4))
+    crc = (uint32_t)codec_get_le(c->in + len - CODEC_CRC_BYTES, CODEC_CRC_BYTES);
+    if (crc != crc32(c->in, len - CODEC_CRC_BYTES))
         return dssi_err_detail(e, DSS_EFORMAT, "corrupt: the CRC-32 does not match the contents");
     if (n != search->model->n || m != search->model->m)
         return dssi_err_detail(e, DSS_EFORMAT, "saved for another model: n = %llu, m = %llu; this "
@@ -422,7 +411,7 @@ static int check_header(cursor *c, const dss_search *search, size_t len, size_t 
         return dssi_err_detail(e, DSS_EFORMAT, "corrupt: subspace dimension %llu (n = %zu)",
                                (unsigned long long)l64, search->model->n);
     *l = (size_t)l64;
-    c->len = len - 4; /* the body ends before the CRC */
+    c->len = len - CODEC_CRC_BYTES; /* the body ends before the CRC */
     return DSS_OK;
 }
 

@@ -33,6 +33,7 @@
 
 #include <dss/dss.h>
 
+#include "codec.h"
 #include "radius.h"
 
 void dssi_radius_start(struct radius_state *rs)
@@ -120,36 +121,19 @@ double dssi_radius_scale(const struct radius_params *rp, const struct radius_sta
 
 /* ---- the saved block (format version 2, docs/format.md) --------------------------------- */
 
-static void put_le64(unsigned char *out, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        out[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t get_le64(const unsigned char *in)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | in[i];
-    return v;
-}
-
 void dssi_radius_state_write(const struct radius_state *rs, unsigned char out[RADIUS_STATE_BYTES])
 {
-    uint64_t bits;
-    memcpy(&bits, &rs->scale, sizeof bits);
     memset(out, 0, RADIUS_STATE_BYTES);
-    put_le64(out, bits);
-    put_le64(out + 8, (uint64_t)rs->centred);
-    put_le64(out + 16, (uint64_t)rs->need);
+    codec_put_f64(out, rs->scale);
+    codec_put_le(out + 8, (uint64_t)rs->centred, 8);
+    codec_put_le(out + 16, (uint64_t)rs->need, 8);
     out[24] = (unsigned char)(rs->escaped != 0);
 }
 
 int dssi_radius_state_read(struct radius_state *rs, const unsigned char in[RADIUS_STATE_BYTES])
 {
-    uint64_t bits = get_le64(in), centred = get_le64(in + 8), need = get_le64(in + 16);
-    double scale;
-    memcpy(&scale, &bits, sizeof scale);
+    const double scale = codec_get_f64(in);
+    const uint64_t centred = codec_get_le(in + 8, 8), need = codec_get_le(in + 16, 8);
     if (!isfinite(scale) || !(scale > 0.0) || scale > RADIUS_SCALE_MAX
         || centred > RADIUS_NEED_MAX || need > RADIUS_NEED_MAX || in[24] > 1)
         return 0;
