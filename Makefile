@@ -45,6 +45,10 @@ LIB_OBJ  := $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
 # an ordinary archive: the internals' names carry the reserved prefix dssi_ (as zstd's carry
 # theirs), so a host's own mem_alloc or rng_next links beside it; the tests reach them too
 STATIC   := $(B)/libdss.a
+# the tests link the same objects built with DSS_CHECK_INVARIANTS: session.c's invariants are
+# checked after every call that changes a session (docs/design.md section 4); never installed
+CHECKED  := $(B)/libdss-check.a
+CHECKED_OBJ := $(LIB_SRC:lib/%.c=$(B)/lib-check/%.o)
 SONAME   := libdss.so.$(VERSION_MAJOR)
 SHARED   := $(B)/libdss.so.$(VERSION)
 TEST_SRC := $(filter-out tests/support.c,$(wildcard tests/test_*.c))
@@ -76,6 +80,15 @@ $(STATIC): $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
+$(B)/lib-check/%.o: lib/%.c $(wildcard lib/*.h) include/dss/dss.h
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -DDSS_CHECK_INVARIANTS -c $< -o $@
+
+$(CHECKED): $(CHECKED_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $^
+
 $(SHARED): $(LIB_OBJ) lib/libdss.map
 	$(CC) $(CFLAGS) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/libdss.map \
 	    -Wl,--no-undefined -o $@ $(LIB_OBJ) $(LINK_LIBS)
@@ -92,9 +105,9 @@ $(B)/tests/support.o: tests/support.c tests/support.h include/dss/dss.h
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -c $< -o $@
 
-$(B)/tests/%: tests/%.c $(B)/tests/support.o $(STATIC) tests/support.h
+$(B)/tests/%: tests/%.c $(B)/tests/support.o $(CHECKED) tests/support.h
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) $< $(B)/tests/support.o $(STATIC) -o $@ $(CMOCKA_LIBS) $(LINK_LIBS)
+	$(CC) $(TEST_CFLAGS) $< $(B)/tests/support.o $(CHECKED) -o $@ $(CMOCKA_LIBS) $(LINK_LIBS)
 
 tests: $(TESTS)
 

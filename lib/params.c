@@ -10,6 +10,7 @@
 
 #include "line.h"
 #include "params.h"
+#include "prior.h"
 #include "radius.h"
 #include "search.h"
 
@@ -192,4 +193,65 @@ DSS_API int dss_line_param_bounds(int param, double *lo, double *hi)
     *lo = d->lo;
     *hi = d->hi;
     return DSS_OK;
+}
+
+/* ---- the search's parameters as a whole (struct search_params) -------------------------- */
+
+#define RADIUS_FACTOR 0.2             /* the authors' slider half-length: 0.2 x mean distance */
+
+/* The prior and its scale, and the default radius they give, which must be finite and
+   positive: a scale near DBL_MAX (or one so small that the radius underflows) would give a
+   session whose every point is DSS_ENONFINITE (or the centre itself). */
+static int set_prior(struct search_params *p, size_t n, int prior, double scale)
+{
+    const double radius = scale * (RADIUS_FACTOR * dssi_prior_unit_distance(prior, n));
+    if (!isfinite(radius) || !(radius > 0.0))
+        return DSS_EINVAL;
+    p->prior = prior;
+    p->prior_scale = scale;
+    p->radius_default = radius;
+    return DSS_OK;
+}
+
+const char *dssi_params_range(int param, char *buf, size_t cap)
+{
+    const param_desc *d = dssi_param_search(param);
+    if (d == NULL)
+        return "no such parameter";
+    dssi_param_range_text(d, buf, cap);
+    if (param == DSS_SEARCH_PRIOR || param == DSS_SEARCH_PRIOR_SCALE) {
+        size_t len = strlen(buf);
+        snprintf(buf + len, cap - len, ", with a finite, positive default radius");
+    }
+    if (param == DSS_SEARCH_RADIUS_MIN || param == DSS_SEARCH_RADIUS_MAX) {
+        size_t len = strlen(buf);
+        snprintf(buf + len, cap - len, ": the scale's bounds keep RADIUS_MIN <= 1 <= RADIUS_MAX");
+    }
+    return buf;
+}
+
+/* Every parameter through its row of the table (params.c); the prior's two also recompute the
+   default radius, which must stay finite. */
+int dssi_params_set(struct search_params *p, size_t n, int param, double value)
+{
+    const param_desc *d = dssi_param_search(param);
+    if (d == NULL || !dssi_param_valid(d, value, n))
+        return DSS_EINVAL;
+    if (param == DSS_SEARCH_PRIOR)
+        return set_prior(p, n, (int)value, p->prior_scale);
+    if (param == DSS_SEARCH_PRIOR_SCALE)
+        return set_prior(p, n, p->prior, value);
+    dssi_param_store(d, p, value);
+    return DSS_OK;
+}
+
+/* The defaults, from the table. */
+void dssi_params_default(struct search_params *p, size_t n)
+{
+    size_t count;
+    const param_desc *rows = dssi_param_search_rows(&count);
+    *p = (struct search_params){ 0 };
+    for (size_t i = 0; i < count; i++)
+        dssi_param_store(&rows[i], p, rows[i].def);
+    p->radius_default = p->prior_scale * (RADIUS_FACTOR * dssi_prior_unit_distance(p->prior, n));
 }

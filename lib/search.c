@@ -19,7 +19,6 @@
 #include "sampler.h"
 #include "search.h"
 
-#define RADIUS_FACTOR 0.2             /* the authors' slider half-length: 0.2 x mean distance */
 
 void dssi_search_ctx(call_ctx *cx, const dss_search *search, call_stats *stats)
 {
@@ -52,8 +51,7 @@ static void search_free(dss_search *search)
 DSS_API int dss_search_create(dss_search **out, const dss_model *model)
 {
     dss_search *search;
-    size_t n, r;
-    int rc = DSS_OK;
+    int rc;
 
     if (out != NULL)
         *out = NULL;
@@ -65,22 +63,10 @@ DSS_API int dss_search_create(dss_search **out, const dss_model *model)
     *search = (dss_search){ .model = model, .alloc = model->alloc, .cur_slot = 0, .prev_slot = 1 };
     search->alloc.meter = &search->meter;
     search->meter.held = search->meter.peak = sizeof *search;
-    n = model->n;
-    r = dssi_search_max_rank(search);
-    /* O(n) up front: bases grow with the subspace dimension and decompositions with their
-       route, when a step first needs them (docs/design.md, "Memory") */
-    if (dssi_state_alloc(&search->cur, &search->alloc, n, r, 1) != DSS_OK
-        || dssi_state_alloc(&search->next, &search->alloc, n, r, 1) != DSS_OK)
-        rc = DSS_ENOMEM;
-    for (int k = 0; k < DEC_SLOTS; k++)
-        dssi_svd_dec_init(&search->slot[k].dec, n);
-    if (rc != DSS_OK) {
+    if ((rc = dssi_session_init(search)) != DSS_OK) {
         search_free(search);
         return rc;
     }
-    dssi_params_default(&search->cur.p, n);
-    dssi_radius_start(&search->cur.range);
-    dssi_rng_seed(&search->cur.rng, 0);
     *out = search;
     return DSS_OK;
 }
@@ -93,83 +79,18 @@ DSS_API void dss_search_destroy(dss_search *search)
 
 /* ---- parameters ------------------------------------------------------------------------- */
 
-/* The prior and its scale, and the default radius they give, which must be finite and
-   positive: a scale near DBL_MAX (or one so small that the radius underflows) would give a
-   session whose every point is DSS_ENONFINITE (or the centre itself). */
-static int set_prior(struct search_params *p, size_t n, int prior, double scale)
-{
-    const double radius = scale * (RADIUS_FACTOR * dssi_prior_unit_distance(prior, n));
-    if (!isfinite(radius) || !(radius > 0.0))
-        return DSS_EINVAL;
-    p->prior = prior;
-    p->prior_scale = scale;
-    p->radius_default = radius;
-    return DSS_OK;
-}
-
-const char *dssi_params_range(int param, char *buf, size_t cap)
-{
-    const param_desc *d = dssi_param_search(param);
-    if (d == NULL)
-        return "no such parameter";
-    dssi_param_range_text(d, buf, cap);
-    if (param == DSS_SEARCH_PRIOR || param == DSS_SEARCH_PRIOR_SCALE) {
-        size_t len = strlen(buf);
-        snprintf(buf + len, cap - len, ", with a finite, positive default radius");
-    }
-    if (param == DSS_SEARCH_RADIUS_MIN || param == DSS_SEARCH_RADIUS_MAX) {
-        size_t len = strlen(buf);
-        snprintf(buf + len, cap - len, ": the scale's bounds keep RADIUS_MIN <= 1 <= RADIUS_MAX");
-    }
-    return buf;
-}
-
-/* Every parameter through its row of the table (params.c); the prior's two also recompute the
-   default radius, which must stay finite. */
-int dssi_params_set(struct search_params *p, size_t n, int param, double value)
-{
-    const param_desc *d = dssi_param_search(param);
-    if (d == NULL || !dssi_param_valid(d, value, n))
-        return DSS_EINVAL;
-    if (param == DSS_SEARCH_PRIOR)
-        return set_prior(p, n, (int)value, p->prior_scale);
-    if (param == DSS_SEARCH_PRIOR_SCALE)
-        return set_prior(p, n, p->prior, value);
-    dssi_param_store(d, p, value);
-    return DSS_OK;
-}
-
-/* The defaults, from the table. */
-void dssi_params_default(struct search_params *p, size_t n)
-{
-    size_t count;
-    const param_desc *rows = dssi_param_search_rows(&count);
-    *p = (struct search_params){ 0 };
-    for (size_t i = 0; i < count; i++)
-        dssi_param_store(&rows[i], p, rows[i].def);
-    p->radius_default = p->prior_scale * (RADIUS_FACTOR * dssi_prior_unit_distance(p->prior, n));
-}
-
 static int search_set_impl(dss_search *search, int param, double value)
 {
     struct search_params p;
     char range[96];
-    int old_policy;
     if (search == NULL)
         return DSS_EINVAL;
     p = search->cur.p;
-    old_policy = p.range.policy;
     if (dssi_params_set(&p, search->model->n, param, value) != DSS_OK)
         return dssi_err_detail(SEARCH_ERR(search), DSS_EINVAL, "%s = %.17g is out of range (%s)",
                           dssi_err_search_param_name(param), value,
                           dssi_params_range(param, range, sizeof range));
-    search->cur.p = p;
-    if (param == DSS_SEARCH_SEED) /* the stream restarts at once */
-        dssi_rng_seed(&search->cur.rng, (uint64_t)value);
-    if (param == DSS_SEARCH_HISTORY && search->hist_len > p.history)
-        search->hist_len = p.history; /* the oldest steps are forgotten at once */
-    if (p.range.policy != old_policy)
-        dssi_radius_policy_changed(&search->cur.range);
+    dssi_session_set_params(search, &p, param);
     return DSS_OK;
 }
 
@@ -447,6 +368,9 @@ int dssi_search_enter(dss_search *search)
 int dssi_search_leave(dss_search *search, int status)
 {
     search->busy = 0;
+#ifdef DSS_CHECK_INVARIANTS /* the test build: session.c's invariants after every change */
+    dssi_session_check(search);
+#endif
     return status;
 }
 

@@ -133,6 +133,19 @@ int  dssi_search_scratch_slot(const dss_search *search);
 /* The scratch slot, emptied (its id cleared) for a decomposition about to be computed into it;
    a transaction that fails leaves it empty, which the session does not show. */
 int  dssi_session_claim_scratch(dss_search *search);
+/* A new session's states, at the default parameters (dss_search_create). */
+int  dssi_session_init(dss_search *search);
+/* The parameters in force become p, after dss_search_set validated the change of param; the
+   seed restarts the stream, a new policy its scale, a smaller history forgets old steps. */
+void dssi_session_set_params(dss_search *search, const struct search_params *p, int param);
+/* Make cur's basis hold l rows (before an undo publishes an entry with l rows). */
+int  dssi_session_reserve_cur(dss_search *search, size_t l);
+/* The test build's checker (DSS_CHECK_INVARIANTS, after every call that changes a session):
+   counts every session whose state breaks an invariant this module keeps (the slot ids, the
+   current decomposition, the basis, the history's bounds); dssi_session_violations returns the
+   count and restarts it (0 in other builds). */
+void dssi_session_check(const dss_search *search);
+unsigned long dssi_session_violations(void);
 
 /* ---- search.c -------------------------------------------------------------------------- */
 /* A call that changes the session (start, commit, commit_w, resample, undo, load, set,
@@ -147,12 +160,14 @@ int dssi_search_leave(dss_search *search, int status);
 void dssi_search_ctx(call_ctx *cx, const dss_search *search, call_stats *stats);
 double dssi_search_radius(const dss_search *search);       /* the slider's: base x policy scale */
 double dssi_search_base_radius(const dss_search *search);  /* DSS_SEARCH_RADIUS in force */
+const dss_model *dssi_search_model(const dss_search *search);
+
+/* ---- params.c (the search's parameters as a whole) -------------------------------------- */
 int  dssi_params_set(struct search_params *p, size_t n, int param, double value);
 /* Every parameter at its default (the table's), and the prior's default radius. */
 void dssi_params_default(struct search_params *p, size_t n);
 /* The documented range of a parameter, for messages (written into buf of cap bytes). */
 const char *dssi_params_range(int param, char *buf, size_t cap);
-const dss_model *dssi_search_model(const dss_search *search);
 
 /* ---- history.c ------------------------------------------------------------------------- */
 /* Make room for one more entry (allocating if needed) before a step publishes: DSS_OK or

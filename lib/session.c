@@ -19,6 +19,41 @@
 
 #define SWAP(type, a, b) do { type swap_tmp_ = (a); (a) = (b); (b) = swap_tmp_; } while (0)
 
+/* ---- the session's own state ------------------------------------------------------------- */
+
+int dssi_session_init(dss_search *search)
+{
+    const size_t n = search->model->n, r = dssi_search_max_rank(search);
+    /* O(n) up front: bases grow with the subspace dimension and decompositions with their
+       route, when a step first needs them (docs/design.md, "Memory") */
+    for (int k = 0; k < DEC_SLOTS; k++)
+        dssi_svd_dec_init(&search->slot[k].dec, n);
+    if (dssi_state_alloc(&search->cur, &search->alloc, n, r, 1) != DSS_OK
+        || dssi_state_alloc(&search->next, &search->alloc, n, r, 1) != DSS_OK)
+        return DSS_ENOMEM;
+    dssi_params_default(&search->cur.p, n);
+    dssi_radius_start(&search->cur.range);
+    dssi_rng_seed(&search->cur.rng, 0);
+    return DSS_OK;
+}
+
+void dssi_session_set_params(dss_search *search, const struct search_params *p, int param)
+{
+    struct search_state *cur = &search->cur;
+    if (param == DSS_SEARCH_SEED) /* the stream restarts at once, also for the same seed */
+        dssi_rng_seed(&cur->rng, (uint64_t)p->seed);
+    if (p->range.policy != cur->p.range.policy)
+        dssi_radius_policy_changed(&cur->range);
+    if (search->hist_len > p->history)
+        search->hist_len = p->history; /* the oldest steps are forgotten at once */
+    cur->p = *p;
+}
+
+int dssi_session_reserve_cur(dss_search *search, size_t l)
+{
+    return dssi_state_reserve_basis(&search->cur, &search->alloc, search->model->n, l);
+}
+
 int dssi_search_slot_of(const dss_search *search, uint64_t id)
 {
     for (int k = 0; k < DEC_SLOTS; k++)
@@ -90,4 +125,62 @@ void dssi_session_publish(dss_search *search, const struct publish *pub)
                                        - (st->v[STAT_SECONDS_CALLBACKS] - pub->txn->callbacks0);
         search->stats = *st;
     }
+}
+
+/* ---- the invariants, checked in the test build --------------------------------------------- */
+
+#ifdef DSS_CHECK_INVARIANTS
+#include <stdatomic.h>
+static atomic_ulong violations;
+#endif
+
+/* 1 when search keeps what this module promises: slot ids are unique (or 0: empty), the two
+   slots in use are distinct, a started session's decomposition is the current slot's, with its
+   rank and singular values, its basis holds l <= l_cap rows whose indices are below the rank or
+   the random marker, and the history ring's length is within its capacity and the parameter. */
+static int consistent(const dss_search *search)
+{
+    const struct search_state *cur = &search->cur;
+    const struct dec_slot *slot = &search->slot[search->cur_slot];
+    if (search->cur_slot == search->prev_slot || search->cur_slot < 0
+        || search->cur_slot >= DEC_SLOTS || search->prev_slot < 0
+        || search->prev_slot >= DEC_SLOTS)
+        return 0;
+    for (int k = 0; k < DEC_SLOTS; k++)
+        for (int j = k + 1; j < DEC_SLOTS; j++)
+            if (search->slot[k].id != 0 && search->slot[k].id == search->slot[j].id)
+                return 0;
+    if (search->hist_len > search->hist_cap || search->hist_len > cur->p.history)
+        return 0;
+    if (!cur->started)
+        return 1;
+    if (cur->dec_id == 0 || slot->id != cur->dec_id || slot->dec.rank != cur->rank
+        || cur->l == 0 || cur->l > cur->l_cap)
+        return 0;
+    for (size_t i = 0; i < cur->rank; i++)
+        if (memcmp(&slot->dec.s[i], &cur->dec_s[i], sizeof cur->dec_s[i]) != 0)
+            return 0;
+    for (size_t i = 0; i < cur->l; i++)
+        if (cur->basis_idx[i] >= cur->rank && cur->basis_idx[i] != (size_t)-1)
+            return 0;
+    return 1;
+}
+
+void dssi_session_check(const dss_search *search)
+{
+#ifdef DSS_CHECK_INVARIANTS
+    if (!consistent(search))
+        atomic_fetch_add(&violations, 1);
+#else
+    (void)consistent(search);
+#endif
+}
+
+unsigned long dssi_session_violations(void)
+{
+#ifdef DSS_CHECK_INVARIANTS
+    return atomic_exchange(&violations, 0);
+#else
+    return 0;
+#endif
 }

@@ -72,7 +72,7 @@ static int search_undo_impl(dss_search *search)
                                               : "the session is not started");
     e = dssi_history_newest(search);
     dssi_session_txn_begin(search, &txn);
-    if ((rc = dssi_state_reserve_basis(&search->cur, &search->alloc, search->model->n, e->l)) != DSS_OK)
+    if ((rc = dssi_session_reserve_cur(search, e->l)) != DSS_OK)
         return rc;
     rc = find_or_recompute(search, e, &txn.stats, &k, &recomputed);
     if (rc != DSS_OK)

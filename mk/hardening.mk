@@ -44,9 +44,9 @@ ABI_SO := $(ABI_B)/libdss.so.$(VERSION)
         clean-hardening
 
 # test_threads uses POSIX threads: link it with -pthread (an explicit rule beats the pattern)
-$(B)/tests/test_threads: tests/test_threads.c $(B)/tests/support.o $(STATIC) tests/support.h
+$(B)/tests/test_threads: tests/test_threads.c $(B)/tests/support.o $(CHECKED) tests/support.h
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) -pthread $< $(B)/tests/support.o $(STATIC) -o $@ $(CMOCKA_LIBS) \
+	$(CC) $(TEST_CFLAGS) -pthread $< $(B)/tests/support.o $(CHECKED) -o $@ $(CMOCKA_LIBS) \
 	    $(LINK_LIBS) -pthread
 
 # Debian packages each part needs (installed when run as root, else the command is printed)
@@ -95,7 +95,7 @@ fuzz: fuzz-build
 	    $(FUZZ_ARGS) $(FUZZ_B)/corpus tests/fuzz/corpus $(wildcard tests/fuzz/regress)
 
 fuzz-corpus: lib
-	$(CC) $(STD) $(WARN) $(CFLAGS) -DFUZZ_MAKE_CORPUS -Iinclude tests/fuzz/fuzz_load.c $(STATIC) \
+	$(CC) $(STD) $(WARN) $(CFLAGS) -DFUZZ_MAKE_CORPUS -Iinclude tests/fuzz/fuzz_load.c $(CHECKED) \
 	    -o $(B)/fuzz_make_corpus $(LINK_LIBS)
 	mkdir -p tests/fuzz/corpus
 	rm -f tests/fuzz/corpus/n*   # the generated seeds; v1-* (libdss 1.0's format) stay

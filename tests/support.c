@@ -796,9 +796,18 @@ int support_leak_teardown(void **state)
     return rc;
 }
 
+/* lib/session.c's invariant checker (the tests link the DSS_CHECK_INVARIANTS build) */
+unsigned long dssi_session_violations(void);
+
 int support_leak_exit(int failed)
 {
     const size_t blocks = support_live_blocks(), errors = support_heap_errors();
+    const unsigned long broken = dssi_session_violations();
+    if (broken != 0) {
+        fprintf(stderr, "[  FAILED  ] invariant check: %lu call(s) left a session breaking "
+                "lib/session.c's invariants\n", broken);
+        failed++;
+    }
     if (blocks == 0 && errors == 0)
         return failed;
     fprintf(stderr, "[  FAILED  ] leak check at exit: %zu block(s) of %zu bytes still allocated, "

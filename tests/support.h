@@ -294,8 +294,10 @@ int support_leak_teardown(void **state);
 /**
  * For a test program's main: `return support_leak_exit(cmocka_run_group_tests(...));`. cmocka
  * does not fail a run whose group teardown fails, so the end-of-program check is this: returns
- * `failed`, or failed + 1 (with a message) when any block of support_allocator is still live or
- * a heap error occurred.
+ * `failed`, or more (with a message) when any block of support_allocator is still live, a heap
+ * error occurred, or a call left a session breaking lib/session.c's invariants (the tests link
+ * the library built with DSS_CHECK_INVARIANTS, which checks them after every change). Every
+ * test program's main ends with it.
  */
 int support_leak_exit(int failed);
 

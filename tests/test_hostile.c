@@ -20,6 +20,8 @@
  * - a failed load: later undos cost what they cost without it (the load emptied the spare
  *   decomposition slot before it validated the string, and three undos then made an extra
  *   Jacobian call);
+ * - the test build's invariant checker (DSS_CHECK_INVARIANTS) notices a session whose slot id
+ *   was written behind session.c's back, as history.c and search.c used to;
  * - byte bounds of huge shapes (dss_search_estimate_bytes): SIZE_MAX, never a wrapped number.
  *   A session whose bound overflows size_t cannot be created on a 64-bit machine without
  *   holding gigabytes (create holds O(n)), so the terms the estimate adds with saturation
@@ -42,6 +44,7 @@
 #include "jacobian.h"
 #include "mem.h"
 #include "model.h"
+#include "search.h"
 #include "support.h"
 
 #define M 6
@@ -511,6 +514,32 @@ static void a_failed_load_leaves_later_undos_as_they_were(void **state)
     lin_destroy(lm);
 }
 
+/* ---- the invariant checker ---------------------------------------------------------------- */
+
+static void the_invariant_checker_notices_a_foreign_write(void **state)
+{
+    lin_model *lm = lin_create(M, N, NULL, 29);
+    dss_model *model;
+    dss_search *s;
+    double z0[N] = { 0 };
+    (void)state;
+    assert_non_null(lm);
+    assert_int_equal(lin_dss_model(lm, LIN_WITH_JACOBIAN, &model), DSS_OK);
+    assert_int_equal(dss_search_create(&s, model), DSS_OK);
+    assert_int_equal(dss_search_start(s, z0), DSS_OK);
+    assert_int_equal(dss_search_commit(s, 0.9), DSS_OK);
+    assert_true(dssi_session_violations() == 0);
+    s->slot[s->cur_slot].id += 1000;                      /* what no file but session.c may do */
+    assert_int_equal(dss_search_set(s, DSS_SEARCH_SEED, 3), DSS_OK);
+    assert_true(dssi_session_violations() == 1);          /* counted once, and the count reset */
+    s->slot[s->cur_slot].id -= 1000;
+    assert_int_equal(dss_search_commit(s, 0.9), DSS_OK);
+    assert_true(dssi_session_violations() == 0);
+    dss_search_destroy(s);
+    dss_model_destroy(model);
+    lin_destroy(lm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -523,6 +552,7 @@ int main(void)
         cmocka_unit_test(huge_prior_scales_keep_finite_radii_and_load),
         cmocka_unit_test(a_failed_load_leaves_later_undos_as_they_were),
         cmocka_unit_test(byte_bounds_saturate_instead_of_wrapping),
+        cmocka_unit_test(the_invariant_checker_notices_a_foreign_write),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return support_leak_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

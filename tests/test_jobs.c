@@ -472,5 +472,5 @@ int main(void)
         cmocka_unit_test(an_open_job_refuses_mutators_and_allows_reads),
         cmocka_unit_test(a_non_finite_answer_is_enonfinite),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return support_leak_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

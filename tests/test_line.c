@@ -1135,5 +1135,5 @@ int main(void)
         T(search_find_optimal_rejects_null_arguments),
         T(search_find_optimal_reports_callback_failures),
     };
-    return cmocka_run_group_tests_name("line", tests, NULL, NULL);
+    return support_leak_exit(cmocka_run_group_tests_name("line", tests, NULL, NULL));
 }

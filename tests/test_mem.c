@@ -386,5 +386,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(repeated_line_searches_allocate_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(every_failed_allocation_returns_enomem_and_changes_nothing, setup, teardown),
     };
-    return cmocka_run_group_tests_name("mem", tests, NULL, NULL);
+    return support_leak_exit(cmocka_run_group_tests_name("mem", tests, NULL, NULL));
 }

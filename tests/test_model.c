@@ -17,6 +17,8 @@
 
 #include <dss/dss.h>
 
+#include "support.h"
+
 #define N 3 /* latent dimension */
 #define M 2 /* output dimension */
 #define KMAX 64
@@ -491,5 +493,5 @@ int main(void)
         T(generate_stops_at_the_first_failing_batch),
         T(generate_works_again_after_a_failure),
     };
-    return cmocka_run_group_tests_name("model", tests, NULL, NULL);
+    return support_leak_exit(cmocka_run_group_tests_name("model", tests, NULL, NULL));
 }

@@ -988,5 +988,5 @@ int main(void)
         T(seconds_are_non_negative_and_grow),
         T(bytes_held_are_positive_below_the_peak_and_really_held),
     };
-    return cmocka_run_group_tests_name("progress", tests, NULL, NULL);
+    return support_leak_exit(cmocka_run_group_tests_name("progress", tests, NULL, NULL));
 }

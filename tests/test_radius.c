@@ -716,5 +716,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(api_escape_recomputes_and_shows_the_top_direction, setup, teardown),
         cmocka_unit_test_setup_teardown(api_rejects_bad_values, setup, teardown),
     };
-    return cmocka_run_group_tests_name("radius", tests, NULL, NULL);
+    return support_leak_exit(cmocka_run_group_tests_name("radius", tests, NULL, NULL));
 }

@@ -16,6 +16,7 @@
 #include <math.h>
 
 #include "rng.h"
+#include "support.h"
 
 /* ---- independent reference --------------------------------------------------------------- */
 
@@ -323,5 +324,5 @@ int main(void)
         cmocka_unit_test(gaussian_has_zero_mean_and_unit_variance),
         cmocka_unit_test(gaussian_is_deterministic_for_a_seed),
     };
-    return cmocka_run_group_tests_name("rng", tests, NULL, NULL);
+    return support_leak_exit(cmocka_run_group_tests_name("rng", tests, NULL, NULL));
 }

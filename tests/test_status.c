@@ -273,5 +273,5 @@ int main(void)
         cmocka_unit_test(search_messages_name_the_function_the_argument_and_the_bound),
         cmocka_unit_test(line_and_model_messages_name_the_function_and_the_callbacks_return),
     };
-    return cmocka_run_group_tests_name("status", tests, NULL, NULL);
+    return support_leak_exit(cmocka_run_group_tests_name("status", tests, NULL, NULL));
 }

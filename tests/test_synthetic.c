@@ -637,5 +637,5 @@ int main(void)
         T(jacobian_with_rows_gives_exactly_those_rows_of_the_full_one),
         T(set_jacobian_rejects_unknown_variants_and_keeps_the_current_one),
     };
-    return cmocka_run_group_tests_name("synthetic", tests, NULL, NULL);
+    return support_leak_exit(cmocka_run_group_tests_name("synthetic", tests, NULL, NULL));
 }

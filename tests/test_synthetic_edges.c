@@ -257,5 +257,5 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_problem_matches_an_independent_re_implementation),
     };
-    return cmocka_run_group_tests_name("synthetic_edges", tests, NULL, NULL);
+    return support_leak_exit(cmocka_run_group_tests_name("synthetic_edges", tests, NULL, NULL));
 }
