@@ -21,68 +21,93 @@
 #define COUNT_MAX (SIZE_MAX < UINT64_C(9007199254740992) ? (double)SIZE_MAX : TWO53)
 #define SP(field) offsetof(struct search_params, field)
 
-/* One row per parameter: id, name, kind, lo, hi, lo_open, hi_open, hi_is_n, saved, default,
-   field type, field offset. saved: 1 in the parameter block (ids 1..16, format version 1), 2 in
-   version 2's policy block (persist.c). */
+/* One row per parameter, with everything the library does differently for it: its range, its
+   default, its field, where a save writes it (saved: PARAM_SAVED_V1 the parameter block, ids
+   1..16; PARAM_SAVED_V2 version 2's policy block), a note for messages, a check-and-store of
+   its own (apply), a value that means "unset" (unset_zero), a reading of its own (read), and
+   what the session does when it changes (effect, session.c). No other file names a parameter. */
+#define ROW(param) .id = param, .name = #param
+
+static int apply_prior(void *obj, size_t n, double value);
+static int apply_prior_scale(void *obj, size_t n, double value);
+static double read_radius(const void *obj);
+
 static const param_desc SEARCH[] = {
-    { DSS_SEARCH_SUBSPACE_DIM, "DSS_SEARCH_SUBSPACE_DIM", PARAM_INT, 1, COUNT_MAX, 0, 0, 1, 1, 1,
-      FIELD_SIZE, SP(l) },
-    { DSS_SEARCH_RADIUS, "DSS_SEARCH_RADIUS", PARAM_REAL, 0, DBL_MAX, 1, 0, 0, 1, 0,
-      FIELD_DOUBLE, SP(radius) },  /* default 0: the prior's radius */
-    { DSS_SEARCH_CENTER_TOLERANCE, "DSS_SEARCH_CENTER_TOLERANCE", PARAM_REAL, 0, 0.5, 0, 0, 0, 1,
-      0.05, FIELD_DOUBLE, SP(tol) },
-    { DSS_SEARCH_SEED, "DSS_SEARCH_SEED", PARAM_INT, 0, TWO53, 0, 0, 0, 1, 0,
-      FIELD_DOUBLE, SP(seed) },
-    { DSS_SEARCH_JACOBIAN, "DSS_SEARCH_JACOBIAN", PARAM_INT, DSS_JACOBIAN_AUTO,
-      DSS_JACOBIAN_RANDOMIZED, 0, 0, 0, 1, DSS_JACOBIAN_AUTO, FIELD_INT, SP(jac.mode) },
-    { DSS_SEARCH_JACOBIAN_ROWS, "DSS_SEARCH_JACOBIAN_ROWS", PARAM_INT, 1, COUNT_MAX, 0, 0, 0, 1, 50,
-      FIELD_SIZE, SP(jac.rows) },
-    { DSS_SEARCH_RANK, "DSS_SEARCH_RANK", PARAM_INT, 1, COUNT_MAX, 0, 0, 0, 1, 32,
-      FIELD_SIZE, SP(jac.rank) },
-    { DSS_SEARCH_SAMPLER, "DSS_SEARCH_SAMPLER", PARAM_INT, DSS_SAMPLER_SINGULAR, DSS_SAMPLER_TOP,
-      0, 0, 0, 1, DSS_SAMPLER_SINGULAR, FIELD_INT, SP(sampler) },
-    { DSS_SEARCH_PRIOR, "DSS_SEARCH_PRIOR", PARAM_INT, DSS_PRIOR_GAUSSIAN, DSS_PRIOR_BOX, 0, 0, 0,
-      1, DSS_PRIOR_GAUSSIAN, FIELD_INT, SP(prior) },
-    { DSS_SEARCH_PRIOR_SCALE, "DSS_SEARCH_PRIOR_SCALE", PARAM_REAL, 0, DBL_MAX, 1, 0, 0, 1, 1,
-      FIELD_DOUBLE, SP(prior_scale) },
-    { DSS_SEARCH_HISTORY, "DSS_SEARCH_HISTORY", PARAM_INT, 0, 65536, 0, 0, 0, 1, 64,
-      FIELD_SIZE, SP(history) },
-    { DSS_SEARCH_DIFF_SCHEME, "DSS_SEARCH_DIFF_SCHEME", PARAM_INT, DSS_DIFF_FORWARD,
-      DSS_DIFF_CENTRAL, 0, 0, 0, 1, DSS_DIFF_FORWARD, FIELD_INT, SP(jac.diff_scheme) },
-    { DSS_SEARCH_DIFF_STEP, "DSS_SEARCH_DIFF_STEP", PARAM_REAL, 0, 1, 0, 1, 0, 1, 0,
-      FIELD_DOUBLE, SP(jac.diff_step) },
-    { DSS_SEARCH_OVERSAMPLE, "DSS_SEARCH_OVERSAMPLE", PARAM_INT, 0, COUNT_MAX, 0, 0, 0, 1, 10,
-      FIELD_SIZE, SP(jac.oversample) },
-    { DSS_SEARCH_POWER_ITERATIONS, "DSS_SEARCH_POWER_ITERATIONS", PARAM_INT, 0, 16, 0, 0, 0, 1,
-      1, FIELD_SIZE, SP(jac.power) },
-    { DSS_SEARCH_JACOBIAN_CHUNK, "DSS_SEARCH_JACOBIAN_CHUNK", PARAM_INT, 0, COUNT_MAX, 0, 0, 0, 1,
-      0, FIELD_SIZE, SP(jac.chunk) },
+    { ROW(DSS_SEARCH_SUBSPACE_DIM), .kind = PARAM_INT, .lo = 1, .hi = COUNT_MAX, .hi_is_n = 1,
+      .saved = PARAM_SAVED_V1, .def = 1, .field = FIELD_SIZE, .offset = SP(l) },
+    /* default 0, "unset": the prior's radius, which is what a read shows */
+    { ROW(DSS_SEARCH_RADIUS), .kind = PARAM_REAL, .lo = 0, .lo_open = 1, .hi = DBL_MAX,
+      .saved = PARAM_SAVED_V1, .def = 0, .unset_zero = 1, .read = read_radius,
+      .field = FIELD_DOUBLE, .offset = SP(radius) },
+    { ROW(DSS_SEARCH_CENTER_TOLERANCE), .kind = PARAM_REAL, .lo = 0, .hi = 0.5,
+      .saved = PARAM_SAVED_V1, .def = 0.05, .field = FIELD_DOUBLE, .offset = SP(tol) },
+    { ROW(DSS_SEARCH_SEED), .kind = PARAM_INT, .lo = 0, .hi = TWO53, .saved = PARAM_SAVED_V1,
+      .def = 0, .effect = PARAM_EFFECT_RESEED, .field = FIELD_DOUBLE, .offset = SP(seed) },
+    { ROW(DSS_SEARCH_JACOBIAN), .kind = PARAM_INT, .lo = DSS_JACOBIAN_AUTO,
+      .hi = DSS_JACOBIAN_RANDOMIZED, .saved = PARAM_SAVED_V1, .def = DSS_JACOBIAN_AUTO,
+      .field = FIELD_INT, .offset = SP(jac.mode) },
+    { ROW(DSS_SEARCH_JACOBIAN_ROWS), .kind = PARAM_INT, .lo = 1, .hi = COUNT_MAX,
+      .saved = PARAM_SAVED_V1, .def = 50, .field = FIELD_SIZE, .offset = SP(jac.rows) },
+    { ROW(DSS_SEARCH_RANK), .kind = PARAM_INT, .lo = 1, .hi = COUNT_MAX, .saved = PARAM_SAVED_V1,
+      .def = 32, .field = FIELD_SIZE, .offset = SP(jac.rank) },
+    { ROW(DSS_SEARCH_SAMPLER), .kind = PARAM_INT, .lo = DSS_SAMPLER_SINGULAR,
+      .hi = DSS_SAMPLER_TOP, .saved = PARAM_SAVED_V1, .def = DSS_SAMPLER_SINGULAR,
+      .field = FIELD_INT, .offset = SP(sampler) },
+    /* the prior and its scale set the default radius, which must be finite and positive */
+    { ROW(DSS_SEARCH_PRIOR), .kind = PARAM_INT, .lo = DSS_PRIOR_GAUSSIAN, .hi = DSS_PRIOR_BOX,
+      .saved = PARAM_SAVED_V1, .def = DSS_PRIOR_GAUSSIAN, .apply = apply_prior,
+      .note = ", with a finite, positive default radius", .field = FIELD_INT,
+      .offset = SP(prior) },
+    { ROW(DSS_SEARCH_PRIOR_SCALE), .kind = PARAM_REAL, .lo = 0, .lo_open = 1, .hi = DBL_MAX,
+      .saved = PARAM_SAVED_V1, .def = 1, .apply = apply_prior_scale,
+      .note = ", with a finite, positive default radius", .field = FIELD_DOUBLE,
+      .offset = SP(prior_scale) },
+    { ROW(DSS_SEARCH_HISTORY), .kind = PARAM_INT, .lo = 0, .hi = 65536, .saved = PARAM_SAVED_V1,
+      .def = 64, .effect = PARAM_EFFECT_FORGET, .field = FIELD_SIZE, .offset = SP(history) },
+    { ROW(DSS_SEARCH_DIFF_SCHEME), .kind = PARAM_INT, .lo = DSS_DIFF_FORWARD,
+      .hi = DSS_DIFF_CENTRAL, .saved = PARAM_SAVED_V1, .def = DSS_DIFF_FORWARD,
+      .field = FIELD_INT, .offset = SP(jac.diff_scheme) },
+    { ROW(DSS_SEARCH_DIFF_STEP), .kind = PARAM_REAL, .lo = 0, .hi = 1, .hi_open = 1,
+      .saved = PARAM_SAVED_V1, .def = 0, .field = FIELD_DOUBLE, .offset = SP(jac.diff_step) },
+    { ROW(DSS_SEARCH_OVERSAMPLE), .kind = PARAM_INT, .lo = 0, .hi = COUNT_MAX,
+      .saved = PARAM_SAVED_V1, .def = 10, .field = FIELD_SIZE, .offset = SP(jac.oversample) },
+    { ROW(DSS_SEARCH_POWER_ITERATIONS), .kind = PARAM_INT, .lo = 0, .hi = 16,
+      .saved = PARAM_SAVED_V1, .def = 1, .field = FIELD_SIZE, .offset = SP(jac.power) },
+    { ROW(DSS_SEARCH_JACOBIAN_CHUNK), .kind = PARAM_INT, .lo = 0, .hi = COUNT_MAX,
+      .saved = PARAM_SAVED_V1, .def = 0, .field = FIELD_SIZE, .offset = SP(jac.chunk) },
     /* the slider-range policy (radius.c), saved in format version 2's policy block; the two
        bounds' ranges meet at 1, which keeps RADIUS_MIN <= 1 <= RADIUS_MAX */
-    { DSS_SEARCH_RADIUS_POLICY, "DSS_SEARCH_RADIUS_POLICY", PARAM_INT, DSS_RADIUS_FIXED,
-      DSS_RADIUS_ADAPTIVE, 0, 0, 0, 2, DSS_RADIUS_FIXED, FIELD_INT, SP(range.policy) },
-    { DSS_SEARCH_RADIUS_GROW, "DSS_SEARCH_RADIUS_GROW", PARAM_REAL, 1, RADIUS_GROW_MAX, 1, 0, 0,
-      2, 2, FIELD_DOUBLE, SP(range.grow) },
-    { DSS_SEARCH_RADIUS_SHRINK, "DSS_SEARCH_RADIUS_SHRINK", PARAM_REAL, 0, 1, 1, 1, 0, 2, 0.5,
-      FIELD_DOUBLE, SP(range.shrink) },
-    { DSS_SEARCH_RADIUS_MIN, "DSS_SEARCH_RADIUS_MIN", PARAM_REAL, 0, 1, 1, 0, 0, 2, 0.0625,
-      FIELD_DOUBLE, SP(range.scale_min) },
-    { DSS_SEARCH_RADIUS_MAX, "DSS_SEARCH_RADIUS_MAX", PARAM_REAL, 1, RADIUS_SCALE_MAX, 0, 0, 0,
-      2, 2, FIELD_DOUBLE, SP(range.scale_max) },
-    { DSS_SEARCH_STALL_COMMITS, "DSS_SEARCH_STALL_COMMITS", PARAM_INT, 0, RADIUS_STALL_MAX, 0, 0,
-      0, 2, 0, FIELD_SIZE, SP(range.stall) },
+    { ROW(DSS_SEARCH_RADIUS_POLICY), .kind = PARAM_INT, .lo = DSS_RADIUS_FIXED,
+      .hi = DSS_RADIUS_ADAPTIVE, .saved = PARAM_SAVED_V2, .def = DSS_RADIUS_FIXED,
+      .effect = PARAM_EFFECT_NEW_POLICY, .field = FIELD_INT, .offset = SP(range.policy) },
+    { ROW(DSS_SEARCH_RADIUS_GROW), .kind = PARAM_REAL, .lo = 1, .lo_open = 1,
+      .hi = RADIUS_GROW_MAX, .saved = PARAM_SAVED_V2, .def = 2, .field = FIELD_DOUBLE,
+      .offset = SP(range.grow) },
+    { ROW(DSS_SEARCH_RADIUS_SHRINK), .kind = PARAM_REAL, .lo = 0, .lo_open = 1, .hi = 1,
+      .hi_open = 1, .saved = PARAM_SAVED_V2, .def = 0.5, .field = FIELD_DOUBLE,
+      .offset = SP(range.shrink) },
+    { ROW(DSS_SEARCH_RADIUS_MIN), .kind = PARAM_REAL, .lo = 0, .lo_open = 1, .hi = 1,
+      .saved = PARAM_SAVED_V2, .def = 0.0625,
+      .note = ": the scale's bounds keep RADIUS_MIN <= 1 <= RADIUS_MAX", .field = FIELD_DOUBLE,
+      .offset = SP(range.scale_min) },
+    { ROW(DSS_SEARCH_RADIUS_MAX), .kind = PARAM_REAL, .lo = 1, .hi = RADIUS_SCALE_MAX,
+      .saved = PARAM_SAVED_V2, .def = 2,
+      .note = ": the scale's bounds keep RADIUS_MIN <= 1 <= RADIUS_MAX", .field = FIELD_DOUBLE,
+      .offset = SP(range.scale_max) },
+    { ROW(DSS_SEARCH_STALL_COMMITS), .kind = PARAM_INT, .lo = 0, .hi = RADIUS_STALL_MAX,
+      .saved = PARAM_SAVED_V2, .def = 0, .field = FIELD_SIZE, .offset = SP(range.stall) },
 };
 
 #define LP(field) offsetof(struct dss_line, field)
 static const param_desc LINE[] = {
-    { DSS_LINE_SAMPLES, "DSS_LINE_SAMPLES", PARAM_INT, 2, COUNT_MAX, 0, 0, 0, 0, 10001,
-      FIELD_SIZE, LP(samples) },
-    { DSS_LINE_BATCH, "DSS_LINE_BATCH", PARAM_INT, 1, COUNT_MAX, 0, 0, 0, 0, 500, FIELD_SIZE,
-      LP(batch) },
-    { DSS_LINE_GOAL, "DSS_LINE_GOAL", PARAM_INT, DSS_MAXIMIZE, DSS_MINIMIZE, 0, 0, 0, 0,
-      DSS_MAXIMIZE, FIELD_INT, LP(goal) },
-    { DSS_LINE_REFINE, "DSS_LINE_REFINE", PARAM_INT, 0, 2, 0, 0, 0, 0, 0, FIELD_INT,
-      LP(refine) },
+    { ROW(DSS_LINE_SAMPLES), .kind = PARAM_INT, .lo = 2, .hi = COUNT_MAX, .def = 10001,
+      .field = FIELD_SIZE, .offset = LP(samples) },
+    { ROW(DSS_LINE_BATCH), .kind = PARAM_INT, .lo = 1, .hi = COUNT_MAX, .def = 500,
+      .field = FIELD_SIZE, .offset = LP(batch) },
+    { ROW(DSS_LINE_GOAL), .kind = PARAM_INT, .lo = DSS_MAXIMIZE, .hi = DSS_MINIMIZE,
+      .def = DSS_MAXIMIZE, .field = FIELD_INT, .offset = LP(goal) },
+    { ROW(DSS_LINE_REFINE), .kind = PARAM_INT, .lo = 0, .hi = 2, .def = 0, .field = FIELD_INT,
+      .offset = LP(refine) },
 };
 
 #define COUNT(a) (sizeof (a) / sizeof (a)[0])
@@ -213,36 +238,66 @@ static int set_prior(struct search_params *p, size_t n, int prior, double scale)
     return DSS_OK;
 }
 
+static int apply_prior(void *obj, size_t n, double value)
+{
+    struct search_params *p = obj;
+    return set_prior(p, n, (int)value, p->prior_scale);
+}
+
+static int apply_prior_scale(void *obj, size_t n, double value)
+{
+    struct search_params *p = obj;
+    return set_prior(p, n, p->prior, value);
+}
+
+/* the radius in force: the one set, or the prior's when unset */
+static double read_radius(const void *obj)
+{
+    const struct search_params *p = obj;
+    return p->radius > 0.0 ? p->radius : p->radius_default;
+}
+
 const char *dssi_params_range(int param, char *buf, size_t cap)
 {
     const param_desc *d = dssi_param_search(param);
     if (d == NULL)
         return "no such parameter";
     dssi_param_range_text(d, buf, cap);
-    if (param == DSS_SEARCH_PRIOR || param == DSS_SEARCH_PRIOR_SCALE) {
+    if (d->note != NULL) {
         size_t len = strlen(buf);
-        snprintf(buf + len, cap - len, ", with a finite, positive default radius");
-    }
-    if (param == DSS_SEARCH_RADIUS_MIN || param == DSS_SEARCH_RADIUS_MAX) {
-        size_t len = strlen(buf);
-        snprintf(buf + len, cap - len, ": the scale's bounds keep RADIUS_MIN <= 1 <= RADIUS_MAX");
+        snprintf(buf + len, cap - len, "%s", d->note);
     }
     return buf;
 }
 
-/* Every parameter through its row of the table (params.c); the prior's two also recompute the
-   default radius, which must stay finite. */
+/* Every parameter through its row of the table: its range, then its own check-and-store or the
+   plain one. */
 int dssi_params_set(struct search_params *p, size_t n, int param, double value)
 {
     const param_desc *d = dssi_param_search(param);
     if (d == NULL || !dssi_param_valid(d, value, n))
         return DSS_EINVAL;
-    if (param == DSS_SEARCH_PRIOR)
-        return set_prior(p, n, (int)value, p->prior_scale);
-    if (param == DSS_SEARCH_PRIOR_SCALE)
-        return set_prior(p, n, p->prior, value);
+    if (d->apply != NULL)
+        return d->apply(p, n, value);
     dssi_param_store(d, p, value);
     return DSS_OK;
+}
+
+/* A saved value through its row: "unset" where the row has one, else the setter's check. */
+int dssi_params_restore(struct search_params *p, size_t n, int param, double value)
+{
+    const param_desc *d = dssi_param_search(param);
+    if (d != NULL && d->unset_zero && value == 0.0) {
+        dssi_param_store(d, p, 0.0);
+        return DSS_OK;
+    }
+    return dssi_params_set(p, n, param, value);
+}
+
+/* The value a read shows: the row's own reading, or the field. */
+double dssi_params_read(const param_desc *d, const struct search_params *p)
+{
+    return d->read != NULL ? d->read(p) : dssi_param_load(d, p);
 }
 
 /* The defaults, from the table. */

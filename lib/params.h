@@ -10,6 +10,10 @@
 enum { PARAM_INT, PARAM_REAL };                     /* integer-valued, or any real */
 enum { FIELD_SIZE, FIELD_INT, FIELD_DOUBLE };       /* the C type of the field it fills */
 enum { PARAM_SAVED_V1 = 1, PARAM_SAVED_V2 = 2 };   /* param_desc.saved */
+/* What the session does when a parameter changes (session.c): nothing; restart the random
+   stream (also for the same seed); start the new policy's scale at 1; forget the oldest undo
+   steps beyond the new history. */
+enum { PARAM_EFFECT_NONE = 0, PARAM_EFFECT_RESEED, PARAM_EFFECT_NEW_POLICY, PARAM_EFFECT_FORGET };
 
 typedef struct param_desc {
     int id;                 /* DSS_SEARCH_* / DSS_LINE_* */
@@ -24,6 +28,13 @@ typedef struct param_desc {
     double def;             /* the default */
     int field;              /* FIELD_* */
     size_t offset;          /* offsetof the field in struct search_params / struct dss_line */
+    const char *note;       /* appended to the range in messages, or NULL */
+    /* a check and store of its own (after the range check), or NULL for the plain store:
+       DSS_OK or DSS_EINVAL, obj unchanged on failure */
+    int (*apply)(void *obj, size_t n, double value);
+    double (*read)(const void *obj); /* what a get shows, or NULL for the field */
+    unsigned char unset_zero;        /* 0 means "unset" (stored, never set by the host) */
+    unsigned char effect;            /* PARAM_EFFECT_* */
 } param_desc;
 
 /* The row of param id, or NULL. */

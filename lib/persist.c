@@ -316,10 +316,7 @@ static void get_jac(cursor *c, jac_config *j)
 /* One (id, value) pair through the setter's own validation. */
 static void get_param(cursor *c, struct search_params *p, size_t n, int id)
 {
-    double value = get_f64(c);
-    if (id == DSS_SEARCH_RADIUS && value == 0.0)
-        p->radius = 0.0;
-    else if (dssi_params_set(p, n, id, value) != DSS_OK)
+    if (dssi_params_restore(p, n, id, get_f64(c)) != DSS_OK)
         c->bad = 1;
 }
 

@@ -146,8 +146,7 @@ static int search_get_impl(const dss_search *search, int param, double *value)
         return dssi_err_detail(SEARCH_ERR(search), DSS_EINVAL, "argument value is NULL");
     if (d == NULL)
         return dssi_err_detail(SEARCH_ERR(search), DSS_EINVAL, "no parameter %d", param);
-    *value = param == DSS_SEARCH_RADIUS ? dssi_search_base_radius(search)
-                                     : dssi_param_load(d, &search->cur.p);
+    *value = dssi_params_read(d, &search->cur.p);
     return DSS_OK;
 }
 

@@ -12,6 +12,7 @@
 #include "errmsg.h"
 #include "decompose.h"
 #include "jacobian.h"
+#include "params.h"
 #include "radius.h"
 #include "rng.h"
 
@@ -168,6 +169,10 @@ int  dssi_params_set(struct search_params *p, size_t n, int param, double value)
 void dssi_params_default(struct search_params *p, size_t n);
 /* The documented range of a parameter, for messages (written into buf of cap bytes). */
 const char *dssi_params_range(int param, char *buf, size_t cap);
+/* A value from a saved string through its row ("unset" where the row has one). */
+int  dssi_params_restore(struct search_params *p, size_t n, int param, double value);
+/* The value dss_search_get shows (the row's own reading, or the field). */
+double dssi_params_read(const param_desc *d, const struct search_params *p);
 
 /* ---- history.c ------------------------------------------------------------------------- */
 /* Make room for one more entry (allocating if needed) before a step publishes: DSS_OK or

@@ -40,12 +40,22 @@ int dssi_session_init(dss_search *search)
 void dssi_session_set_params(dss_search *search, const struct search_params *p, int param)
 {
     struct search_state *cur = &search->cur;
-    if (param == DSS_SEARCH_SEED) /* the stream restarts at once, also for the same seed */
+    const param_desc *d = dssi_param_search(param);
+    switch (d != NULL ? d->effect : PARAM_EFFECT_NONE) {
+    case PARAM_EFFECT_RESEED: /* the stream restarts at once, also for the same seed */
         dssi_rng_seed(&cur->rng, (uint64_t)p->seed);
-    if (p->range.policy != cur->p.range.policy)
-        dssi_radius_policy_changed(&cur->range);
-    if (search->hist_len > p->history)
-        search->hist_len = p->history; /* the oldest steps are forgotten at once */
+        break;
+    case PARAM_EFFECT_NEW_POLICY:
+        if (p->range.policy != cur->p.range.policy)
+            dssi_radius_policy_changed(&cur->range);
+        break;
+    case PARAM_EFFECT_FORGET: /* the oldest steps are forgotten at once */
+        if (search->hist_len > p->history)
+            search->hist_len = p->history;
+        break;
+    default:
+        break;
+    }
     cur->p = *p;
 }
 
