@@ -6,9 +6,12 @@
 
 #include "fdiff.h"
 
-static double default_step(int scheme)
+/* The step that balances truncation against the generator's rounding (relative precision eps,
+   dss_model_set_precision): forward differences err by about h |f''| / 2 + 2 eps |f| / h, least
+   at h ~ sqrt(eps); central ones by h^2 |f'''| / 6 + eps |f| / h, least at h ~ cbrt(eps). */
+static double default_step(int scheme, double eps)
 {
-    return scheme == DSS_DIFF_CENTRAL ? cbrt(DBL_EPSILON) : sqrt(DBL_EPSILON);
+    return scheme == DSS_DIFF_CENTRAL ? cbrt(eps) : sqrt(eps);
 }
 
 /* Point q of the finite-difference list: forward c, c + h_0 e_0, ..., c + h_{n-1} e_{n-1};
@@ -47,7 +50,8 @@ int dssi_fd_jacobian(call_ctx *cx, const jac_config *cfg, const double *c, jac_s
     const size_t n = cx->model->n, m = cx->model->m;
     const int central = cfg->diff_scheme == DSS_DIFF_CENTRAL;
     const size_t points = central ? 2 * n : n + 1;
-    const double step = cfg->diff_step > 0 ? cfg->diff_step : default_step(cfg->diff_scheme);
+    const double step = cfg->diff_step > 0 ? cfg->diff_step
+                                            : default_step(cfg->diff_scheme, cx->model->precision);
     const size_t chunk = dssi_fd_chunk(cx->model, cfg);
     int rc;
 
@@ -97,7 +101,8 @@ int dssi_fd_directional(call_ctx *cx, const jac_config *cfg, const double *c,
                         const mem_allocator *a, double *out)
 {
     const size_t n = cx->model->n, m = cx->model->m, points = count + 1;
-    const double step = cfg->diff_step > 0 ? cfg->diff_step : default_step(DSS_DIFF_FORWARD);
+    const double step = cfg->diff_step > 0 ? cfg->diff_step
+                                            : default_step(DSS_DIFF_FORWARD, cx->model->precision);
     double cmax = 1.0, h;
     int rc;
 

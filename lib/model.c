@@ -1,5 +1,6 @@
 /* dss_model: the host's generator and its optional derivatives. */
 #include <math.h>
+#include <float.h>
 #include <stdint.h>
 
 #include "calls.h"
@@ -47,7 +48,8 @@ DSS_API int dss_model_create_with_allocator(dss_model **out, size_t n, size_t m,
     model = dssi_mem_alloc(&a, sizeof *model);
     if (model == NULL)
         return DSS_ENOMEM;
-    *model = (dss_model){ .n = n, .m = m, .max_batch = SIZE_MAX, .f = f, .user = user,
+    *model = (dss_model){ .n = n, .m = m, .max_batch = SIZE_MAX, .precision = DBL_EPSILON,
+                          .f = f, .user = user,
                           .alloc = a };
     *out = model;
     return DSS_OK;
@@ -103,6 +105,27 @@ DSS_API int dss_model_set_max_batch(dss_model *model, size_t k)
     if (model == NULL)
         return DSS_EINVAL;
     return ERR_CALL(&model->err, model_set_max_batch_impl(model, k));
+}
+
+static int model_set_precision_impl(dss_model *model, double eps)
+{
+    if (!(eps >= DBL_EPSILON && eps < 1.0))
+        return dssi_err_detail(&model->err, DSS_EINVAL, "eps = %.17g is outside [DBL_EPSILON, 1)",
+                               eps);
+    model->precision = eps;
+    return DSS_OK;
+}
+
+DSS_API int dss_model_set_precision(dss_model *model, double eps)
+{
+    if (model == NULL)
+        return DSS_EINVAL;
+    return ERR_CALL(&model->err, model_set_precision_impl(model, eps));
+}
+
+DSS_API double dss_model_precision(const dss_model *model)
+{
+    return model != NULL ? model->precision : 0.0;
 }
 
 DSS_API int dss_model_generate(const dss_model *model, size_t k, const double *z, double *x)

@@ -10,6 +10,7 @@
 struct dss_model {
     size_t n, m;
     size_t max_batch;            /* SIZE_MAX: unlimited */
+    double precision;            /* relative rounding of f (DBL_EPSILON; FLT_EPSILON for float32) */
     dss_generate_fn f;
     dss_jacobian_fn jacobian;
     dss_vjp_fn vjp;

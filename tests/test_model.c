@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -463,10 +464,104 @@ static void generate_works_again_after_a_failure(void **state)
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
+/* ---- a float32 generator (dss_model_set_precision) ----------------------------------------- */
+
+enum { FM = 7, FN = 4 };
+
+/* f(z) = A z computed in float32, as a GPU network would; its exact Jacobian is A. */
+static int float32_f(void *user, size_t k, const double *z, double *x)
+{
+    const double *A = user;
+    for (size_t p = 0; p < k; p++)
+        for (size_t i = 0; i < FM; i++) {
+            float acc = 0.0f;
+            for (size_t j = 0; j < FN; j++)
+                acc += (float)A[i * FN + j] * (float)z[p * FN + j];
+            x[p * FM + i] = acc;
+        }
+    return 0;
+}
+
+/* The FD singular values of a float32 generator, forward differences, under a declared
+   precision (0: the default). */
+static void float32_fd_values(const double *A, const double *z0, double eps, double *s)
+{
+    dss_model *model;
+    dss_search *search;
+    assert_int_equal(dss_model_create(&model, FN, FM, float32_f, (void *)A), DSS_OK);
+    if (eps > 0.0)
+        assert_int_equal(dss_model_set_precision(model, eps), DSS_OK);
+    assert_int_equal(dss_search_create(&search, model), DSS_OK);
+    assert_int_equal(dss_search_set(search, DSS_SEARCH_JACOBIAN, DSS_JACOBIAN_FINITE_DIFF),
+                     DSS_OK);
+    assert_int_equal(dss_search_start(search, z0), DSS_OK);
+    assert_int_equal(dss_search_singular_values(search, s, FN), DSS_OK);
+    dss_search_destroy(search);
+    dss_model_destroy(model);
+}
+
+/* Declared FLT_EPSILON, forward differences of A z in float32 match A's singular values within
+   the bound dss.h states, derived here for this f: f is linear, so only rounding errs; each
+   output, a float sum of FN products, is off by at most gamma = (FN + 1) FLT_EPSILON times
+   S = max_i sum_j |A_ij| (|z_j| + h) (Higham's bound, rounding z too), so each entry of the
+   difference quotient by at most 2 gamma S / h and the singular values (Weyl) by the Frobenius
+   norm of those, sqrt(FM FN) 2 gamma S / h, with h = sqrt(FLT_EPSILON) max(1, |z_j|). The
+   double-precision default step is far outside it (columns of exact zeros: z_j + h rounds back
+   to z_j in float). */
+static void a_declared_float32_precision_gives_an_accurate_jacobian(void **state)
+{
+    double A[FM * FN], exact[FN], got[FN], noisy[FN], z0[FN] = { 0.3, -0.7, 1.1, 0.05 };
+    double S = 0.0, h = sqrt(FLT_EPSILON) * 1.1, bound, worst = 0.0, worst_default = 0.0;
+    const double gamma = (FN + 1) * FLT_EPSILON;
+    (void)state;
+    assert_true(dss_model_precision(NULL) == 0.0);
+    for (size_t i = 0; i < FM * FN; i++)
+        A[i] = (double)(float)(0.25 * (double)((i * 7) % 11) - 1.1); /* representable in float */
+    assert_int_equal(support_singular_values(A, FM, FN, exact), 0);
+    for (size_t i = 0; i < FM; i++) {
+        double row = 0.0;
+        for (size_t j = 0; j < FN; j++)
+            row += fabs(A[i * FN + j]) * (fabs(z0[j]) + h);
+        S = fmax(S, row);
+    }
+    bound = sqrt((double)(FM * FN)) * 2.0 * gamma * S / sqrt(FLT_EPSILON); /* h >= sqrt(eps) */
+    float32_fd_values(A, z0, FLT_EPSILON, got);
+    float32_fd_values(A, z0, 0.0, noisy);
+    for (size_t k = 0; k < FN; k++) {
+        worst = fmax(worst, fabs(got[k] - exact[k]));
+        worst_default = fmax(worst_default, fabs(noisy[k] - exact[k]));
+    }
+    if (!(worst <= bound))
+        fail_msg("declared FLT_EPSILON: singular values off by %g > bound %g", worst, bound);
+    if (!(worst_default > 10.0 * bound))
+        fail_msg("the default step was expected far off: %g against bound %g", worst_default,
+                 bound);
+}
+
+static void set_precision_rejects_bad_values_and_keeps_the_old(void **state)
+{
+    dss_model *model;
+    double A[FM * FN] = { 0 };
+    (void)state;
+    assert_int_equal(dss_model_create(&model, FN, FM, float32_f, A), DSS_OK);
+    assert_true(dss_model_precision(model) == DBL_EPSILON);
+    assert_int_equal(dss_model_set_precision(model, FLT_EPSILON), DSS_OK);
+    static const double bad[] = { 0.0, -1.0, 1.0, 1e-20, NAN, INFINITY };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(dss_model_set_precision(model, bad[i]), DSS_EINVAL);
+        assert_true(dss_model_precision(model) == FLT_EPSILON);
+    }
+    assert_true(strstr(dss_model_errmsg(model), "dss_model_set_precision") != NULL);
+    assert_int_equal(dss_model_set_precision(NULL, FLT_EPSILON), DSS_EINVAL);
+    dss_model_destroy(model);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(create_rejects_a_null_out_pointer),
+        cmocka_unit_test(a_declared_float32_precision_gives_an_accurate_jacobian),
+        cmocka_unit_test(set_precision_rejects_bad_values_and_keeps_the_old),
         cmocka_unit_test(create_rejects_a_null_generator_and_clears_out),
         cmocka_unit_test(create_rejects_a_zero_latent_dimension),
         cmocka_unit_test(create_rejects_a_zero_output_dimension),

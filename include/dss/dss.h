@@ -236,6 +236,28 @@ DSS_API int dss_model_set_jvp(dss_model *model, dss_jvp_fn jvp);
 DSS_API int dss_model_set_max_batch(dss_model *model, size_t k);
 
 /**
+ * Declare the relative precision of f's outputs: DBL_EPSILON (the default) for a generator
+ * computed in double, FLT_EPSILON (about 1.2e-7) for one computed in float32 (most neural
+ * networks, GPUs, DCC tools and games), or a measured noise level. Finite differences then take
+ * the step that balances truncation against that rounding, h_i = step * max(1, |c_i|) with
+ * step = sqrt(eps) (forward) or cbrt(eps) (central), unless DSS_SEARCH_DIFF_STEP sets one: a
+ * forward difference errs by about h |f''| / 2 + 2 eps |f| / h, so by about 2 sqrt(eps) times
+ * the scale of f (and f''), a central one by about eps^(2/3). With the double-precision step a
+ * float32 generator's differences are rounding noise (errors of about eps_32 / sqrt(eps_64),
+ * ten times the Jacobian itself, or exact zeros where z_i + h rounds back to z_i).
+ * Like the other setters, it takes effect at the next call that uses the model; an undo that
+ * recomputes an older decomposition uses the precision in force then.
+ * @param eps in [DBL_EPSILON, 1).
+ * @retval DSS_OK success. @retval DSS_EINVAL model NULL or eps out of range (unchanged).
+ * @since 1.2
+ */
+DSS_API int dss_model_set_precision(dss_model *model, double eps);
+
+/** The precision dss_model_set_precision declared (DBL_EPSILON by default); 0 for NULL.
+ *  @since 1.2 */
+DSS_API double dss_model_precision(const dss_model *model);
+
+/**
  * Evaluate f on k latent vectors, split into calls of at most the max batch.
  * @param model the model. @param k number of points, >= 1.
  * @param z k x n inputs (checked for NaN/infinity). @param x k x m outputs (caller-owned).
@@ -329,7 +351,8 @@ enum dss_search_param {
     DSS_SEARCH_DIFF_SCHEME      = 12, /**< DSS_DIFF_FORWARD (default, n+1 points) or DSS_DIFF_CENTRAL (2n) */
     DSS_SEARCH_DIFF_STEP        = 13, /**< finite-difference step h_i = step * max(1, |c_i|), step in [0, 1);
                                            0 (default) picks sqrt(eps) for forward and cbrt(eps) for
-                                           central differences */
+                                           central differences, eps the model's precision
+                                           (dss_model_set_precision) */
     DSS_SEARCH_OVERSAMPLE       = 14, /**< RANDOMIZED: extra probe directions beyond the rank (integer in
                                            [0, 2^53]), default 10 */
     DSS_SEARCH_POWER_ITERATIONS = 15, /**< RANDOMIZED: power iterations (integer in [0, 16]), default 1 */
