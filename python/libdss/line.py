@@ -50,6 +50,19 @@ def _score_callback(g, m):
     return ctypes.cast(c_cb, ctypes.c_void_p).value, None, c_cb
 
 
+def _segment(target: Sequence[Any], model: Optional[Model], fname: str):
+    """(model, z_lo, z_hi) from a ``(z_lo, z_hi)`` target with ``model=``, or a
+    ``(model, z_lo, z_hi)`` one; the ends as C-contiguous float64 arrays."""
+    seg = tuple(target)
+    if len(seg) == 3:
+        model, seg = seg[0], seg[1:]
+    if len(seg) != 2 or not isinstance(model, Model):
+        raise N.invalid("target must be a Search, (z_lo, z_hi) with model=, or "
+                        "(model, z_lo, z_hi)", fname)
+    return (model, N.as_input(seg[0], (model.n,), "z_lo", fname),
+            N.as_input(seg[1], (model.n,), "z_hi", fname))
+
+
 class LineSearch:
     """Finds the best position on a slider by scoring it (``dss_line``): the simulated user
     of tests and benchmarks.
@@ -112,14 +125,7 @@ class LineSearch:
                         target._h.get("search"), fn, user,
                    ctypes.byref(t), ctypes.byref(score))
         else:
-            seg = tuple(target)
-            if len(seg) == 3:
-                model, seg = seg[0], seg[1:]
-            if len(seg) != 2 or not isinstance(model, Model):
-                raise N.invalid("target must be a Search, (z_lo, z_hi) with model=, or "
-                                "(model, z_lo, z_hi)", "dss_find_optimal")
-            lo = N.as_input(seg[0], (model.n,), "z_lo", "dss_find_optimal")
-            hi = N.as_input(seg[1], (model.n,), "z_hi", "dss_find_optimal")
+            model, lo, hi = _segment(target, model, "dss_find_optimal")
             fn, user, keep = _score_callback(g, model.m)
             N.call_busy((self._h, model._h), "dss_find_optimal", h, model._h.get("model"),
                         N.addr(lo), N.addr(hi),
@@ -140,14 +146,7 @@ class LineSearch:
             return open_job("dss_search_find_optimal_job", (h, target._h.get("search")),
                             (self, target), target.n, target.m, "dss_search_find_optimal", h,
                             line_result=True)
-        seg = tuple(target)
-        if len(seg) == 3:
-            model, seg = seg[0], seg[1:]
-        if len(seg) != 2 or not isinstance(model, Model):
-            raise N.invalid("target must be a Search, (z_lo, z_hi) with model=, or "
-                            "(model, z_lo, z_hi)", "dss_find_optimal_job")
-        lo = N.as_input(seg[0], (model.n,), "z_lo", "dss_find_optimal_job")
-        hi = N.as_input(seg[1], (model.n,), "z_hi", "dss_find_optimal_job")
+        model, lo, hi = _segment(target, model, "dss_find_optimal_job")
         return open_job("dss_find_optimal_job", (h, model._h.get("model"), N.addr(lo),
                                                  N.addr(hi)),
                         (self, model), model.n, model.m, "dss_find_optimal", h,
