@@ -884,8 +884,8 @@ DSS_API size_t dss_line_evaluations(const dss_line *line);
  * checked as callback outputs are (a non-finite value is DSS_ENONFINITE); an answer of the wrong
  * length, or dss_job_fail, fails the job with DSS_ECALLBACK. The host may cancel at any request
  * (dss_job_cancel: DSS_ECANCELLED) or destroy an unfinished job: either leaves the session
- * exactly as before the job. While a job is open on a search or a line, calls that would change
- * that handle return DSS_EBUSY; reads are allowed, also between requests. The buffers a request
+ * exactly as before the job. From its opening to its end, calls that would change the job's
+ * search or line return DSS_EBUSY; reads are allowed, also between requests. The buffers a request
  * shows belong to the job and stay valid until the next dss_job_* call on it. A job may move
  * between threads between calls, as a handle may; one job is not thread-safe.
  *
@@ -910,7 +910,8 @@ enum {
 
 /**
  * Open a job that runs dss_search_start(search, z0) when driven (z0 is copied). The search is
- * busy (DSS_EBUSY for its mutators) until the job is destroyed.
+ * busy (DSS_EBUSY for its mutators) until the job ends (dss_job_next returned 0 or a status)
+ * or is destroyed.
  * @param job receives the job (NULL on failure).
  * @retval DSS_OK opened. @retval DSS_EINVAL a NULL argument. @retval DSS_EBUSY the search is
  * busy (a call or job of its own is under way). @retval DSS_ENOMEM allocation failed.
@@ -943,7 +944,8 @@ DSS_API int dss_find_optimal_job(dss_line *line, const dss_model *model, const d
  * @return a DSS_REQUEST_* value (> 0) when a request is pending; DSS_OK (0) when the call
  * finished and succeeded; a negative DSS_E* status when it failed (then the handle is as before
  * the job, and dss_search_errmsg / dss_line_errmsg say why). After the end it returns the same
- * value again. DSS_EINVAL for a NULL job, or for a request not yet answered.
+ * value again, and a pending request not yet answered (dss_job_answer, dss_job_fail or
+ * dss_job_cancel) is returned again. DSS_EINVAL for a NULL job.
  * @since 1.2
  */
 DSS_API int dss_job_next(dss_job *job);
