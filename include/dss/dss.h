@@ -930,7 +930,7 @@ DSS_API int dss_search_undo_job(dss_search *search, dss_job **job);
 /**
  * A job for dss_search_find_optimal(line, search, g, ...): the scores come as
  * DSS_REQUEST_SCORE requests, the generator's outputs as DSS_REQUEST_F. The line is busy until
- * the job is destroyed; the search is only read (it must not change while the job is open).
+ * the job ends or is destroyed; the search is only read (the slider's ends when the job starts).
  * dss_job_line_result gives t and the score. @since 1.2
  */
 DSS_API int dss_search_find_optimal_job(dss_line *line, const dss_search *search, dss_job **job);
