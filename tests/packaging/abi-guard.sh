@@ -47,6 +47,11 @@ C
         "$tmp/tree/lib/libdss.map" > "$tmp/map" && mv "$tmp/map" "$tmp/tree/lib/libdss.map"
 }
 
+# this release's node (additions go there) and the one before
+major=$(sed -n 's/^#define DSS_VERSION_MAJOR \([0-9]*\).*/\1/p' include/dss/dss.h)
+minor=$(sed -n 's/^#define DSS_VERSION_MINOR \([0-9]*\).*/\1/p' include/dss/dss.h)
+node="DSS_$major.$minor"
+
 fresh
 if guard; then echo "abi-guard: the untouched tree passes"
 else echo "abi-guard: the untouched tree fails:" >&2; cat "$tmp/out" >&2; exit 1; fi
@@ -66,21 +71,21 @@ add_function DSS_1.0
 expect "new function in node DSS_1.0" "new function dss_probe_added is in node DSS_1.0"
 
 fresh
-add_function DSS_1.1
-expect "new function in DSS_1.1, baseline not updated" "is not in abi/symbols.txt: run 'make abi-symbols'"
+add_function "$node"
+expect "new function in $node, baseline not updated" "is not in abi/symbols.txt: run 'make abi-symbols'"
 
 fresh
-add_function DSS_1.1
-edit_header 's/^#define DSS_VERSION_MINOR .*/#define DSS_VERSION_MINOR 0/'
-expect "node DSS_1.1 without the MINOR bump" "bump DSS_VERSION_MINOR"
+add_function "$node"
+edit_header "s/^#define DSS_VERSION_MINOR .*/#define DSS_VERSION_MINOR $((minor - 1))/"
+expect "node $node without the MINOR bump" "bump DSS_VERSION_MINOR"
 
 fresh
-add_function DSS_1.1
+add_function "$node"
 (cd "$tmp/tree" && $make --no-print-directory -s B=b abi-symbols >/dev/null 2>&1)
-if guard && grep -q '^dss_probe_added DSS_1.1$' "$tmp/tree/abi/symbols.txt"; then
-    echo "abi-guard: new function in DSS_1.1 after make abi-symbols: passes"
+if guard && grep -q "^dss_probe_added $node\$" "$tmp/tree/abi/symbols.txt"; then
+    echo "abi-guard: new function in $node after make abi-symbols: passes"
 else
-    echo "abi-guard: an addition done right (DSS_1.1 + make abi-symbols) still fails:" >&2
+    echo "abi-guard: an addition done right ($node + make abi-symbols) still fails:" >&2
     cat "$tmp/out" >&2; fails=$((fails + 1))
 fi
 
