@@ -374,14 +374,15 @@ static size_t stop_at_every_request(int route, int op, int how)
 
 static void a_job_stopped_at_any_request_changes_nothing(void **state)
 {
-    static const int ops[] = { OP_COMMIT, OP_COMMIT_W, OP_UNDO, OP_LINE };
+    static const int ops[] = { OP_START, OP_COMMIT, OP_COMMIT_W, OP_RESAMPLE, OP_UNDO, OP_LINE,
+                               OP_SEGMENT };
     (void)state;
     for (int route = 0; route < ROUTES; route++)
         for (size_t o = 0; o < sizeof ops / sizeof ops[0]; o++)
             for (int how = 1; how <= 4; how++) {
                 size_t total = stop_at_every_request(route, ops[o], how);
                 /* every route's commit asks something; undo of a kept decomposition may not */
-                if (ops[o] == OP_COMMIT || ops[o] == OP_LINE)
+                if (ops[o] == OP_START || ops[o] == OP_COMMIT || ops[o] == OP_LINE)
                     assert_true(total > 0);
             }
 }
