@@ -755,9 +755,12 @@ enum dss_line_param {
     DSS_LINE_BATCH   = 2, /**< points per f call, integer >= 1, default 500 (also capped by the
                                model's max batch) */
     DSS_LINE_GOAL    = 3, /**< DSS_MAXIMIZE (default) or DSS_MINIMIZE */
-    DSS_LINE_REFINE  = 4  /**< 0 (default): grid only; 1: refine the best grid point's bracket;
+    DSS_LINE_REFINE  = 4, /**< 0 (default): grid only; 1: refine the best grid point's bracket;
                                2: refine the brackets of the grid's 3 best local maxima (fewer
-                               misses on many-peaked scores, about 2x the refinement's points) */
+                               misses on many-peaked scores, about 2x the refinement's points);
+                               the gallery refines its best cell for either 1 or 2 */
+    DSS_LINE_GRID    = 5  /**< gallery points per axis (dss_search_find_optimal_w), integer
+                               >= 2, default 5 (5 x 5 previews for l = 2) (since 1.2) */
 };
 
 /** Optimisation goal (DSS_LINE_GOAL). */
@@ -823,6 +826,42 @@ DSS_API int dss_find_optimal(dss_line *line, const dss_model *model, const doubl
  */
 DSS_API int dss_search_find_optimal(dss_line *line, const dss_search *search, dss_score_fn g,
                                     void *user, double *t_best, double *score_best);
+
+/**
+ * The simulated user of an l-dimensional subspace (a "gallery"): the counterpart of
+ * dss_search_find_optimal for dss_search_commit_w. Scores g(f(point_w(w))) on the grid of
+ * DSS_LINE_GRID = G points per axis over the square [-1, 1]^l of weights,
+ * w_i = (2 k_i - (G - 1)) / (G - 1), k_i = 0..G-1 (G^l points; for odd G the centre cell is the
+ * current centre), in row-major order (the last axis fastest), in batches of at most
+ * DSS_LINE_BATCH points (and the model's max batch). Ties go to the lowest row-major index.
+ * The points are mapped exactly as dss_search_point_w maps them, so committing the result moves
+ * the centre to the point that was scored. With DSS_LINE_REFINE = 1 or 2 the best grid point is
+ * refined coordinate by coordinate: Brent's method on each axis within one grid step of the
+ * best point (clipped to [-1, 1], stopping at a bracket about 1.3e-7 wide), sweeping all axes
+ * again while a sweep moves the point by more than 1e-6 (at most 16 sweeps); the result is
+ * never worse than the grid's best. Progress: DSS_STAGE_LINE_GRID per batch (done of G^l), then
+ * DSS_STAGE_LINE_REFINE per refinement point (total an upper bound). dss_line_evaluations gives
+ * the points scored. The search is only read (it must not change while the call runs).
+ * @param line        the line search (its parameters; its scratch buffers grow as needed).
+ * @param search      a started search; l = dss_search_subspace_dim(search).
+ * @param g, user     the score and its user pointer.
+ * @param w_best      receives the best weights, l values in [-1, 1] (required).
+ * @param score_best  receives its score (may be NULL).
+ * @retval DSS_OK success.
+ * @retval DSS_EINVAL     line, search, g or w_best NULL, or G^l (or a buffer size) overflows.
+ * @retval DSS_ESTATE     the search is not started.
+ * @retval DSS_EBUSY      called from inside a callback of this line's running call, or a job
+ *                        of this line is open.
+ * @retval DSS_ENONFINITE a mapped point, an output of f or a score is NaN or infinite.
+ * @retval DSS_ECALLBACK  f or g returned non-zero.
+ * @retval DSS_ENOMEM     allocation failed.
+ * @retval DSS_ECANCELLED the progress callback asked to stop.
+ * On failure *w_best and *score_best are not written, the line's parameters and
+ * dss_line_evaluations are unchanged, and dss_line_errmsg says why.
+ * @since 1.2
+ */
+DSS_API int dss_search_find_optimal_w(dss_line *line, const dss_search *search, dss_score_fn g,
+                                      void *user, double *w_best, double *score_best);
 
 /**
  * The last failed call on this line search, as "function: detail" (as dss_search_errmsg): a
