@@ -658,6 +658,106 @@ static void bad_arguments_are_einval_and_an_unstarted_search_estate(void **state
     assert_true(strstr(dss_line_errmsg(fx->line), "DSS_LINE_GRID") != NULL);
 }
 
+/* ---- the job variant ------------------------------------------------------------------------ */
+
+/* Drive a gallery job, answering as the callbacks would; cancel at request cancel_at (1-based,
+   0 never). Returns the job's end status and leaves the job for the caller to destroy. */
+static int drive_gallery_job(fixture *fx, dss_job *job, size_t cancel_at, size_t *requests)
+{
+    int kind;
+    *requests = 0;
+    while ((kind = dss_job_next(job)) > 0) {
+        size_t in_count, out_count;
+        const double *in = dss_job_input(job, &in_count);
+        double *out = dss_job_output(job, &out_count);
+        const size_t k = dss_job_count(job);
+        if (++*requests == cancel_at) {
+            assert_int_equal(dss_job_cancel(job), DSS_OK);
+            continue;
+        }
+        if (kind == DSS_REQUEST_F) {
+            assert_int_equal(in_count, k * N);
+            assert_int_equal(identity_f(&fx->p, k, in, out), 0);
+        } else {
+            assert_int_equal(kind, DSS_REQUEST_SCORE);
+            assert_int_equal(out_count, k);
+            assert_int_equal(score_g(&fx->s, k, in, out), 0);
+        }
+        assert_int_equal(dss_job_answer(job, out_count), DSS_OK);
+    }
+    return kind;
+}
+
+static void a_job_gives_the_callback_calls_bits(void **state)
+{
+    fixture *fx = *state;
+    fx->s.kind = G_SMOOTH;
+    for (int refine = 0; refine <= 1; refine++) {
+        double w1[2], v1, w2[2] = { W_SENTINEL, W_SENTINEL }, v2 = S_SENTINEL;
+        dss_job *job;
+        size_t requests;
+        set_line(fx, 5, 7, DSS_MAXIMIZE, refine);
+        reset_counts(fx);
+        assert_int_equal(dss_search_find_optimal_w(fx->line, fx->search, score_g, &fx->s, w1, &v1),
+                         DSS_OK);
+        const size_t evals = dss_line_evaluations(fx->line), f_calls = fx->p.calls;
+        int rc = dss_search_find_optimal_w_job(fx->line, fx->search, &job);
+        if (rc == DSS_EUNSUPPORTED)
+            skip();
+        assert_int_equal(rc, DSS_OK);
+        assert_int_equal(dss_job_w_result(job, w2, &v2), DSS_ESTATE); /* not finished */
+        reset_counts(fx);
+        assert_int_equal(drive_gallery_job(fx, job, 0, &requests), DSS_OK);
+        assert_int_equal(requests, 2 * f_calls); /* one f and one score request per batch */
+        assert_int_equal(dss_job_line_result(job, NULL, NULL), DSS_ESTATE); /* not a line job */
+        assert_int_equal(dss_job_w_result(job, w2, &v2), DSS_OK);
+        assert_memory_equal(w1, w2, sizeof w1);
+        assert_memory_equal(&v1, &v2, sizeof v1);
+        assert_int_equal(dss_line_evaluations(fx->line), evals);
+        assert_int_equal(fx->p.max_k, 7);
+        dss_job_destroy(job);
+    }
+    assert_int_equal(dss_job_w_result(NULL, NULL, NULL), DSS_EINVAL);
+}
+
+static void a_cancelled_or_abandoned_job_changes_nothing(void **state)
+{
+    fixture *fx = *state;
+    double w[2], v;
+    dss_job *job;
+    size_t requests;
+    support_snapshot snap;
+    fx->s.kind = G_SMOOTH;
+    set_line(fx, 5, 7, DSS_MAXIMIZE, 1);
+    assert_int_equal(dss_search_find_optimal_w(fx->line, fx->search, score_g, &fx->s, w, &v), DSS_OK);
+    const line_view before = view_line(fx->line);
+    assert_int_equal(support_snapshot_take(fx->search, N, &snap), 0);
+    for (size_t at = 1; at <= 12; at += 5) { /* in the grid, and in the refinement */
+        int rc = dss_search_find_optimal_w_job(fx->line, fx->search, &job);
+        if (rc == DSS_EUNSUPPORTED) {
+            support_snapshot_free(&snap);
+            skip();
+        }
+        assert_int_equal(rc, DSS_OK);
+        assert_int_equal(dss_line_set(fx->line, DSS_LINE_GRID, 3), DSS_EBUSY);
+        assert_int_equal(drive_gallery_job(fx, job, at, &requests), DSS_ECANCELLED);
+        assert_int_equal(dss_job_w_result(job, w, &v), DSS_ESTATE);
+        dss_job_destroy(job);
+        assert_line_unchanged(fx->line, &before);
+        assert_true(support_snapshot_matches(fx->search, N, &snap));
+    }
+    /* abandoned at its first request */
+    assert_int_equal(dss_search_find_optimal_w_job(fx->line, fx->search, &job), DSS_OK);
+    assert_true(dss_job_next(job) > 0);
+    dss_job_destroy(job);
+    assert_line_unchanged(fx->line, &before);
+    assert_true(support_snapshot_matches(fx->search, N, &snap));
+    support_snapshot_free(&snap);
+    assert_int_equal(dss_search_find_optimal_w_job(NULL, fx->search, &job), DSS_EINVAL);
+    assert_int_equal(dss_search_find_optimal_w_job(fx->line, NULL, &job), DSS_EINVAL);
+    assert_int_equal(dss_search_find_optimal_w_job(fx->line, fx->search, NULL), DSS_EINVAL);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -678,6 +778,8 @@ int main(void)
         T(the_line_is_busy_inside_its_own_callbacks),
         T(an_open_job_makes_the_line_busy),
         T(bad_arguments_are_einval_and_an_unstarted_search_estate),
+        T(a_job_gives_the_callback_calls_bits),
+        T(a_cancelled_or_abandoned_job_changes_nothing),
     };
     return support_leak_exit(cmocka_run_group_tests_name("gallery", tests, NULL, NULL));
 }

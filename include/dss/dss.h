@@ -91,8 +91,8 @@ DSS_API const char *dss_strerror(int status);
  * returns DSS_ECALLBACK and changes nothing. A callback may read the handle whose call is running
  * it (dss_search_center, dss_search_save, ...: they see the state before the call), but every
  * call that would change that handle (dss_search_set, _set_progress, _start, _commit,
- * _commit_w, _resample, _undo, _load; dss_line_set, _set_progress, dss_find_optimal and
- * dss_search_find_optimal on the running line) returns DSS_EBUSY and does nothing (since 1.1;
+ * _commit_w, _resample, _undo, _load; dss_line_set, _set_progress, dss_find_optimal,
+ * dss_search_find_optimal and dss_search_find_optimal_w on the running line) returns DSS_EBUSY and does nothing (since 1.1;
  * destroying it there is still undefined). Other handles may be used freely. Outputs are
  * checked for NaN and infinity
  * (DSS_ENONFINITE). The `user` pointer is the one given to dss_model_create (or to the call that
@@ -882,9 +882,9 @@ DSS_API size_t dss_line_evaluations(const dss_line *line);
  * 6. dss_job: host-driven calls (reverse communication)
  *
  * Every call that may call the host (start, commit, commit_w, resample, undo, find_optimal on a
- * search or on a segment) can also run as a job, for hosts that cannot be called back: Python
- * that must run on one thread (Blender), a server that batches decoder work from many users, a
- * frame budget. The host opens the job (dss_search_commit_job, ...), then loops:
+ * search or on a segment, find_optimal_w) can also run as a job, for hosts that cannot be called
+ * back: Python that must run on one thread (Blender), a server that batches decoder work from
+ * many users, a frame budget. The host opens the job (dss_search_commit_job, ...), then loops:
  *
  *     while ((kind = dss_job_next(job)) > 0) {        // DSS_REQUEST_*: what is needed now
  *         double *out = dss_job_output(job, &count);   // the job's buffer, count values
@@ -949,6 +949,10 @@ DSS_API int dss_search_undo_job(dss_search *search, dss_job **job);
  * dss_job_line_result gives t and the score. @since 1.2
  */
 DSS_API int dss_search_find_optimal_job(dss_line *line, const dss_search *search, dss_job **job);
+/** As dss_search_find_optimal_job, for dss_search_find_optimal_w(line, search, g, ...) (the
+ *  gallery); dss_job_w_result gives the weights and the score. @since 1.2 */
+DSS_API int dss_search_find_optimal_w_job(dss_line *line, const dss_search *search,
+                                          dss_job **job);
 /** As dss_search_find_optimal_job, for dss_find_optimal on the segment z_lo .. z_hi of model
  *  (both copied). @since 1.2 */
 DSS_API int dss_find_optimal_job(dss_line *line, const dss_model *model, const double *z_lo,
@@ -997,6 +1001,11 @@ DSS_API int dss_job_progress(const dss_job *job, int *stage, size_t *done, size_
  *  @retval DSS_OK @retval DSS_ESTATE not a find_optimal job, or not finished with DSS_OK.
  *  @since 1.2 */
 DSS_API int dss_job_line_result(const dss_job *job, double *t_best, double *score_best);
+/** A finished dss_search_find_optimal_w_job's result: the l weights (w_best, l values, l the
+ *  search's subspace dimension) and the score (either may be NULL).
+ *  @retval DSS_OK @retval DSS_EINVAL job NULL. @retval DSS_ESTATE not a gallery job, or not
+ *  finished with DSS_OK. @since 1.2 */
+DSS_API int dss_job_w_result(const dss_job *job, double *w_best, double *score_best);
 /** Destroy a job; an unfinished one is cancelled first (the handle as before the job). NULL is
  *  a no-op. @since 1.2 */
 DSS_API void dss_job_destroy(dss_job *job);
