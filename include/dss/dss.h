@@ -727,6 +727,10 @@ DSS_API int dss_search_stat(const dss_search *search, int key, double *value);
  *     dss_search_find_optimal(line, search, my_g, my_state, &t, &score);
  *     dss_search_commit(search, t);
  *     dss_line_destroy(line);
+ *
+ * The same handle is the simulated user of an l-dimensional subspace (since 1.2): a "gallery"
+ * of DSS_LINE_GRID points per axis over the weights, for dss_search_commit_w
+ * (dss_search_find_optimal_w; docs/algorithm.md section 11 measures it against the slider).
  * ========================================================================================== */
 
 typedef struct dss_line dss_line;
