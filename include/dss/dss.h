@@ -1007,8 +1007,10 @@ DSS_API int dss_job_progress(const dss_job *job, int *stage, size_t *done, size_
 DSS_API int dss_job_line_result(const dss_job *job, double *t_best, double *score_best);
 /** A finished dss_search_find_optimal_w_job's result: the l weights (w_best, l values, l the
  *  search's subspace dimension) and the score (either may be NULL).
- *  @retval DSS_OK @retval DSS_EINVAL job NULL. @retval DSS_ESTATE not a gallery job, or not
- *  finished with DSS_OK. @since 1.2 */
+ *  @retval DSS_OK success.
+ *  @retval DSS_EINVAL job NULL.
+ *  @retval DSS_ESTATE not a gallery job, or not finished with DSS_OK.
+ *  @since 1.2 */
 DSS_API int dss_job_w_result(const dss_job *job, double *w_best, double *score_best);
 /** Destroy a job; an unfinished one is cancelled first (the handle as before the job). NULL is
  *  a no-op. @since 1.2 */
