@@ -445,6 +445,18 @@ static void two_runs_in_one_process_give_the_same_bits(void **state)
     assert_int_equal(dss_line_evaluations(fx->line), e1);
 }
 
+static void a_repeated_gallery_allocates_nothing(void **state)
+{
+    fixture *fx = *state;
+    double w[2], v;
+    fx->s.kind = G_SMOOTH;
+    set_line(fx, 5, 8, DSS_MAXIMIZE, 1);
+    assert_int_equal(dss_search_find_optimal_w(fx->line, fx->search, score_g, &fx->s, w, &v), DSS_OK);
+    const size_t before = support_allocations();
+    assert_int_equal(dss_search_find_optimal_w(fx->line, fx->search, score_g, &fx->s, w, &v), DSS_OK);
+    assert_int_equal(support_allocations(), before); /* the line's buffers are kept */
+}
+
 /* ---- the refinement ------------------------------------------------------------------------ */
 
 static void refinement_is_never_worse_than_the_grid(void **state)
@@ -770,6 +782,7 @@ int main(void)
         T(batches_respect_the_line_batch_and_the_model_max_batch),
         T(the_result_commits_to_the_point_that_was_scored),
         T(two_runs_in_one_process_give_the_same_bits),
+        T(a_repeated_gallery_allocates_nothing),
         T(refinement_is_never_worse_than_the_grid),
         T(refinement_converges_on_a_quadratic),
         T(a_nan_score_or_output_is_enonfinite_and_changes_nothing),
