@@ -67,6 +67,7 @@ DSS_API void dss_line_destroy(dss_line *line)
     dssi_mem_free(&a, line->dir);
     dssi_mem_free(&a, line->w);
     dssi_mem_free(&a, line->frame);
+    dssi_mem_free(&a, line->grid_s);
     dssi_mem_free(&a, line);
 }
 

@@ -21,7 +21,9 @@ struct dss_line {
     double *dir;    size_t dir_cap;    /* n: the segment's direction hi - lo */
     size_t grid;            /* gallery points per axis (DSS_LINE_GRID) */
     double *w;      size_t w_cap;      /* gallery: batch x l weights */
-    double *frame;  size_t frame_cap;  /* gallery: centre (n), basis (l x n), best and probe w */
+    double *frame;  size_t frame_cap;  /* gallery: centre (n), basis (l x n), best, probe and
+                                          current w (l each) */
+    double *grid_s; size_t grid_s_cap; /* gallery, DSS_LINE_REFINE = 2: every grid score */
     dss_progress_fn progress;
     void *progress_user;
     int busy;               /* a find_optimal is under way: calls changing the line fail */

@@ -239,6 +239,7 @@ static int op_line_setup(run *r)
 
 static int op_line_refine(run *r) { return dss_line_set(r->line, DSS_LINE_REFINE, 1); }
 static int op_line_grid(run *r) { return dss_line_set(r->line, DSS_LINE_REFINE, 0); }
+static int op_line_refine_peaks(run *r) { return dss_line_set(r->line, DSS_LINE_REFINE, 2); }
 static int op_start(run *r) { return dss_search_start(r->search, r->z0); }
 static int op_commit_far(run *r) { return dss_search_commit(r->search, 0.9); }
 static int op_commit_near(run *r) { return dss_search_commit(r->search, 0.5); }
@@ -388,6 +389,9 @@ static const step steps[] = {
     /* 50 */ { "line refine = 1 again", K_SETUP, op_line_refine, DSS_OK, -1 },
     /* 51 */ { "search_find_optimal_w, refined", K_LINE, op_find_w, DSS_OK, -1 },
     /* 52 */ { "commit_w(w), refined", K_SEARCH, op_commit_w_best, DSS_OK, -1 },
+    /* 53 */ { "line refine = 2", K_SETUP, op_line_refine_peaks, DSS_OK, -1 },
+    /* 54 */ { "search_find_optimal_w, 3 peaks refined", K_LINE, op_find_w, DSS_OK, -1 },
+    /* 55 */ { "commit_w(w), 3 peaks refined", K_SEARCH, op_commit_w_best, DSS_OK, -1 },
 };
 #define NSTEPS (sizeof steps / sizeof steps[0])
 

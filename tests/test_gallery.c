@@ -67,7 +67,9 @@ enum score_kind {
     G_SMOOTH, /* sin(3 w0 + 1/2) + cos(2 w1 - 0.3) + 0.1 w0 w1 (+ 0.2 sin(4 w2)): several optima */
     G_QUANT,  /* -round(2 w0)^2: integer scores, the maximum 0 on a whole row of a 5-point grid */
     G_CONST,  /* 3 everywhere */
-    G_QUAD    /* sign * -((w0-a)^2 + (w1-b)^2 + (w0-a)(w1-b)/2): one optimum (a, b) */
+    G_QUAD,   /* sign * -((w0-a)^2 + (w1-b)^2 + (w0-a)(w1-b)/2): one optimum (a, b) */
+    G_NARROW  /* a broad peak 1 on the grid point (-1/2, -1/2), a narrow one 1.5 at (0.6, 0.55)
+                 between grid points (0.213 at the nearest, (1/2, 1/2), a local maximum) */
 };
 
 typedef struct scorer {
@@ -97,6 +99,10 @@ static double score_of_w(const scorer *s, const double *w)
     }
     case G_CONST:
         return 3.0;
+    case G_NARROW: {
+        const double b0 = w[0] + 0.5, b1 = w[1] + 0.5, n0 = w[0] - 0.6, n1 = w[1] - 0.55;
+        return exp(-(b0 * b0 + b1 * b1) / 0.16) + 1.5 * exp(-(n0 * n0 + n1 * n1) / 0.0064);
+    }
     default: {
         const double u = w[0] - s->a, v = w[1] - s->b;
         return -s->sign * (u * u + v * v + 0.5 * u * v);
@@ -350,6 +356,17 @@ static void a_three_dimensional_subspace_is_a_cube_of_weights(void **state)
     fx->s.kind = G_SMOOTH;
     check_against_brute_force(fx, 3, DSS_MAXIMIZE);
     check_against_brute_force(fx, 5, DSS_MINIMIZE);
+    for (int refine = 1; refine <= 2; refine++) { /* the refinements work on a cube too */
+        double wg[3], vg, wr[3], vr;
+        set_line(fx, 4, 500, DSS_MAXIMIZE, 0);
+        assert_int_equal(dss_search_find_optimal_w(fx->line, fx->search, score_g, &fx->s, wg, &vg),
+                         DSS_OK);
+        assert_int_equal(dss_line_set(fx->line, DSS_LINE_REFINE, refine), DSS_OK);
+        assert_int_equal(dss_search_find_optimal_w(fx->line, fx->search, score_g, &fx->s, wr, &vr),
+                         DSS_OK);
+        assert_true(vr >= vg);
+        assert_true(dss_line_evaluations(fx->line) > 64);
+    }
 }
 
 static void points_come_in_row_major_order_and_ties_go_to_the_lowest_index(void **state)
@@ -508,6 +525,27 @@ static void refinement_converges_on_a_quadratic(void **state)
             assert_true(fabs(v) <= 1e-9);
         }
     fx->s.sign = 1.0;
+}
+
+static void refine_two_also_climbs_the_grids_other_local_maxima(void **state)
+{
+    fixture *fx = *state;
+    double w[2], v, wg[2], vg;
+    fx->s.kind = G_NARROW;
+    set_line(fx, 5, 500, DSS_MAXIMIZE, 0);
+    assert_int_equal(dss_search_find_optimal_w(fx->line, fx->search, score_g, &fx->s, wg, &vg), DSS_OK);
+    assert_true(wg[0] == -0.5 && wg[1] == -0.5); /* the broad peak's grid point */
+    assert_int_equal(dss_line_set(fx->line, DSS_LINE_REFINE, 1), DSS_OK);
+    assert_int_equal(dss_search_find_optimal_w(fx->line, fx->search, score_g, &fx->s, w, &v), DSS_OK);
+    assert_true(v >= vg && v < 1.01); /* only the broad peak: its maximum ~1 */
+    const size_t one = dss_line_evaluations(fx->line);
+    assert_int_equal(dss_line_set(fx->line, DSS_LINE_REFINE, 2), DSS_OK);
+    assert_int_equal(dss_search_find_optimal_w(fx->line, fx->search, score_g, &fx->s, w, &v), DSS_OK);
+    /* the narrow peak from its grid neighbour (1/2, 1/2): the maximum 1.5 within the sweeps'
+       1e-5 (the score is within 1.5 (1e-5 / 0.08)^2 ~ 3e-8 of it) */
+    if (!(fabs(w[0] - 0.6) <= 1e-5 && fabs(w[1] - 0.55) <= 1e-5 && v > 1.5 - 1e-7))
+        fail_msg("refine 2 gave (%.9g, %.9g), score %.12g", w[0], w[1], v);
+    assert_true(dss_line_evaluations(fx->line) > one);
 }
 
 /* ---- failures ------------------------------------------------------------------------------ */
@@ -785,6 +823,7 @@ int main(void)
         T(a_repeated_gallery_allocates_nothing),
         T(refinement_is_never_worse_than_the_grid),
         T(refinement_converges_on_a_quadratic),
+        T(refine_two_also_climbs_the_grids_other_local_maxima),
         T(a_nan_score_or_output_is_enonfinite_and_changes_nothing),
         T(a_failing_callback_is_ecallback_and_changes_nothing),
         T(progress_reports_the_grid_then_the_refinement_and_cancel_stops),

@@ -762,7 +762,7 @@ enum dss_line_param {
     DSS_LINE_REFINE  = 4, /**< 0 (default): grid only; 1: refine the best grid point's bracket;
                                2: refine the brackets of the grid's 3 best local maxima (fewer
                                misses on many-peaked scores, about 2x the refinement's points);
-                               the gallery refines its best cell for either 1 or 2 */
+                               the same for the gallery (dss_search_find_optimal_w) */
     DSS_LINE_GRID    = 5  /**< gallery points per axis (dss_search_find_optimal_w), integer
                                >= 2, default 5 (5 x 5 previews for l = 2) (since 1.2) */
 };
@@ -839,11 +839,13 @@ DSS_API int dss_search_find_optimal(dss_line *line, const dss_search *search, ds
  * current centre), in row-major order (the last axis fastest), in batches of at most
  * DSS_LINE_BATCH points (and the model's max batch). Ties go to the lowest row-major index.
  * The points are mapped exactly as dss_search_point_w maps them, so committing the result moves
- * the centre to the point that was scored. With DSS_LINE_REFINE = 1 or 2 the best grid point is
+ * the centre to the point that was scored. With DSS_LINE_REFINE = 1 the best grid point is
  * refined coordinate by coordinate: Brent's method on each axis within one grid step of the
- * best point (clipped to [-1, 1], stopping at a bracket about 1.3e-7 wide), sweeping all axes
- * again while a sweep moves the point by more than 1e-6 (at most 16 sweeps); the result is
- * never worse than the grid's best. Progress: DSS_STAGE_LINE_GRID per batch (done of G^l), then
+ * current point (clipped to [-1, 1], stopping at a bracket about 1.3e-7 wide), sweeping all
+ * axes again while a sweep moves the point by more than 1e-6 (at most 16 sweeps). With
+ * DSS_LINE_REFINE = 2 the same runs from each of the grid's 3 best local maxima (a point at
+ * least as good as its 2l axis neighbours and strictly better than those of lower index), best
+ * first. Either way the result is never worse than the grid's best. Progress: DSS_STAGE_LINE_GRID per batch (done of G^l), then
  * DSS_STAGE_LINE_REFINE per refinement point (total an upper bound). dss_line_evaluations gives
  * the points scored. The search is only read (it must not change while the call runs).
  * @param line        the line search (its parameters; its scratch buffers grow as needed).
