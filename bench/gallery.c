@@ -6,8 +6,10 @@
  *   slider       l = 1: dss_search_find_optimal (65-point grid + DSS_LINE_REFINE = 2, bench/paper's
  *                default simulated user), then dss_search_commit
  *   gallery GxG  l = 2: dss_search_find_optimal_w on G x G weights (DSS_LINE_GRID = G), with
- *                DSS_LINE_REFINE = 0 (grid only) or 1 (coordinate-wise Brent), then
- *                dss_search_commit_w
+ *                DSS_LINE_REFINE = 0 (grid only), 1 (coordinate-wise Brent from the best grid
+ *                point) or 2 (the same from the grid's 3 best local maxima), then
+ *                dss_search_commit_w (9x9 only with refinement: beyond the issue's sizes, to
+ *                see where a finer gallery stands)
  *
  * One iteration is one choice of the (simulated) person. For each n, the slider's median gap
  * to the optimum (-best score so far, median over cases: the mean is dominated by the cases
@@ -17,7 +19,7 @@
  *
  *     build/bench/gallery [--dims LIST] [--cases K] [--iters N] [--policy paper|adaptive]
  *
- * Default: n = 8 and 32, 10 cases (seeds 1..10), 50 iterations, the paper's policy (fixed
+ * Default: n = 8, 32 and 128, 10 cases (seeds 1..10), 50 iterations, the paper's policy (fixed
  * slider radius, no stall escape). --policy adaptive sets bench/paper's escape and adaptive
  * range (DSS_SEARCH_STALL_COMMITS = 4, DSS_SEARCH_RADIUS_POLICY = DSS_RADIUS_ADAPTIVE).
  *
@@ -44,9 +46,10 @@
 typedef struct method { const char *name; int grid, refine; } method;
 static const method methods[] = {
     { "slider (65 pts + refine 2)", 0, SLIDER_REFINE },
-    { "gallery 3x3", 3, 0 }, { "gallery 3x3 + refine", 3, 1 },
-    { "gallery 5x5", 5, 0 }, { "gallery 5x5 + refine", 5, 1 },
-    { "gallery 7x7", 7, 0 }, { "gallery 7x7 + refine", 7, 1 },
+    { "gallery 3x3", 3, 0 }, { "gallery 3x3 + refine 1", 3, 1 }, { "gallery 3x3 + refine 2", 3, 2 },
+    { "gallery 5x5", 5, 0 }, { "gallery 5x5 + refine 1", 5, 1 }, { "gallery 5x5 + refine 2", 5, 2 },
+    { "gallery 7x7", 7, 0 }, { "gallery 7x7 + refine 1", 7, 1 }, { "gallery 7x7 + refine 2", 7, 2 },
+    { "gallery 9x9 + refine 1", 9, 1 }, { "gallery 9x9 + refine 2", 9, 2 },
 };
 #define METHODS ((int)(sizeof methods / sizeof *methods))
 
@@ -137,8 +140,8 @@ static double median_at(const double *curves, int cases, int iters, int i, doubl
 
 int main(int argc, char **argv)
 {
-    size_t dims[MAX_DIMS] = { 8, 32 };
-    int ndims = 2, cases = 10, iters = 50, adaptive = 0, status = 1;
+    size_t dims[MAX_DIMS] = { 8, 32, 128 };
+    int ndims = 3, cases = 10, iters = 50, adaptive = 0, status = 1;
     double *best = NULL, *pts = NULL, *gap = NULL, *mpts = NULL, *med = NULL, *curves = NULL;
     double *tmp = NULL;
     dss_line *line = NULL;

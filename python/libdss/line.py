@@ -134,7 +134,8 @@ class LineSearch:
     def find_optimal_w(self, search: Search, g: ScoreFn) -> Tuple[np.ndarray, float]:
         """The simulated user of a search's l-dimensional subspace (a gallery,
         ``dss_search_find_optimal_w``, libdss 1.2): the best weights on a grid of ``grid``
-        points per axis over [-1, 1]^l, refined axis by axis when ``refine`` is set.
+        points per axis over [-1, 1]^l, refined axis by axis from the best grid point
+        (``refine=1``) or from the grid's 3 best local maxima (``refine=2``).
 
         Args:
             search: a started :class:`Search` (any ``subspace_dim``).
