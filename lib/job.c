@@ -23,7 +23,7 @@
 #include "search.h"
 
 enum job_op { OP_START, OP_COMMIT, OP_COMMIT_W, OP_RESAMPLE, OP_UNDO, OP_SEARCH_LINE,
-              OP_SEGMENT_LINE };
+              OP_SEGMENT_LINE, OP_SEARCH_GALLERY };
 
 /* A placeholder score for line jobs: never called, the job answers score requests. */
 static int job_score(void *user, size_t k, const double *x, double *score)
@@ -63,6 +63,13 @@ static int run_call(dss_job *job)
         rc = dss_search_find_optimal(job->line, job->reads, job_score, NULL, &job->t_best,
                                      &job->score_best);
         break;
+    case OP_SEARCH_GALLERY:
+        job->line->busy = 0;
+        /* vec holds n >= l doubles; l as the call reads it, for dss_job_w_result */
+        job->w_len = dss_search_subspace_dim(job->reads);
+        rc = dss_search_find_optimal_w(job->line, job->reads, job_score, NULL, job->vec,
+                                       &job->score_best);
+        break;
     default:
         job->line->busy = 0;
         rc = dss_find_optimal(job->line, job->model, job->vec, job->vec + job->model->n,
@@ -79,8 +86,8 @@ static int run_call(dss_job *job)
 
 /* ---- opening ------------------------------------------------------------------------------- */
 
-/* A job of op for search or line, with count doubles copied from vec (may be NULL). The handle
-   is marked busy and driven by the job. */
+/* A job of op for search or line, with count doubles copied from vec (zeros when vec is NULL).
+   The handle is marked busy and driven by the job. */
 static int job_open(dss_job **out, const mem_allocator *a, int op, dss_search *search,
                     dss_line *line, const double *vec, size_t count)
 {
@@ -100,7 +107,10 @@ static int job_open(dss_job **out, const mem_allocator *a, int op, dss_search *s
             dssi_mem_free(a, job);
             return DSS_ENOMEM;
         }
-        memcpy(job->vec, vec, count * sizeof *vec);
+        if (vec != NULL)
+            memcpy(job->vec, vec, count * sizeof *vec);
+        else
+            memset(job->vec, 0, count * sizeof *job->vec);
     }
     if ((rc = dssi_job_stack_create(job)) != DSS_OK) {
         dssi_mem_free(a, job->vec);
@@ -190,6 +200,21 @@ DSS_API int dss_search_find_optimal_job(dss_line *line, const dss_search *search
     if (line == NULL || search == NULL || job == NULL)
         return DSS_EINVAL;
     rc = line_job(line, job, OP_SEARCH_LINE, NULL, 0);
+    if (rc == DSS_OK)
+        (*job)->reads = search;
+    return rc;
+}
+
+DSS_API int dss_search_find_optimal_w_job(dss_line *line, const dss_search *search,
+                                          dss_job **job)
+{
+    int rc;
+    if (job != NULL)
+        *job = NULL;
+    if (line == NULL || search == NULL || job == NULL)
+        return DSS_EINVAL;
+    /* room for the result: l <= n whatever the session's l is when the call runs */
+    rc = line_job(line, job, OP_SEARCH_GALLERY, NULL, dssi_search_model(search)->n);
     if (rc == DSS_OK)
         (*job)->reads = search;
     return rc;
@@ -310,6 +335,19 @@ DSS_API int dss_job_line_result(const dss_job *job, double *t_best, double *scor
         return DSS_ESTATE;
     if (t_best != NULL)
         *t_best = job->t_best;
+    if (score_best != NULL)
+        *score_best = job->score_best;
+    return DSS_OK;
+}
+
+DSS_API int dss_job_w_result(const dss_job *job, double *w_best, double *score_best)
+{
+    if (job == NULL)
+        return DSS_EINVAL;
+    if (job->op != OP_SEARCH_GALLERY || !job->finished || job->status != DSS_OK)
+        return DSS_ESTATE;
+    if (w_best != NULL)
+        memcpy(w_best, job->vec, job->w_len * sizeof *w_best);
     if (score_best != NULL)
         *score_best = job->score_best;
     return DSS_OK;

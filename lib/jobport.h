@@ -34,12 +34,13 @@ struct dss_job {
     int (*run)(struct dss_job *job); /* the call (job.c), run on the job's stack */
     int op;
     dss_search *search;         /* the session a session job changes */
-    const dss_search *reads;    /* OP_SEARCH_LINE: the session it reads */
+    const dss_search *reads;    /* OP_SEARCH_LINE, OP_SEARCH_GALLERY: the session it reads */
     dss_line *line;             /* a line job's line */
     const dss_model *model;     /* OP_SEGMENT_LINE */
     double t;                   /* OP_COMMIT */
     double *vec;                /* z0, w, or lo | hi (2n), copied at opening */
     double t_best, score_best;  /* a line job's result */
+    size_t w_len;               /* OP_SEARCH_GALLERY: l, its result's weights in vec (n held) */
     int started, finished, status;
     /* the pending request */
     int kind;

@@ -14,7 +14,6 @@
 
 #define REFINE_TOL   1e-7  /* Brent's absolute tolerance in t (final bracket ~ 1.3e-7 wide) */
 #define REFINE_PEAKS 3     /* local maxima of the grid refined, best first */
-#define REFINE_ITERS 100   /* cap on Brent iterations per peak (about 40 at most in practice) */
 
 
 /* One evaluation context: the segment, the model and the score. */
@@ -66,6 +65,9 @@ DSS_API void dss_line_destroy(dss_line *line)
     dssi_mem_free(&a, line->t);
     dssi_mem_free(&a, line->ends);
     dssi_mem_free(&a, line->dir);
+    dssi_mem_free(&a, line->w);
+    dssi_mem_free(&a, line->frame);
+    dssi_mem_free(&a, line->grid_s);
     dssi_mem_free(&a, line);
 }
 
@@ -240,16 +242,22 @@ static int grid_search(dss_line *line, struct segment *sg, size_t batch, size_t 
 }
 
 /* Score one point t; keep it when strictly better than the best so far. */
-static int probe(dss_line *line, struct segment *sg, double t, double *score,
-                 double *best_t, double *best_score)
+struct probe_ctx {
+    dss_line *line;
+    struct segment *sg;
+    double *best_t, *best_score;
+};
+
+static int probe(void *ctx, double t, double *score)
 {
-    int rc = score_points(line, sg, &t, 1);
+    struct probe_ctx *pc = ctx;
+    int rc = score_points(pc->line, pc->sg, &t, 1);
     if (rc != DSS_OK)
         return rc;
-    *score = line->score[0];
-    if (better(line, *score, *best_score)) {
-        *best_t = t;
-        *best_score = *score;
+    *score = pc->line->score[0];
+    if (better(pc->line, *score, *pc->best_score)) {
+        *pc->best_t = t;
+        *pc->best_score = *score;
     }
     return DSS_OK;
 }
@@ -258,17 +266,18 @@ static int probe(dss_line *line, struct segment *sg, double t, double *score,
  * Brent's method (Forsythe, Malcolm and Moler's fmin: parabolic interpolation safeguarded by
  * golden-section steps) on [a, b], a grid peak's neighbours, started at the peak x0 whose score
  * f0 is known. Stops when the bracket around the best point is about 4 REFINE_TOL / 3 wide.
- * Every probe goes through probe(), so the result is never worse than the grid's.
+ * Every point goes through the caller's probe, which keeps the best, so the result is never
+ * worse than the grid's. gallery.c refines each axis of a 2-D grid with it.
  */
-static int refine(dss_line *line, struct segment *sg, double a, double b, double x0, double f0,
-                  double *best_t, double *best_score, size_t *steps, size_t total)
+int dssi_line_brent(int goal, double a, double b, double x0, double f0, dssi_probe_fn probe_fn,
+                    void *ctx, call_ctx *cx, size_t *steps, size_t total)
 {
     const double cgold = 0.3819660112501051; /* (3 - sqrt(5)) / 2 */
-    const double sign = line->goal == DSS_MINIMIZE ? 1.0 : -1.0; /* minimise sign * score */
+    const double sign = goal == DSS_MINIMIZE ? 1.0 : -1.0; /* minimise sign * score */
     double x = x0, w = x0, v = x0, fx = sign * f0, fw = fx, fv = fx, d = 0.0, e = 0.0;
     int rc;
 
-    for (int it = 0; it < REFINE_ITERS; it++) {
+    for (int it = 0; it < DSSI_REFINE_ITERS; it++) {
         const double xm = 0.5 * (a + b), tol1 = 1e-10 * fabs(x) + REFINE_TOL / 3.0;
         const double tol2 = 2.0 * tol1;
         double u, fu, score;
@@ -297,8 +306,8 @@ static int refine(dss_line *line, struct segment *sg, double a, double b, double
             d = cgold * e;
         }
         u = fabs(d) >= tol1 ? x + d : x + (d > 0.0 ? tol1 : -tol1);
-        if ((rc = probe(line, sg, u, &score, best_t, best_score)) != DSS_OK
-            || (rc = dssi_call_progress(&sg->cx, DSS_STAGE_LINE_REFINE, ++*steps, total)) != DSS_OK)
+        if ((rc = probe_fn(ctx, u, &score)) != DSS_OK
+            || (rc = dssi_call_progress(cx, DSS_STAGE_LINE_REFINE, ++*steps, total)) != DSS_OK)
             return rc;
         fu = sign * score;
         if (fu <= fx) {
@@ -373,13 +382,14 @@ static int find_on_segment(dss_line *line, struct segment *sg, double *t_best,
     if (line->refine) {
         /* each kept grid peak, between its neighbours */
         const double step = 1.0 / (double)(line->samples - 1);
-        size_t steps = 0, total = pk.count * REFINE_ITERS; /* an upper bound for progress */
+        size_t steps = 0, total = pk.count * DSSI_REFINE_ITERS; /* an upper bound for progress */
         for (size_t k = 0; k < pk.count; k++) {
             const size_t i = pk.i[k];
             double a = i > 0 ? (double)(i - 1) * step : 0.0;
             double b = i + 1 < line->samples ? (double)(i + 1) * step : 1.0;
-            if ((rc = refine(line, sg, a, b, (double)i * step, pk.s[k], &best_t, &best_score,
-                             &steps, total)) != DSS_OK)
+            struct probe_ctx pc = { line, sg, &best_t, &best_score };
+            if ((rc = dssi_line_brent(line->goal, a, b, (double)i * step, pk.s[k], probe, &pc,
+                                      &sg->cx, &steps, total)) != DSS_OK)
                 return rc;
         }
     }

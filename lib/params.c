@@ -108,6 +108,8 @@ static const param_desc LINE[] = {
       .def = DSS_MAXIMIZE, .field = FIELD_INT, .offset = LP(goal) },
     { ROW(DSS_LINE_REFINE), .kind = PARAM_INT, .lo = 0, .hi = 2, .def = 0, .field = FIELD_INT,
       .offset = LP(refine) },
+    { ROW(DSS_LINE_GRID), .kind = PARAM_INT, .lo = 2, .hi = COUNT_MAX, .def = 5,
+      .field = FIELD_SIZE, .offset = LP(grid) },
 };
 
 #define COUNT(a) (sizeof (a) / sizeof (a)[0])

@@ -402,19 +402,23 @@ DSS_API int dss_search_start(dss_search *search, const double *z0)
 }
 
 /* c + radius * sum_i w_i b_i */
-static void map_point(const dss_search *search, const double *w, size_t l, double *z)
+void dssi_map_weights(const double *center, const double *basis, double r, size_t n,
+                      const double *w, size_t l, double *z)
 {
-    const struct search_state *cur = &search->cur;
-    const size_t n = search->model->n;
-    const double r = dssi_search_radius(search);
     for (size_t j = 0; j < n; j++)
-        z[j] = cur->center[j];
+        z[j] = center[j];
     for (size_t i = 0; i < l; i++) {
-        const double *b = cur->basis + i * n;
+        const double *b = basis + i * n;
         const double a = r * w[i];
         for (size_t j = 0; j < n; j++)
             z[j] += a * b[j];
     }
+}
+
+static void map_point(const dss_search *search, const double *w, size_t l, double *z)
+{
+    dssi_map_weights(search->cur.center, search->cur.basis, dssi_search_radius(search),
+                     search->model->n, w, l, z);
 }
 
 static int valid_t(double t) { return t >= 0.0 && t <= 1.0; }

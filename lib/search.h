@@ -162,6 +162,10 @@ void dssi_search_ctx(call_ctx *cx, const dss_search *search, call_stats *stats);
 double dssi_search_radius(const dss_search *search);       /* the slider's: base x policy scale */
 double dssi_search_base_radius(const dss_search *search);  /* DSS_SEARCH_RADIUS in force */
 const dss_model *dssi_search_model(const dss_search *search);
+/* z (n) = center + r B^T w for the l rows of basis: dss_search_point_w's arithmetic, which
+   gallery.c uses on a snapshot of the session so that a commit_w lands where it scored. */
+void dssi_map_weights(const double *center, const double *basis, double r, size_t n,
+                      const double *w, size_t l, double *z);
 
 /* ---- params.c (the search's parameters as a whole) -------------------------------------- */
 int  dssi_params_set(struct search_params *p, size_t n, int param, double value);

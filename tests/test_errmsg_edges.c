@@ -127,7 +127,7 @@ static void an_unknown_parameter_is_named_as_unknown(void **state)
         expect_contains(dss_search_errmsg(s), "an unknown parameter");
         if (strstr(dss_search_errmsg(s), "DSS_SEARCH_") != NULL)
             fail_msg("id %d named as a known parameter: \"%s\"", bad_ids[i], dss_search_errmsg(s));
-        const int line_id = bad_ids[i] == 23 ? DSS_LINE_REFINE + 1 : bad_ids[i];
+        const int line_id = bad_ids[i] == 23 ? DSS_LINE_GRID + 1 : bad_ids[i];
         char want[40];
         snprintf(want, sizeof want, "dss_line_set: no parameter %d", line_id);
         assert_int_equal(dss_line_set(line, line_id, 1.0), DSS_EINVAL);

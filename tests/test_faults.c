@@ -144,6 +144,7 @@ typedef struct run {
     unsigned char saved[SAVE_CAP];
     size_t saved_len;
     double t, score;            /* the last line search's outputs */
+    double w[2];                /* the last gallery's weights */
     host_cb g, progress;
     double z0[N], z1[N], seg_lo[N], seg_hi[N];
 } run;
@@ -238,6 +239,7 @@ static int op_line_setup(run *r)
 
 static int op_line_refine(run *r) { return dss_line_set(r->line, DSS_LINE_REFINE, 1); }
 static int op_line_grid(run *r) { return dss_line_set(r->line, DSS_LINE_REFINE, 0); }
+static int op_line_refine_peaks(run *r) { return dss_line_set(r->line, DSS_LINE_REFINE, 2); }
 static int op_start(run *r) { return dss_search_start(r->search, r->z0); }
 static int op_commit_far(run *r) { return dss_search_commit(r->search, 0.9); }
 static int op_commit_near(run *r) { return dss_search_commit(r->search, 0.5); }
@@ -300,6 +302,25 @@ static int op_find_segment(run *r)
     return dss_find_optimal(r->line, r->model, r->seg_lo, r->seg_hi, score_fn, r, &r->t, &r->score);
 }
 
+/* The gallery: a failing call must not write w either (a distinct status says it did). */
+static int op_find_w(run *r)
+{
+    double w[2] = { SENTINEL, SENTINEL };
+    int rc;
+    r->t = r->score = SENTINEL;
+    rc = dss_search_find_optimal_w(r->line, r->search, score_fn, r, w, &r->score);
+    if (rc != DSS_OK && (w[0] != SENTINEL || w[1] != SENTINEL))
+        return -200;
+    if (rc == DSS_OK) {
+        r->w[0] = w[0];
+        r->w[1] = w[1];
+        r->t = 0.5; /* commit_t is not used after a gallery */
+    }
+    return rc;
+}
+
+static int op_commit_w_best(run *r) { return dss_search_commit_w(r->search, r->w); }
+
 typedef struct step {
     const char *name;
     enum kind kind;
@@ -361,6 +382,16 @@ static const step steps[] = {
     /* 43 */ { "undo after restore", K_SEARCH, op_undo, DSS_OK, S_RESTORED_1 },
     /* 44 */ { "search_find_optimal after restore", K_LINE, op_find, DSS_OK, -1 },
     /* 45 */ { "commit(t) after restore", K_SEARCH, op_commit_t, DSS_OK, -1 },
+    /* 46 */ { "set l = 2 after restore", K_SETUP, op_set_l2, DSS_OK, -1 },
+    /* 47 */ { "resample, l = 2 after restore", K_SEARCH, op_resample, DSS_OK, -1 },
+    /* 48 */ { "search_find_optimal_w", K_LINE, op_find_w, DSS_OK, -1 },
+    /* 49 */ { "commit_w(w)", K_SEARCH, op_commit_w_best, DSS_OK, -1 },
+    /* 50 */ { "line refine = 1 again", K_SETUP, op_line_refine, DSS_OK, -1 },
+    /* 51 */ { "search_find_optimal_w, refined", K_LINE, op_find_w, DSS_OK, -1 },
+    /* 52 */ { "commit_w(w), refined", K_SEARCH, op_commit_w_best, DSS_OK, -1 },
+    /* 53 */ { "line refine = 2", K_SETUP, op_line_refine_peaks, DSS_OK, -1 },
+    /* 54 */ { "search_find_optimal_w, 3 peaks refined", K_LINE, op_find_w, DSS_OK, -1 },
+    /* 55 */ { "commit_w(w), 3 peaks refined", K_SEARCH, op_commit_w_best, DSS_OK, -1 },
 };
 #define NSTEPS (sizeof steps / sizeof steps[0])
 
@@ -426,6 +457,7 @@ static uint64_t extra_digest(const run *r)
     size_t evals = dss_line_evaluations(r->line);
     h = fnv(h, &r->t, sizeof r->t);
     h = fnv(h, &r->score, sizeof r->score);
+    h = fnv(h, r->w, sizeof r->w);
     h = fnv(h, &evals, sizeof evals);
     h = fnv(h, &r->saved_len, sizeof r->saved_len);
     return fnv(h, r->saved, r->saved_len);
@@ -437,7 +469,7 @@ typedef struct observed {
     int have[2];
     support_snapshot snap[2];
     double stats[2][NSTATS];
-    double line_params[4];
+    double line_params[5];
     size_t line_evals;
     double t, score;
 } observed;
@@ -459,7 +491,7 @@ static void observe(const run *r, observed *o)
             assert_int_equal(dss_search_stat(s[i], k + 1, &o->stats[i][k]), DSS_OK);
     }
     if (r->line != NULL) {
-        for (int p = 0; p < 4; p++)
+        for (int p = 0; p < 5; p++)
             assert_int_equal(dss_line_get(r->line, p + 1, &o->line_params[p]), DSS_OK);
         o->line_evals = dss_line_evaluations(r->line);
     }
@@ -495,7 +527,7 @@ static void assert_unchanged(const run *r, const observed *o, const step *st, co
         }
     }
     if (r->line != NULL) {
-        for (int p = 0; p < 4; p++) {
+        for (int p = 0; p < 5; p++) {
             double v;
             assert_int_equal(dss_line_get(r->line, p + 1, &v), DSS_OK);
             if (v != o->line_params[p])

@@ -379,8 +379,9 @@ static void set_rejects_counts_too_large_for_the_address_space(void **state)
 static void set_and_get_reject_an_unknown_parameter(void **state)
 {
     fixture *fx = *state;
-    const int unknown[] = { 0, 5, -1, 99 };
-    const int p[] = { 0, 5, -1, 99 };
+    /* DSS_LINE_GRID + 1: the first id after the table (1.2: 1..5) */
+    const int unknown[] = { 0, DSS_LINE_GRID + 1, -1, 99 };
+    const int p[] = { 0, DSS_LINE_GRID + 1, -1, 99 };
     const double v[] = { 1, 1, 1, 1 };
     check_rejected(fx, p, v, 4);
     for (size_t i = 0; i < 4; i++) {

@@ -363,7 +363,7 @@ static void param_bounds_are_the_ranges_the_setter_enforces(void **state)
         }
     }
     /* the line's table */
-    for (int param = DSS_LINE_SAMPLES; param <= DSS_LINE_REFINE; param++) {
+    for (int param = DSS_LINE_SAMPLES; param <= DSS_LINE_GRID; param++) {
         dss_line *line;
         assert_int_equal(dss_line_param_bounds(param, &lo, &hi), DSS_OK);
         assert_int_equal(dss_line_create(&line), DSS_OK);
@@ -375,7 +375,7 @@ static void param_bounds_are_the_ranges_the_setter_enforces(void **state)
         assert_int_equal(dss_line_set(line, param, 2 * hi), DSS_EINVAL);
         dss_line_destroy(line);
     }
-    assert_int_equal(dss_line_param_bounds(5, &lo, &hi), DSS_EINVAL);
+    assert_int_equal(dss_line_param_bounds(DSS_LINE_GRID + 1, &lo, &hi), DSS_EINVAL);
 }
 
 static void subspace_dim_above_n_is_rejected_at_once(void **state)

@@ -91,8 +91,8 @@ DSS_API const char *dss_strerror(int status);
  * returns DSS_ECALLBACK and changes nothing. A callback may read the handle whose call is running
  * it (dss_search_center, dss_search_save, ...: they see the state before the call), but every
  * call that would change that handle (dss_search_set, _set_progress, _start, _commit,
- * _commit_w, _resample, _undo, _load; dss_line_set, _set_progress, dss_find_optimal and
- * dss_search_find_optimal on the running line) returns DSS_EBUSY and does nothing (since 1.1;
+ * _commit_w, _resample, _undo, _load; dss_line_set, _set_progress, dss_find_optimal,
+ * dss_search_find_optimal and dss_search_find_optimal_w on the running line) returns DSS_EBUSY and does nothing (since 1.1;
  * destroying it there is still undefined). Other handles may be used freely. Outputs are
  * checked for NaN and infinity
  * (DSS_ENONFINITE). The `user` pointer is the one given to dss_model_create (or to the call that
@@ -750,6 +750,10 @@ DSS_API int dss_search_stat(const dss_search *search, int key, double *value);
  *     dss_search_find_optimal(line, search, my_g, my_state, &t, &score);
  *     dss_search_commit(search, t);
  *     dss_line_destroy(line);
+ *
+ * The same handle is the simulated user of an l-dimensional subspace (since 1.2): a "gallery"
+ * of DSS_LINE_GRID points per axis over the weights, for dss_search_commit_w
+ * (dss_search_find_optimal_w; docs/algorithm.md section 11 measures it against the slider).
  * ========================================================================================== */
 
 typedef struct dss_line dss_line;
@@ -778,9 +782,12 @@ enum dss_line_param {
     DSS_LINE_BATCH   = 2, /**< points per f call, integer >= 1, default 500 (also capped by the
                                model's max batch) */
     DSS_LINE_GOAL    = 3, /**< DSS_MAXIMIZE (default) or DSS_MINIMIZE */
-    DSS_LINE_REFINE  = 4  /**< 0 (default): grid only; 1: refine the best grid point's bracket;
+    DSS_LINE_REFINE  = 4, /**< 0 (default): grid only; 1: refine the best grid point's bracket;
                                2: refine the brackets of the grid's 3 best local maxima (fewer
-                               misses on many-peaked scores, about 2x the refinement's points) */
+                               misses on many-peaked scores, about 2x the refinement's points);
+                               the same for the gallery (dss_search_find_optimal_w) */
+    DSS_LINE_GRID    = 5  /**< gallery points per axis (dss_search_find_optimal_w), integer
+                               >= 2, default 5 (5 x 5 previews for l = 2) (since 1.2) */
 };
 
 /** Optimisation goal (DSS_LINE_GOAL). */
@@ -848,6 +855,44 @@ DSS_API int dss_search_find_optimal(dss_line *line, const dss_search *search, ds
                                     void *user, double *t_best, double *score_best);
 
 /**
+ * The simulated user of an l-dimensional subspace (a "gallery"): the counterpart of
+ * dss_search_find_optimal for dss_search_commit_w. Scores g(f(point_w(w))) on the grid of
+ * DSS_LINE_GRID = G points per axis over the square [-1, 1]^l of weights,
+ * w_i = (2 k_i - (G - 1)) / (G - 1), k_i = 0..G-1 (G^l points; for odd G the centre cell is the
+ * current centre), in row-major order (the last axis fastest), in batches of at most
+ * DSS_LINE_BATCH points (and the model's max batch). Ties go to the lowest row-major index.
+ * The points are mapped exactly as dss_search_point_w maps them, so committing the result moves
+ * the centre to the point that was scored. With DSS_LINE_REFINE = 1 the best grid point is
+ * refined coordinate by coordinate: Brent's method on each axis within one grid step of the
+ * current point (clipped to [-1, 1], stopping at a bracket about 1.3e-7 wide), sweeping all
+ * axes again while a sweep moves the point by more than 1e-6 (at most 16 sweeps). With
+ * DSS_LINE_REFINE = 2 the same runs from each of the grid's 3 best local maxima (a point at
+ * least as good as its 2l axis neighbours and strictly better than those of lower index), best
+ * first. Either way the result is never worse than the grid's best. Progress: DSS_STAGE_LINE_GRID per batch (done of G^l), then
+ * DSS_STAGE_LINE_REFINE per refinement point (total an upper bound). dss_line_evaluations gives
+ * the points scored. The search is only read (it must not change while the call runs).
+ * @param line        the line search (its parameters; its scratch buffers grow as needed).
+ * @param search      a started search; l = dss_search_subspace_dim(search).
+ * @param g, user     the score and its user pointer.
+ * @param w_best      receives the best weights, l values in [-1, 1] (required).
+ * @param score_best  receives its score (may be NULL).
+ * @retval DSS_OK success.
+ * @retval DSS_EINVAL     line, search, g or w_best NULL, or G^l (or a buffer size) overflows.
+ * @retval DSS_ESTATE     the search is not started.
+ * @retval DSS_EBUSY      called from inside a callback of this line's running call, or a job
+ *                        of this line is open.
+ * @retval DSS_ENONFINITE a mapped point, an output of f or a score is NaN or infinite.
+ * @retval DSS_ECALLBACK  f or g returned non-zero.
+ * @retval DSS_ENOMEM     allocation failed.
+ * @retval DSS_ECANCELLED the progress callback asked to stop.
+ * On failure *w_best and *score_best are not written, the line's parameters and
+ * dss_line_evaluations are unchanged, and dss_line_errmsg says why.
+ * @since 1.2
+ */
+DSS_API int dss_search_find_optimal_w(dss_line *line, const dss_search *search, dss_score_fn g,
+                                      void *user, double *w_best, double *score_best);
+
+/**
  * The last failed call on this line search, as "function: detail" (as dss_search_errmsg): a
  * parameter out of range, a score or generator that failed and its return value, re-entry.
  * "" before any failure.
@@ -866,9 +911,9 @@ DSS_API size_t dss_line_evaluations(const dss_line *line);
  * 6. dss_job: host-driven calls (reverse communication)
  *
  * Every call that may call the host (start, commit, commit_w, resample, undo, find_optimal on a
- * search or on a segment) can also run as a job, for hosts that cannot be called back: Python
- * that must run on one thread (Blender), a server that batches decoder work from many users, a
- * frame budget. The host opens the job (dss_search_commit_job, ...), then loops:
+ * search or on a segment, find_optimal_w) can also run as a job, for hosts that cannot be called
+ * back: Python that must run on one thread (Blender), a server that batches decoder work from
+ * many users, a frame budget. The host opens the job (dss_search_commit_job, ...), then loops:
  *
  *     while ((kind = dss_job_next(job)) > 0) {        // DSS_REQUEST_*: what is needed now
  *         double *out = dss_job_output(job, &count);   // the job's buffer, count values
@@ -934,6 +979,10 @@ DSS_API int dss_search_undo_job(dss_search *search, dss_job **job);
  * dss_job_line_result gives t and the score. @since 1.2
  */
 DSS_API int dss_search_find_optimal_job(dss_line *line, const dss_search *search, dss_job **job);
+/** As dss_search_find_optimal_job, for dss_search_find_optimal_w(line, search, g, ...) (the
+ *  gallery); dss_job_w_result gives the weights and the score. @since 1.2 */
+DSS_API int dss_search_find_optimal_w_job(dss_line *line, const dss_search *search,
+                                          dss_job **job);
 /** As dss_search_find_optimal_job, for dss_find_optimal on the segment z_lo .. z_hi of model
  *  (both copied). @since 1.2 */
 DSS_API int dss_find_optimal_job(dss_line *line, const dss_model *model, const double *z_lo,
@@ -983,6 +1032,13 @@ DSS_API int dss_job_progress(const dss_job *job, int *stage, size_t *done, size_
  *  @retval DSS_OK @retval DSS_ESTATE not a find_optimal job, or not finished with DSS_OK.
  *  @since 1.2 */
 DSS_API int dss_job_line_result(const dss_job *job, double *t_best, double *score_best);
+/** A finished dss_search_find_optimal_w_job's result: the l weights (w_best, l values, l the
+ *  search's subspace dimension) and the score (either may be NULL).
+ *  @retval DSS_OK success.
+ *  @retval DSS_EINVAL job NULL.
+ *  @retval DSS_ESTATE not a gallery job, or not finished with DSS_OK.
+ *  @since 1.2 */
+DSS_API int dss_job_w_result(const dss_job *job, double *w_best, double *score_best);
 /** Destroy a job; an unfinished one is cancelled first (the handle as before the job). NULL is
  *  a no-op. @since 1.2 */
 DSS_API void dss_job_destroy(dss_job *job);

@@ -116,6 +116,7 @@ _PROTOTYPES = {
     "dss_line_set_progress": (_int, [_vp, PROGRESS_FN, _vp]),
     "dss_find_optimal": (_int, [_vp, _vp, _vp, _vp, _vp, _vp, c_double_p, c_double_p]),
     "dss_search_find_optimal": (_int, [_vp, _vp, _vp, _vp, c_double_p, c_double_p]),
+    "dss_search_find_optimal_w": (_int, [_vp, _vp, _vp, _vp, _vp, c_double_p]),  # 1.2
     "dss_line_evaluations": (_sz, [_vp]),
     # synthetic problem
     "dss_synthetic_create": (_int, [ctypes.POINTER(_vp), _sz, _sz, _dbl, ctypes.c_ulonglong]),
@@ -242,7 +243,8 @@ def _declare(lib):
         try:
             fn = getattr(lib, name)
         except AttributeError:
-            if "_job" in name:  # libdss 1.1 and older have no jobs: Job openers raise then
+            # libdss 1.1 and older have no jobs and no gallery: their methods raise then
+            if "_job" in name or name == "dss_search_find_optimal_w":
                 continue
             raise
         fn.restype = restype
@@ -312,7 +314,8 @@ def handle_errmsg(fname, args):
     if (not args or not isinstance(args[0], int) or not args[0] or "_create" in fname
             or fname.endswith("_param_bounds")):
         return None
-    if fname.startswith("dss_line_") or fname in ("dss_find_optimal", "dss_search_find_optimal"):
+    if fname.startswith("dss_line_") or fname in ("dss_find_optimal", "dss_search_find_optimal",
+                                                  "dss_search_find_optimal_w"):
         getter = lib.dss_line_errmsg
     elif fname.startswith("dss_search_"):
         getter = lib.dss_search_errmsg

@@ -6,6 +6,8 @@ import ctypes
 import weakref
 from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
+import numpy as np
+
 from ._types import ProgressFn, ScoreFn
 from . import _native as N
 from .job import Job, open_job
@@ -22,6 +24,7 @@ LINE_PARAMS = {
     "batch": (2, int),
     "goal": (3, GOALS),
     "refine": (4, "refine"),
+    "grid": (5, int),
 }
 
 #: Parameter name -> (lo, hi): integers in [lo, hi], from the library's descriptor table
@@ -72,7 +75,8 @@ class LineSearch:
     max_batch), ``goal`` (``'maximize'``, the default, or ``'minimize'``), ``refine``
     (False/0: grid only; True/1: Brent refinement of the best grid point's bracket to 1e-6 in
     t; 2: the same around each of the grid's 3 best local maxima: with ``samples=33`` it matched
-    the 10001-point grid on every benchmark line up to n = 128, with 65 at n = 512).
+    the 10001-point grid on every benchmark line up to n = 128, with 65 at n = 512),
+    ``grid`` (points per axis of :meth:`find_optimal_w`'s gallery, default 5).
     """
 
     def __init__(self, **params: Any) -> None:
@@ -83,7 +87,7 @@ class LineSearch:
             self.set(**params)
 
     def set(self, **params: Any) -> None:
-        """Set parameters by name (``samples``, ``batch``, ``goal``, ``refine``)."""
+        """Set parameters by name (``samples``, ``batch``, ``goal``, ``refine``, ``grid``)."""
         encoded = [encode_param(LINE_PARAMS, name, value, "dss_line_set")
                    for name, value in params.items()]
         h = self._h.get("line search")
@@ -132,6 +136,34 @@ class LineSearch:
                    fn, user, ctypes.byref(t), ctypes.byref(score))
         del keep
         return t.value, score.value
+
+    def find_optimal_w(self, search: Search, g: ScoreFn) -> Tuple[np.ndarray, float]:
+        """The simulated user of a search's l-dimensional subspace (a gallery,
+        ``dss_search_find_optimal_w``, libdss 1.2): the best weights on a grid of ``grid``
+        points per axis over [-1, 1]^l, refined axis by axis from the best grid point
+        (``refine=1``) or from the grid's 3 best local maxima (``refine=2``).
+
+        Args:
+            search: a started :class:`Search` (any ``subspace_dim``).
+            g: the score, as for :meth:`find_optimal`.
+        Returns:
+            ``(w, score)``: w a float64 array of l weights for :meth:`Search.commit_w`, and its
+            score. The search is not modified.
+        """
+        if not isinstance(search, Search):
+            raise N.invalid("search must be a Search", "dss_search_find_optimal_w")
+        if not hasattr(N.lib, "dss_search_find_optimal_w"):
+            raise N.DssError(N.EUNSUPPORTED, function="dss_search_find_optimal_w",
+                             detail=f"the loaded libdss {N.version_string()} has no gallery (1.2)")
+        h = self._h.get("line search")
+        sh = search._h.get("search")
+        w = np.empty(max(1, N.lib.dss_search_subspace_dim(sh)), dtype=np.float64)
+        score = ctypes.c_double()
+        fn, user, keep = _score_callback(g, search.m)
+        N.call_busy((self._h, search._h), "dss_search_find_optimal_w", h, sh, fn, user,
+                    N.addr(w), ctypes.byref(score))
+        del keep
+        return w, score.value
 
     def find_optimal_job(self, target: Union[Search, Sequence[Any]],
                          model: Optional[Model] = None) -> Job:

@@ -179,3 +179,59 @@ def test_synthetic_errors():
     s = dss.Search(p.model)
     p.close()
     assert s.closed and p.model is not None
+
+
+def _gallery_brute_force(s, model, g, grid, minimize=False):
+    """Every weight of the grid, mapped by Search.point_w and scored: (w, score), ties to the
+    lowest row-major index."""
+    l = s.subspace_dim
+    axis = -1.0 + 2.0 * np.arange(grid) / (grid - 1)
+    ws = np.array(np.meshgrid(*([axis] * l), indexing="ij")).reshape(l, -1).T  # row-major
+    scores = g(model.generate(np.array([s.point_w(w) for w in ws])))
+    i = int(np.argmin(scores) if minimize else np.argmax(scores))
+    return ws[i], scores[i]
+
+
+@pytest.mark.parametrize("l,grid,minimize", [(2, 5, False), (2, 4, True), (3, 3, False)])
+def test_gallery_matches_brute_force(l, grid, minimize):
+    lin = Linear(seed=6)
+    model = lin.model(jacobian=lin.jacobian)
+    s = dss.Search(model, seed=2, radius=2.0, subspace_dim=l)
+    s.start(np.full(8, 0.2))
+    g = wiggly_score(lin.f(np.ones((1, 8)))[0])
+    line = dss.LineSearch(grid=grid, batch=7, goal="minimize" if minimize else "maximize")
+    assert line.get("grid") == grid
+    w_ref, score_ref = _gallery_brute_force(s, model, g, grid, minimize)
+    w, score = line.find_optimal_w(s, g)
+    assert w.shape == (l,)
+    assert w == pytest.approx(w_ref, abs=1e-15)
+    assert score == pytest.approx(score_ref, rel=1e-12)
+    assert line.evaluations == grid ** l
+    # refinement: never worse, the result commits
+    line.set(refine=True)
+    w2, score2 = line.find_optimal_w(s, g)
+    assert (score2 <= score) if minimize else (score2 >= score)
+    assert line.evaluations > grid ** l
+    s.commit_w(w2)
+
+
+def test_gallery_errors():
+    lin = Linear(seed=6)
+    model = lin.model(jacobian=lin.jacobian)
+    s = dss.Search(model, subspace_dim=2)
+    line = dss.LineSearch()
+    assert line.get("grid") == 5
+    with pytest.raises(dss.DssError) as e:
+        line.find_optimal_w(s, lambda x: x[:, 0])  # not started
+    assert e.value.code == dss.ESTATE
+    s.start(np.zeros(8))
+    with pytest.raises(dss.DssError):
+        line.set(grid=1)
+
+    def bad(x):
+        raise ValueError("no")
+    with pytest.raises(ValueError):
+        line.find_optimal_w(s, bad)
+    with pytest.raises(dss.DssError) as e:
+        line.find_optimal_w(s, lambda x: np.full(len(x), np.nan))
+    assert e.value.code == dss.ENONFINITE
