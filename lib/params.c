@@ -96,6 +96,8 @@ static const param_desc SEARCH[] = {
       .offset = SP(range.scale_max) },
     { ROW(DSS_SEARCH_STALL_COMMITS), .kind = PARAM_INT, .lo = 0, .hi = RADIUS_STALL_MAX,
       .saved = PARAM_SAVED_V2, .def = 0, .field = FIELD_SIZE, .offset = SP(range.stall) },
+    { ROW(DSS_SEARCH_KEEP_SHOWN), .kind = PARAM_INT, .lo = 0, .hi = 1, .saved = PARAM_SAVED_V2,
+      .saved_if_set = 1, .def = 0, .field = FIELD_INT, .offset = SP(keep_shown) },
 };
 
 #define LP(field) offsetof(struct dss_line, field)

@@ -35,6 +35,8 @@ typedef struct param_desc {
     double (*read)(const void *obj); /* what a get shows, or NULL for the field */
     unsigned char unset_zero;        /* 0 means "unset" (stored, never set by the host) */
     unsigned char effect;            /* PARAM_EFFECT_* */
+    unsigned char saved_if_set;      /* saved only when not at its default, so that strings of
+                                        sessions that never set it stay readable by 1.1 */
 } param_desc;
 
 /* The row of param id, or NULL. */

@@ -175,24 +175,31 @@ static void put_jac(cursor *c, const jac_config *j)
 /* The table's rows saved in one block (PARAM_SAVED_V1: ids 1..16, or PARAM_SAVED_V2: the
    policy's), in id order, as (id, value) pairs; the radius is its raw setting (0: the
    prior's). */
+/* Whether row d is written for p: a row saved only when set is left out at its default. */
+static int written(const param_desc *d, const struct search_params *p, int block)
+{
+    return d->saved == block && !(d->saved_if_set && dssi_param_load(d, p) == d->def);
+}
+
 static void put_params(cursor *c, const struct search_params *p, int block)
 {
     size_t count;
     const param_desc *rows = dssi_param_search_rows(&count);
     for (size_t i = 0; i < count; i++) {
-        if (rows[i].saved != block)
+        if (!written(&rows[i], p, block))
             continue;
         put_u64(c, (uint64_t)rows[i].id);
         put_f64(c, dssi_param_load(&rows[i], p));
     }
 }
 
-static size_t rows_saved_in(int block)
+/* The pairs written for p in block, or (p NULL) the most a block may hold. */
+static size_t rows_saved_in(int block, const struct search_params *p)
 {
     size_t count, k = 0;
     const param_desc *rows = dssi_param_search_rows(&count);
     for (size_t i = 0; i < count; i++)
-        k += rows[i].saved == block;
+        k += p != NULL ? written(&rows[i], p, block) : rows[i].saved == block;
     return k;
 }
 
@@ -201,7 +208,7 @@ static size_t rows_saved_in(int block)
 static void put_policy(cursor *c, const struct search_state *st)
 {
     unsigned char block[RADIUS_STATE_BYTES];
-    put_u64(c, rows_saved_in(PARAM_SAVED_V2));
+    put_u64(c, rows_saved_in(PARAM_SAVED_V2, &st->p));
     put_params(c, &st->p, PARAM_SAVED_V2);
     dssi_radius_state_write(&st->range, block);
     put_bytes(c, block, sizeof block);
@@ -351,7 +358,7 @@ static void get_policy(cursor *c, struct search_state *nx, size_t n, uint64_t ve
     if (version == FORMAT_VERSION_1)
         return;
     pairs = get_u64(c);
-    if (pairs > rows_saved_in(PARAM_SAVED_V2)) {
+    if (pairs > rows_saved_in(PARAM_SAVED_V2, NULL)) {
         c->bad = 1;
         return;
     }

@@ -286,6 +286,20 @@ static int draw(dss_search *search, svd_dec *dec, int top)
     return DSS_OK;
 }
 
+/* Whether dec's singular values are those st records, within 1e-6 s_1 (a linear generator's
+   Jacobian recomputed elsewhere: bit for bit with an exact Jacobian, to finite differences'
+   accuracy otherwise). */
+#define SAME_SPECTRUM_TOL 1e-6
+static int same_spectrum(const svd_dec *dec, const struct search_state *st)
+{
+    if (!st->started || dec->rank != st->rank)
+        return 0;
+    for (size_t i = 0; i < st->rank; i++)
+        if (!(fabs(dec->s[i] - st->dec_s[i]) <= SAME_SPECTRUM_TOL * st->dec_s[0]))
+            return 0;
+    return 1;
+}
+
 /* Jacobian and SVD at next.center into the scratch slot; next records how to redo it. */
 static int decompose_next(dss_search *search, call_ctx *cx)
 {
@@ -310,9 +324,12 @@ static int decompose_next(dss_search *search, call_ctx *cx)
                        &search->alloc, &slot->dec);
     if (rc != DSS_OK)
         return rc;
+    /* every direction available again, unless DSS_SEARCH_KEEP_SHOWN and the spectrum is the
+       one nx still records (the Jacobian did not change): then those shown stay shown */
+    if (!(nx->p.keep_shown && same_spectrum(&slot->dec, nx)))
+        memset(nx->avail, 1, slot->dec.rank);
     nx->rank = slot->dec.rank;
     memcpy(nx->dec_s, slot->dec.s, nx->rank * sizeof *nx->dec_s);
-    memset(nx->avail, 1, nx->rank);
     return DSS_OK;
 }
 

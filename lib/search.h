@@ -26,6 +26,7 @@ struct search_params {
     int prior;              /* DSS_PRIOR_* */
     double prior_scale;
     size_t history;         /* undo steps kept */
+    int keep_shown;         /* DSS_SEARCH_KEEP_SHOWN */
     jac_config jac;         /* Jacobian strategy and its settings */
     struct radius_params range;  /* the slider-range policy's settings (radius.c) */
 };

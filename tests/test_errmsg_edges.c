@@ -120,14 +120,14 @@ static void an_unknown_parameter_is_named_as_unknown(void **state)
     assert_int_equal(lin_dss_model(lm, LIN_WITH_JACOBIAN, &model), DSS_OK);
     assert_int_equal(dss_search_create(&s, model), DSS_OK);
     assert_int_equal(dss_line_create_with_allocator(&line, support_allocator()), DSS_OK);
-    const int bad_ids[] = { 0, 23, 1000, -1 }; /* 23: the first id after the table (1.1: 1..22) */
+    const int bad_ids[] = { 0, 24, 1000, -1 }; /* 24: the first id after the table (1.2: 1..23) */
     for (size_t i = 0; i < sizeof bad_ids / sizeof *bad_ids; i++) {
         assert_int_equal(dss_search_set(s, bad_ids[i], 1.0), DSS_EINVAL);
         expect_contains(dss_search_errmsg(s), "dss_search_set");
         expect_contains(dss_search_errmsg(s), "an unknown parameter");
         if (strstr(dss_search_errmsg(s), "DSS_SEARCH_") != NULL)
             fail_msg("id %d named as a known parameter: \"%s\"", bad_ids[i], dss_search_errmsg(s));
-        const int line_id = bad_ids[i] == 23 ? DSS_LINE_GRID + 1 : bad_ids[i];
+        const int line_id = bad_ids[i] == 24 ? DSS_LINE_GRID + 1 : bad_ids[i];
         char want[40];
         snprintf(want, sizeof want, "dss_line_set: no parameter %d", line_id);
         assert_int_equal(dss_line_set(line, line_id, 1.0), DSS_EINVAL);

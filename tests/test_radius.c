@@ -683,7 +683,7 @@ static void api_rejects_bad_values(void **state)
         { DSS_SEARCH_RADIUS_MIN, 0.0 }, { DSS_SEARCH_RADIUS_MIN, 1.5 },
         { DSS_SEARCH_RADIUS_MAX, 0.5 }, { DSS_SEARCH_RADIUS_MAX, INFINITY },
         { DSS_SEARCH_STALL_COMMITS, -1 }, { DSS_SEARCH_STALL_COMMITS, 1.5 },
-        { DSS_SEARCH_STALL_COMMITS, 2e6 }, { 23, 1.0 },
+        { DSS_SEARCH_STALL_COMMITS, 2e6 }, { 24, 1.0 },
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         double before[6], after;
@@ -695,7 +695,7 @@ static void api_rejects_bad_values(void **state)
             assert_true(after == before[id - 17]);
         }
     }
-    assert_int_equal(dss_search_get(f->s, 23, &(double){ 0 }), DSS_EINVAL);
+    assert_int_equal(dss_search_get(f->s, 24, &(double){ 0 }), DSS_EINVAL);
     assert_int_equal(dss_search_slider_radius(NULL, &(double){ 0 }), DSS_EINVAL);
     assert_int_equal(dss_search_slider_radius(f->s, NULL), DSS_EINVAL);
 }

@@ -503,6 +503,101 @@ static void subspace_dim_change_takes_effect_at_the_next_draw(void **state)
     current_indices(fx, 2, idx, 1.0);
 }
 
+/* ---- DSS_SEARCH_KEEP_SHOWN: a linear generator's directions, each once ---------------------- */
+
+enum { KN = 5, KM = 9 };
+
+/* The basis index shown after start and after each of `commits` far commits (each recomputes the
+   Jacobian, which a linear model keeps as it was). */
+static void shown_indices(int mode, int keep, uint64_t seed, size_t commits, size_t *idx)
+{
+    lin_model *lm = lin_create(KM, KN, NULL, 91);
+    dss_model *model;
+    dss_search *s;
+    double z0[KN] = { 0 };
+    assert_non_null(lm);
+    assert_int_equal(lin_dss_model(lm, mode == DSS_JACOBIAN_FULL ? LIN_WITH_JACOBIAN : 0, &model),
+                     DSS_OK);
+    assert_int_equal(dss_search_create(&s, model), DSS_OK);
+    assert_int_equal(dss_search_set(s, DSS_SEARCH_JACOBIAN, mode), DSS_OK);
+    assert_int_equal(dss_search_set(s, DSS_SEARCH_KEEP_SHOWN, keep), DSS_OK);
+    assert_int_equal(dss_search_set(s, DSS_SEARCH_SEED, (double)seed), DSS_OK);
+    assert_int_equal(dss_search_start(s, z0), DSS_OK);
+    for (size_t c = 0; c <= commits; c++) {
+        if (c > 0)
+            assert_int_equal(dss_search_commit(s, 0.95), DSS_OK);
+        assert_int_equal(dss_search_basis_indices(s, &idx[c]), DSS_OK);
+    }
+    dss_search_destroy(s);
+    dss_model_destroy(model);
+    lin_destroy(lm);
+}
+
+static int all_distinct(const size_t *idx, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        for (size_t j = i + 1; j < count; j++)
+            if (idx[i] == idx[j])
+                return 0;
+    return 1;
+}
+
+/* With KEEP_SHOWN, the first KN directions shown are the KN distinct ones, then all return (the
+   sampler's reset), for the exact Jacobian and for finite differences (equal spectra within
+   1e-6 s_1); with the paper's rule (0) directions recur before all were shown: over 20 seeds
+   at least 15 sessions show a repeat in their first 5 (with s = 5, 4, 3, 2, 1 the chance of 5
+   distinct draws, each from all 5 again, is below 0.05 per seed; P(more than 5 of 20 seeds
+   without a repeat) < 1e-3 by the binomial tail). */
+static void keep_shown_shows_each_direction_once(void **state)
+{
+    size_t idx[2 * KN];
+    int with_repeat = 0;
+    (void)state;
+    for (uint64_t seed = 1; seed <= 20; seed++) {
+        shown_indices(DSS_JACOBIAN_FULL, 1, seed, 2 * KN - 1, idx);
+        assert_true(all_distinct(idx, KN));
+        assert_true(all_distinct(idx + KN, KN)); /* the second round, after the reset */
+        shown_indices(DSS_JACOBIAN_FINITE_DIFF, 1, seed, KN - 1, idx);
+        assert_true(all_distinct(idx, KN));
+        shown_indices(DSS_JACOBIAN_FULL, 0, seed, KN - 1, idx);
+        with_repeat += !all_distinct(idx, KN);
+    }
+    if (with_repeat < 15)
+        fail_msg("the paper's rule repeated a direction in only %d of 20 sessions", with_repeat);
+}
+
+/* The parameter is saved only when set: a default session's string keeps 1.1's six policy
+   pairs (readable by 1.1), a set one carries it, and both load and go on as their twins. */
+static void keep_shown_is_saved_only_when_set(void **state)
+{
+    lin_model *lm = lin_create(KM, KN, NULL, 92);
+    dss_model *model;
+    dss_search *a, *b;
+    double z0[KN] = { 0 }, v = -1.0;
+    unsigned char buf[8192];
+    size_t len_off, len_on;
+    (void)state;
+    assert_non_null(lm);
+    assert_int_equal(lin_dss_model(lm, LIN_WITH_JACOBIAN, &model), DSS_OK);
+    assert_int_equal(dss_search_create(&a, model), DSS_OK);
+    assert_int_equal(dss_search_create(&b, model), DSS_OK);
+    assert_int_equal(dss_search_start(a, z0), DSS_OK);
+    assert_int_equal(dss_search_save(a, buf, sizeof buf, &len_off), DSS_OK);
+    assert_int_equal(dss_search_set(a, DSS_SEARCH_KEEP_SHOWN, 1), DSS_OK);
+    assert_int_equal(dss_search_save(a, buf, sizeof buf, &len_on), DSS_OK);
+    assert_int_equal(len_on, len_off + 16);                  /* one more (id, value) pair */
+    assert_int_equal(dss_search_load(b, buf, len_on), DSS_OK);
+    assert_int_equal(dss_search_get(b, DSS_SEARCH_KEEP_SHOWN, &v), DSS_OK);
+    assert_true(v == 1.0);
+    assert_true(support_twins_agree(a, b, KN, 3));
+    assert_int_equal(dss_search_set(a, DSS_SEARCH_KEEP_SHOWN, 2), DSS_EINVAL);
+    assert_int_equal(dss_search_set(a, DSS_SEARCH_KEEP_SHOWN, 0.5), DSS_EINVAL);
+    dss_search_destroy(a);
+    dss_search_destroy(b);
+    dss_model_destroy(model);
+    lin_destroy(lm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -519,6 +614,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(random_sampler_gives_unit_vectors_without_singular_index, setup, teardown),
         cmocka_unit_test_setup_teardown(random_sampler_directions_are_isotropic, setup, teardown),
         cmocka_unit_test_setup_teardown(subspace_dim_change_takes_effect_at_the_next_draw, setup, teardown),
+        cmocka_unit_test(keep_shown_shows_each_direction_once),
+        cmocka_unit_test(keep_shown_is_saved_only_when_set),
     };
     return support_leak_exit(cmocka_run_group_tests_name("sampler", tests, NULL, NULL));
 }

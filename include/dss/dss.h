@@ -376,7 +376,7 @@ enum dss_search_param {
                                            in place; in (0, 1), default 0.5. @since 1.1 */
     DSS_SEARCH_RADIUS_MIN       = 20, /**< lower bound of the scale, in (0, 1], default 1/16. @since 1.1 */
     DSS_SEARCH_RADIUS_MAX       = 21, /**< upper bound of the scale, in [1, 1e6], default 2. @since 1.1 */
-    DSS_SEARCH_STALL_COMMITS    = 22  /**< k, the stall escape (any policy; 0, the default: never): the
+    DSS_SEARCH_STALL_COMMITS    = 22, /**< k, the stall escape (any policy; 0, the default: never): the
                                            k-th commit in a row that leaves the centre in place
                                            recomputes the Jacobian at the new centre and shows its top
                                            singular direction(s), at scale 1. An escape followed by
@@ -384,6 +384,13 @@ enum dss_search_param {
                                            needs, up to 16 k; a commit that moves the centre restores
                                            k. Integer in [0, 1e6]; 4 is the measured choice
                                            (docs/algorithm.md section 10). @since 1.1 */
+    DSS_SEARCH_KEEP_SHOWN       = 23  /**< 1: a commit that recomputes the Jacobian and finds the
+                                           singular values it had (within 1e-6 s_1: a linear
+                                           generator, such as shape keys) keeps which directions
+                                           have been shown, so that each is shown once before any
+                                           is shown again; 0 (the default, the paper's method):
+                                           every recomputation makes all of them available
+                                           again. Saved only when 1. @since 1.2 */
 };
 
 /** Slider-range policies (DSS_SEARCH_RADIUS_POLICY); docs/algorithm.md section 10. @since 1.1 */

@@ -50,14 +50,24 @@ SEARCH_PARAMS = {
     "radius_min": (20, float),
     "radius_max": (21, float),
     "stall_commits": (22, int),
+    "keep_shown": (23, bool),  # libdss 1.2
 }
 
 #: Parameter name -> (lo, hi), read from the library's descriptor table
 #: (``dss_search_param_bounds``): integers in [lo, hi]; ``radius``, ``prior_scale``,
 #: ``radius_grow`` and ``radius_min`` exclude lo, ``diff_step`` excludes hi, ``radius_shrink``
 #: excludes both; ``subspace_dim`` is also at most the model's n.
-SEARCH_PARAM_RANGES = {name: N.param_bounds("dss_search_param_bounds", code)
-                       for name, (code, _) in SEARCH_PARAMS.items()}
+def _ranges():
+    out = {}
+    for name, (code, _) in SEARCH_PARAMS.items():
+        try:
+            out[name] = N.param_bounds("dss_search_param_bounds", code)
+        except DssError:  # a parameter of a newer libdss than the one loaded
+            pass
+    return out
+
+
+SEARCH_PARAM_RANGES = _ranges()
 
 #: Statistic name -> enum dss_search_stat_key value.
 STATS = {

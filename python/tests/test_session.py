@@ -146,3 +146,19 @@ def test_undo_after_load_is_empty(linear):
     with pytest.raises(dss.DssError) as ei:
         r.undo()
     assert ei.value.code == dss.ESTATE
+
+
+def test_keep_shown_shows_each_direction_of_a_linear_model_once():
+    """DSS_SEARCH_KEEP_SHOWN (libdss 1.2): the Jacobian of a linear model never changes, so the
+    first n commits that recompute it show the n directions once each."""
+    A = np.random.default_rng(5).normal(size=(9, 5))
+    model = dss.Model(lambda z: z @ A.T, n=5, m=9,
+                      jacobian=lambda z, rows: A if rows is None else A[rows])
+    s = dss.Search(model, keep_shown=True, seed=3)
+    assert s.get("keep_shown") is True or s.get("keep_shown") == 1
+    s.start(np.zeros(5))
+    shown = []
+    for _ in range(5):
+        shown.append(int(s.basis_indices()[0]))
+        s.commit(0.95)
+    assert sorted(shown) == [0, 1, 2, 3, 4]
