@@ -247,6 +247,7 @@ DSS_API int dss_model_set_max_batch(dss_model *model, size_t k);
  * ten times the Jacobian itself, or exact zeros where z_i + h rounds back to z_i).
  * Like the other setters, it takes effect at the next call that uses the model; an undo that
  * recomputes an older decomposition uses the precision in force then.
+ * @param model the model.
  * @param eps in [DBL_EPSILON, 1).
  * @retval DSS_OK success. @retval DSS_EINVAL model NULL or eps out of range (unchanged).
  * @since 1.2
@@ -964,6 +965,7 @@ enum {
  * Open a job that runs dss_search_start(search, z0) when driven (z0 is copied). The search is
  * busy (DSS_EBUSY for its mutators) until the job ends (dss_job_next returned 0 or a status)
  * or is destroyed.
+ * @param search the session. @param z0 the starting point (n values, copied).
  * @param job receives the job (NULL on failure).
  * @retval DSS_OK opened. @retval DSS_EINVAL a NULL argument. @retval DSS_EBUSY the search is
  * busy (a call or job of its own is under way). @retval DSS_ENOMEM allocation failed.
@@ -1026,17 +1028,23 @@ DSS_API double *dss_job_output(dss_job *job, size_t *count);
  */
 DSS_API int dss_job_answer(dss_job *job, size_t count);
 /** The host could not answer (status non-zero, as a callback's): the job fails with
- *  DSS_ECALLBACK at the next dss_job_next. @retval DSS_OK @retval DSS_EINVAL as for
- *  dss_job_answer, or status 0. @since 1.2 */
+ *  DSS_ECALLBACK at the next dss_job_next.
+ *  @retval DSS_OK accepted.
+ *  @retval DSS_EINVAL as for dss_job_answer, or status 0.
+ *  @since 1.2 */
 DSS_API int dss_job_fail(dss_job *job, int status);
 /** Stop at the pending request: the next dss_job_next returns DSS_ECANCELLED and the handle is
- *  as before the job. @retval DSS_OK @retval DSS_EINVAL NULL or no request pending. @since 1.2 */
+ *  as before the job.
+ *  @retval DSS_OK accepted.
+ *  @retval DSS_EINVAL NULL or no request pending.
+ *  @since 1.2 */
 DSS_API int dss_job_cancel(dss_job *job);
 /** The last progress the job reported: a DSS_STAGE_* value and done of total, as a
  *  dss_progress_fn receives them (0, 0, 0 before the first). @since 1.2 */
 DSS_API int dss_job_progress(const dss_job *job, int *stage, size_t *done, size_t *total);
 /** A finished find_optimal job's result: t and the score (either may be NULL).
- *  @retval DSS_OK @retval DSS_ESTATE not a find_optimal job, or not finished with DSS_OK.
+ *  @retval DSS_OK the result.
+ *  @retval DSS_ESTATE not a find_optimal job, or not finished with DSS_OK.
  *  @since 1.2 */
 DSS_API int dss_job_line_result(const dss_job *job, double *t_best, double *score_best);
 /** A finished dss_search_find_optimal_w_job's result: the l weights (w_best, l values, l the

@@ -53,11 +53,8 @@ SEARCH_PARAMS = {
     "keep_shown": (23, bool),  # libdss 1.2
 }
 
-#: Parameter name -> (lo, hi), read from the library's descriptor table
-#: (``dss_search_param_bounds``): integers in [lo, hi]; ``radius``, ``prior_scale``,
-#: ``radius_grow`` and ``radius_min`` exclude lo, ``diff_step`` excludes hi, ``radius_shrink``
-#: excludes both; ``subspace_dim`` is also at most the model's n.
 def _ranges():
+    """The bounds of every parameter the loaded libdss knows (a newer one's are left out)."""
     out = {}
     for name, (code, _) in SEARCH_PARAMS.items():
         try:
@@ -67,6 +64,10 @@ def _ranges():
     return out
 
 
+#: Parameter name -> (lo, hi), read from the library's descriptor table
+#: (``dss_search_param_bounds``): integers in [lo, hi]; ``radius``, ``prior_scale``,
+#: ``radius_grow`` and ``radius_min`` exclude lo, ``diff_step`` excludes hi, ``radius_shrink``
+#: excludes both; ``subspace_dim`` is also at most the model's n.
 SEARCH_PARAM_RANGES = _ranges()
 
 #: Statistic name -> enum dss_search_stat_key value.
