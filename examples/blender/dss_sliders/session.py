@@ -78,8 +78,10 @@ class Session:
         return not self.exact
 
     def open_job(self, action):
-        """A libdss job for 'start' (= Reset), 'commit:<t>', 'resample' or 'undo'."""
+        """A libdss job for 'start' (= Reset), 'commit:<t>', 'resample' or 'undo' (SpaceError
+        first when the object's shape keys changed since the session started)."""
         on_main_thread()
+        self.space.check()
         if not hasattr(self.search, "commit_job"):
             raise self.dss.DssError(self.dss.EUNSUPPORTED, function="dss_search_commit_job",
                                     detail="this add-on needs libdss 1.2 (jobs)")
