@@ -35,6 +35,7 @@ RESULT = os.path.join(a["out"], "modal.result")
 lines = []
 state = {"phase": "start", "ticks": 0, "threads_ok": True, "job_ticks": 0}
 TOTAL = 16          # n + 1 = 16 finite-difference points per step (15 inputs)
+budget = ui.BUDGET
 
 draws = {"idle": 0, "working": 0}
 _draw = ui.DSS_PT_panel.draw
@@ -140,6 +141,9 @@ def driver():
                f"Esc at once cancelled the step ({job.evaluated} of {TOTAL} points evaluated)")
             ok(s.search.save() == state["before"], "the session is unchanged")
             ok(slow.dss_sliders.iteration == 0, "the iteration is unchanged")
+            # one point per tick (no time budget) for this step, so that an Esc sent after 3
+            # points lands before the 16th on any machine's speed
+            ui.BUDGET = 0.0
             rc = click_accept()
             ok(rc == {'RUNNING_MODAL'}, "a second Accept runs modal")
             state["job"] = ui.JOBS.get("Slow")
@@ -157,6 +161,7 @@ def driver():
             ok(s.search.save() == state["before"] and slow.dss_sliders.iteration == 0,
                "the session and iteration are unchanged")
             state["job_ticks"] = 0
+            ui.BUDGET = budget
             rc = click_accept()
             ok(rc == {'RUNNING_MODAL'}, "a third Accept runs modal")
             state["job"] = ui.JOBS.get("Slow")
