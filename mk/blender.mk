@@ -5,21 +5,26 @@
 #                        Preferences > Add-ons > Install...)
 #   make check-blender   tests/blender/run.sh: headless Blender sessions that install the zip,
 #                        drive the operators and the slider, save, reopen in a new process, and
-#                        run the simulated artist (part of `make check`; prints a reason and
+#                        run the simulated artist, and the modal test (Blender with a window
+#                        under Xvfb) MODAL_RUNS times (part of `make check`; prints a reason and
 #                        skips when `blender` is absent; CI installs Debian's blender)
+#   make check-blender-modal   only the modal test, MODAL_RUNS times (CI: MODAL_RUNS=20); prints
+#                        the count of failed and crashed runs
 #   make bench-blender   examples/blender/bench_slider.py: median add-on time of a slider move
 #   make blender-render  examples/blender/render_before_after.py: docs/blender-before-after.png
 #
-# BLENDER names the executable (default: blender on PATH).
+# BLENDER names the executable (default: blender on PATH). MODAL_RUNS (default 3): runs of the
+# modal test, about 20 s each.
 
 BLENDER       ?= blender
 BLENDER_ZIP   := $(B)/dss_sliders.zip
 BLENDER_SRC   := $(wildcard examples/blender/dss_sliders/*.py)
 BLENDER_RUN    = $(BLENDER) -b --factory-startup --python-exit-code 1 --python
+MODAL_RUNS    ?= 3
 
 CHECK_EXTRA += check-blender
 
-.PHONY: blender-addon check-blender bench-blender blender-render
+.PHONY: blender-addon check-blender check-blender-modal bench-blender blender-render
 
 blender-addon: $(BLENDER_ZIP)
 
@@ -36,8 +41,17 @@ check-blender: lib $(BLENDER_ZIP)
 	@if ! command -v $(BLENDER) >/dev/null 2>&1; then \
 	    echo "check-blender: skipped: blender not installed (apt-get install blender)"; \
 	else \
-	    BLENDER="$(BLENDER)" OPENBLAS_NUM_THREADS=1 sh tests/blender/run.sh \
+	    BLENDER="$(BLENDER)" OPENBLAS_NUM_THREADS=1 MODAL_RUNS=$(MODAL_RUNS) sh tests/blender/run.sh \
 	        "$(CURDIR)/$(BLENDER_ZIP)" "$(CURDIR)/python" "$(CURDIR)/$(B)/blender-tests"; \
+	fi
+
+check-blender-modal: lib $(BLENDER_ZIP)
+	@if ! command -v $(BLENDER) >/dev/null 2>&1; then \
+	    echo "check-blender-modal: skipped: blender not installed (apt-get install blender)"; \
+	else \
+	    BLENDER="$(BLENDER)" OPENBLAS_NUM_THREADS=1 MODAL_RUNS=$(MODAL_RUNS) MODAL_ONLY=1 \
+	        sh tests/blender/run.sh "$(CURDIR)/$(BLENDER_ZIP)" "$(CURDIR)/python" \
+	        "$(CURDIR)/$(B)/blender-modal"; \
 	fi
 
 bench-blender: lib

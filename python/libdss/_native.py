@@ -76,6 +76,8 @@ _PROTOTYPES = {
     "dss_model_set_max_batch": (_int, [_vp, _sz]),
     "dss_model_generate": (_int, [_vp, _sz, _vp, _vp]),
     "dss_model_latent_dim": (_sz, [_vp]),
+    "dss_model_set_precision": (_int, [_vp, _dbl]),  # libdss 1.2
+    "dss_model_precision": (_dbl, [_vp]),  # libdss 1.2
     "dss_model_output_dim": (_sz, [_vp]),
     # search
     "dss_search_create": (_int, [ctypes.POINTER(_vp), _vp]),
@@ -238,13 +240,18 @@ def _open():
         + ("" if not errors else ". Errors: " + "; ".join(errors)))
 
 
+# functions added in libdss 1.2 (besides the jobs) that the bindings do without on 1.1
+_SINCE_1_2 = ("dss_model_set_precision", "dss_model_precision")
+
+
 def _declare(lib):
     for name, (restype, argtypes) in _PROTOTYPES.items():
         try:
             fn = getattr(lib, name)
         except AttributeError:
-            # libdss 1.1 and older have no jobs and no gallery: their methods raise then
-            if "_job" in name or name == "dss_search_find_optimal_w":
+            # libdss 1.1 and older have no jobs, no gallery and no model precision: their
+            # methods raise then (Model.precision sets diff_step itself)
+            if "_job" in name or name == "dss_search_find_optimal_w" or name in _SINCE_1_2:
                 continue
             raise
         fn.restype = restype
@@ -253,6 +260,10 @@ def _declare(lib):
 
 lib, library_path = _open()
 _declare(lib)
+
+#: True when the loaded library declares a model's precision itself (libdss 1.2,
+#: dss_model_set_precision); on 1.1 a Search sets ``diff_step`` from Model.precision instead
+HAS_MODEL_PRECISION = hasattr(lib, "dss_model_set_precision")
 
 _major = lib.dss_version_number() // 10000
 if _major != VERSION_MAJOR:

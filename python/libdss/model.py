@@ -226,16 +226,20 @@ class Model:
     def precision(self) -> Optional[float]:
         """The relative precision ``f`` is computed with (None: double precision). Settable.
 
-        When it is set, a :class:`Search` created on the model sets its ``diff_step`` to
-        ``sqrt(precision)`` for forward differences and ``cbrt(precision)`` for central ones
-        (the steps that balance truncation and rounding error; libdss's own default applies
-        the same rule to double precision), unless ``diff_step`` is given. For float32
-        (precision 1.19e-7) that is 3.5e-4 (forward) and 4.9e-3 (central) instead of 1.5e-8
-        and 6.1e-6, which would difference mostly rounding noise. With M0, M2, M3 bounds of
-        ``|f|`` and of its second and third derivatives along the step, each Jacobian entry is
-        then off by at most about ``h M2 / 2 + 2 precision M0 / h = sqrt(precision) (M2/2 +
+        With libdss 1.2 the bindings declare it to the library (``dss_model_set_precision``):
+        finite differences then step by ``sqrt(precision)`` (forward) or ``cbrt(precision)``
+        (central), times ``max(1, |c_i|)``, unless a search's ``diff_step`` is set (its
+        ``get("diff_step")`` stays 0, "automatic"); the rule applies to every search on the
+        model, also those created before. With a libdss 1.1 library, which has no such
+        function, a :class:`Search` created on the model sets its ``diff_step`` to that step
+        itself (following ``diff_scheme``) until ``diff_step`` is set by hand. For float32
+        (precision 1.19e-7) the steps are 3.5e-4 (forward) and 4.9e-3 (central) instead of
+        1.5e-8 and 6.1e-6, which would difference mostly rounding noise. With M0, M2, M3 bounds
+        of ``|f|`` and of its second and third derivatives along the step, each Jacobian entry
+        is then off by at most about ``h M2 / 2 + 2 precision M0 / h = sqrt(precision) (M2/2 +
         2 M0)`` (forward, h the step) or ``h^2 M3 / 6 + precision M0 / h =
-        precision^(2/3) (M3/6 + M0)`` (central); steps are scaled by ``max(1, |c_i|)``.
+        precision^(2/3) (M3/6 + M0)`` (central). None (setting it back) declares double
+        precision again.
         """
         return self._precision
 
@@ -245,6 +249,10 @@ class Model:
             value = float(value)
             if not 0.0 < value < 1.0:
                 raise N.invalid(f"precision must be in (0, 1), got {value!r}", "Model")
+        if N.HAS_MODEL_PRECISION:
+            eps = float(np.finfo(np.float64).eps)
+            N.call("dss_model_set_precision", self._h.get("model"),
+                   eps if value is None else max(value, eps))
         self._precision = value
 
     @property

@@ -190,8 +190,10 @@ class Search:
         self._finalizer = weakref.finalize(self, _close, self._h, model._h)
         self._n, self._m = model.n, model.m
         self._progress = None
-        # the finite-difference step follows the model's declared precision until set by hand
-        self._auto_step = model.precision is not None and "diff_step" not in params
+        # libdss 1.1 (no dss_model_set_precision): the finite-difference step follows the
+        # model's declared precision until set by hand; 1.2 applies the precision itself
+        self._auto_step = (not N.HAS_MODEL_PRECISION and model.precision is not None
+                           and "diff_step" not in params)
         if params:
             self.set(**params)
         elif self._auto_step:
@@ -218,8 +220,9 @@ class Search:
         ``radius_min``, ``radius_max``, ``stall_commits``. Enumerations also accept their
         integer values. Unknown names are rejected before anything is set; an out-of-range
         value raises DssError(EINVAL) and leaves that parameter (and those after it) unchanged.
-        On a model that declares its :attr:`~libdss.Model.precision`, ``diff_step`` follows
-        it (and ``diff_scheme``) until you set ``diff_step`` yourself.
+        On a model that declares its :attr:`~libdss.Model.precision`, the step follows it (and
+        ``diff_scheme``) until you set ``diff_step`` yourself (libdss 1.2 does this in the
+        library, where ``diff_step`` reads 0; with 1.1 the bindings set ``diff_step``).
         """
         encoded = [encode_param(SEARCH_PARAMS, name, value, "dss_search_set")
                    for name, value in params.items()]

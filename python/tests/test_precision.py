@@ -5,14 +5,44 @@ import numpy as np
 import pytest
 
 import libdss
+from libdss import _native as N
 
 EPS32 = float(np.finfo(np.float32).eps)
+EPS64 = float(np.finfo(np.float64).eps)
 
 
-def test_step_rule_and_override():
+def _c_precision(model):
+    return N.lib.dss_model_precision(model._h.get("model"))
+
+
+@pytest.mark.skipif(not N.HAS_MODEL_PRECISION, reason="libdss 1.1: no dss_model_set_precision")
+def test_precision_goes_to_the_library():
+    """libdss 1.2: the model declares its precision to the C library (dss_model_set_precision),
+    which picks the step; the search's diff_step stays 0 ("automatic") unless set by hand."""
+    A = np.random.default_rng(0).normal(size=(30, 6))
+    model = libdss.Model(lambda z: z @ A.T, 6, 30, precision=EPS32)
+    assert model.precision == EPS32 and _c_precision(model) == EPS32
+    s = libdss.Search(model, diff_scheme="central")
+    assert s.get("diff_step") == 0.0
+    plain = libdss.Model(lambda z: z @ A.T, 6, 30)
+    assert plain.precision is None and _c_precision(plain) == EPS64
+    model.precision = None  # back to double precision, in the library too
+    assert _c_precision(model) == EPS64
+    for bad in (0.0, 1.0, -1e-7, float("nan")):
+        with pytest.raises(libdss.DssError):
+            libdss.Model(lambda z: z @ A.T, 6, 30, precision=bad)
+
+
+def test_step_rule_and_override_without_the_c_function(monkeypatch):
+    """The path kept for libdss 1.1 libraries (no dss_model_set_precision): the bindings set
+    a Search's diff_step themselves, sqrt for forward and cbrt for central differences, until
+    it is set by hand. Simulated here by hiding the function from the bindings."""
+    monkeypatch.setattr(N, "HAS_MODEL_PRECISION", False)
     A = np.random.default_rng(0).normal(size=(30, 6))
     model = libdss.Model(lambda z: z @ A.T, 6, 30, precision=EPS32)
     assert model.precision == EPS32
+    if hasattr(N.lib, "dss_model_precision"):
+        assert _c_precision(model) == EPS64  # the library was not told
     s = libdss.Search(model)
     assert s.get("diff_step") == pytest.approx(EPS32 ** 0.5, rel=1e-12)
     s.set(diff_scheme="central")
@@ -28,7 +58,12 @@ def test_step_rule_and_override():
             libdss.Model(lambda z: z @ A.T, 6, 30, precision=bad)
 
 
-def test_float32_generator_needs_its_step():
+@pytest.mark.parametrize("c_function", [True, False], ids=["libdss-1.2", "1.1-path"])
+def test_float32_generator_needs_its_step(c_function, monkeypatch):
+    if c_function and not N.HAS_MODEL_PRECISION:
+        pytest.skip("libdss 1.1: no dss_model_set_precision")
+    if not c_function:
+        monkeypatch.setattr(N, "HAS_MODEL_PRECISION", False)
     rng = np.random.default_rng(1)
     W = rng.normal(size=(200, 10)).astype(np.float32)
     z = np.full(10, 0.2)

@@ -95,3 +95,58 @@ def check(cond, what):
     if not cond:
         raise AssertionError(what)
     print(f"  ok: {what}")
+
+
+def watch_threads(addon):
+    """Wrap every function and method defined in the add-on's modules so that each call
+    records the thread it runs on (threading.current_thread() is threading.main_thread()).
+    Returns {"main": count, "other": [names called off the main thread], "names": set}.
+    Functions captured before the call (property update callbacks, bound methods of objects
+    made earlier) keep their originals; the callers count what runs through the wrappers."""
+    import functools
+    import inspect
+    import threading
+    seen = {"main": 0, "other": [], "names": set()}
+
+    def record(name):
+        if threading.current_thread() is threading.main_thread():
+            seen["main"] += 1
+        else:
+            seen["other"].append(name)
+        seen["names"].add(name)
+
+    def wrap(fn, name):
+        code = fn.__code__
+        plain = not (fn.__defaults__ or fn.__kwdefaults__ or code.co_kwonlyargcount
+                     or code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS))
+        if plain:   # the same positional signature: Blender checks registered methods' arity
+            names = ", ".join(code.co_varnames[:code.co_argcount])
+            space = {"fn": fn, "record": record, "name": name}
+            exec(f"def watched({names}):\n    record(name)\n    return fn({names})\n", space)
+            watched = functools.wraps(fn)(space["watched"])
+            del watched.__wrapped__      # inspect.signature would look through it
+            return watched
+
+        @functools.wraps(fn)
+        def watched(*args, **kw):
+            record(name)
+            return fn(*args, **kw)
+        return watched
+    for modname in ("loader", "space", "session", "ui"):
+        mod = getattr(addon, modname)
+        for name, obj in list(vars(mod).items()):
+            if getattr(obj, "__module__", None) != mod.__name__:
+                continue
+            if inspect.isfunction(obj):
+                setattr(mod, name, wrap(obj, f"{modname}.{name}"))
+            elif inspect.isclass(obj):
+                for attr, fn in list(vars(obj).items()):
+                    if inspect.isfunction(fn):
+                        setattr(obj, attr, wrap(fn, f"{modname}.{name}.{attr}"))
+    return seen
+
+
+def only_main_thread():
+    """True when the only Python thread is the main thread."""
+    import threading
+    return threading.enumerate() == [threading.main_thread()]

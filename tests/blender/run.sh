@@ -3,6 +3,10 @@
 #   run.sh ADDON_ZIP PYTHON_DIR OUT_DIR
 # Each step is a new Blender process with a private user directory (the add-on is installed
 # there, never into ~/.config/blender). Prints each step's wall time.
+#   MODAL_RUNS=N   run the modal test (Blender with a window under Xvfb) N times (default 1),
+#                  each a new Blender process; prints the count of failed runs and of crashes
+#                  (no verdict written: Blender died or hung) and fails if there is any
+#   MODAL_ONLY=1   run only the modal test
 set -eu
 zip=$1 pydir=$2 out=$3
 here=$(cd "$(dirname "$0")" && pwd)
@@ -34,18 +38,44 @@ run() {
         --zip "$zip" --python-dir "$pydir" --out "$out" "$@"
 }
 
-step session run test_session.py
-step resume run test_resume.py
-step artist run test_artist.py
-step missing env DSS_LIBRARY=/nonexistent/libdss.so.1 sh -c \
-    "\"$BLENDER\" -b --factory-startup --python-exit-code 1 --python \"$here/test_missing.py\" -- --zip \"$zip\" --python-dir \"$pydir\" --out \"$out\""
+if [ -z "${MODAL_ONLY:-}" ]; then
+    step session run test_session.py
+    step resume run test_resume.py
+    step derivatives run test_derivatives.py
+    step edits run test_edits.py
+    step artist run test_artist.py
+    step missing env DSS_LIBRARY=/nonexistent/libdss.so.1 sh -c \
+        "\"$BLENDER\" -b --factory-startup --python-exit-code 1 --python \"$here/test_missing.py\" -- --zip \"$zip\" --python-dir \"$pydir\" --out \"$out\""
+fi
 # the modal operator needs a window: Blender under Xvfb, Esc sent as a window event
 if command -v xvfb-run >/dev/null 2>&1; then
-    step modal timeout 300 xvfb-run -a -s "-screen 0 1280x800x24" "$BLENDER" --factory-startup \
-        --enable-event-simulate --python "$here/test_modal.py" -- \
-        --zip "$zip" --python-dir "$pydir" --out "$out"
-    cat "$out/modal.result"
-    tail -1 "$out/modal.result" | grep -qx PASS || { echo "check-blender: modal FAILED"; exit 1; }
+    runs=${MODAL_RUNS:-1} i=0 failed=0 crashed=0 t0=$(date +%s)
+    while [ "$i" -lt "$runs" ]; do
+        i=$((i + 1))
+        log="$out/modal-$i.log" result="$out/modal.result"
+        rm -f "$result"
+        rc=0
+        timeout 300 xvfb-run -a -s "-screen 0 1280x800x24" "$BLENDER" --factory-startup \
+            --enable-event-simulate --python "$here/test_modal.py" -- \
+            --zip "$zip" --python-dir "$pydir" --out "$out" >"$log" 2>&1 || rc=$?
+        if [ ! -s "$result" ] || [ "$rc" != 0 ]; then
+            crashed=$((crashed + 1))
+            echo "check-blender: modal run $i CRASHED (exit status $rc, log: $log)"
+            tail -n 20 "$log"
+        elif [ "$(tail -n 1 "$result")" != PASS ] || grep -q '^Traceback' "$log"; then
+            failed=$((failed + 1))
+            cp "$result" "$out/modal-$i.result"
+            cat "$result"
+            grep -A 12 '^Traceback' "$log" || true
+            echo "check-blender: modal run $i FAILED (log: $log)"
+        else
+            if [ "$i" = 1 ]; then cat "$result"; fi
+            rm -f "$log"
+        fi
+    done
+    echo "check-blender: modal: $runs runs, $failed failed, $crashed crashed" \
+        "($(( $(date +%s) - t0 )) s)"
+    [ "$failed" = 0 ] && [ "$crashed" = 0 ] || { echo "check-blender: modal FAILED"; exit 1; }
 else
     echo "check-blender: modal skipped: xvfb-run not installed (apt-get install xvfb)"
 fi

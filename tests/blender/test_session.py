@@ -6,7 +6,6 @@ and record what process 2 (test_resume.py) must find after reopening it."""
 import json
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bpy
@@ -18,6 +17,7 @@ from common import check, op_error, positions, scene
 a = common.args()
 addon = common.enable_addon(a)
 session = addon.session
+watched = common.watch_threads(addon)
 scene.build()
 ico = common.activate("Ico")
 p = ico.dss_sliders
@@ -163,43 +163,47 @@ check(sc.space.mode == 'SURFACE' and sc.space.m == 3 * 256 and sc.space.n == 16,
 cut.dss_sliders.slider = 0.9
 check(bpy.ops.dss.accept() == {'FINISHED'}, "Accept works on it")
 
-print("== a slow step in a worker thread: progress and Cancel")
+print("== a slow step as a libdss job answered in ticks: progress and Cancel")
+check(sb.callback_calls == 0 and s.callback_calls == 0,
+      "every step so far was a job: the model's callbacks were never called")
 before = sb.search.save()
-job = session.Job(sb, "commit:0.8")
-job.cancel()                   # Cancel pressed at once: honoured at the first progress report
-job.start()
-while job.step(budget=0.0):
-    pass
-check(job.cancelled and job.asked == 1 and job.done == 0 and job.total == 16,
-      f"Cancel pressed at once stops at the first progress report, asked before any point "
-      f"({job.done} of {job.total} finite-difference points done)")
+r = session.Runner(sb, "commit:0.8")
+check(r.progress() == (0, 0), "a new job has reported nothing")
+r.cancel()                     # Cancel pressed at once
+check(r.cancelled and r.evaluated == 0 and not r.step(),
+      "Cancel pressed at once stops before any evaluation")
 check(sb.search.save() == before, "a cancelled step leaves the session unchanged")
-def settle(job):
-    """Wait until the worker asked its progress and queued its next batch (or ended); step()
-    may already hold that batch for the next tick."""
-    while job._thread.is_alive() and job._held is None and job.session._requests.empty():
-        time.sleep(0.001)
-
-
-job = session.Job(sb, "commit:0.8")
-job.start()
-while job.step(budget=0.0):    # one f batch per step, as a slow model's timer ticks go
-    settle(job)
-    if job.asked == 2:
-        job.cancel()
-check(job.cancelled and job.asked == 3 and job.done < job.total,
-      f"Cancel pressed mid-way stops at the next report ({job.done} of {job.total} done)")
+r = session.Runner(sb, "commit:0.8")
+check(r.step(budget=0.0) and r.evaluated == 1, "a tick with no time budget evaluates one point")
+seen = []
+try:
+    sb.search.commit(0.5)
+except dss.DssError as exc:
+    seen.append(exc.code)
+check(seen == [dss.EBUSY], "while the job is open the search's mutators raise EBUSY")
+check(np.all(np.isfinite(sb.search.point(0.3))), "and reading it works")
+while r.step(budget=0.0):      # one point per tick, as a slow model's timer ticks go
+    if r.evaluated == 5:
+        done, total = r.progress()
+        r.cancel()
+check(r.cancelled and r.evaluated == 5 and done == 5 and total == 16,
+      f"Cancel pressed mid-way stops at once ({done} of {total} finite-difference points)")
 check(sb.search.save() == before, "and leaves the session unchanged")
-job = session.Job(sb, "commit:0.8")
-job.start()
-while job.step():
-    pass
-check(job.error is None and job.asked >= 2 and job.done == job.total == 16,
-      f"an uncancelled step reports progress ({job.asked} reports, {job.total} points)")
+r = session.Runner(sb, "commit:0.8")
+ticks = 1
+while r.step(budget=0.0):
+    ticks += 1
+check(r.error is None and not r.cancelled and r.evaluated == 16 and ticks == 17,
+      f"an uncancelled step evaluates n + 1 = 16 points, one per tick ({ticks} ticks)")
+check(sb.callback_calls == 0, "without calling the model's callbacks")
 after = sb.search.save()
 sb.search.load(before)
-sb.run("commit:0.8")
-check(sb.search.save() == after, "and gives the same session as the synchronous step")
+sb.search.commit(0.8)          # the callback call (f on this, the main, thread)
+check(sb.search.save() == after and sb.callback_calls > 0,
+      "and gives the same session as the callback call, byte for byte")
+check(common.only_main_thread() and not watched["other"],
+      f"no add-on code ran off the main thread ({watched['main']} calls watched, "
+      f"{len(watched['names'])} functions)")
 
 print("== shape keys and Geometry Nodes together")
 blob = common.activate("Blob")

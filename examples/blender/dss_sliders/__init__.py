@@ -4,7 +4,7 @@ and Geometry Nodes inputs (View3D > Sidebar > DSS). See docs/blender.md of libds
 bl_info = {
     "name": "Subspace search sliders (libdss)",
     "author": "libdss",
-    "version": (1, 1, 0),
+    "version": (1, 2, 0),
     "blender": (3, 4, 0),
     "location": "View3D > Sidebar > DSS",
     "description": "One slider through the directions that change the mesh most "

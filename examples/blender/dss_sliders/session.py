@@ -8,7 +8,6 @@ missing from memory (after opening a file) is resumed from them, bit for bit; th
 is not saved (libdss does not save it), so Undo starts empty after a reopen.
 """
 
-import queue
 import threading
 import time
 
@@ -19,24 +18,37 @@ from .space import Space
 
 SESSION_KEY = "dss_session"
 SPACE_KEY = "dss_space"
-FD_BATCH = 4        # points per f call in finite-difference mode: the progress granularity
+#: Blender stores key values, socket values and coordinates in float32: the generator's relative
+#: precision, declared to libdss so that finite differences step by sqrt(FLT_EPSILON) = 3.5e-4
+#: instead of double precision's 1.5e-8 (which differences rounding noise)
+FLT_EPSILON = float(np.finfo(np.float32).eps)
 
 SESSIONS = {}       # object name -> Session
 
 
+class OffMainThread(RuntimeError):
+    """Add-on code was entered on a thread other than Blender's main thread."""
+
+
+def on_main_thread():
+    if threading.current_thread() is not threading.main_thread():
+        raise OffMainThread("the DSS add-on ran on a thread other than Blender's main thread")
+
+
 class Session:
-    """dss.Model + dss.Search on a Space; every action re-applies what the slider shows."""
+    """dss.Model + dss.Search on a Space; every action re-applies what the slider shows.
+
+    Every call that may evaluate f runs as a libdss job (a Runner) answered on Blender's main
+    thread: the model's callbacks only declare what the add-on can answer (f, and the exact
+    Jacobian for plain shape keys); a job never calls them."""
 
     def __init__(self, dss, space, seed=0, sampler="singular", reach=None):
         self.dss = dss
         self.space = space
         self.exact = space.exact_jacobian_possible()
-        self._main = threading.get_ident()
-        self._requests = None          # set while a Job runs the search in a worker thread
+        self.callback_calls = 0        # calls of the model's callbacks: jobs make none
         kw = {"jacobian": self._jacobian} if self.exact else {}
-        self.model = dss.Model(self._f, n=space.n, m=space.m, **kw)
-        if not self.exact:
-            self.model.max_batch = FD_BATCH
+        self.model = dss.Model(self._f, n=space.n, m=space.m, precision=FLT_EPSILON, **kw)
         self.search = dss.Search(self.model, seed=seed, sampler=sampler, prior="box",
                                  prior_scale=1.0, subspace_dim=1,
                                  jacobian="full" if self.exact else "finite_diff")
@@ -45,74 +57,64 @@ class Session:
         self.history = []              # 'commit' / 'resample' per undoable step
         self._z = np.empty(space.n)
 
-    # ---- the model's callbacks: on Blender's main thread only ---------------------------
+    # ---- the model's callbacks: declarations only (jobs answer requests instead) ---------
 
     def _f(self, z, out):
-        if threading.get_ident() == self._main:
-            self.space.f(z, out)
-        else:                          # a Job's worker thread: the main thread evaluates
-            done = threading.Event()
-            box = {}
-            self._requests.put((z, out, done, box))
-            done.wait()
-            if "error" in box:
-                raise box["error"]
+        on_main_thread()
+        self.callback_calls += 1
+        self.space.f(z, out)
 
     def _jacobian(self, z, rows, out):
-        self.space.jacobian(z, rows, out)   # numpy only: safe on any thread
-
-    def take(self, timeout=0.0):
-        """The next f request of a worker thread, or None if none comes within `timeout`."""
-        try:
-            return self._requests.get(timeout=timeout)
-        except queue.Empty:
-            return None
-
-    def answer(self, request):
-        """Evaluate a request of take() on the main thread and wake its worker."""
-        z, out, done, box = request
-        try:
-            self.space.f(z, out)
-        except BaseException as exc:     # handed to the worker, which aborts the C call
-            box["error"] = exc
-        done.set()
-
-    def serve(self, timeout=0.0):
-        """Evaluate one f request of a worker thread (called on the main thread); True if one
-        was served."""
-        request = self.take(timeout)
-        if request is None:
-            return False
-        self.answer(request)
-        return True
+        on_main_thread()
+        self.callback_calls += 1
+        self.space.jacobian(z, rows, out)
 
     # ---- actions ---------------------------------------------------------------------------
 
     @property
     def slow(self):
-        """True when steps evaluate f many times (finite differences): run them as a Job."""
+        """True when steps evaluate f many times (finite differences): a step invoked from the
+        UI then runs modal, a few evaluations per timer tick."""
         return not self.exact
 
-    def start(self, z0=None):
-        self.search.start(self.space.z_initial if z0 is None else z0)
-        self.history = []
+    def open_job(self, action):
+        """A libdss job for 'start' (= Reset), 'commit:<t>', 'resample' or 'undo' (SpaceError
+        first when the object's shape keys changed since the session started)."""
+        on_main_thread()
+        self.space.check()
+        if not hasattr(self.search, "commit_job"):
+            raise self.dss.DssError(self.dss.EUNSUPPORTED, function="dss_search_commit_job",
+                                    detail="this add-on needs libdss 1.2 (jobs)")
+        if action == "start":
+            return self.search.start_job(self.space.z_initial)
+        if action.startswith("commit:"):
+            return self.search.commit_job(float(action[7:]))
+        if action == "resample":
+            return self.search.resample_job()
+        if action == "undo":
+            return self.search.undo_job()
+        raise ValueError(action)
+
+    def finished(self, action):
+        """Book-keeping after a job of `action` ended successfully."""
+        if action == "start":
+            self.history = []
+        elif action.startswith(("commit:", "resample")):
+            self.history.append("commit" if action.startswith("commit:") else "resample")
+        elif action == "undo" and self.history:
+            self.history.pop()
 
     def run(self, action):
-        """'start' (= Reset), 'commit:<t>', 'resample' or 'undo' on the search."""
-        if action == "start":
-            self.start()
-        elif action.startswith("commit:"):
-            self.search.commit(float(action[7:]))
-            self.history.append("commit")
-        elif action == "resample":
-            self.search.resample()
-            self.history.append("resample")
-        elif action == "undo":
-            self.search.undo()
-            if self.history:
-                self.history.pop()
-        else:
-            raise ValueError(action)
+        """Run an action to its end, synchronously (scripts, EXEC operators): the same job,
+        answered without a time budget."""
+        runner = Runner(self, action)
+        try:
+            while runner.step(budget=None):
+                pass
+        finally:
+            runner.close()
+        if runner.error is not None:
+            raise runner.error
 
     def show(self, slider):
         """Apply point(t) for the panel's slider value s in [-1, 1] (t = (s + 1) / 2)."""
@@ -184,79 +186,105 @@ def drop_all():
         drop(name)
 
 
-class Job:
-    """One search action in a worker thread, with f evaluated on the main thread.
+class Runner:
+    """One search action as a libdss job, driven from Blender's main thread in ticks.
 
-    libdss's steps are synchronous; on a slow model (finite differences through Geometry
-    Nodes) a step takes (n + 1) evaluations of the node tree. The worker thread makes the C
-    call (ctypes releases the GIL); each f batch it needs is queued and evaluated by the
-    main thread in serve() (bpy is not thread-safe), between which Blender keeps handling
-    events. The progress callback, asked by libdss before the first batch and after each, reports done/total
-    and returns True once cancel() was requested: the step then fails with ECANCELLED and
-    leaves the search as it was.
+    step(budget) answers the job's requests for about `budget` seconds and returns; an f
+    request of k points is evaluated point by point (each one sets the inputs, updates the
+    depsgraph and reads the mesh), across as many ticks as needed, and answered when all k are
+    done; a Jacobian request (exact shape keys) is answered at once. cancel() ends the job
+    with the session exactly as it was (libdss's promise for a cancelled job). No thread is
+    involved: Blender's event loop runs between steps.
     """
 
     def __init__(self, session, action):
         self.session = session
         self.action = action
-        self.done = self.total = 0
-        self.stage = 0                      # the last dss.STAGE_* reported
-        self.asked = 0                      # how often libdss asked the progress callback
         self.error = None
         self.cancelled = False
-        self._cancel = False
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._held = None                   # a request taken but answered at the next step()
+        self.evaluated = 0                  # f points evaluated so far
+        self.requests = 0                   # requests answered so far
+        self._job = session.open_job(action)
+        self._it = iter(self._job)
+        self._req = None                    # the request being answered
+        self._out = None                    # its answer, filled point by point
+        self._next_point = 0
+        self.running = True
 
-    def start(self):
-        s = self.session
-        s._requests = queue.Queue()
-        s.search.set_progress(self._progress)
-        self._thread.start()
+    def progress(self):
+        """(done, total) points of libdss's last progress report, plus the points evaluated
+        for the pending f request."""
+        if self._job is None or self._job._ptr is None:
+            return 0, 0
+        stage, done, total = self._job.progress()
+        return min(total, done + self._next_point), total
 
-    def _progress(self, stage, done, total):
-        self.asked += 1
-        self.stage = stage
-        # the SVD reports as its own stage (0 of 1, 1 of 1): keep the point counts on show
-        if stage != self.session.dss.STAGE_DECOMPOSE:
-            self.done, self.total = done, total
-        return self._cancel
-
-    def _run(self):
+    def step(self, budget=0.02):
+        """Answer requests for up to `budget` seconds (None: to the end), at least one point;
+        True while the job runs."""
+        on_main_thread()
+        if not self.running:
+            return False
+        t_end = None if budget is None else time.perf_counter() + budget
         try:
-            self.session.run(self.action)
-        except BaseException as exc:
+            while True:
+                if self._req is None:
+                    self._req = next(self._it, None)
+                    if self._req is None:         # done
+                        self._end()
+                        return False
+                    self._out = np.empty(self._req.shape)
+                    self._next_point = 0
+                self._work()
+                if t_end is not None and time.perf_counter() >= t_end:
+                    return True
+        except Exception as exc:  # noqa: BLE001 - a failed call: reported by the caller
             self.error = exc
+            self._end()
+            return False
+
+    def _work(self):
+        """One unit of work on the pending request: one point of an f request, or the whole
+        of a Jacobian request; answers it when complete."""
+        req, space = self._req, self.session.space
+        if req.kind == "f":
+            j = self._next_point
+            space.f(req.input[j:j + 1], self._out[j:j + 1])
+            self._next_point += 1
+            self.evaluated += 1
+            if self._next_point < req.k:
+                return
+        elif req.kind == "jacobian":
+            space.jacobian(req.point, req.rows, self._out)
+        else:
+            req.fail()
+            raise RuntimeError(f"libdss asked for a '{req.kind}' request, which the add-on "
+                               "does not declare")
+        req.answer(self._out)
+        self.requests += 1
+        self._req = self._out = None
+        self._next_point = 0
+
+    def _end(self):
+        self.running = False
+        dss = self.session.dss
+        if isinstance(self.error, dss.DssError) and self.error.code == dss.ECANCELLED:
+            self.cancelled, self.error = True, None
+        elif self.error is None:
+            self.session.finished(self.action)
+        self.close()
 
     def cancel(self):
-        self._cancel = True
-
-    def step(self, timeout=0.01, budget=0.02):
-        """Serve f requests for up to `budget` seconds (at least one if one comes within
-        `timeout`), so that Blender handles events in between; True while the job runs.
-
-        The worker thread runs Python (libdss's callbacks) only while this method waits for
-        its next request: a request that arrives after the budget is held, unanswered, until
-        the next call, so the worker sits in done.wait() while Blender's main loop runs.
-        Python running on the worker while Blender's C code ran crashed Blender about once in
-        10 runs of the modal test (always in an allocation of the worker's callback)."""
-        t_end = time.perf_counter() + budget
-        request, self._held = self._held or self.session.take(timeout), None
-        while request is not None:
-            self.session.answer(request)
-            request = self.session.take(timeout)
-            if request is not None and time.perf_counter() >= t_end:
-                self._held = request
-                return True
-        if self._thread.is_alive():
-            return True
-        self._thread.join()
-        while self.session.serve():       # none can be left, but never strand a waiter
-            pass
-        s = self.session
-        s.search.set_progress(None)
-        s._requests = None
-        dss = s.dss
-        if isinstance(self.error, dss.DssError) and self.error.code == dss.ECANCELLED:
+        """Stop now: the job is cancelled and closed, the session unchanged."""
+        on_main_thread()
+        if self.running:
+            self.running = False
             self.cancelled = True
-        return False
+            self.close()
+
+    def close(self):
+        if self._job is not None:
+            self._req = None
+            self._it = None
+            self._job.close()               # an unfinished job is cancelled: session unchanged
+            self._job = None

@@ -36,6 +36,50 @@ class SpaceError(Exception):
     """The object cannot provide the requested latent space; str() is for the user."""
 
 
+def _key_layout(obj):
+    """What the session's key indices and Jacobian depend on: relative or absolute keys, and
+    each key block's name, mute and reference key, in order (None: no shape keys)."""
+    keys = obj.data.shape_keys if obj.type == 'MESH' else None
+    if keys is None:
+        return None
+    return (bool(keys.use_relative),
+            tuple((kb.name, bool(kb.mute), kb.relative_key.name if kb.relative_key else "")
+                  for kb in keys.key_blocks))
+
+
+def _layout_change(before, now):
+    """A sentence naming what changed between two _key_layout()s (None: nothing)."""
+    if before == now:
+        return None
+    if now is None:
+        return "all its shape keys were deleted"
+    if before[0] != now[0]:
+        return ("its shape keys were switched to " +
+                ("relative" if now[0] else "absolute (not relative)"))
+    names0 = [b[0] for b in before[1]]
+    names1 = [b[0] for b in now[1]]
+    if names0 != names1:
+        gone = [n for n in names0 if n not in names1]
+        new = [n for n in names1 if n not in names0]
+        if len(gone) == 1 and len(new) == 1 and len(names0) == len(names1) \
+                and names0.index(gone[0]) == names1.index(new[0]):
+            return f"the shape key '{gone[0]}' was renamed to '{new[0]}'"
+        parts = []
+        if gone:
+            parts.append("the shape key" + ("s " if len(gone) > 1 else " ") +
+                         ", ".join(f"'{n}'" for n in gone) + " was deleted")
+        if new:
+            parts.append("the shape key" + ("s " if len(new) > 1 else " ") +
+                         ", ".join(f"'{n}'" for n in new) + " was added")
+        return " and ".join(parts) if parts else "its shape keys were reordered"
+    for (name, mute0, rel0), (_, mute1, rel1) in zip(before[1], now[1]):
+        if mute0 != mute1:
+            return f"the shape key '{name}' was {'muted' if mute1 else 'unmuted'}"
+        if rel0 != rel1:
+            return f"the reference key of '{name}' changed from '{rel0}' to '{rel1}'"
+    return "its shape keys changed"
+
+
 def _gn_modifier(obj, name):
     mods = [m for m in obj.modifiers if m.type == 'NODES' and m.node_group is not None]
     if name:
@@ -94,6 +138,7 @@ class Space:
         self._rng_u = np.random.default_rng(0).random((SURFACE_SAMPLES, 3))
         self._key_index = None
         self._jacobian = None
+        self._layout = _key_layout(obj) if self._keys else None
         self.n = len(inputs)
         self.m = 3 * SURFACE_SAMPLES if mode == 'SURFACE' else 3 * self.vertex_count()
 
@@ -204,9 +249,25 @@ class Space:
                 vals[i] = v[d["comp"]] if d["comp"] >= 0 else v
         return np.clip(2.0 * (vals - self.lo) / (self.hi - self.lo) - 1.0, -1.0, 1.0)
 
+    def check(self, obj=None):
+        """SpaceError, before anything is written, when the object's shape keys are no longer
+        laid out as when the session started (added, deleted, reordered, renamed, muted or
+        unmuted keys, relative/absolute or a reference key changed): the session's key indices
+        and Jacobian would write into the wrong keys."""
+        if not self._keys:
+            return
+        obj = self.obj if obj is None else obj
+        what = _layout_change(self._layout, _key_layout(obj))
+        if what is not None:
+            raise SpaceError(f"The shape keys of '{obj.name}' changed since the session "
+                             f"started: {what}. Nothing was written; press Start for a new "
+                             "session on the keys as they are now")
+
     def apply(self, z, update=True):
-        """Set the object's inputs to latent z and (by default) update the depsgraph."""
+        """Set the object's inputs to latent z and (by default) update the depsgraph; refuses
+        (SpaceError) when the shape keys changed since the session started."""
         obj = self.obj
+        self.check(obj)
         vals = self.values(z)
         if self._keys:
             keys = obj.data.shape_keys

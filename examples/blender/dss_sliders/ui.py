@@ -8,7 +8,9 @@ from . import loader, session
 from .space import SpaceError
 
 ADDON = __package__
-JOBS = {}          # object name -> running session.Job (slow models only)
+JOBS = {}          # object name -> running session.Runner (modal steps on slow models only)
+TICK = 0.02        # the modal operator's timer interval, s
+BUDGET = 0.02      # the time a tick spends answering libdss's requests, s (at least one point)
 _quiet = [False]   # set while an operator resets the slider (it applies the result itself)
 
 
@@ -105,8 +107,10 @@ class DSS_ObjectProps(bpy.types.PropertyGroup):
 # ---- operators ---------------------------------------------------------------------------
 
 class StepOperator:
-    """Runs one search action on the active object's session; on a slow model (finite
-    differences), when invoked from the UI, as a modal Job with progress and Cancel."""
+    """Runs one search action on the active object's session as a libdss job answered on
+    Blender's main thread: on a slow model (finite differences), when invoked from the UI, as a
+    modal operator whose timer answers the job a few evaluations per tick (progress, Cancel,
+    Esc); otherwise to its end at once."""
 
     bl_options = {'REGISTER'}
 
@@ -173,45 +177,62 @@ class StepOperator:
     # ---- the modal path ----------------------------------------------------------------
 
     def _start_job(self, context, obj, s, act):
-        job = session.Job(s, act)
-        JOBS[obj.name] = job
-        self._job, self._obj_name, self._act = job, obj.name, act
-        job.start()
+        runner = session.Runner(s, act)
+        JOBS[obj.name] = runner
+        self._runner, self._obj_name, self._act = runner, obj.name, act
         wm = context.window_manager
-        self._timer = wm.event_timer_add(0.02, window=context.window)
+        self._timer = wm.event_timer_add(TICK, window=context.window)
         wm.modal_handler_add(self)
         wm.progress_begin(0, 1000)
         return {'RUNNING_MODAL'}
 
     def modal(self, context, event):
-        job = self._job
-        if event.type == 'ESC':
-            job.cancel()
-            return {'RUNNING_MODAL'}
-        if event.type != 'TIMER':
+        session.on_main_thread()
+        runner = self._runner
+        if event.type == 'ESC':     # a popup may take the press; the release still counts
+            runner.cancel()
+        elif event.type == 'TIMER':
+            runner.step(budget=BUDGET)
+        elif runner.running:
             return {'PASS_THROUGH'}
-        running = job.step(timeout=0.005)
         wm = context.window_manager
-        if job.total:
-            wm.progress_update(int(1000 * job.done / job.total))
+        done, total = runner.progress()
+        if total:
+            wm.progress_update(int(1000 * done / total))
         for area in context.screen.areas if context.screen else ():
             if area.type == 'VIEW_3D':
                 area.tag_redraw()
-        if running:
+        if runner.running:
             return {'RUNNING_MODAL'}
+        return self._job_ended(context)
+
+    def _job_ended(self, context):
+        runner = self._runner
+        wm = context.window_manager
         wm.event_timer_remove(self._timer)
         wm.progress_end()
         JOBS.pop(self._obj_name, None)
         obj = bpy.data.objects.get(self._obj_name)
-        if job.cancelled:
-            job.session.show(obj.dss_sliders.slider)
+        if obj is None:
+            self.report({'WARNING'}, f"The object '{self._obj_name}' is gone: step abandoned")
+            return {'CANCELLED'}
+        if runner.cancelled:
+            self._cancelled(obj, runner.session)
             self.report({'WARNING'}, "Cancelled: the session is unchanged")
             return {'CANCELLED'}
-        if job.error is not None:
-            return self._failed(obj, job.session, job.error)
-        self._finish(obj, job.session, self._act)
+        if runner.error is not None:
+            return self._failed(obj, runner.session, runner.error)
+        self._finish(obj, runner.session, self._act)
         return {'FINISHED'}
 
+    def _cancelled(self, obj, s):
+        """After a cancelled job: the session is as before it; show it again. A cancelled
+        Start of a new session leaves no session in memory (the one saved in the object, if
+        any, resumes on the next action)."""
+        if s.search.started:
+            s.show(obj.dss_sliders.slider)
+        elif session.SESSIONS.get(obj.name) is s:
+            session.drop(obj)
 
 class DSS_OT_start(StepOperator, bpy.types.Operator):
     """Start a slider session on the active object's current inputs"""
@@ -285,7 +306,7 @@ class DSS_OT_resume(bpy.types.Operator):
 
 
 class DSS_OT_cancel(bpy.types.Operator):
-    """Stop the running step (at its next progress report); the session stays as it was"""
+    """Stop the running step now; the session stays as it was"""
     bl_idname = "dss.cancel"
     bl_label = "Cancel"
 
@@ -342,7 +363,8 @@ class DSS_PT_panel(bpy.types.Panel):
         live = session.get(obj)
         if job is not None:
             box = layout.box()
-            box.label(text=f"Working: {job.done} of {job.total or '?'} (Esc cancels)")
+            done, total = job.progress()
+            box.label(text=f"Working: {done} of {total or '?'} (Esc cancels)")
             box.operator("dss.cancel")
         elif live is not None or session.SESSION_KEY in obj:
             box = layout.box()
@@ -379,6 +401,9 @@ def register():
 
 
 def unregister():
+    for runner in list(JOBS.values()):    # a step still running: cancelled, session unchanged
+        runner.cancel()
+    JOBS.clear()
     del bpy.types.Object.dss_sliders
     for cls in reversed(CLASSES):
         bpy.utils.unregister_class(cls)
