@@ -5,6 +5,7 @@ middle of a burst of accepts, and every acknowledged step must still be there, a
 session must replay equal."""
 
 import json
+import http.client
 import random
 import socket
 import threading
@@ -157,7 +158,8 @@ def test_sigkill_mid_burst_loses_no_acknowledged_step(pair):
                                                      {"t": t, "version": version})
                     finally:
                         inflight[name] -= 1
-                except (OSError, ValueError):  # the answer was lost (killed mid-request)
+                except (OSError, ValueError, http.client.HTTPException):
+                    # the answer was lost (killed mid-request, or mid-body: IncompleteRead)
                     log["lost"] += 1
                     status, data = cl["b"].json("GET", "/api/state")
                     assert status == 200, data
