@@ -166,8 +166,11 @@ DSS_API int dss_search_commit_w_job(dss_search *search, const double *w, dss_job
 {
     if (search != NULL && w == NULL)
         return DSS_EINVAL;
+    /* the current basis's l weights; an unstarted session has none, and its call then says
+       DSS_ESTATE as dss_search_commit_w does, which needs a non-NULL w: one is copied */
     return search_job(search, job, OP_COMMIT_W, w,
-                      search != NULL ? dss_search_subspace_dim(search) : 0);
+                      search != NULL && dss_search_subspace_dim(search) > 0
+                          ? dss_search_subspace_dim(search) : 1);
 }
 
 DSS_API int dss_search_resample_job(dss_search *search, dss_job **job)

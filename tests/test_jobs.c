@@ -426,6 +426,17 @@ static void an_open_job_refuses_mutators_and_allows_reads(void **state)
     assert_int_equal(dss_search_resample_job(s.search, &job), DSS_OK);
     dss_job_destroy(job);
     assert_int_equal(dss_search_resample(s.search), DSS_OK);
+    /* a job reports what its call reports: commit_w on an unstarted session is DSS_ESTATE */
+    {
+        dss_search *fresh;
+        double w = 0.5;
+        assert_int_equal(dss_search_create(&fresh, s.model), DSS_OK);
+        assert_int_equal(dss_search_commit_w(fresh, &w), DSS_ESTATE);
+        assert_int_equal(dss_search_commit_w_job(fresh, &w, &job), DSS_OK);
+        assert_int_equal(dss_job_next(job), DSS_ESTATE);
+        dss_job_destroy(job);
+        dss_search_destroy(fresh);
+    }
     /* NULLs */
     assert_int_equal(dss_job_next(NULL), DSS_EINVAL);
     assert_int_equal(dss_job_answer(NULL, 1), DSS_EINVAL);
