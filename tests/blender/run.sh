@@ -44,6 +44,7 @@ if [ -z "${MODAL_ONLY:-}" ]; then
     step derivatives run test_derivatives.py
     step edits run test_edits.py
     step artist run test_artist.py
+    step rig run test_rig.py
     step missing env DSS_LIBRARY=/nonexistent/libdss.so.1 sh -c \
         "\"$BLENDER\" -b --factory-startup --python-exit-code 1 --python \"$here/test_missing.py\" -- --zip \"$zip\" --python-dir \"$pydir\" --out \"$out\""
 fi

@@ -50,14 +50,17 @@ def set_keys(values):
     bpy.context.view_layer.update()
 
 
-def artist(sampler, seed, target):
-    """30 line-searched slider releases from all-zero keys; the distance after each one."""
+def artist(sampler, seed, target, z_target):
+    """30 line-searched slider releases from all-zero keys; the distance after each one.
+    The line search scores the session's f: with the compact factor (the add-on's default
+    on plain shape keys) f(z) = R y(z), whose distances are the mesh's (docs/blender.md), so
+    the target is f at the target's latent point."""
     set_keys(np.zeros(len(kbs)))
     p.sampler, p.seed = sampler, seed
     assert bpy.ops.dss.start() == {'FINISHED'}
     s = session.get(ico)
     line = s.dss.LineSearch(samples=65, refine=True, goal="minimize")
-    flat = target.ravel()
+    flat = s.model.generate(z_target[None, :])[0] if s.space.compact else target.ravel()
 
     def distance(x):
         return np.linalg.norm(x - flat, axis=1)
@@ -77,10 +80,12 @@ for seed in SEEDS:
     rng = np.random.default_rng(100 + seed)
     lo = np.array([kb.slider_min for kb in kbs])
     hi = np.array([kb.slider_max for kb in kbs])
-    set_keys(rng.uniform(lo, hi))                      # the hidden target
+    values = rng.uniform(lo, hi)
+    set_keys(values)                                   # the hidden target
     target = positions(ico).copy()
-    dss_d = artist("singular", seed, target)
-    rnd_d = artist("random", seed, target)
+    z_target = 2.0 * (values - lo) / (hi - lo) - 1.0
+    dss_d = artist("singular", seed, target, z_target)
+    rnd_d = artist("random", seed, target, z_target)
     ratio = rnd_d[-1] / dss_d[-1]
     ratios.append(ratio)
     print(f"seed {seed}: distance start {dss_d[0]:.4f}; after {ITERATIONS}: DSS "

@@ -25,6 +25,18 @@ FLT_EPSILON = float(np.finfo(np.float32).eps)
 
 SESSIONS = {}       # object name -> Session
 
+#: The panel's "Directions" choices -> libdss search parameters. "singular" is the paper's
+#: method (libdss's default); "once" adds DSS_SEARCH_KEEP_SHOWN (when the Jacobian has not
+#: changed, as with shape keys, each direction is shown once before any is shown again);
+#: "order" shows the right singular vectors in singular-value order, each once, cycling;
+#: "random" is the paper's baseline. docs/blender.md, "Directions on a face rig".
+DIRECTIONS = {
+    "singular": {"sampler": "singular"},
+    "once": {"sampler": "singular", "keep_shown": True},
+    "order": {"sampler": "top", "keep_shown": True},
+    "random": {"sampler": "random"},
+}
+
 
 class OffMainThread(RuntimeError):
     """Add-on code was entered on a thread other than Blender's main thread."""
@@ -47,11 +59,15 @@ class Session:
         self.space = space
         self.exact = space.exact_jacobian_possible()
         self.callback_calls = 0        # calls of the model's callbacks: jobs make none
+        if not self.exact:
+            space.use_compact(False)
         kw = {"jacobian": self._jacobian} if self.exact else {}
-        self.model = dss.Model(self._f, n=space.n, m=space.m, precision=FLT_EPSILON, **kw)
-        self.search = dss.Search(self.model, seed=seed, sampler=sampler, prior="box",
+        self.model = dss.Model(self._f, n=space.n, m=space.model_m, precision=FLT_EPSILON,
+                               **kw)
+        self.search = dss.Search(self.model, seed=seed, prior="box",
                                  prior_scale=1.0, subspace_dim=1,
-                                 jacobian="full" if self.exact else "finite_diff")
+                                 jacobian="full" if self.exact else "finite_diff",
+                                 **DIRECTIONS.get(sampler, {"sampler": sampler}))
         if reach is not None:          # a resumed session gets its radius from the saved bytes
             self.search.set(radius=reach)
         self.history = []              # 'commit' / 'resample' per undoable step

@@ -19,6 +19,11 @@ SPACES = ("SHAPE_KEYS", "GEOMETRY_NODES", "BOTH")
 SURFACE_SAMPLES = 256        # points of the descriptor used when the topology changes
 UNBOUNDED = 1e30             # a socket range beyond this is taken as "no range"
 FORMAT = 1                   # version of the JSON saved in obj["dss_space"]
+#: New sessions on plain shape keys give libdss the compact factor R (n x n) of the key
+#: matrix instead of the m x n mesh Jacobian (Space.use_compact); benchmarks and tests set
+#: this to False to compare with the full Jacobian.
+COMPACT = True
+CHUNK_ROWS = 3 * 4096        # rows of the key matrix per block of the blocked QR
 
 
 def fold(z):
@@ -141,7 +146,25 @@ class Space:
         self._layout = _key_layout(obj) if self._keys else None
         self.n = len(inputs)
         self.m = 3 * SURFACE_SAMPLES if mode == 'SURFACE' else 3 * self.vertex_count()
+        self.compact = False                # see use_compact()
+        self._factor = None                 # R, n x n (compact)
+        self._vertex_weights = None         # while K is built: weights and key coordinates
+        self._key_co = None
 
+    @property
+    def model_m(self):
+        """The size of libdss's f: n with the compact factor, else m (the mesh's)."""
+        return self.n if self.compact else self.m
+
+    def use_compact(self, on=True):
+        """Give libdss the compact factor (shape keys only, exact Jacobian): f(z) = R y(z)
+        with R the n x n triangular factor of a QR of the key matrix K (m x n, column i = key
+        i's weighted offset times the range's half-width), and Jacobian R diag(fold'(z)).
+        The mesh is basis + const + K y(z), and ||K (a - b)|| = ||R (a - b)|| for all a, b
+        (K = Q R, Q with orthonormal columns): libdss's singular values, right singular
+        vectors and distances are those of the mesh-space f, while it holds n x n numbers
+        instead of m x n."""
+        self.compact = bool(on)
     # ---- building and persisting -----------------------------------------------------
 
     @classmethod
@@ -178,12 +201,14 @@ class Space:
         space.mode = space._probe_topology()
         space.m = 3 * SURFACE_SAMPLES if space.mode == 'SURFACE' else 3 * space.vertex_count()
         space.apply(space.z_initial)
+        space.use_compact(COMPACT and space.exact_jacobian_possible())
         return space
 
     def to_json(self):
         return json.dumps({"format": FORMAT, "which": self.which, "modifier": self.modifier,
                            "inputs": self.inputs, "mode": self.mode, "m": self.m,
-                           "z_initial": [float(v).hex() for v in self.z_initial]})
+                           "z_initial": [float(v).hex() for v in self.z_initial],
+                           "compact": self.compact})
 
     @classmethod
     def from_json(cls, obj, text):
@@ -195,6 +220,7 @@ class Space:
             inputs = d["inputs"]
             z0 = [float.fromhex(v) for v in d["z_initial"]]
             space = cls(obj, d["which"], d["modifier"], inputs, d["mode"], z0)
+            space.compact = bool(d.get("compact", False))   # saved before it: the full J
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise SpaceError(f"The saved slider space of '{obj.name}' is damaged ({exc}); "
                              "press Reset to start a new session") from None
@@ -359,14 +385,20 @@ class Space:
     # ---- f and its Jacobian --------------------------------------------------------------
 
     def f(self, z, out):
-        """libdss's generator: out[j] = f(z[j]) for a batch (k x n -> k x m)."""
+        """libdss's generator: out[j] = f(z[j]) for a batch (k x n -> k x model_m): the mesh
+        read back from Blender, or with the compact factor R y(z) (nothing is written)."""
+        if self.compact:
+            y, _ = fold(np.asarray(z, dtype=np.float64))
+            np.matmul(y, self.factor().T, out=out)
+            return
         for j in range(z.shape[0]):
             self.apply(z[j])
             self.read_output(out[j])
 
     def exact_jacobian_possible(self):
         """True when f is linear in the inputs with known coefficients: shape keys only,
-        relative, without vertex groups, and no enabled modifier after them."""
+        relative, and no enabled modifier after them (a key's vertex group scales its offset
+        per vertex, which keeps f linear)."""
         obj = self.obj
         if self._gn or self.mode != 'VERTICES':
             return False
@@ -375,23 +407,79 @@ class Space:
             return False
         if any(m.show_viewport for m in obj.modifiers):
             return False
-        return all(not keys.key_blocks[self.inputs[i]["name"]].vertex_group for i in self._keys)
+        groups = obj.vertex_groups
+        return all(not keys.key_blocks[self.inputs[i]["name"]].vertex_group
+                   or keys.key_blocks[self.inputs[i]["name"]].vertex_group in groups
+                   for i in self._keys)
+
+    def _weights(self, obj):
+        """{vertex group name: per-vertex weight} for the groups the keys use (0 where a
+        vertex is not in the group; read once, vertex by vertex)."""
+        kbs = obj.data.shape_keys.key_blocks
+        names = {kbs[self.inputs[i]["name"]].vertex_group for i in self._keys} - {""}
+        if not names:
+            return {}
+        index = {obj.vertex_groups[nm].index: nm for nm in names}
+        w = {nm: np.zeros(self.m // 3) for nm in names}
+        for v in obj.data.vertices:
+            for g in v.groups:
+                nm = index.get(g.group)
+                if nm is not None:
+                    w[nm][v.index] = g.weight
+        return w
+
+    def _columns(self, start=0, stop=None):
+        """Rows start:stop (default all; multiples of 3) of the key matrix K (m x n): column
+        i is key i's offset from its reference key (float32 coordinates, subtracted in
+        float64: exact), times its vertex group's weight per vertex if it has one (Blender
+        mixes value x weight x offset), times the range's half-width."""
+        obj = self.obj
+        kbs = obj.data.shape_keys.key_blocks
+        stop = self.m if stop is None else stop
+        if self._vertex_weights is None:
+            self._vertex_weights = self._weights(obj)
+            self._key_co = {}
+
+        def co(kb):                                 # kept while K is built
+            if kb.name not in self._key_co:
+                c = np.empty(self.m, dtype=np.float32)
+                kb.data.foreach_get("co", c)
+                self._key_co[kb.name] = c
+            return self._key_co[kb.name][start:stop]
+        K = np.zeros((stop - start, self.n))
+        for i in self._keys:
+            kb = kbs[self.inputs[i]["name"]]
+            d = co(kb).astype(np.float64) - co(kb.relative_key)
+            if kb.vertex_group:
+                d *= np.repeat(self._vertex_weights[kb.vertex_group][start // 3:stop // 3], 3)
+            K[:, i] = d * 0.5 * (self.hi[i] - self.lo[i])
+        return K
+
+    def factor(self):
+        """R (n x n, upper triangular): K = Q R, computed once by a blocked QR over
+        CHUNK_ROWS rows of K at a time (R of [R_so_far; next block]), so that K (m x n) is
+        never held whole."""
+        if self._factor is None:
+            R = np.zeros((0, self.n))
+            for start in range(0, self.m, CHUNK_ROWS):
+                block = self._columns(start, min(self.m, start + CHUNK_ROWS))
+                R = np.linalg.qr(np.vstack([R, block]), mode='r')
+            if R.shape[0] < self.n:                 # fewer rows than keys: pad with zeros
+                R = np.vstack([R, np.zeros((self.n - R.shape[0], self.n))])
+            self._factor = R
+            self._vertex_weights = self._key_co = None
+        return self._factor
 
     def jacobian(self, z, rows, out):
-        """The exact Jacobian for shape keys: column i is the key's offset from its
-        reference key times the range's half-width (computed once) times the fold's slope
-        (+-1) at z_i."""
-        if self._jacobian is None:
-            kbs = self.obj.data.shape_keys.key_blocks
-            nv = self.m // 3
-            J = np.empty((self.m, self.n))
-            a = np.empty(3 * nv, dtype=np.float32)
-            b = np.empty(3 * nv, dtype=np.float32)
-            for i in self._keys:
-                kb = kbs[self.inputs[i]["name"]]
-                kb.data.foreach_get("co", a)
-                kb.relative_key.data.foreach_get("co", b)
-                J[:, i] = (a.astype(np.float64) - b) * 0.5 * (self.hi[i] - self.lo[i])
-            self._jacobian = J
-        J = self._jacobian if rows is None else self._jacobian[rows]
+        """The exact Jacobian for shape keys: K (see _columns; computed once) times the
+        fold's slope (+-1) at z_i per column; with the compact factor, R in place of K."""
+        if self.compact:
+            J = self.factor()
+        else:
+            if self._jacobian is None:
+                self._jacobian = self._columns()
+                self._vertex_weights = self._key_co = None
+            J = self._jacobian
+        if rows is not None:
+            J = J[rows]
         np.multiply(J, fold(np.asarray(z))[1], out=out)

@@ -91,7 +91,12 @@ class DSS_ObjectProps(bpy.types.PropertyGroup):
     sampler: EnumProperty(
         name="Directions", default='singular',
         items=[('singular', "Important", "Drawn by importance over the Jacobian's singular "
-                "values (differential subspace search)"),
+                "values (differential subspace search, the paper's method)"),
+               ('once', "Important, each once", "Drawn by importance, and while the Jacobian "
+                "does not change (shape keys) each direction is shown once before any is "
+                "shown again (libdss's DSS_SEARCH_KEEP_SHOWN)"),
+               ('order', "In order", "The Jacobian's singular directions in order of their "
+                "singular values, each once, then again from the first"),
                ('random', "Random", "Uniformly random directions (a baseline)")])
     reach: FloatProperty(
         name="Reach", default=1.5, min=0.01, max=10.0,
