@@ -3,7 +3,7 @@ kind of slider direction, and what an Accept costs with the full and the compact
 
     blender -b --factory-startup --python examples/blender/bench_rig.py -- \\
         --python-dir <libdss tree>/python [--level 1] [--targets 16] [--accepts 30] \\
-        [--methods singular,once,order,random] [--out FILE.json]
+        [--methods singular,once,order,random] [--out FILE.json] [--scene ico]
     ... bench_rig.py -- --python-dir ... --scale 1 --level 4 --compact 0|1 [--repeats 12]
 
 Artist mode (default). Hidden targets: key values uniform in each key's range (seed 1000 + i
@@ -19,10 +19,12 @@ DSS_SEARCH_STALL_COMMITS = 4), e.g. "once+".
 The add-on's seed is the target's index. Prints, at 10, 15 and 30 Accepts, the median and
 geometric mean of the ratios of distances (baseline / method) with 95 % bootstrap intervals
 over targets (10 000 resamples, seed 0), and the count of targets where the method is closer.
-The final distances are checked against Blender's evaluated mesh.
+The final distances are checked against Blender's evaluated mesh. --scene ico: the same on
+the add-on's test scene (scene.py's 20-key icosphere) instead of the rig.
 
 Scale mode (--scale 1): Start, then `repeats` Accepts at fixed slider positions, and slider
-moves; prints the median Accept time, the median slider-move time (the panel's update
+moves; prints the median Accept time (the operator: the commit job, saving the session, showing
+the new centre; then the job and the saving alone, `repeats` times each), the median slider-move time (the panel's update
 callback: point, key values, depsgraph update), libdss's bytes held and peak bytes
 (Search.stat), and the process's resident memory (VmRSS, VmHWM) after Start and at the end.
 One configuration per Blender process, so that the resident memory is its own.
@@ -185,14 +187,20 @@ def gmean(x, axis=-1):
 def artist_mode():
     header()
     clear()
-    obj = rig.build(LEVEL)
+    if opts.get("scene") == "ico":        # the add-on's test scene (scene.py) instead
+        import scene
+        obj = scene.add_icosphere()
+    else:
+        obj = rig.build(LEVEL)
     D = rig.deltas(obj)
     kbs = obj.data.shape_keys.key_blocks[1:]
     lo = np.array([kb.slider_min for kb in kbs])
     hi = np.array([kb.slider_max for kb in kbs])
     sv = np.linalg.svd(D * (0.5 * (hi - lo))[:, None], compute_uv=False)
-    print(f"rig: Suzanne, subdivision level {LEVEL}: {len(obj.data.vertices)} vertices, "
-          f"n = {len(kbs)} keys with vertex groups; singular values of the Jacobian "
+    what = ("the test scene's icosphere" if opts.get("scene") == "ico" else
+            f"rig: Suzanne, subdivision level {LEVEL}")
+    print(f"{what}: {len(obj.data.vertices)} vertices, "
+          f"n = {len(kbs)} keys; singular values of the Jacobian "
           f"{sv[0]:.3g} .. {sv[-1]:.3g} (condition {sv[0] / sv[-1]:.3g})")
     print(f"artist: {TARGETS} targets, {ACCEPTS} Accepts, methods {', '.join(METHODS)}")
     artist = Artist(obj, D)
@@ -274,6 +282,14 @@ def scale_mode():
         t0 = time.perf_counter()
         assert bpy.ops.dss.accept() == {'FINISHED'}, p.error
         times.append(time.perf_counter() - t0)
+    jobs, stores = [], []                 # the parts: libdss's job alone, saving the session
+    for t in ts:
+        t0 = time.perf_counter()
+        s.run(f"commit:{float(t)!r}")
+        jobs.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        s.store(obj)
+        stores.append(time.perf_counter() - t0)
     moves = []
     for v in np.random.default_rng(1).uniform(-1, 1, 50):
         t0 = time.perf_counter()
@@ -285,6 +301,9 @@ def scale_mode():
           f"{t_start * 1e3:.0f} ms")
     print(f"  Accept: median {np.median(times) * 1e3:.1f} ms over {repeats} "
           f"(min {min(times) * 1e3:.1f}, max {max(times) * 1e3:.1f})")
+    print(f"    of which the commit job (Jacobian request answered, SVD, draw): median "
+          f"{np.median(jobs) * 1e3:.1f} ms; saving the session into the object: median "
+          f"{np.median(stores) * 1e3:.1f} ms")
     print(f"  slider move: median {np.median(moves) * 1e3:.2f} ms over {len(moves)}")
     print(f"  libdss: bytes held {s.search.stat('bytes_held')}, peak bytes "
           f"{s.search.stat('peak_bytes')}")

@@ -31,9 +31,10 @@ a = common.args()
 addon = common.enable_addon(a)
 session = addon.session
 scene.build()
-# --regions R --reach X: measure another scene or radius (docs/blender.md, Limits); only the
+# --regions R --reach X --directions D: measure another scene, radius or Directions choice (docs/blender.md, Limits); only the
 # defaults are checked
-CHECKED = "regions" not in a and "reach" not in a
+CHECKED = "regions" not in a and "reach" not in a and "directions" not in a
+DIRECTIONS = a.get("directions", "singular")      # --directions once|order: print only
 if "regions" in a:
     bpy.data.objects.remove(bpy.data.objects["Ico"])
     scene.add_icosphere(regions=int(a["regions"]))
@@ -84,7 +85,7 @@ for seed in SEEDS:
     set_keys(values)                                   # the hidden target
     target = positions(ico).copy()
     z_target = 2.0 * (values - lo) / (hi - lo) - 1.0
-    dss_d = artist("singular", seed, target, z_target)
+    dss_d = artist(DIRECTIONS, seed, target, z_target)
     rnd_d = artist("random", seed, target, z_target)
     ratio = rnd_d[-1] / dss_d[-1]
     ratios.append(ratio)
