@@ -11,6 +11,10 @@
 #   make check-blender-modal   only the modal test, MODAL_RUNS times (CI: MODAL_RUNS=20); prints
 #                        the count of failed and crashed runs
 #   make bench-blender   examples/blender/bench_slider.py: median add-on time of a slider move
+#   make bench-blender-rig     examples/blender/bench_rig.py: the simulated artist on the face
+#                        rig with each Directions choice (about 3 minutes), then Accept time
+#                        and memory with the full Jacobian and the compact factor at 2 012 and
+#                        126 290 vertices (one Blender process each; docs/blender.md)
 #   make blender-render  examples/blender/render_before_after.py: docs/blender-before-after.png
 #
 # BLENDER names the executable (default: blender on PATH). MODAL_RUNS (default 3): runs of the
@@ -24,7 +28,8 @@ MODAL_RUNS    ?= 3
 
 CHECK_EXTRA += check-blender
 
-.PHONY: blender-addon check-blender check-blender-modal bench-blender blender-render
+.PHONY: blender-addon check-blender check-blender-modal bench-blender bench-blender-rig \
+        blender-render
 
 blender-addon: $(BLENDER_ZIP)
 
@@ -57,6 +62,15 @@ check-blender-modal: lib $(BLENDER_ZIP)
 bench-blender: lib
 	OPENBLAS_NUM_THREADS=1 DSS_LIBRARY="$(CURDIR)/$(B)/$(SONAME)" \
 	    $(BLENDER_RUN) examples/blender/bench_slider.py -- --python-dir "$(CURDIR)/python"
+
+bench-blender-rig: lib
+	OPENBLAS_NUM_THREADS=1 DSS_LIBRARY="$(CURDIR)/$(B)/$(SONAME)" \
+	    $(BLENDER_RUN) examples/blender/bench_rig.py -- --python-dir "$(CURDIR)/python" \
+	    --targets 24 --accepts 30 --methods singular,once,order,random,singular+,once+
+	for level in 1 4; do for compact in 0 1; do \
+	    OPENBLAS_NUM_THREADS=1 DSS_LIBRARY="$(CURDIR)/$(B)/$(SONAME)" \
+	    $(BLENDER_RUN) examples/blender/bench_rig.py -- --python-dir "$(CURDIR)/python" \
+	        --scale 1 --level $$level --compact $$compact --repeats 12 || exit 1; done; done
 
 blender-render: lib
 	OPENBLAS_NUM_THREADS=1 DSS_LIBRARY="$(CURDIR)/$(B)/$(SONAME)" \

@@ -25,7 +25,8 @@ the add-on's test scene (scene.py's 20-key icosphere) instead of the rig.
 Scale mode (--scale 1): Start, then `repeats` Accepts at fixed slider positions, and slider
 moves; prints the median Accept time (the operator: the commit job, saving the session, showing
 the new centre; then the job and the saving alone, `repeats` times each), the median slider-move time (the panel's update
-callback: point, key values, depsgraph update), libdss's bytes held and peak bytes
+callback: point, key values, depsgraph update) and Blender's own time for one key's value
+and the update, libdss's bytes held and peak bytes
 (Search.stat), and the process's resident memory (VmRSS, VmHWM) after Start and at the end.
 One configuration per Blender process, so that the resident memory is its own.
 """
@@ -282,7 +283,7 @@ def scale_mode():
         t0 = time.perf_counter()
         assert bpy.ops.dss.accept() == {'FINISHED'}, p.error
         times.append(time.perf_counter() - t0)
-    jobs, stores = [], []                 # the parts: libdss's job alone, saving the session
+    jobs, stores, shows = [], [], []      # the parts: libdss's job, saving, showing the centre
     for t in ts:
         t0 = time.perf_counter()
         s.run(f"commit:{float(t)!r}")
@@ -290,11 +291,21 @@ def scale_mode():
         t0 = time.perf_counter()
         s.store(obj)
         stores.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        s.show(0.0)
+        shows.append(time.perf_counter() - t0)
     moves = []
     for v in np.random.default_rng(1).uniform(-1, 1, 50):
         t0 = time.perf_counter()
         p.slider = v
         moves.append(time.perf_counter() - t0)
+    native = []                           # Blender alone: one key's value and the update
+    kb = obj.data.shape_keys.key_blocks[1]
+    for v in np.random.default_rng(2).uniform(0, 1, 20):
+        t0 = time.perf_counter()
+        kb.value = v
+        bpy.context.view_layer.update()
+        native.append(time.perf_counter() - t0)
     print(f"rig level {LEVEL}: {len(obj.data.vertices)} vertices, n = {s.space.n}, "
           f"libdss's m = {s.space.model_m} ({'compact factor R' if compact else 'full Jacobian'})")
     print(f"  Start (reads the keys and groups{', QR' if compact else ''}, first SVD): "
@@ -303,8 +314,11 @@ def scale_mode():
           f"(min {min(times) * 1e3:.1f}, max {max(times) * 1e3:.1f})")
     print(f"    of which the commit job (Jacobian request answered, SVD, draw): median "
           f"{np.median(jobs) * 1e3:.1f} ms; saving the session into the object: median "
-          f"{np.median(stores) * 1e3:.1f} ms")
+          f"{np.median(stores) * 1e3:.1f} ms; showing the new centre (key values, update): "
+          f"median {np.median(shows) * 1e3:.1f} ms")
     print(f"  slider move: median {np.median(moves) * 1e3:.2f} ms over {len(moves)}")
+    print(f"  Blender alone (one key's value set, view layer updated): median "
+          f"{np.median(native) * 1e3:.2f} ms over {len(native)}")
     print(f"  libdss: bytes held {s.search.stat('bytes_held')}, peak bytes "
           f"{s.search.stat('peak_bytes')}")
     print(f"  process: VmRSS before Start {rss0 // 1024} MB, after Start {rss1 // 1024} MB, "
