@@ -33,7 +33,6 @@ One configuration per Blender process, so that the resident memory is its own.
 
 import json
 import os
-import platform
 import sys
 import time
 
