@@ -17,7 +17,8 @@ copies of others). Shape keys are linear, so the Jacobian never changes.
    spectrum (below).
 4. "In order" and "each once" end closer to the target than random directions (a sign test
    over 16 seeds, below).
-5. The Directions choice and the compact factor are saved with the session.
+5. The Directions choice and the compact factor are saved with the session; a session saved
+   with R does not resume once the exact Jacobian no longer applies (a report says so).
 """
 
 import os
@@ -237,4 +238,10 @@ r = session.resume(obj, a.get("python-dir", ""))
 check(r.search.get("keep_shown") and r.space.compact and r.model.m == n
       and r.search.save() == saved,
       "a resumed session keeps DSS_SEARCH_KEEP_SHOWN and the compact factor, bit for bit")
+session.drop(obj)
+mod = obj.modifiers.new("displace", 'DISPLACE')      # the exact Jacobian no longer applies
+text = common.op_error(bpy.ops.dss.resume)
+check("saved with the exact shape-key Jacobian, which no longer applies" in text,
+      f"a compact session no longer resumes once a modifier is enabled, with a report: {text}")
+obj.modifiers.remove(mod)
 print(f"result: rig: {time.perf_counter() - t_all:.1f} s")

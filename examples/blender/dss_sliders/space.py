@@ -229,6 +229,10 @@ class Space:
                 [(i["kind"], i["name"], i["comp"]) for i in inputs] or space.m != d["m"]:
             raise SpaceError(f"The shape keys or Geometry Nodes inputs of '{obj.name}' changed "
                              "since the session was saved; press Reset to start a new session")
+        if space.compact and not space.exact_jacobian_possible():
+            raise SpaceError(f"The session of '{obj.name}' was saved with the exact shape-key "
+                             "Jacobian, which no longer applies (a modifier was enabled or the "
+                             "keys made absolute since); press Start for a new session")
         return space
 
     @staticmethod
