@@ -26,7 +26,7 @@ Scale mode (--scale 1): Start, then `repeats` Accepts at fixed slider positions,
 moves; prints the median Accept time (the operator: the commit job, saving the session, showing
 the new centre; then the job and the saving alone, `repeats` times each), the median slider-move time (the panel's update
 callback: point, key values, depsgraph update) and Blender's own time for one key's value
-and the update, libdss's bytes held and peak bytes
+and the update, and for an undo step after a key value changed, libdss's bytes held and peak bytes
 (Search.stat), and the process's resident memory (VmRSS, VmHWM) after Start and at the end.
 One configuration per Blender process, so that the resident memory is its own.
 """
@@ -305,6 +305,12 @@ def scale_mode():
         kb.value = v
         bpy.context.view_layer.update()
         native.append(time.perf_counter() - t0)
+    pushes = []                           # Blender's undo step after a key value changed
+    for v in np.random.default_rng(3).uniform(0, 1, 8):
+        kb.value = v
+        t0 = time.perf_counter()
+        bpy.ops.ed.undo_push(message="bench")
+        pushes.append(time.perf_counter() - t0)
     print(f"rig level {LEVEL}: {len(obj.data.vertices)} vertices, n = {s.space.n}, "
           f"libdss's m = {s.space.model_m} ({'compact factor R' if compact else 'full Jacobian'})")
     print(f"  Start (reads the keys and groups{', QR' if compact else ''}, first SVD): "
@@ -318,6 +324,8 @@ def scale_mode():
     print(f"  slider move: median {np.median(moves) * 1e3:.2f} ms over {len(moves)}")
     print(f"  Blender alone (one key's value set, view layer updated): median "
           f"{np.median(native) * 1e3:.2f} ms over {len(native)}")
+    print(f"  Blender's undo step (Accept is registered with UNDO) after one key value "
+          f"changed: median {np.median(pushes) * 1e3:.1f} ms over {len(pushes)}")
     print(f"  libdss: bytes held {s.search.stat('bytes_held')}, peak bytes "
           f"{s.search.stat('peak_bytes')}")
     print(f"  process: VmRSS before Start {rss0 // 1024} MB, after Start {rss1 // 1024} MB, "
