@@ -165,6 +165,7 @@ class Space:
         vectors and distances are those of the mesh-space f, while it holds n x n numbers
         instead of m x n."""
         self.compact = bool(on)
+
     # ---- building and persisting -----------------------------------------------------
 
     @classmethod
