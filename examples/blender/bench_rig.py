@@ -20,7 +20,8 @@ The add-on's seed is the target's index. Prints, at 10, 15 and 30 Accepts, the m
 geometric mean of the ratios of distances (baseline / method) with 95 % bootstrap intervals
 over targets (10 000 resamples, seed 0), and the count of targets where the method is closer.
 The final distances are checked against Blender's evaluated mesh. --scene ico: the same on
-the add-on's test scene (scene.py's 20-key icosphere) instead of the rig.
+the add-on's test scene (scene.py's 20-key icosphere) instead of the rig; --regions 0 makes
+its keys 20 independent bumps.
 
 Scale mode (--scale 1): Start, then `repeats` Accepts at fixed slider positions, and slider
 moves; prints the median Accept time (the operator: the commit job, saving the session, showing
@@ -189,7 +190,7 @@ def artist_mode():
     clear()
     if opts.get("scene") == "ico":        # the add-on's test scene (scene.py) instead
         import scene
-        obj = scene.add_icosphere()
+        obj = scene.add_icosphere(regions=int(opts.get("regions", scene.REGIONS)))
     else:
         obj = rig.build(LEVEL)
     D = rig.deltas(obj)
