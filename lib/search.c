@@ -300,8 +300,9 @@ static int same_spectrum(const svd_dec *dec, const struct search_state *st)
     return 1;
 }
 
-/* Jacobian and SVD at next.center into the scratch slot; next records how to redo it. */
-static int decompose_next(dss_search *search, call_ctx *cx)
+/* Jacobian and SVD at next.center into the scratch slot; next records how to redo it. A restart
+   (dss_search_start) is a new session: every direction is available again, KEEP_SHOWN or not. */
+static int decompose_next(dss_search *search, call_ctx *cx, int restart)
 {
     struct search_state *nx = &search->next;
     struct dec_slot *slot = &search->slot[dssi_session_claim_scratch(search)];
@@ -325,8 +326,9 @@ static int decompose_next(dss_search *search, call_ctx *cx)
     if (rc != DSS_OK)
         return rc;
     /* every direction available again, unless DSS_SEARCH_KEEP_SHOWN and the spectrum is the
-       one nx still records (the Jacobian did not change): then those shown stay shown */
-    if (!(nx->p.keep_shown && same_spectrum(&slot->dec, nx)))
+       one nx still records (the Jacobian did not change) in the same session: then those shown
+       stay shown */
+    if (restart || !(nx->p.keep_shown && same_spectrum(&slot->dec, nx)))
         memset(nx->avail, 1, slot->dec.rank);
     nx->rank = slot->dec.rank;
     memcpy(nx->dec_s, slot->dec.s, nx->rank * sizeof *nx->dec_s);
@@ -359,7 +361,7 @@ static int step_run(dss_search *search, int recompute, int history)
         return dssi_err_detail(SEARCH_ERR(search), rc, "%s", dssi_jac_missing(search->model, &nx->p.jac));
     if (history == STEP_PUSH && (rc = dssi_history_reserve(search)) != DSS_OK)
         return rc;
-    if (recompute && (rc = decompose_next(search, &cx)) != DSS_OK)
+    if (recompute && (rc = decompose_next(search, &cx, history == STEP_RESTART)) != DSS_OK)
         return rc;
     if ((rc = draw(search, recompute ? &search->slot[scratch].dec
                                      : &search->slot[search->cur_slot].dec,

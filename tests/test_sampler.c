@@ -566,6 +566,42 @@ static void keep_shown_shows_each_direction_once(void **state)
         fail_msg("the paper's rule repeated a direction in only %d of 20 sessions", with_repeat);
 }
 
+/* dss_search_start on a started session is a new session, with KEEP_SHOWN too: the directions
+   shown before it are available again, so that the restart shows what a new session with the
+   same seed shows (it used to keep them shown: a Reset's first direction was another). */
+static void keep_shown_restart_is_a_new_session(void **state)
+{
+    size_t fresh[KN], again[KN];
+    lin_model *lm = lin_create(KM, KN, NULL, 91);
+    dss_model *model;
+    dss_search *s;
+    double z0[KN] = { 0 };
+    (void)state;
+    assert_non_null(lm);
+    assert_int_equal(lin_dss_model(lm, LIN_WITH_JACOBIAN, &model), DSS_OK);
+    for (uint64_t seed = 1; seed <= 5; seed++) {
+        shown_indices(DSS_JACOBIAN_FULL, 1, seed, KN - 1, fresh);
+        assert_int_equal(dss_search_create(&s, model), DSS_OK);
+        assert_int_equal(dss_search_set(s, DSS_SEARCH_JACOBIAN, DSS_JACOBIAN_FULL), DSS_OK);
+        assert_int_equal(dss_search_set(s, DSS_SEARCH_KEEP_SHOWN, 1), DSS_OK);
+        assert_int_equal(dss_search_set(s, DSS_SEARCH_SEED, (double)seed), DSS_OK);
+        assert_int_equal(dss_search_start(s, z0), DSS_OK);
+        for (int c = 0; c < 3; c++)          /* three directions shown, then a restart */
+            assert_int_equal(dss_search_commit(s, 0.95), DSS_OK);
+        assert_int_equal(dss_search_start(s, z0), DSS_OK);
+        for (size_t c = 0; c < KN; c++) {
+            if (c > 0)
+                assert_int_equal(dss_search_commit(s, 0.95), DSS_OK);
+            assert_int_equal(dss_search_basis_indices(s, &again[c]), DSS_OK);
+        }
+        for (size_t c = 0; c < KN; c++)
+            assert_int_equal(again[c], fresh[c]);
+        dss_search_destroy(s);
+    }
+    dss_model_destroy(model);
+    lin_destroy(lm);
+}
+
 /* The parameter is saved only when set: a default session's string keeps 1.1's six policy
    pairs (readable by 1.1), a set one carries it, and both load and go on as their twins. */
 static void keep_shown_is_saved_only_when_set(void **state)
@@ -615,6 +651,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(random_sampler_directions_are_isotropic, setup, teardown),
         cmocka_unit_test_setup_teardown(subspace_dim_change_takes_effect_at_the_next_draw, setup, teardown),
         cmocka_unit_test(keep_shown_shows_each_direction_once),
+        cmocka_unit_test(keep_shown_restart_is_a_new_session),
         cmocka_unit_test(keep_shown_is_saved_only_when_set),
     };
     return support_leak_exit(cmocka_run_group_tests_name("sampler", tests, NULL, NULL));

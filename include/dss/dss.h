@@ -391,7 +391,8 @@ enum dss_search_param {
                                            have been shown, so that each is shown once before any
                                            is shown again; 0 (the default, the paper's method):
                                            every recomputation makes all of them available
-                                           again. Saved only when 1. @since 1.2 */
+                                           again. dss_search_start always does (a restart is
+                                           a new session). Saved only when 1. @since 1.2 */
 };
 
 /** Slider-range policies (DSS_SEARCH_RADIUS_POLICY); docs/algorithm.md section 10. @since 1.1 */
