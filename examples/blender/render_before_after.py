@@ -65,8 +65,11 @@ def artist(sampler, target):
     bpy.ops.dss.start()
     s = dss_sliders.session.get(ico)
     line = s.dss.LineSearch(samples=65, refine=True, goal="minimize")
+    # the line search scores the session's f: with the compact factor (shape keys), R y(z),
+    # whose distances are the mesh's (docs/blender.md), so the target is f at its latent point
+    goal = s.model.generate(z_target[None, :])[0] if s.space.compact else target
     for _ in range(30):
-        t, _ = line.find_optimal(s.search, lambda x: np.linalg.norm(x - target, axis=1))
+        t, _ = line.find_optimal(s.search, lambda x: np.linalg.norm(x - goal, axis=1))
         p.slider = 2.0 * t - 1.0
         bpy.ops.dss.accept()
     return np.linalg.norm(positions() - target.reshape(-1, 3))
@@ -81,7 +84,11 @@ def positions():
 
 
 rng = np.random.default_rng(100)
-set_keys(rng.uniform([kb.slider_min for kb in kbs], [kb.slider_max for kb in kbs]))
+lo = np.array([kb.slider_min for kb in kbs])
+hi = np.array([kb.slider_max for kb in kbs])
+values = rng.uniform(lo, hi)
+z_target = 2.0 * (values - lo) / (hi - lo) - 1.0
+set_keys(values)
 target = positions().ravel().copy()
 snapshot("target", 4.5)
 set_keys(np.zeros(len(kbs)))

@@ -1,8 +1,8 @@
 """Blender process 3: the simulated artist. A hidden target mesh is made from random shape key
 values; the "artist" is libdss's line search on the distance to it (the slider position they
 would pick), released through the slider property and Accept, 30 times. Over 16 seeds, the
-add-on's directions (importance-sampled singular vectors of the exact Jacobian) must end closer
-to the target than uniformly random directions, the baseline of the paper, on at least 14 seeds
+add-on's Important directions (importance-sampled singular vectors of the exact Jacobian) must
+end closer to the target than uniformly random directions, the baseline of the paper, on at least 14 seeds
 (a one-sided sign test: 14 or more of 16 by chance has p = 137/65536 = 0.002), and the
 geometric mean of the ratios random/DSS must be at least 3.
 

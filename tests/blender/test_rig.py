@@ -17,8 +17,10 @@ copies of others). Shape keys are linear, so the Jacobian never changes.
    spectrum (below).
 4. "In order" and "each once" end closer to the target than random directions (a sign test
    over 16 seeds, below).
-5. The Directions choice and the compact factor are saved with the session; a session saved
-   with R does not resume once the exact Jacobian no longer applies (a report says so).
+5. The Directions choice and the compact factor are saved with the session; the default,
+   "Recommended", is singular-value order (each once) on shape keys and the paper's method
+   with finite differences; a session saved with R does not resume once the exact Jacobian
+   no longer applies (a report says so).
 """
 
 import os
@@ -238,6 +240,23 @@ r = session.resume(obj, a.get("python-dir", ""))
 check(r.search.get("keep_shown") and r.space.compact and r.model.m == n
       and r.search.save() == saved,
       "a resumed session keeps DSS_SEARCH_KEEP_SHOWN and the compact factor, bit for bit")
+session.drop(obj)
+p = obj.dss_sliders
+p.sampler = 'once'
+p.property_unset("sampler")
+check(p.sampler == 'recommended', "the panel's default Directions is 'Recommended'")
+assert bpy.ops.dss.start() == {'FINISHED'}
+s = session.get(obj)
+check(s.exact and s.search.get("sampler") == "top" and s.search.get("keep_shown"),
+      "'Recommended' on shape keys: singular-value order, each once (top + KEEP_SHOWN)")
+mod = obj.modifiers.new("displace", 'DISPLACE')      # the exact Jacobian no longer applies
+mod.strength = 0.0
+assert bpy.ops.dss.start() == {'FINISHED'}
+s = session.get(obj)
+check(not s.exact and s.search.get("sampler") == "singular" and not s.search.get("keep_shown"),
+      "'Recommended' with finite differences (a modifier): the paper's importance sampling")
+obj.modifiers.remove(mod)
+assert bpy.ops.dss.start() == {'FINISHED'}           # a compact session again, saved
 session.drop(obj)
 mod = obj.modifiers.new("displace", 'DISPLACE')      # the exact Jacobian no longer applies
 text = common.op_error(bpy.ops.dss.resume)

@@ -29,7 +29,9 @@ SESSIONS = {}       # object name -> Session
 #: method (libdss's default); "once" adds DSS_SEARCH_KEEP_SHOWN (when the Jacobian has not
 #: changed, as with shape keys, each direction is shown once before any is shown again);
 #: "order" shows the right singular vectors in singular-value order, each once, cycling;
-#: "random" is the paper's baseline. docs/blender.md, "Directions on a face rig".
+#: "random" is the paper's baseline; "recommended" (the panel's default) is "order" when the
+#: Jacobian is exact (shape keys: a linear rig, where singular-value order is the greedy
+#: optimum) and "singular" otherwise. docs/blender.md, "Directions on a face rig".
 DIRECTIONS = {
     "singular": {"sampler": "singular"},
     "once": {"sampler": "singular", "keep_shown": True},
@@ -61,6 +63,8 @@ class Session:
         self.callback_calls = 0        # calls of the model's callbacks: jobs make none
         if not self.exact:
             space.use_compact(False)
+        if sampler == "recommended":
+            sampler = "order" if self.exact else "singular"
         kw = {"jacobian": self._jacobian} if self.exact else {}
         self.model = dss.Model(self._f, n=space.n, m=space.model_m, precision=FLT_EPSILON,
                                **kw)

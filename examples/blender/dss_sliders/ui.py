@@ -89,8 +89,10 @@ class DSS_ObjectProps(bpy.types.PropertyGroup):
                              description="Geometry Nodes modifier (empty: the first one)")
     seed: IntProperty(name="Seed", default=0, min=0)
     sampler: EnumProperty(
-        name="Directions", default='singular',
-        items=[('singular', "Important", "Drawn by importance over the Jacobian's singular "
+        name="Directions", default='recommended',
+        items=[('recommended', "Recommended", "Shape keys (a linear rig): In order; otherwise "
+                "Important (docs/blender.md, Directions on a face rig)"),
+               ('singular', "Important", "Drawn by importance over the Jacobian's singular "
                 "values (differential subspace search, the paper's method)"),
                ('once', "Important, each once", "Drawn by importance, and while the Jacobian "
                 "does not change (shape keys) each direction is shown once before any is "
