@@ -1,27 +1,35 @@
 /*
  * bench/gallery.c - the 1-D slider against 2-D galleries (issue 20) on the paper's synthetic
  * problem (dss_synthetic: m = 1024, gamma = 2, box [-2.5, 2.5]^n, the authors' initial point,
- * the true Jacobian, DSS_SAMPLER_SINGULAR, the box prior's radius; see bench/paper.c).
+ * DSS_SAMPLER_SINGULAR, the box prior's radius; the same problems and seeds as bench/paper).
  *
  *   slider       l = 1: dss_search_find_optimal (65-point grid + DSS_LINE_REFINE = 2, bench/paper's
  *                default simulated user), then dss_search_commit
- *   gallery GxG  l = 2: dss_search_find_optimal_w on G x G weights (DSS_LINE_GRID = G), with
- *                DSS_LINE_REFINE = 0 (grid only), 1 (coordinate-wise Brent from the best grid
- *                point) or 2 (the same from the grid's 3 best local maxima), then
- *                dss_search_commit_w (9x9 only with refinement: beyond the issue's sizes, to
- *                see where a finer gallery stands)
+ *   GxG, GxGrR   l = 2: dss_search_find_optimal_w on G x G weights (DSS_LINE_GRID = G), with
+ *                DSS_LINE_REFINE = R: 0 (grid only, no suffix), 1 (coordinate-wise Brent from
+ *                the best grid point) or 2 (the same from the grid's 3 best local maxima), then
+ *                dss_search_commit_w
  *
  * One iteration is one choice of the (simulated) person. For each n, the slider's median gap
  * to the optimum (-best score so far, median over cases: the mean is dominated by the cases
- * that stall at gaps of 1e4) at iterations 25 and 50 are the targets; each method reports the
- * first iteration at which its own median gap is at or below each target, and the mean
- * generator points it evaluated up to then. Targets below GAP_FLOOR = 1e-6 are raised to it.
+ * that stall at gaps of 1e4) at iterations 25, 50 and 100 (those within --iters) are the
+ * targets; each method reports the first iteration at which its own median gap is at or below
+ * each target, the mean generator points it evaluated up to then, and their ratio to the
+ * slider's points at its own first iteration there. Targets below GAP_FLOOR = 1e-6 are raised
+ * to it.
  *
  *     build/bench/gallery [--dims LIST] [--cases K] [--iters N] [--policy paper|adaptive]
+ *                         [--jacobian true|authors] [--methods LIST] [--curves FILE]
  *
- * Default: n = 8, 32 and 128, 10 cases (seeds 1..10), 50 iterations, the paper's policy (fixed
- * slider radius, no stall escape). --policy adaptive sets bench/paper's escape and adaptive
- * range (DSS_SEARCH_STALL_COMMITS = 4, DSS_SEARCH_RADIUS_POLICY = DSS_RADIUS_ADAPTIVE).
+ * Default: n = 8, 32 and 128, 10 cases (seeds 1..10), 100 iterations, the paper's policy
+ * (fixed slider radius, no stall escape), the true Jacobian, every method.
+ * --policy adaptive sets bench/paper's escape and adaptive range (DSS_SEARCH_STALL_COMMITS = 4,
+ * DSS_SEARCH_RADIUS_POLICY = DSS_RADIUS_ADAPTIVE); --jacobian authors the authors' Jacobian
+ * (A_d + A_d^T)(z - s) (bench/paper's dss-authors methods). --methods picks methods by name
+ * (comma-separated: slider, 3x3, 3x3r1, 3x3r2, ..., 9x9r2; the slider always runs: it sets the
+ * targets). --curves FILE writes, per n, a gnuplot block (blocks separated by two blank lines):
+ * the iteration, then per method the median gap and the mean cumulative generator points
+ * (bench/gallery.gp plots them).
  *
  * Copyright (c) 2026 the libdss authors. MIT licence, see LICENSE.
  */
@@ -40,16 +48,19 @@
 #define MAX_DIMS   8
 #define SLIDER_SAMPLES 65
 #define SLIDER_REFINE  2
+#define SOLVED     0.01 /* a run "solved" its case when its gap ends below (bench/paper's) */
 #define GAP_FLOOR 1e-6 /* targets below are raised to it: smaller gaps measure the refinement's
                           tolerance (Brent stops at ~1.3e-7 in t or w), not progress */
+#define NTARGETS 3
+static const int target_iter[NTARGETS] = { 25, 50, 100 };
 
-typedef struct method { const char *name; int grid, refine; } method;
+typedef struct method { const char *name; int grid, refine, dflt; } method;
 static const method methods[] = {
-    { "slider (65 pts + refine 2)", 0, SLIDER_REFINE },
-    { "gallery 3x3", 3, 0 }, { "gallery 3x3 + refine 1", 3, 1 }, { "gallery 3x3 + refine 2", 3, 2 },
-    { "gallery 5x5", 5, 0 }, { "gallery 5x5 + refine 1", 5, 1 }, { "gallery 5x5 + refine 2", 5, 2 },
-    { "gallery 7x7", 7, 0 }, { "gallery 7x7 + refine 1", 7, 1 }, { "gallery 7x7 + refine 2", 7, 2 },
-    { "gallery 9x9 + refine 1", 9, 1 }, { "gallery 9x9 + refine 2", 9, 2 },
+    { "slider", 0, SLIDER_REFINE, 1 },
+    { "3x3", 3, 0, 1 }, { "3x3r1", 3, 1, 1 }, { "3x3r2", 3, 2, 1 },
+    { "5x5", 5, 0, 1 }, { "5x5r1", 5, 1, 1 }, { "5x5r2", 5, 2, 1 },
+    { "7x7", 7, 0, 1 }, { "7x7r1", 7, 1, 1 }, { "7x7r2", 7, 2, 1 },
+    { "9x9", 9, 0, 1 }, { "9x9r1", 9, 1, 1 }, { "9x9r2", 9, 2, 1 },
 };
 #define METHODS ((int)(sizeof methods / sizeof *methods))
 
@@ -57,8 +68,8 @@ static const method methods[] = {
 
 /* One run: iters choices from the authors' initial point; best[i] and points[i] (cumulative)
    after i choices. */
-static int run(dss_synthetic *problem, const method *me, int adaptive, unsigned seed, int iters,
-               dss_line *line, double *best, double *points)
+static int run(dss_synthetic *problem, const method *me, int adaptive, int authors,
+               unsigned seed, int iters, dss_line *line, double *best, double *points)
 {
     const dss_model *model = dss_synthetic_model(problem);
     const size_t n = dss_model_latent_dim(model);
@@ -70,7 +81,8 @@ static int run(dss_synthetic *problem, const method *me, int adaptive, unsigned 
         fprintf(stderr, "gallery: out of memory\n");
         goto done;
     }
-    CHECK(dss_synthetic_set_jacobian(problem, DSS_SYNTHETIC_JACOBIAN_TRUE));
+    CHECK(dss_synthetic_set_jacobian(problem, authors ? DSS_SYNTHETIC_JACOBIAN_AUTHORS
+                                                      : DSS_SYNTHETIC_JACOBIAN_TRUE));
     CHECK(dss_search_create(&search, model));
     CHECK(dss_search_set(search, DSS_SEARCH_PRIOR, DSS_PRIOR_BOX));
     CHECK(dss_search_set(search, DSS_SEARCH_PRIOR_SCALE, DSS_SYNTHETIC_BOX));
@@ -112,22 +124,13 @@ done:
     return status;
 }
 
-/* The first iteration whose mean gap is at or below target, or -1. */
+/* The first iteration whose median gap is at or below target, or -1. */
 static int reach(const double *gap, int iters, double target)
 {
     for (int i = 0; i <= iters; i++)
         if (gap[i] <= target)
             return i;
     return -1;
-}
-
-static void print_reach(const double *gap, const double *pts, int iters, double target)
-{
-    const int i = reach(gap, iters, target);
-    if (i < 0)
-        printf(" | > %d | -", iters);
-    else
-        printf(" | %d | %.0f", i, pts[i]);
 }
 
 /* The median over cases of row i of curves (cases x (iters + 1)), in tmp. */
@@ -138,14 +141,43 @@ static double median_at(const double *curves, int cases, int iters, int i, doubl
     return bench_median(tmp, (size_t)cases);
 }
 
+/* --methods LIST: sel[me] = 1 for each name in LIST (and the slider); 0 on success. */
+static int parse_methods(const char *list, int *sel)
+{
+    char buf[256];
+    if (strlen(list) >= sizeof buf)
+        return -1;
+    strcpy(buf, list);
+    memset(sel, 0, METHODS * sizeof *sel);
+    sel[0] = 1;
+    for (char *tok = strtok(buf, ","); tok != NULL; tok = strtok(NULL, ",")) {
+        int found = 0;
+        for (int me = 0; me < METHODS; me++)
+            if (strcmp(tok, methods[me].name) == 0)
+                sel[me] = found = 1;
+        if (!found)
+            return -1;
+    }
+    return 0;
+}
+
+static const char *policy_name(int adaptive)
+{
+    return adaptive ? "escape + adaptive" : "the paper's";
+}
+
 int main(int argc, char **argv)
 {
     size_t dims[MAX_DIMS] = { 8, 32, 128 };
-    int ndims = 3, cases = 10, iters = 50, adaptive = 0, status = 1;
-    double *best = NULL, *pts = NULL, *gap = NULL, *mpts = NULL, *med = NULL, *curves = NULL;
-    double *tmp = NULL;
+    int ndims = 3, cases = 10, iters = 100, adaptive = 0, authors = 0, status = 1;
+    int sel[METHODS];
+    const char *curves_path = NULL;
+    FILE *curves_file = NULL;
+    double *best = NULL, *pts = NULL, *mpts = NULL, *med = NULL, *curves = NULL, *tmp = NULL;
     dss_line *line = NULL;
 
+    for (int me = 0; me < METHODS; me++)
+        sel[me] = methods[me].dflt;
     for (int a = 1; a < argc; a++) {
         if (strcmp(argv[a], "--dims") == 0 && a + 1 < argc) {
             if (bench_parse_sizes(argv[++a], dims, MAX_DIMS, 4096, &ndims) != 0)
@@ -154,7 +186,7 @@ int main(int argc, char **argv)
             if (bench_parse_int(argv[++a], 1, 1000, &cases) != 0)
                 goto usage;
         } else if (strcmp(argv[a], "--iters") == 0 && a + 1 < argc) {
-            if (bench_parse_int(argv[++a], 50, 100000, &iters) != 0)
+            if (bench_parse_int(argv[++a], target_iter[0], 100000, &iters) != 0)
                 goto usage;
         } else if (strcmp(argv[a], "--policy") == 0 && a + 1 < argc) {
             a++;
@@ -164,6 +196,19 @@ int main(int argc, char **argv)
                 adaptive = 1;
             else
                 goto usage;
+        } else if (strcmp(argv[a], "--jacobian") == 0 && a + 1 < argc) {
+            a++;
+            if (strcmp(argv[a], "true") == 0)
+                authors = 0;
+            else if (strcmp(argv[a], "authors") == 0)
+                authors = 1;
+            else
+                goto usage;
+        } else if (strcmp(argv[a], "--methods") == 0 && a + 1 < argc) {
+            if (parse_methods(argv[++a], sel) != 0)
+                goto usage;
+        } else if (strcmp(argv[a], "--curves") == 0 && a + 1 < argc) {
+            curves_path = argv[++a];
         } else {
             goto usage;
         }
@@ -172,38 +217,43 @@ int main(int argc, char **argv)
         const size_t per = (size_t)(iters + 1), all = (size_t)METHODS * per;
         best = malloc(per * sizeof *best);
         pts = malloc(per * sizeof *pts);
-        gap = calloc(all, sizeof *gap);
         mpts = calloc(all, sizeof *mpts);
         med = calloc(all, sizeof *med);
         curves = calloc(all * (size_t)cases, sizeof *curves);
         tmp = calloc((size_t)cases, sizeof *tmp);
     }
-    if (best == NULL || pts == NULL || gap == NULL || mpts == NULL || med == NULL
-        || curves == NULL || tmp == NULL) {
+    if (best == NULL || pts == NULL || mpts == NULL || med == NULL || curves == NULL
+        || tmp == NULL) {
         fprintf(stderr, "gallery: out of memory\n");
+        goto done;
+    }
+    if (curves_path != NULL && (curves_file = fopen(curves_path, "w")) == NULL) {
+        fprintf(stderr, "gallery: cannot write %s: %s\n", curves_path, strerror(errno));
         goto done;
     }
     CHECK(dss_line_create(&line));
     CHECK(dss_line_set(line, DSS_LINE_SAMPLES, SLIDER_SAMPLES));
-    printf("bench/gallery: m = %d, gamma = %g, %d cases, %d iterations, %s policy\n", OUTPUT_DIM,
-           GAMMA, cases, iters, adaptive ? "escape + adaptive" : "the paper's");
+    printf("bench/gallery: m = %d, gamma = %g, %d cases, %d iterations, %s policy, %s Jacobian\n",
+           OUTPUT_DIM, GAMMA, cases, iters, policy_name(adaptive), authors ? "the authors'" : "the true");
     for (int d = 0; d < ndims; d++) {
         const double t0 = bench_now();
         const size_t per = (size_t)(iters + 1);
-        memset(gap, 0, (size_t)METHODS * per * sizeof *gap);
+        double target[NTARGETS];
+        int ntargets = 0, slider_reach[NTARGETS];
         memset(mpts, 0, (size_t)METHODS * per * sizeof *mpts);
         for (int c = 0; c < cases; c++) {
             dss_synthetic *problem = NULL;
             CHECK(dss_synthetic_create(&problem, dims[d], OUTPUT_DIM, GAMMA,
                                        (unsigned long long)c + 1));
             for (int me = 0; me < METHODS; me++) {
-                if (run(problem, &methods[me], adaptive, (unsigned)c + 1, iters, line, best, pts)
-                    != 0) {
+                if (!sel[me])
+                    continue;
+                if (run(problem, &methods[me], adaptive, authors, (unsigned)c + 1, iters, line,
+                        best, pts) != 0) {
                     dss_synthetic_destroy(problem);
                     goto done;
                 }
                 for (int i = 0; i <= iters; i++) {
-                    gap[(size_t)me * per + (size_t)i] += -best[i] / cases;
                     mpts[(size_t)me * per + (size_t)i] += pts[i] / cases;
                     curves[((size_t)me * (size_t)cases + (size_t)c) * per + (size_t)i] = -best[i];
                 }
@@ -211,42 +261,87 @@ int main(int argc, char **argv)
             dss_synthetic_destroy(problem);
         }
         for (int me = 0; me < METHODS; me++)
-            for (int i = 0; i <= iters; i++)
+            for (int i = 0; sel[me] && i <= iters; i++)
                 med[(size_t)me * per + (size_t)i] =
                     median_at(curves + (size_t)me * (size_t)cases * per, cases, iters, i, tmp);
-        {
-            const double t25 = med[25] > GAP_FLOOR ? med[25] : GAP_FLOOR;
-            const double t50 = med[50] > GAP_FLOOR ? med[50] : GAP_FLOOR;
-            printf("\nn = %zu (%.0f s): the slider's median gap %.4g at 25 and %.4g at 50 "
-                   "iterations (mean %.4g and %.4g); targets %.3g and %.3g (at least %g)\n\n",
-                   dims[d], bench_now() - t0, med[25], med[50], gap[25], gap[50], t25, t50,
-                   GAP_FLOOR);
-            printf("| method | points/iter | median gap @10 | @25 | @50 | mean gap @50 |"
-                   " iters to slider@25 | points | iters to slider@50 | points |\n");
-            printf("|---|---|---|---|---|---|---|---|---|---|\n");
-            for (int me = 0; me < METHODS; me++) {
-                const double *g = med + (size_t)me * per, *p = mpts + (size_t)me * per;
-                printf("| %s | %.1f | %.3g | %.3g | %.3g | %.3g", methods[me].name,
-                       p[iters] / iters, g[10], g[25], g[50], gap[(size_t)me * per + 50]);
-                print_reach(g, p, iters, t25);
-                print_reach(g, p, iters, t50);
-                printf(" |\n");
+        printf("\nn = %zu (%.0f s): the slider's median gap", dims[d], bench_now() - t0);
+        for (int k = 0; k < NTARGETS && target_iter[k] <= iters; k++) {
+            const double g = med[target_iter[k]];
+            target[k] = g > GAP_FLOOR ? g : GAP_FLOOR;
+            slider_reach[k] = reach(med, iters, target[k]);
+            printf("%s %.4g at %d", k > 0 ? "," : "", g, target_iter[k]);
+            ntargets = k + 1;
+        }
+        printf(" iterations; targets");
+        for (int k = 0; k < ntargets; k++)
+            printf("%s %.3g", k > 0 ? "," : "", target[k]);
+        printf(" (at least %g)\n\n", GAP_FLOOR);
+        printf("| method | points/iter | median gap @10 | @25 | @50 | @%d | solved @%d |", iters,
+               iters);
+        for (int k = 0; k < ntargets; k++)
+            printf(" iters to slider@%d | points | x slider |", target_iter[k]);
+        printf("\n|---|---|---|---|---|---|---|");
+        for (int k = 0; k < ntargets; k++)
+            printf("---|---|---|");
+        printf("\n");
+        for (int me = 0; me < METHODS; me++) {
+            const double *g = med + (size_t)me * per, *p = mpts + (size_t)me * per;
+            int solved = 0;
+            if (!sel[me])
+                continue;
+            for (int c = 0; c < cases; c++)
+                solved += curves[((size_t)me * (size_t)cases + (size_t)c) * per + (size_t)iters]
+                          < SOLVED;
+            printf("| %s | %.1f | %.3g | %.3g | %.3g | %.3g | %d/%d |", methods[me].name,
+                   p[iters] / iters, g[10], g[25], iters >= 50 ? g[50] : NAN, g[iters], solved,
+                   cases);
+            for (int k = 0; k < ntargets; k++) {
+                const int i = reach(g, iters, target[k]);
+                if (i < 0)
+                    printf(" > %d | - | - |", iters);
+                else
+                    printf(" %d | %.0f | %.2f |", i, p[i], p[i] / mpts[slider_reach[k]]);
             }
+            printf("\n");
+        }
+        fflush(stdout);
+        if (curves_file != NULL) {
+            fprintf(curves_file, "%s# n = %zu, %d cases, %s policy, %s Jacobian; iteration, then "
+                    "per method the median gap and the mean cumulative generator points:\n# iter",
+                    d > 0 ? "\n\n" : "", dims[d], cases, policy_name(adaptive),
+                    authors ? "the authors'" : "the true");
+            for (int me = 0; me < METHODS; me++)
+                if (sel[me])
+                    fprintf(curves_file, " %s:gap %s:points", methods[me].name, methods[me].name);
+            fprintf(curves_file, "\n");
+            for (int i = 0; i <= iters; i++) {
+                fprintf(curves_file, "%d", i);
+                for (int me = 0; me < METHODS; me++)
+                    if (sel[me])
+                        fprintf(curves_file, " %.6g %.1f", med[(size_t)me * per + (size_t)i],
+                                mpts[(size_t)me * per + (size_t)i]);
+                fprintf(curves_file, "\n");
+            }
+            fflush(curves_file);
         }
     }
     status = 0;
 done:
+    if (curves_file != NULL && fclose(curves_file) != 0) {
+        fprintf(stderr, "gallery: writing %s failed\n", curves_path);
+        status = 1;
+    }
     dss_line_destroy(line);
     free(best);
     free(pts);
-    free(gap);
     free(mpts);
     free(med);
     free(curves);
     free(tmp);
     return status;
 usage:
-    fprintf(stderr, "usage: %s [--dims LIST] [--cases K] [--iters N>=50] [--policy paper|adaptive]\n",
-            argv[0]);
+    fprintf(stderr, "usage: %s [--dims LIST] [--cases K] [--iters N>=25] [--policy paper|adaptive]\n"
+                    "          [--jacobian true|authors] [--methods slider,3x3,3x3r1,...,9x9r2]\n"
+                    "          [--curves FILE]\n", argv[0]);
     return 2;
 }
