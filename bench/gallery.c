@@ -27,9 +27,10 @@
  * DSS_SEARCH_RADIUS_POLICY = DSS_RADIUS_ADAPTIVE); --jacobian authors the authors' Jacobian
  * (A_d + A_d^T)(z - s) (bench/paper's dss-authors methods). --methods picks methods by name
  * (comma-separated: slider, 3x3, 3x3r1, 3x3r2, ..., 9x9r2; the slider always runs: it sets the
- * targets). --curves FILE writes, per n, a gnuplot block (blocks separated by two blank lines):
- * the iteration, then per method the median gap and the mean cumulative generator points
- * (bench/gallery.gp plots them).
+ * targets). --curves FILE writes, per n, a gnuplot block (blocks separated by two blank lines,
+ * each opened by a comment and a header line naming its columns: iter, then per method
+ * NAME:gap, the median gap, and NAME:points, the mean cumulative generator points); bench/gallery.gp
+ * plots them.
  *
  * Copyright (c) 2026 the libdss authors. MIT licence, see LICENSE.
  */
@@ -307,7 +308,7 @@ int main(int argc, char **argv)
         fflush(stdout);
         if (curves_file != NULL) {
             fprintf(curves_file, "%s# n = %zu, %d cases, %s policy, %s Jacobian; iteration, then "
-                    "per method the median gap and the mean cumulative generator points:\n# iter",
+                    "per method the median gap and the mean cumulative generator points\niter",
                     d > 0 ? "\n\n" : "", dims[d], cases, policy_name(adaptive),
                     authors ? "the authors'" : "the true");
             for (int me = 0; me < METHODS; me++)
