@@ -19,7 +19,7 @@
  * to it.
  *
  *     build/bench/gallery [--dims LIST] [--cases K] [--iters N] [--policy paper|adaptive]
- *                         [--jacobian true|authors] [--methods LIST] [--curves FILE]
+ *                         [--jacobian true|authors] [--methods LIST] [--curves FILE] [--trace]
  *
  * Default: n = 8, 32 and 128, 10 cases (seeds 1..10), 100 iterations, the paper's policy
  * (fixed slider radius, no stall escape), the true Jacobian, every method.
@@ -30,7 +30,12 @@
  * targets). --curves FILE writes, per n, a gnuplot block (blocks separated by two blank lines,
  * each opened by a comment and a header line naming its columns: iter, then per method
  * NAME:gap, the median gap, and NAME:points, the mean cumulative generator points); bench/gallery.gp
- * plots them.
+ * plots them. --trace prints, after each run, where it stands and why (a line per run, "trace":
+ * its distance rho to the optimum, how many choices found the centre best on the grid alone,
+ * how many commits were centred and how many recomputed the Jacobian, how the basis and a
+ * fresh Jacobian's top direction point, and whether each grid has a weight in the optimum's
+ * basin; the diagnosis of docs/algorithm.md section 11). It scores the grid alone beside each
+ * choice (points not counted) and so takes longer.
  *
  * Copyright (c) 2026 the libdss authors. MIT licence, see LICENSE.
  */
@@ -67,10 +72,22 @@ static const method methods[] = {
 
 #define CHECK(call) BENCH_CHECK("gallery", call)
 
+/* --trace: what a run did, for docs/algorithm.md section 11's diagnosis of stalled runs. */
+typedef struct trace {
+    dss_line *probe;           /* the grid alone (DSS_LINE_REFINE = 0), scored beside the run */
+    int grid_centre;           /* choices whose grid's best point was the centre */
+    int centred;               /* commits within the centre tolerance (|w_i| <= 2 x 0.05) */
+    int recomputes;            /* commits that recomputed the Jacobian */
+} trace;
+
+static int run_trace_end(dss_synthetic *problem, const method *me, int authors, unsigned seed,
+                         int iters, dss_search *search, const trace *tr);
+
 /* One run: iters choices from the authors' initial point; best[i] and points[i] (cumulative)
-   after i choices. */
+   after i choices. With tr, also the trace (its probe's points are not counted). */
 static int run(dss_synthetic *problem, const method *me, int adaptive, int authors,
-               unsigned seed, int iters, dss_line *line, double *best, double *points)
+               unsigned seed, int iters, dss_line *line, double *best, double *points,
+               trace *tr)
 {
     const dss_model *model = dss_synthetic_model(problem);
     const size_t n = dss_model_latent_dim(model);
@@ -103,25 +120,157 @@ static int run(dss_synthetic *problem, const method *me, int adaptive, int autho
     CHECK(dss_model_generate(model, 1, z0, x));
     CHECK(dss_synthetic_score(problem, 1, x, &best[0]));
     points[0] = 0.0;
+    if (tr != NULL) {
+        tr->grid_centre = tr->centred = tr->recomputes = 0;
+        CHECK(dss_line_set(tr->probe, DSS_LINE_REFINE, 0));
+        CHECK(dss_line_set(tr->probe, DSS_LINE_SAMPLES, SLIDER_SAMPLES));
+        if (me->grid > 0)
+            CHECK(dss_line_set(tr->probe, DSS_LINE_GRID, me->grid));
+    }
     for (int i = 1; i <= iters; i++) {
-        double s;
+        double s, reach = 0.0, dec0 = 0.0, dec1 = 0.0;
+        if (tr != NULL) { /* the grid's own best point, before the run's user refines it */
+            double wg[2] = { 0.0, 0.0 }, sg;
+            if (me->grid > 0)
+                CHECK(dss_search_find_optimal_w(tr->probe, search, dss_synthetic_score, problem,
+                                                wg, &sg));
+            else
+                CHECK(dss_search_find_optimal(tr->probe, search, dss_synthetic_score, problem,
+                                              wg, &sg));
+            tr->grid_centre += me->grid > 0 ? wg[0] == 0.0 && wg[1] == 0.0 : wg[0] == 0.5;
+            CHECK(dss_search_stat(search, DSS_STAT_DECOMPOSITIONS, &dec0));
+        }
         if (me->grid > 0) {
             double w[2];
             CHECK(dss_search_find_optimal_w(line, search, dss_synthetic_score, problem, w, &s));
             CHECK(dss_search_commit_w(search, w));
+            reach = fmax(fabs(w[0]), fabs(w[1]));
         } else {
             double t;
             CHECK(dss_search_find_optimal(line, search, dss_synthetic_score, problem, &t, &s));
             CHECK(dss_search_commit(search, t));
+            reach = fabs(2.0 * t - 1.0);
         }
         points[i] = points[i - 1] + (double)dss_line_evaluations(line);
         best[i] = s > best[i - 1] ? s : best[i - 1];
+        if (tr != NULL) {
+            CHECK(dss_search_stat(search, DSS_STAT_DECOMPOSITIONS, &dec1));
+            tr->recomputes += dec1 > dec0;
+            tr->centred += reach <= 0.1;
+        }
     }
+    if (tr != NULL && run_trace_end(problem, me, authors, seed, iters, search, tr) != 0)
+        goto done;
     status = 0;
 done:
     dss_search_destroy(search);
     free(z0);
     free(x);
+    return status;
+}
+
+/* The gap (0 - score) at latent point z. */
+static int gap_at(dss_synthetic *problem, const double *z, double *x, double *gap)
+{
+    double score;
+    CHECK(dss_model_generate(dss_synthetic_model(problem), 1, z, x));
+    CHECK(dss_synthetic_score(problem, 1, x, &score));
+    *gap = -score;
+    return 0;
+done:
+    return -1;
+}
+
+/* --trace, at the end of a run: where the session stands (rho = |s - c| from the optimum s, the
+   gap there), what the run did (trace), how its basis and a Jacobian taken afresh at c point
+   (cosines with s - c), the optimum's basin along s - c (the distance from s within which the
+   gap is below the gap at c), rho / r (the weight that would reach s along a direction pointing
+   at it, r the slider radius), and whether each G x G grid has a weight w != 0 whose point
+   c + r w v1 along the fresh top direction v1 is in that basin (its gap below the gap at c). */
+static int run_trace_end(dss_synthetic *problem, const method *me, int authors, unsigned seed,
+                         int iters, dss_search *search, const trace *tr)
+{
+    const dss_model *model = dss_synthetic_model(problem);
+    const size_t n = dss_model_latent_dim(model), l = dss_search_subspace_dim(search);
+    double *c = malloc(6 * n * sizeof *c), *opt = c + n, *d = opt + n, *z = d + n, *b = z + n;
+    double *v1 = b + n, x[OUTPUT_DIM], rho = 0.0, r, gap_c, half = 0.0, cos_b[2] = { 0, 0 };
+    double cos_v = 0.0;
+    dss_search *fresh = NULL;
+    int status = -1;
+    if (c == NULL) {
+        fprintf(stderr, "gallery: out of memory\n");
+        return -1;
+    }
+    CHECK(dss_search_center(search, c));
+    CHECK(dss_synthetic_optimum(problem, opt));
+    CHECK(dss_search_slider_radius(search, &r));
+    for (size_t j = 0; j < n; j++) {
+        d[j] = opt[j] - c[j];
+        rho += d[j] * d[j];
+    }
+    rho = sqrt(rho);
+    if (gap_at(problem, c, x, &gap_c) != 0)
+        goto done;
+    for (size_t i = 0; i < l && i < 2 && rho > 0.0; i++) {
+        double *basis = malloc(l * n * sizeof *basis);
+        if (basis == NULL)
+            goto done;
+        CHECK(dss_search_basis(search, basis));
+        for (size_t j = 0; j < n; j++)
+            cos_b[i] += basis[i * n + j] * d[j] / rho;
+        free(basis);
+    }
+    /* a Jacobian taken afresh at c: its top right-singular vector (sign towards s) */
+    CHECK(dss_search_create(&fresh, model));
+    CHECK(dss_search_set(fresh, DSS_SEARCH_SAMPLER, DSS_SAMPLER_TOP));
+    CHECK(dss_search_set(fresh, DSS_SEARCH_JACOBIAN, DSS_JACOBIAN_FULL));
+    CHECK(dss_synthetic_set_jacobian(problem, authors ? DSS_SYNTHETIC_JACOBIAN_AUTHORS
+                                                      : DSS_SYNTHETIC_JACOBIAN_TRUE));
+    CHECK(dss_search_start(fresh, c));
+    CHECK(dss_search_basis(fresh, v1));
+    for (size_t j = 0; j < n && rho > 0.0; j++)
+        cos_v += v1[j] * d[j] / rho;
+    if (cos_v < 0.0) {
+        cos_v = -cos_v;
+        for (size_t j = 0; j < n; j++)
+            v1[j] = -v1[j];
+    }
+    /* the basin along s - c, in steps of 0.001 latent units */
+    for (int k = 1; k <= 500 && rho > 0.0; k++) {
+        double g;
+        for (size_t j = 0; j < n; j++)
+            z[j] = opt[j] - 0.001 * k * d[j] / rho;
+        if (gap_at(problem, z, x, &g) != 0)
+            goto done;
+        if (!(g < gap_c))
+            break;
+        half = 0.001 * k;
+    }
+    printf("trace n = %zu %s case %u after %d: gap %.4g, rho %.4f, r %.4f, rho/r %.3f; grid's best "
+           "= centre %d, centred commits %d, Jacobians recomputed %d; cos(basis, s - c) %+.3f %+.3f,"
+           " cos(fresh v1, s - c) %.4f; basin half-width %.3f (%.3f r); grid weights in it along "
+           "fresh v1:", n, me->name, seed, iters, gap_c, rho, r, rho / r, tr->grid_centre,
+           tr->centred, tr->recomputes, cos_b[0], cos_b[1], cos_v, half, half / r);
+    for (int G = 3; G <= 9; G += 2) {
+        double best = INFINITY;
+        for (int k = 0; k < G; k++) {
+            const double w = (double)(2 * k - (G - 1)) / (double)(G - 1);
+            double g;
+            if (k == (G - 1) / 2)
+                continue;
+            for (size_t j = 0; j < n; j++)
+                z[j] = c[j] + r * w * v1[j];
+            if (gap_at(problem, z, x, &g) != 0)
+                goto done;
+            best = fmin(best, g);
+        }
+        printf(" %dx%d %s", G, G, best < gap_c ? "yes" : "no");
+    }
+    printf("\n");
+    status = 0;
+done:
+    dss_search_destroy(fresh);
+    free(c);
     return status;
 }
 
@@ -170,7 +319,8 @@ static const char *policy_name(int adaptive)
 int main(int argc, char **argv)
 {
     size_t dims[MAX_DIMS] = { 8, 32, 128 };
-    int ndims = 3, cases = 10, iters = 100, adaptive = 0, authors = 0, status = 1;
+    int ndims = 3, cases = 10, iters = 100, adaptive = 0, authors = 0, tracing = 0, status = 1;
+    trace tr = { 0 };
     int sel[METHODS];
     const char *curves_path = NULL;
     FILE *curves_file = NULL;
@@ -208,6 +358,8 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[a], "--methods") == 0 && a + 1 < argc) {
             if (parse_methods(argv[++a], sel) != 0)
                 goto usage;
+        } else if (strcmp(argv[a], "--trace") == 0) {
+            tracing = 1;
         } else if (strcmp(argv[a], "--curves") == 0 && a + 1 < argc) {
             curves_path = argv[++a];
         } else {
@@ -234,6 +386,8 @@ int main(int argc, char **argv)
     }
     CHECK(dss_line_create(&line));
     CHECK(dss_line_set(line, DSS_LINE_SAMPLES, SLIDER_SAMPLES));
+    if (tracing)
+        CHECK(dss_line_create(&tr.probe));
     printf("bench/gallery: m = %d, gamma = %g, %d cases, %d iterations, %s policy, %s Jacobian\n",
            OUTPUT_DIM, GAMMA, cases, iters, policy_name(adaptive), authors ? "the authors'" : "the true");
     for (int d = 0; d < ndims; d++) {
@@ -250,7 +404,7 @@ int main(int argc, char **argv)
                 if (!sel[me])
                     continue;
                 if (run(problem, &methods[me], adaptive, authors, (unsigned)c + 1, iters, line,
-                        best, pts) != 0) {
+                        best, pts, tracing ? &tr : NULL) != 0) {
                     dss_synthetic_destroy(problem);
                     goto done;
                 }
@@ -333,6 +487,7 @@ done:
         status = 1;
     }
     dss_line_destroy(line);
+    dss_line_destroy(tr.probe);
     free(best);
     free(pts);
     free(mpts);
@@ -343,6 +498,6 @@ done:
 usage:
     fprintf(stderr, "usage: %s [--dims LIST] [--cases K] [--iters N>=25] [--policy paper|adaptive]\n"
                     "          [--jacobian true|authors] [--methods slider,3x3,3x3r1,...,9x9r2]\n"
-                    "          [--curves FILE]\n", argv[0]);
+                    "          [--curves FILE] [--trace]\n", argv[0]);
     return 2;
 }
