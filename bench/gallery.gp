@@ -27,16 +27,19 @@ set output outfile
 set multiplot layout npanels, 2 title sprintf("libdss: slider against 2-D galleries, the paper's synthetic problem (m = 1024, gamma = 2) - %s", subtitle)
 set logscale y
 set format y "10^{%L}"
-set yrange [1e-10:2e5]
+set yrange [1e-10:1e6]
 set grid
 set key below horizontal maxrows 2 font ",8" samplen 2
 set ylabel "median gap to optimum"
 do for [i = 1:npanels] {
+    set autoscale x
     set title sprintf("n = %s: against iterations (choices)", word(dims, i))
     unset logscale x
     set format x "%g"
     plot for [m in methods] datafile index (i - 1) using 1:m.':gap' with lines \
          lw width(m) lc rgb color(m) title label(m)
+    stats datafile index (i - 1) using 'slider:points' nooutput
+    set xrange [0:2.5 * STATS_max] # the galleries within the issue's budget (2x) and a bit more
     set title sprintf("n = %s: against generator points (mean over cases, cumulative)", word(dims, i))
     plot for [m in methods] datafile index (i - 1) using m.':points':m.':gap' with lines \
          lw width(m) lc rgb color(m) title label(m)
