@@ -74,8 +74,8 @@ enum score_kind {
                  peak 1 at the centre, a narrow one ~2 at (SHELL_W, 0), half-width ~0.07 */
 };
 
-/* The narrow peak's weight: bench/gallery's stuck sessions at n = 8 sit 0.44 slider radii
-   from the optimum's basin (0.07 radii wide on either side). */
+/* The narrow peak's weight: bench/gallery's stuck sessions at n = 8 sit 0.44 slider radii from
+   the optimum, whose basin reaches 0.07 radii on either side (docs/algorithm.md section 11). */
 #define SHELL_W 0.443
 
 typedef struct scorer {
