@@ -7,8 +7,9 @@ script runs the same simulated users on
   vae-s1-e3   the VAE of examples/python/fashion_mnist.py, seed 1, 3 epochs (the run the README's
               1.1 claim was tuned on: the same decoder, targets, starts and session seeds)
   vae-s2-e10  the same architecture trained independently: seed 2, 10 epochs (the example's
-              default), its own 20 targets
-              (the 3rd and 4th test garments of each class) and starts
+              default), its own 20 targets (the 3rd and 4th test garments of each class) and
+              starts
+  vae-s3-e5   a third: seed 3, 5 epochs, the 5th and 6th test garments of each class
   synth-32    the paper's synthetic benchmark (libdss.Synthetic, m = 1024, gamma = 2, true
   synth-128   Jacobian, problem seeds 1..10, the authors' initial point; bench/paper's protocol)
   blobs-16    a procedural generator: a 32 x 32 grey image of 4 soft elliptic blobs drawn from
@@ -29,21 +30,21 @@ with the settings
               refine = 1) with the paper's and DSS+ settings
 
 The slider's simulated user: LineSearch.find_optimal on 1001 grid points + refine = 1 for the
-VAEs and blobs (the issue's protocol), 65 points + refine = 2 for the synthetic problem (bench/
-paper's). Each run records, per target, the quality after every iteration (VAEs and blobs: L2
+VAEs (the issue's protocol), 201 points + refine = 1 for blobs-16 (1001 points made it the most
+expensive generator to render), 65 points + refine = 2 for the synthetic problem (bench/paper's). Each run records, per target, the quality after every iteration (VAEs and blobs: L2
 distance of the centre's image to the target; synthetic: the gap, minus the best score so far),
 the generator points of every line search, and the Jacobians decomposed. Results are cached per
 (generator, setting) in build/generators/ (keyed by the configuration), so a rerun only prints.
 
     nice -n 10 /usr/bin/python3 bench/generators.py             # everything (cached parts skipped)
     /usr/bin/python3 bench/generators.py --only synth-32,blobs-16
-    /usr/bin/python3 bench/generators.py --report docs/bench/generators-tables.md
+    /usr/bin/python3 bench/generators.py --report docs/bench/generators.md
 
 Statistics: means over targets with 95 % t intervals; paired differences (setting - paper, per
 target) with 95 % percentile-bootstrap intervals (10000 resamples, seed 20); for the synthetic
-problem the difference is taken in log10 of the gap (floored at 1e-9), since gaps span 13
-orders of magnitude. Needs /usr/bin/python3 with numpy and (for the VAEs) torch and Debian's
-dataset-fashion-mnist.
+problem the difference is taken in log10 of the gap floored at 1e-6 (below it gaps measure the
+line search's Brent tolerance), since gaps span 13 orders of magnitude. Needs /usr/bin/python3
+with numpy and (for the VAEs) torch and Debian's dataset-fashion-mnist.
 """
 
 import argparse
@@ -78,7 +79,7 @@ SETTINGS = {
 }
 SLIDERS = ["paper", "adaptive", "escape", "dss+"]
 GALLERIES = ["g5-paper", "g5-dss+", "g9-paper", "g9-dss+"]
-GENERATORS = ["vae-s1-e3", "vae-s2-e10", "synth-32", "synth-128", "blobs-16"]
+GENERATORS = ["vae-s1-e3", "vae-s2-e10", "vae-s3-e5", "synth-32", "synth-128", "blobs-16"]
 KEEP_SHOWN_ON = ("synth-32", "blobs-16")
 REPORT_AT = (10, 25, 50)
 BOOT_SEED, BOOT_N = 20, 10000
@@ -186,14 +187,13 @@ class BlobsProblem(Problem):
 
     SIDE = 32
     jacobian = "finite_diff"
+    line = {"samples": 201, "refine": 1}  # 1001 points cost 75 ms a line here; see the doc
 
     def __init__(self, ntargets):
         self.name = "blobs-16"
         self.n = 16
         m = self.SIDE * self.SIDE
-        g = (np.arange(self.SIDE) + 0.5) / self.SIDE
-        self.gx = np.tile(g, self.SIDE)[None, None, :]
-        self.gy = np.repeat(g, self.SIDE)[None, None, :]
+        self.g = ((np.arange(self.SIDE) + 0.5) / self.SIDE)[None, None, :]
         self.model = libdss.Model(self._f, self.n, m)
         self.search_params = {"prior": "gaussian", "diff_scheme": "central"}
         rng = np.random.default_rng(16)
@@ -205,20 +205,23 @@ class BlobsProblem(Problem):
                                  "target": self.render(zt[None, :])[0]})
 
     def render(self, z):
-        p = z.reshape(len(z), 4, 4)
-        cx = 0.5 + 0.32 * np.tanh(p[:, :, 0:1])
-        cy = 0.5 + 0.32 * np.tanh(p[:, :, 1:2])
-        size = 0.09 * np.exp(0.35 * p[:, :, 2:3])
-        elong = np.exp(0.4 * p[:, :, 3:4])
-        dark = 0.85
-        q = ((self.gx - cx) / (size * elong)) ** 2 + ((self.gy - cy) * elong / size) ** 2
-        return 1.0 - np.prod(1.0 - dark * np.exp(-0.5 * q), axis=1)
+        p = z.reshape(len(z), 4, 4, 1)
+        cx = 0.5 + 0.32 * np.tanh(p[:, :, 0])
+        cy = 0.5 + 0.32 * np.tanh(p[:, :, 1])
+        size = 0.09 * np.exp(0.35 * p[:, :, 2])
+        elong = np.exp(0.4 * p[:, :, 3])
+        # an axis-aligned elliptic Gaussian is separable: exp(-q / 2) = gx(x) gy(y)
+        gx = np.exp(-0.5 * ((self.g - cx) / (size * elong)) ** 2)   # (k, 4, 32)
+        gy = np.exp(-0.5 * ((self.g - cy) * elong / size) ** 2)
+        blob = gy[:, :, :, None] * gx[:, :, None, :]                 # (k, 4, 32 rows, 32 cols)
+        img = 1.0 - np.prod(1.0 - 0.85 * blob, axis=1)
+        return img.reshape(len(z), self.SIDE * self.SIDE)
 
     def _f(self, z, out):
         out[:] = self.render(z)
 
     def config(self):
-        return {"protocol": 1}
+        return {"protocol": 2}
 
     def scorer(self, tg):
         target = tg["target"]
@@ -317,9 +320,13 @@ def boot_ci(d):
     return float(d.mean()), float(lo), float(hi)
 
 
+GAP_FLOOR = 1e-6  # gaps below this measure the line search's Brent tolerance, not the method
+
+
 def transform(prob_metric, q):
+    """What differences are taken of: the distance, or log10 of the gap floored at GAP_FLOOR."""
     q = np.asarray(q, dtype=float)
-    return np.log10(np.maximum(q, 1e-9)) if prob_metric == "gap" else q
+    return np.log10(np.maximum(q, GAP_FLOOR)) if prob_metric == "gap" else q
 
 
 def fmt(v):
@@ -348,7 +355,8 @@ def report(name, prob_metric, iterations, res, lines, summary):
     lines.append("Mean over targets +- 95 % t half-width; paired difference against the paper's "
                  "method (setting - paper"
                  + (", in log10 gap" if prob_metric == "gap" else "")
-                 + ") with its 95 % bootstrap interval, and targets ahead/behind (beyond 1e-9); "
+                 + ") with its 95 % bootstrap interval, and targets ahead/behind (beyond 1e-9"
+                 + (", in log10 of the floored gap" if prob_metric == "gap" else "") + "); "
                  "points: generator points per iteration (the simulated user's); Jac.: "
                  "Jacobians per session.")
     lines.append("")
@@ -366,8 +374,8 @@ def report(name, prob_metric, iterations, res, lines, summary):
                 cells += [f"{fmt(mean)} +- {fmt(hw)}", "", ""]
                 continue
             d, lo, hi = boot_ci(tq - tb)
-            ahead = int(np.sum(q[:, i] < base[:, i] - 1e-9))
-            behind = int(np.sum(q[:, i] > base[:, i] + 1e-9))
+            ahead = int(np.sum(tq < tb - 1e-9))
+            behind = int(np.sum(tq > tb + 1e-9))
             v = verdict(lo, hi)
             mark = "**" if v != "-" else ""
             cells += [f"{fmt(mean)} +- {fmt(hw)}", f"{mark}{fmt(d)} [{fmt(lo)}, {fmt(hi)}]{mark}",
@@ -389,7 +397,7 @@ def report(name, prob_metric, iterations, res, lines, summary):
         lines.append("")
 
 
-def gallery_report(name, iterations, res, lines):
+def gallery_report(name, prob_metric, iterations, res, lines):
     """Choices and generator points a gallery needs to reach, per target, the slider's quality
     at iteration K (the paper's slider, and the DSS+ slider)."""
     ks = [k for k in (25, 50, 100) if k <= iterations]
@@ -399,7 +407,8 @@ def gallery_report(name, iterations, res, lines):
                  "reference slider's at iteration K on that target; the cell gives the median "
                  "over targets of those choices and of the generator points spent until then "
                  "(\">N\": the median target did not get there in N), and how many targets got "
-                 "there.")
+                 "there" + (f"; gaps below {GAP_FLOOR:g} count as {GAP_FLOOR:g}" if prob_metric == "gap"
+                            else "") + ".")
     lines.append("")
     lines.append("| reference slider, K | " + " | ".join(["slider"] + GALLERIES) + " |")
     lines.append("|---|" + "---|" * (1 + len(GALLERIES)))
@@ -413,7 +422,8 @@ def gallery_report(name, iterations, res, lines):
                                 for r in res[s]["runs"]])
                 ch, pp = [], []
                 for t in range(q.shape[0]):
-                    hit = np.flatnonzero(q[t] <= rq[t, K] + 1e-12)
+                    goal = max(rq[t, K], GAP_FLOOR) if prob_metric == "gap" else rq[t, K]
+                    hit = np.flatnonzero(q[t] <= goal + 1e-12)
                     if len(hit):
                         ch.append(hit[0])
                         pp.append(pts[t, hit[0]])
@@ -429,6 +439,36 @@ def gallery_report(name, iterations, res, lines):
     lines.append("")
 
 
+def header(args, gens):
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    argv = " ".join(sys.argv[1:])
+    return [
+        "# Slider policies, the stall escape and the gallery across generators",
+        "",
+        "Generated by `bench/generators.py` (do not edit by hand: rerun it); docs/algorithm.md "
+        "section 10, \"Across generators\", reads these tables.",
+        "",
+        f"- Command: `nice -n 10 /usr/bin/python3 bench/generators.py {argv}` (from the "
+        "repository root; the runs are cached in build/generators/, so a rerun prints at once)",
+        f"- Machine: {os.cpu_count()} cores, {cpu}; {args.note or 'no note'}",
+        f"- libdss {libdss.version()} ({libdss.library_path}), numpy {np.__version__}, "
+        f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}, torch threads "
+        f"{args.threads}",
+        f"- Date of this report: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} (each "
+        "run's own date and CPU time are in an HTML comment after its generator's tables)",
+        f"- Generators: {', '.join(gens)}",
+        "",
+        "## Protocol",
+        "",
+    ] + ["```text"] + [line.rstrip() for line in __doc__.split("\n\n", 1)[1].rstrip().split("\n")] \
+        + ["```", "", "## Tables", ""]
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -441,20 +481,20 @@ def main():
     p.add_argument("--cache", default=os.path.join(TREE, "build", "generators"))
     p.add_argument("--report", default=None, help="write the Markdown tables to this file")
     p.add_argument("--threads", type=int, default=1, help="torch threads (1)")
+    p.add_argument("--note", default="", help="a sentence about the machine for the report")
     args = p.parse_args()
     gens = [g.strip() for g in args.only.split(",") if g.strip()]
     for g in gens:
         if g not in GENERATORS:
             p.error(f"unknown generator {g}")
     chosen = list(SETTINGS) if args.settings is None else args.settings.split(",")
-    lines = [f"libdss {libdss.version()}; generated by bench/generators.py "
-             f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})", ""]
+    lines = header(args, gens)
     summary = {}
     cpu = 0.0
     for g in gens:
         if g.startswith("vae"):
             seed, epochs = (int(v[1:]) for v in g.split("-")[1:])
-            prob = VAEProblem(seed, epochs, 0 if seed == 1 else 20, args.targets, args.threads)
+            prob = VAEProblem(seed, epochs, 20 * (seed - 1), args.targets, args.threads)
             prob.iterations = args.iterations
             nt = args.targets
         elif g.startswith("synth"):
@@ -473,7 +513,7 @@ def main():
         if "paper" in res:
             report(g, prob.metric, prob.iterations, res, lines, summary)
             if all(s in res for s in GALLERIES + ["dss+"]):
-                gallery_report(g, prob.iterations, res, lines)
+                gallery_report(g, prob.metric, prob.iterations, res, lines)
         for s, d in res.items():
             lines.append(f"<!-- {g} {s}: {d['cpu_s']:.0f} s CPU, {d['wall_s']:.0f} s wall, "
                          f"{d['date']} -->")
