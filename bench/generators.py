@@ -271,13 +271,15 @@ def cache_path(cache_dir, prob, setting, ntargets):
     return os.path.join(cache_dir, f"{prob.name}-{setting}-{h}.json")
 
 
-def run_all(prob, settings, ntargets, cache_dir):
+def run_all(prob, settings, ntargets, cache_dir, cached_only=False):
     res = {}
     for s in settings:
         path = cache_path(cache_dir, prob, s, ntargets)
         if os.path.exists(path):
             with open(path) as fh:
                 res[s] = json.load(fh)
+            continue
+        if cached_only:
             continue
         t0, c0 = time.time(), time.process_time()
         runs = [run_session(prob, tg, s) for tg in prob.targets[:ntargets]]
@@ -360,6 +362,12 @@ def report(name, prob_metric, iterations, res, lines, summary):
                  "points: generator points per iteration (the simulated user's); Jac.: "
                  "Jacobians per session.")
     lines.append("")
+    fd_col = any(r["fd_points"] for d in res.values() for r in d["runs"])
+    if fd_col:
+        lines.append("")
+        lines.append("Points are the line search's + the finite differences' (the Jacobians' "
+                     "generator points), per iteration.")
+    lines.append("")
     hdr = "| setting | " + " | ".join(f"it {i}: mean | it {i}: diff [95 % CI] | ahead/behind"
                                       for i in at) + " | points/it | Jac. |"
     lines.append(hdr)
@@ -383,7 +391,9 @@ def report(name, prob_metric, iterations, res, lines, summary):
             summary.setdefault(s, {})[(name, i)] = v
         pts = np.mean([np.mean(r["points"]) for r in data["runs"]])
         jac = np.mean([r["jacobians"] for r in data["runs"]])
-        lines.append(f"| {s} | " + " | ".join(cells) + f" | {pts:.1f} | {jac:.1f} |")
+        fd = np.mean([r["fd_points"] / iterations for r in data["runs"]])
+        lines.append(f"| {s} | " + " | ".join(cells) + f" | {pts:.1f}"
+                     + (f" + {fd:.1f}" if fd_col else "") + f" | {jac:.1f} |")
     if prob_metric == "gap":
         solved = ", ".join(f"{s} {int(np.sum(np.array([r['quality'][-1] for r in d['runs']]) < 0.01))}"
                            for s, d in res.items())
@@ -439,6 +449,58 @@ def gallery_report(name, prob_metric, iterations, res, lines):
     lines.append("")
 
 
+def choices_to_reach(metric, res, ref, s, K):
+    """Median choices and generator points for setting s to reach ref's quality at K."""
+    rq = np.array([r["quality"] for r in res[ref]["runs"]])
+    q = np.array([r["quality"] for r in res[s]["runs"]])
+    pts = np.array([np.concatenate([[0], np.cumsum(r["points"])]) for r in res[s]["runs"]])
+    ch, pp = [], []
+    for t in range(q.shape[0]):
+        goal = max(rq[t, K], GAP_FLOOR) if metric == "gap" else rq[t, K]
+        hit = np.flatnonzero(q[t] <= goal + 1e-12)
+        ch.append(hit[0] if len(hit) else np.inf)
+        pp.append(pts[t, hit[0]] if len(hit) else np.inf)
+    return np.median(ch), np.median(pp), int(np.sum(np.isfinite(ch))), q.shape[0]
+
+
+def compact(allres):
+    """The cross-generator tables docs/algorithm.md section 10 quotes."""
+    out = ["### Across generators, compact", "",
+           "Paired difference setting - paper's slider (distance; log10 gap for synth-*), mean "
+           "over targets and 95 % bootstrap interval; bold: the interval excludes 0.", "",
+           "| generator | setting | iteration 10 | iteration 25 | iteration 50 |",
+           "|---|---|---:|---:|---:|"]
+    for g, (metric, iters, res) in allres.items():
+        if "paper" not in res:
+            continue
+        base = transform(metric, np.array([r["quality"] for r in res["paper"]["runs"]]))
+        for s in [x for x in SLIDERS + GALLERIES if x in res and x != "paper"]:
+            q = transform(metric, np.array([r["quality"] for r in res[s]["runs"]]))
+            cells = []
+            for i in REPORT_AT:
+                d, lo, hi = boot_ci(q[:, i] - base[:, i])
+                b = "**" if verdict(lo, hi) != "-" else ""
+                cells.append(f"{b}{fmt(d)} [{fmt(lo)}, {fmt(hi)}]{b}")
+            out.append(f"| {g} | {s} | " + " | ".join(cells) + " |")
+    out += ["", "Choices (median over targets) and generator points until then, to reach the "
+            "reference slider's quality at iteration K on each target; \">N\": the median "
+            "target did not within N; after the comma, targets that did.", "",
+            "| generator | reference, K | slider | " + " | ".join(GALLERIES) + " |",
+            "|---|---|---|" + "---|" * len(GALLERIES)]
+    for g, (metric, iters, res) in allres.items():
+        if not all(s in res for s in ["paper", "dss+"] + GALLERIES):
+            continue
+        for ref, K in (("paper", 25), ("paper", 50), ("dss+", 50)):
+            row = []
+            for s in [ref] + GALLERIES:
+                mc, mp, hit, nt = choices_to_reach(metric, res, ref, s, K)
+                row.append((f"{mc:.0f} ({mp:.0f})" if np.isfinite(mc) else f">{iters}")
+                           + f", {hit}/{nt}")
+            out.append(f"| {g} | {ref}, {K} | " + " | ".join(row) + " |")
+    out.append("")
+    return out
+
+
 def header(args, gens):
     cpu = "?"
     try:
@@ -481,6 +543,8 @@ def main():
     p.add_argument("--cache", default=os.path.join(TREE, "build", "generators"))
     p.add_argument("--report", default=None, help="write the Markdown tables to this file")
     p.add_argument("--threads", type=int, default=1, help="torch threads (1)")
+    p.add_argument("--cached-only", action="store_true",
+                   help="report what the cache holds, run nothing")
     p.add_argument("--note", default="", help="a sentence about the machine for the report")
     args = p.parse_args()
     gens = [g.strip() for g in args.only.split(",") if g.strip()]
@@ -490,6 +554,7 @@ def main():
     chosen = list(SETTINGS) if args.settings is None else args.settings.split(",")
     lines = header(args, gens)
     summary = {}
+    allres = {}
     cpu = 0.0
     for g in gens:
         if g.startswith("vae"):
@@ -508,7 +573,8 @@ def main():
             nt = args.targets
         sets = [s for s in chosen if s != "keep-shown" or g in KEEP_SHOWN_ON]
         print(f"{g}: n = {prob.n}, {nt} targets, {prob.iterations} iterations", flush=True)
-        res = run_all(prob, sets, nt, args.cache)
+        res = run_all(prob, sets, nt, args.cache, args.cached_only)
+        allres[g] = (prob.metric, prob.iterations, res)
         cpu += sum(d["cpu_s"] for d in res.values())
         if "paper" in res:
             report(g, prob.metric, prob.iterations, res, lines, summary)
@@ -529,6 +595,7 @@ def main():
     for s, v in summary.items():
         lines.append(f"| {s} | " + " | ".join(v.get(c, "") for c in cols) + " |")
     lines.append("")
+    lines += compact(allres)
     lines.append(f"CPU time of the runs in this report (from the cache): {cpu:.0f} s")
     text = "\n".join(lines) + "\n"
     print(text)
