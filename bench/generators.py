@@ -4,8 +4,9 @@
 Issue 20 item 4: a recommendation tuned on one Fashion-MNIST VAE must hold on others. This
 script runs the same simulated users on
 
-  vae-s1-e3   the VAE of examples/python/fashion_mnist.py, seed 1, 3 epochs (the run the README's
-              1.1 claim was tuned on: the same decoder, targets, starts and session seeds)
+  vae-s1-e3   the VAE of examples/python/fashion_mnist.py, seed 1, 3 epochs: the recipe, targets,
+              starts and session seeds the README's 1.1 claim was tuned on (retrained, so
+              not the same weights)
   vae-s2-e10  the same architecture trained independently: seed 2, 10 epochs (the example's
               default), its own 20 targets (the 3rd and 4th test garments of each class) and
               starts
@@ -50,8 +51,8 @@ with numpy and (for the VAEs) torch and Debian's dataset-fashion-mnist.
 import argparse
 import hashlib
 import json
-import math
 import os
+import shlex
 import sys
 import time
 
@@ -508,7 +509,7 @@ def header(args, gens):
             cpu = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    argv = " ".join(sys.argv[1:])
+    argv = shlex.join(sys.argv[1:])
     return [
         "# Slider policies, the stall escape and the gallery across generators",
         "",
