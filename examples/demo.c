@@ -13,9 +13,9 @@
  * and differ only in how the slider's direction is drawn: DSS_SAMPLER_SINGULAR (right-singular
  * vectors of the Jacobian, importance-sampled by singular value: the paper's method) or
  * DSS_SAMPLER_RANDOM (uniform random unit directions). A third run, "dss+", is the setting
- * libdss recommends: the paper's directions with DSS_RADIUS_ADAPTIVE and
- * DSS_SEARCH_STALL_COMMITS = 4. The score of the centre is tracked; the best so far is reported
- * per iteration (maximise; the optimum is 0).
+ * libdss recommends for rugged scores like this one: the paper's directions with
+ * DSS_RADIUS_ADAPTIVE and DSS_SEARCH_STALL_COMMITS = 4. The score of the centre is tracked;
+ * the best so far is reported per iteration (maximise; the optimum is 0).
  *
  *     demo [--csv FILE] [--cases K] [--iters N] [--samples S] [--refine 0|1|2] [--smoke] [--help]
  *
@@ -38,9 +38,10 @@
 #define GAMMA      2.0
 #define SOLVED     0.01 /* a run "reached the optimum" when its best score is above -SOLVED */
 
-/* The paper's method, random directions, and libdss's recommended setting: the paper's
-   directions with the adaptive slider and the stall escape after 4 centred commits in a row
-   (docs/algorithm.md section 10). */
+/* The paper's method, random directions, and the setting libdss recommends for rugged scores
+   that stall (not for image generators, where it is no better than the paper's method): the
+   paper's directions with the adaptive slider and the stall escape after 4 centred commits in a
+   row (docs/algorithm.md section 10, "Across generators"). */
 enum { METHOD_DSS = 0, METHOD_RANDOM = 1, METHOD_RECOMMENDED = 2, METHODS = 3 };
 static const char *const method_name[METHODS] = { "dss", "random", "dss+" };
 static const int method_sampler[METHODS] = { DSS_SAMPLER_SINGULAR, DSS_SAMPLER_RANDOM,
@@ -285,7 +286,7 @@ static int print_results(const options *opt, const double *best)
                mean[METHOD_DSS], mean[METHOD_RANDOM], opt->iters);
     printf("         Runs ending within %g of the optimum: DSS %d/%d, random %d/%d.\n", SOLVED,
            solved[METHOD_DSS], opt->cases, solved[METHOD_RANDOM], opt->cases);
-    printf("DSS+ (libdss's recommended setting: the paper's directions, DSS_RADIUS_ADAPTIVE and\n"
+    printf("DSS+ (libdss's setting for rugged scores: the paper's directions, DSS_RADIUS_ADAPTIVE and\n"
            "         DSS_SEARCH_STALL_COMMITS = %d): mean best score %.6g against the paper's %.6g,\n"
            "         ahead of it in %d of %d cases; within %g of the optimum: %d/%d.\n",
            STALL_COMMITS, mean[METHOD_RECOMMENDED], mean[METHOD_DSS], ahead_rec, opt->cases,
@@ -344,8 +345,8 @@ int main(int argc, char **argv)
     double start = now_seconds();
     clock_t cpu_start = clock();
 
-    printf("libdss %s demo: DSS against random directions (and DSS+, libdss's recommended\n"
-           "setting) on the synthetic problem\n"
+    printf("libdss %s demo: DSS against random directions (and DSS+, libdss's setting for\n"
+           "rugged scores) on the synthetic problem\n"
            "n = %d, m = %d, gamma = %g, box [-%g, %g]^n, %d case%s, %d iterations,\n"
            "line search: %d grid points%s; best centre score so far (maximise, optimum 0)\n\n",
            dss_version_string(), LATENT_DIM, OUTPUT_DIM, GAMMA, DSS_SYNTHETIC_BOX,

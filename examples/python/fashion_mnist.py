@@ -516,10 +516,12 @@ def main(argv=None):
 
 
 def compare_policies(log, results, args):
-    """The adaptive slider with the stall escape against the paper's method (both with the full
-    Jacobian): at
-    every iteration, the mean distance and the targets where each is ahead; and the decoder
-    points per iteration (the simulated user's line search) and Jacobian updates."""
+    """The adaptive slider with the stall escape (DSS+) against the paper's method (both with
+    the full Jacobian) on this VAE: at every iteration, the mean distance and the targets where
+    each is ahead; the paired difference with a 95 % t interval at a few iterations; and the
+    decoder points per iteration (the simulated user's line search) and Jacobian updates. One
+    VAE and a few targets decide nothing either way: bench/generators.py evaluates both on
+    several generators (docs/algorithm.md section 10, "Across generators")."""
     if "DSS full" not in results or "DSS full adaptive" not in results:
         return
     a = np.array([r["distance"] for r in results["DSS full"]])
@@ -529,21 +531,34 @@ def compare_policies(log, results, args):
         "per iteration:")
     log(f"{'iteration':>9}{'paper':>10}{'adaptive':>10}{'ahead':>12}{'level':>7}{'behind':>8}")
     tie = 1e-9
-    no_worse = True
+    behind_iters = 0
     for i in range(args.iterations + 1):
         ahead = int(np.sum(b[:, i] < a[:, i] - tie))
         behind = int(np.sum(b[:, i] > a[:, i] + tie))
-        no_worse &= bool(b[:, i].mean() <= a[:, i].mean() + tie)
+        behind_iters += bool(b[:, i].mean() > a[:, i].mean() + tie)
         log(f"{i:>9}{a[:, i].mean():>10.4f}{b[:, i].mean():>10.4f}{ahead:>12}"
             f"{a.shape[0] - ahead - behind:>7}{behind:>8}")
-    better_last = bool(b[:, -1].mean() < a[:, -1].mean() - tie)
     pts = {k: np.mean([np.mean(r["points"]) for r in results[k]]) for k in ("DSS full", "DSS full adaptive")}
     upd = {k: np.mean([np.sum(r["updated"]) for r in results[k]]) for k in ("DSS full", "DSS full adaptive")}
-    log(f"adaptive's mean distance no worse at every iteration: {'yes' if no_worse else 'NO'}; "
-        f"better at iteration {args.iterations}: {'yes' if better_last else 'NO'}")
+    log(f"adaptive's mean distance is behind the paper's at {behind_iters} of "
+        f"{args.iterations + 1} iterations")
+    # t quantiles 0.975 for 1..30 degrees of freedom, then the normal's (within 0.09 beyond)
+    tq = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
+          2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
+          2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
+    for i in sorted({i for i in (10, 25, 50, args.iterations) if i <= args.iterations}):
+        d = b[:, i] - a[:, i]
+        if len(d) < 2:
+            log(f"  iteration {i}: difference adaptive - paper {d.mean():+.3f} (one target)")
+            continue
+        q = tq[len(d) - 2] if len(d) - 1 <= len(tq) else 1.96
+        hw = q * d.std(ddof=1) / np.sqrt(len(d))
+        log(f"  iteration {i}: difference adaptive - paper {d.mean():+.3f}, 95 % t interval "
+            f"[{d.mean() - hw:+.3f}, {d.mean() + hw:+.3f}] over {len(d)} targets")
     log(f"decoder points per iteration (line search): paper {pts['DSS full']:.1f}, adaptive "
         f"{pts['DSS full adaptive']:.1f}; Jacobian updates per session: paper "
         f"{upd['DSS full']:.1f}, adaptive {upd['DSS full adaptive']:.1f}")
+    log("(one VAE, one set of targets; across generators: docs/algorithm.md section 10)")
 
 
 def smoke_checks(args, results, png, nrows, models, vae, targets):

@@ -367,8 +367,10 @@ enum dss_search_param {
        c +- scale * radius * b, and the policy updates the scale after every commit from where
        the host committed. Under DSS_RADIUS_FIXED (the default) the scale is 1 for ever and
        parameters 18..21 have no effect; with DSS_SEARCH_STALL_COMMITS = 0 too (the default),
-       the session is the paper's method, bit for bit. The measured recommendation:
-       DSS_RADIUS_ADAPTIVE with DSS_SEARCH_STALL_COMMITS = 4. */
+       the session is the paper's method, bit for bit. The measured recommendation for rugged
+       scores whose sessions stall: DSS_RADIUS_ADAPTIVE with DSS_SEARCH_STALL_COMMITS = 4; on
+       image generators it is no better than the default (docs/algorithm.md section 10,
+       "Across generators"). */
     DSS_SEARCH_RADIUS_POLICY    = 17, /**< one of DSS_RADIUS_*, default DSS_RADIUS_FIXED. @since 1.1 */
     DSS_SEARCH_RADIUS_GROW      = 18, /**< ADAPTIVE: scale factor after a commit at an end of the slider
                                            (|2t - 1| >= 0.9) or at its centre (|t - 0.5| <=
