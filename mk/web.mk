@@ -9,7 +9,8 @@
 #                    (SQLite and a throwaway PostgreSQL cluster), gunicorn with two instances on
 #                    one PostgreSQL and a SIGKILL, 50 simulated users (p95 slider latency
 #                    printed), and the page in headless chromium through selenium (drag, accept,
-#                    undo, reload, server restart, outages). Skipped, with the reason, when a
+#                    undo, reload, server restart, outages; the gallery mode: cell clicks, keys,
+#                    zoom, undo). Skipped, with the reason, when a
 #                    package of $(WEB_PKGS) is missing. About 3-4 minutes on 2 busy
 #                    cores (docs/web.md).
 #   make bench-web-gallery  the gallery mode's latency: 200 whole 5 x 5 grids and 50 accepts
