@@ -182,10 +182,16 @@ def test_a_click_commits_the_cells_weights(env):
 def test_another_plane_and_reset_stay_in_the_gallery(env):
     server, db, mod, st = env
     c, _, s2 = gallery_session(server)
+    before = saved_search(db, c.sid, mod, st).basis()
     status, s3 = c.json("POST", "/api/another", {"version": 2})
     assert status == 200 and s3["mode"] == "gallery" and s3["z"] == s2["z"]
     assert s3["grid"]["weights"] == s2["grid"]["weights"]
-    assert np.abs(cells_of(s3["grid"]) - cells_of(s2["grid"])).max() > 10
+    # another plane: another basis, other previews (some planes change a garment only
+    # faintly, so no size of the change is asked), the same middle
+    after = saved_search(db, c.sid, mod, st)
+    assert after.subspace_dim == 2 and not np.allclose(after.basis(), before)
+    assert s3["grid"]["sprite"] != s2["grid"]["sprite"]
+    assert np.abs(cells_of(s3["grid"])[12] - cells_of(s2["grid"])[12]).max() <= 1
     status, s4 = c.json("POST", "/api/reset", {"version": 3})
     assert status == 200 and s4["mode"] == "gallery" and s4["z"] != s2["z"]
     assert s4["accepted"] == 0
@@ -266,3 +272,33 @@ def test_bad_requests_of_every_kind(env):
     for q in ("w=2,0", "w=0", "w=a,b", "w=0,0,0"):
         status, data = c2.json("GET", "/api/download/latent.json?" + q)
         assert_error(status, data, 400, "bad_weights")
+
+
+def test_a_grid_is_one_decoder_call(env):
+    """The whole grid (and a gallery state's other images) in one forward pass of the
+    decoder, with and without the batcher of concurrent requests."""
+    server, db, mod, st = env
+    c, _, _ = gallery_session(server)
+    s = saved_search(db, c.sid, mod, st)
+    calls = []
+    decode = st._decode
+
+    def counting(Z):
+        calls.append(len(Z))
+        return decode(Z)
+    st._decode = counting
+    try:
+        grid, _, times = st.grid(s, 5, 0.5, -0.5, 0.5)
+        assert calls == [25] and set(times) == {"points", "decode", "png"}
+        calls.clear()
+        meta = {"seed": 1, "accepted": 3, "history": [s.center().tolist()] * 3}
+        state = st.state(s, meta, 7, 0)
+        assert calls == [25 + 1 + 3] and state["mode"] == "gallery"
+        assert len(state["history"]) == 3
+        calls.clear()
+        st.batch_decoding(0.002, lambda: 1)  # through studio.DecodeBatcher
+        st.grid(s, 7)
+        assert calls == [49] and st.batcher.batches == 1
+    finally:
+        st._decode = decode
+        st.batcher = None
