@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Slider studio: explore the Fashion-MNIST VAE with libdss sliders in a web browser.
+"""Slider studio: explore the Fashion-MNIST VAE with libdss sliders in a web browser (or, in
+the gallery mode, a grid of previews across a 2-D subspace).
 
     make web                                              # or:
     /usr/bin/python3 examples/web/server.py --db build/web/sessions.sqlite3 --port 8000

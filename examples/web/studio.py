@@ -7,7 +7,9 @@ Fashion-MNIST (dataset-fashion-mnist) and cached under build/web/, then loaded.
 A session is a libdss ``dss.Search`` on that decoder (full Jacobian from autograd). Between
 requests it exists only as the bytes of ``Search.save()`` plus JSON metadata (``Session``):
 every request loads those bytes into a fresh ``Search`` (a fraction of a millisecond), acts,
-and saves again.
+and saves again. A session's mode is its subspace dimension (saved with it): 1 for the
+slider, 2 for the gallery (``Studio.grid``: a grid of previews across the plane, decoded in
+one decoder call).
 """
 
 import argparse
