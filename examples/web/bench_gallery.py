@@ -12,6 +12,11 @@ next grid). Prints the median, p95 and maximum of the client-measured time (conn
 the whole body) and of the server's own Server-Timing parts (app: the whole request inside
 the server; points: point_w of each cell; decode: the one decoder call; png: the sprite's
 encoding), and the load average before and after (the machine may be shared).
+
+With --browser N it also drives the page in headless chromium (selenium; Debian's chromium,
+chromium-driver, python3-selenium): N zooms in and out with the keys z and Esc, each timed by
+the page itself from its request to the 25 cells drawn (window.studio.gridMs): the whole
+round trip a person waits for, JSON parsing, the sprite's decoding and the drawing included.
 """
 
 import argparse
@@ -82,6 +87,8 @@ def main(argv=None):
     p.add_argument("--warmup", type=int, default=10, help="requests not counted (10)")
     p.add_argument("--batch-ms", type=float, default=0.0, help="the server's --batch-ms")
     p.add_argument("--url", default=None, help="a running server (http://127.0.0.1:PORT)")
+    p.add_argument("--browser", type=int, default=0,
+                   help="zooms timed in headless chromium (0: none)")
     args = p.parse_args(argv)
 
     load0 = os.getloadavg()
@@ -122,6 +129,7 @@ def main(argv=None):
             assert status == 200, payload
             version = json.loads(payload)["version"]
             accept_wall.append(1e3 * dt)
+        page_ms, page_net = browser_zooms(port, tmp, args.browser) if args.browser else ([], [])
     finally:
         if proc is not None:
             proc.terminate()
@@ -139,7 +147,50 @@ def main(argv=None):
     summary("  response size", [s / 1024 for s in sizes], "kB")
     if accept_wall:
         summary("POST /api/accept_w (+ grid)", accept_wall)
+    if page_ms:
+        summary("zoom in the page (chromium)", page_ms)
+        summary("  of which fetch + JSON", page_net)
     return 0
+
+
+def browser_zooms(port, tmp, count):
+    """The page's own times (ms) of ``count`` zooms (z, then Esc, alternately), in headless
+    chromium on a session of its own."""
+    import shutil
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    opts = webdriver.ChromeOptions()
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                 "--disable-background-networking", "--window-size=1200,800",
+                 f"--user-data-dir={os.path.join(tmp, 'profile')}"):
+        opts.add_argument(flag)
+    opts.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")
+                                              or "/usr/bin/chromedriver"), options=opts)
+
+    def until(script, timeout=30):
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < timeout:
+            if driver.execute_script(script):
+                return
+            time.sleep(0.01)
+        raise SystemExit(f"bench_gallery: the page did not get there: {script}")
+    try:
+        driver.get(f"http://127.0.0.1:{port}/")
+        until("return window.studio.state && !document.body.dataset.busy")
+        body = driver.find_element(By.TAG_NAME, "body")
+        body.send_keys("m")
+        until("return window.studio.state.mode === 'gallery' && window.studio.grids > 0")
+        for i in range(count + 2):  # the first two are not counted
+            done = len(driver.execute_script("return window.studio.gridMs"))
+            body.send_keys("z" if i % 2 == 0 else Keys.ESCAPE)
+            until(f"return window.studio.gridMs.length > {done}")
+        return (driver.execute_script("return window.studio.gridMs")[2:],
+                driver.execute_script("return window.studio.gridNetMs")[2:])
+    finally:
+        driver.quit()
 
 
 if __name__ == "__main__":
