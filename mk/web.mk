@@ -14,7 +14,8 @@
 #                    package of $(WEB_PKGS) is missing. About 3-4 minutes on 2 busy
 #                    cores (docs/web.md).
 #   make bench-web-gallery  the gallery mode's latency: 200 whole 5 x 5 grids and 50 accepts
-#                    on a throwaway server, median and p95 (examples/web/bench_gallery.py)
+#                    on a throwaway server, and 100 zooms timed in headless chromium; median
+#                    and p95 (examples/web/bench_gallery.py)
 #
 # Everything runs with /usr/bin/python3 ($(PYTHON), see mk/python.mk) and Debian's packages.
 
@@ -61,4 +62,4 @@ check-web: lib
 bench-web-gallery: lib
 	@PYTHON="$(PYTHON)" sh python/deps.sh python && PYTHON="$(PYTHON)" sh python/deps.sh dataset
 	$(PY_ENV) OPENBLAS_NUM_THREADS=1 $(PYTHON) examples/web/server.py --prepare
-	$(PY_ENV) OPENBLAS_NUM_THREADS=1 nice -n 10 $(PYTHON) examples/web/bench_gallery.py
+	$(PY_ENV) OPENBLAS_NUM_THREADS=1 nice -n 10 $(PYTHON) examples/web/bench_gallery.py --browser 100

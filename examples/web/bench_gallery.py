@@ -129,7 +129,13 @@ def main(argv=None):
             assert status == 200, payload
             version = json.loads(payload)["version"]
             accept_wall.append(1e3 * dt)
-        page_ms, page_net = browser_zooms(port, tmp, args.browser) if args.browser else ([], [])
+        page_ms, page_net = [], []
+        if args.browser:
+            try:
+                page_ms, page_net = browser_zooms(port, tmp, args.browser)
+            except ImportError as e:
+                print(f"bench_gallery: no browser measurement ({e}: apt-get install "
+                      "python3-selenium chromium chromium-driver)")
     finally:
         if proc is not None:
             proc.terminate()
