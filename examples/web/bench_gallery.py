@@ -189,10 +189,17 @@ def browser_zooms(port, tmp, count):
         body = driver.find_element(By.TAG_NAME, "body")
         body.send_keys("m")
         until("return window.studio.state.mode === 'gallery' && window.studio.grids > 0")
+        driver.set_script_timeout(30)
         for i in range(count + 2):  # the first two are not counted
             done = len(driver.execute_script("return window.studio.gridMs"))
             body.send_keys("z" if i % 2 == 0 else Keys.ESCAPE)
-            until(f"return window.studio.gridMs.length > {done}")
+            # wait inside the page (a timer every 20 ms), not by polling over WebDriver, whose
+            # commands would take the page's main thread while it is being measured
+            driver.execute_async_script(
+                "const n = arguments[0], done = arguments[1]; const check = () => "
+                "window.studio.gridMs.length > n ? done() : setTimeout(check, 20); check();",
+                done)
+            time.sleep(0.05)
         return (driver.execute_script("return window.studio.gridMs")[2:],
                 driver.execute_script("return window.studio.gridNetMs")[2:])
     finally:
