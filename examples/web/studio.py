@@ -289,10 +289,11 @@ class Studio:
     def grid_weights(g, cx=0.0, cy=0.0, h=1.0):
         """The (g*g, 2) weights of a g x g gallery over the square [cx - h, cx + h] x
         [cy - h, cy + h], row-major from the top left: w1 grows to the right, w2 upwards. The
-        middle cell of an odd g is exactly (cx, cy)."""
+        middle cell of an odd g is exactly (cx, cy). Clipped to [-1, 1] (libdss's range for
+        point_w), which a square that sticks out by a rounding error would leave."""
         k = (2.0 * np.arange(g) - (g - 1)) / (g - 1)
-        w1 = cx + h * k
-        w2 = cy - h * k
+        w1 = np.clip(cx + h * k, -1.0, 1.0)
+        w2 = np.clip(cy - h * k, -1.0, 1.0)
         return np.stack([np.tile(w1, g), np.repeat(w2, g)], axis=1)
 
     def grid_latents(self, s, weights):

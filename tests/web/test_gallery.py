@@ -197,6 +197,20 @@ def test_another_plane_and_reset_stay_in_the_gallery(env):
     assert s4["accepted"] == 0
 
 
+def test_a_square_out_by_a_rounding_error_is_clipped(env):
+    """The server allows a square to stick out of [-1, 1]^2 by 1e-9 (the page's arithmetic):
+    its cells' weights are clipped to [-1, 1], libdss's range, instead of failing there."""
+    server = env[0]
+    c, _, _ = gallery_session(server)
+    for query in ("cx=0.5000000001&h=0.5", "cy=-0.7500000004&h=0.25", "cx=0.3&cy=0.2&h=0.7"):
+        status, grid = c.json("GET", "/api/grid?" + query)
+        assert status == 200, grid
+        W = np.array(grid["weights"])
+        assert np.abs(W).max() == 1.0
+    status, grid = c.json("GET", "/api/grid?cx=0.5000001&h=0.5")
+    assert_error(status, grid, 400, "bad_weights")
+
+
 @pytest.mark.parametrize("query, code", [
     ("g=4", "bad_grid"), ("g=1", "bad_grid"), ("g=11", "bad_grid"), ("g=x", "bad_grid"),
     ("g=", "bad_grid"), ("g=-5", "bad_grid"), ("g=5.0", "bad_grid"), ("g=99999999", "bad_grid"),
