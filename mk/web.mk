@@ -9,9 +9,13 @@
 #                    (SQLite and a throwaway PostgreSQL cluster), gunicorn with two instances on
 #                    one PostgreSQL and a SIGKILL, 50 simulated users (p95 slider latency
 #                    printed), and the page in headless chromium through selenium (drag, accept,
-#                    undo, reload, server restart, outages). Skipped, with the reason, when a
+#                    undo, reload, server restart, outages; the gallery mode: cell clicks, keys,
+#                    zoom, undo). Skipped, with the reason, when a
 #                    package of $(WEB_PKGS) is missing. About 3-4 minutes on 2 busy
 #                    cores (docs/web.md).
+#   make bench-web-gallery  the gallery mode's latency: 200 whole 5 x 5 grids and 50 accepts
+#                    on a throwaway server, and 100 zooms timed in headless chromium; median
+#                    and p95 (examples/web/bench_gallery.py)
 #
 # Everything runs with /usr/bin/python3 ($(PYTHON), see mk/python.mk) and Debian's packages.
 
@@ -23,7 +27,7 @@ WEB_PKGS := chromium chromium-driver python3-selenium python3-flask python3-torc
 
 CHECK_EXTRA += check-web
 
-.PHONY: web web-gunicorn check-web
+.PHONY: web web-gunicorn check-web bench-web-gallery
 
 web: lib
 	@PYTHON="$(PYTHON)" sh python/deps.sh python && PYTHON="$(PYTHON)" sh python/deps.sh dataset
@@ -54,3 +58,8 @@ check-web: lib
 	        $(PYTHON) -m pytest -q -s -p no:cacheprovider tests/web \
 	    && echo "check-web: passed in $$(( $$(date +%s) - t0 )) s (screenshots in $(B)/web-test)"; \
 	fi
+
+bench-web-gallery: lib
+	@PYTHON="$(PYTHON)" sh python/deps.sh python && PYTHON="$(PYTHON)" sh python/deps.sh dataset
+	$(PY_ENV) OPENBLAS_NUM_THREADS=1 $(PYTHON) examples/web/server.py --prepare
+	$(PY_ENV) OPENBLAS_NUM_THREADS=1 nice -n 10 $(PYTHON) examples/web/bench_gallery.py --browser 100

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Slider studio: explore the Fashion-MNIST VAE with libdss sliders in a web browser.
+"""Slider studio: explore the Fashion-MNIST VAE with libdss sliders in a web browser (or, in
+the gallery mode, a grid of previews across a 2-D subspace).
 
     make web                                              # or:
     /usr/bin/python3 examples/web/server.py --db build/web/sessions.sqlite3 --port 8000
@@ -46,6 +47,8 @@ from store import Conflict, NothingToUndo, open_store  # noqa: E402
 
 COOKIE = "dss_session"
 SID_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+UNCHANGED = object()  # an action that changes nothing (mutate writes no new version)
+MIN_HALF = 2.0 ** -10  # the gallery's smallest square: half-width (10 zooms by 2)
 CLOSE = {"Connection": "close"}  # a refusal that leaves the body unread ends the connection
 
 # What one client may do. Rates are per server process (N processes allow N times as much:
@@ -272,6 +275,42 @@ def create_app(store, studio, limits=None, origins=(), secure_cookie=False, jani
             raise ApiError(400, "bad_t", f"t must be in [0, 1], got {str(value)[:40]!r}")
         return t
 
+    def number_in(value, lo, hi, code, what):
+        """A finite number in [lo, hi] (a JSON number, or the text of one from a query)."""
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise ApiError(400, code, f"{what} must be a number in [{lo:g}, {hi:g}]")
+        try:
+            x = float(value)
+        except (ValueError, OverflowError):
+            raise ApiError(400, code, f"{what} must be a number in [{lo:g}, {hi:g}]") from None
+        if not (math.isfinite(x) and lo <= x <= hi):
+            raise ApiError(400, code, f"{what} must be in [{lo:g}, {hi:g}], got "
+                           f"{str(value)[:40]!r}")
+        return x
+
+    def weights_of(data):
+        """The gallery's accept: ``w``, a list of 2 numbers in [-1, 1]."""
+        w = data.get("w")
+        if not isinstance(w, list) or len(w) != 2:
+            raise ApiError(400, "bad_weights", "w must be a list of 2 numbers in [-1, 1] "
+                           "(the weights of the chosen cell)")
+        return [number_in(x, -1.0, 1.0, "bad_weights", "each weight") for x in w]
+
+    def grid_view(args):
+        """A gallery's size and square from a query: g (GRIDS, default GRID), the centre
+        cx, cy and the half-width h (default 0, 0, 1): the square must lie in [-1, 1]^2."""
+        g = args.get("g", str(studio_mod.GRID))
+        if not (g.isdigit() and len(g) < 3 and int(g) in studio_mod.GRIDS):
+            raise ApiError(400, "bad_grid", "g (the gallery's size) must be one of "
+                           + ", ".join(map(str, studio_mod.GRIDS)))
+        cx = number_in(args.get("cx", "0"), -1.0, 1.0, "bad_weights", "cx")
+        cy = number_in(args.get("cy", "0"), -1.0, 1.0, "bad_weights", "cy")
+        h = number_in(args.get("h", "1"), MIN_HALF, 1.0, "bad_weights", "h (the half-width)")
+        if abs(cx) + h > 1.0 + 1e-9 or abs(cy) + h > 1.0 + 1e-9:
+            raise ApiError(400, "bad_weights", "the gallery's square [cx - h, cx + h] x "
+                           "[cy - h, cy + h] must lie within [-1, 1] x [-1, 1]")
+        return int(g), cx, cy, h
+
     def version_of(data):
         v = data.get("version")
         if isinstance(v, bool) or not isinstance(v, int) or not 0 < v < 2 ** 62:
@@ -319,6 +358,15 @@ def create_app(store, studio, limits=None, origins=(), secure_cookie=False, jani
         raise ApiError(409, "conflict", "this session changed in another window or tab; "
                        "showing its current state", state=state_dict(sid, s, meta, row.version))
 
+    def wrong_mode(sid, want):
+        """409: the session is not in the mode the request is for (another tab switched it,
+        or a client asked for the other mode's action); with the current state."""
+        row, s, meta = load(sid)
+        have = studio.mode(s)
+        raise ApiError(409, "wrong_mode", f"this session is in the {have} mode, not the "
+                       f"{want} mode (switch with POST /api/mode); showing its current state",
+                       state=state_dict(sid, s, meta, row.version))
+
     def write_allowed(sid):
         ok, wait = per_session.allow(sid)
         if not ok:
@@ -326,8 +374,9 @@ def create_app(store, studio, limits=None, origins=(), secure_cookie=False, jani
                            headers={"Retry-After": str(max(1, math.ceil(wait)))})
 
     def mutate(action):
-        """Read the row, check the page's version, run ``action(search, meta)``, write the new
-        bytes at version + 1 (pushing the old ones for undo)."""
+        """Read the row, check the page's version, run ``action(search, meta, data)``, write
+        the new bytes at version + 1 (pushing the old ones for undo); an action that returns
+        UNCHANGED writes nothing (the state as it is)."""
         sid = session_id()
         data = body()
         version = version_of(data)
@@ -335,7 +384,8 @@ def create_app(store, studio, limits=None, origins=(), secure_cookie=False, jani
         row, s, meta = load(sid)
         if row.version != version:
             conflict(sid)
-        action(s, meta, data)
+        if action(s, meta, data) is UNCHANGED:
+            return state_json(sid, s, meta, row.version)
         try:
             new_version = store.replace(sid, version, studio.tag, s.save(), json.dumps(meta),
                                         undo=(row.state, row.meta))
@@ -477,6 +527,8 @@ def create_app(store, studio, limits=None, origins=(), secure_cookie=False, jani
             row, s, _ = load(sid, with_meta=False)
             entry = cache.put(sid, row.state, s)
         with entry[2]:  # one dss.Search is not for two threads at once
+            if studio.mode(entry[1]) != "slider":
+                wrong_mode(sid, "slider")
             z = entry[1].point(t)
         png = studio.png(studio.decode(z)[0])
         ms = 1e3 * (time.perf_counter() - t0)  # the time spent here, without queueing
@@ -487,7 +539,64 @@ def create_app(store, studio, limits=None, origins=(), secure_cookie=False, jani
     @app.route("/api/accept", methods=["POST"])
     def accept():
         def act(s, meta, data):
-            studio.accept(s, meta, number_t(data.get("t")))
+            t = number_t(data.get("t"))
+            if studio.mode(s) != "slider":
+                wrong_mode(session_id(), "slider")
+            studio.accept(s, meta, t)
+        return mutate(act)
+
+    @app.route("/api/grid")
+    def grid():
+        """The gallery mode's previews: a g x g grid over the square [cx - h, cx + h] x
+        [cy - h, cy + h] of the session's 2-D subspace weights, decoded in one decoder call
+        and sent as one PNG sprite with the cells' weights (JSON; read-only). With v= (the
+        version the page shows), a session that moved on gets 409 with its current state."""
+        t0 = time.perf_counter()
+        sid = session_id()
+        g, cx, cy, h = grid_view(request.args)
+        v = request.args.get("v")
+        if v is not None and not (v.isdigit() and len(v) < 19):
+            raise ApiError(400, "bad_version", "v must be a positive integer")
+        row = store.get(sid, with_meta=False)
+        if row is not None and v is not None and int(v) != row.version:
+            conflict(sid)
+        entry = None if row is None or row.model != studio.tag else cache.get(sid, row.state)
+        if entry is None:
+            row, s, _ = load(sid, with_meta=False)
+            entry = cache.put(sid, row.state, s)
+        with entry[2]:
+            if studio.mode(entry[1]) != "gallery":
+                wrong_mode(sid, "gallery")
+            out, _, times = studio.grid(entry[1], g, cx, cy, h)
+        out["version"] = row.version
+        ms = 1e3 * (time.perf_counter() - t0)
+        timing = ", ".join(f"{k};dur={v:.2f}" for k, v in times.items())
+        return Response(json.dumps(out), mimetype="application/json",
+                        headers={"X-Version": str(row.version),
+                                 "Server-Timing": f"app;dur={ms:.2f}, {timing}"})
+
+    @app.route("/api/accept_w", methods=["POST"])
+    def accept_w():
+        """The gallery's accept: the centre moves to the chosen cell's weights w."""
+        def act(s, meta, data):
+            w = weights_of(data)
+            if studio.mode(s) != "gallery":
+                wrong_mode(session_id(), "gallery")
+            studio.accept_w(s, meta, w)
+        return mutate(act)
+
+    @app.route("/api/mode", methods=["POST"])
+    def mode():
+        """Switch the session between the slider (l = 1) and the gallery (l = 2): the same
+        centre, Jacobian and history, a new subspace of the other dimension; a step that Undo
+        takes back. Asking for the mode the session is in changes nothing (200)."""
+        def act(s, meta, data):
+            want = data.get("mode")
+            if want not in studio_mod.MODES:
+                raise ApiError(400, "bad_mode", "mode must be 'slider' or 'gallery'")
+            if studio.mode(s) == want:
+                return UNCHANGED
+            studio.set_mode(s, want)
         return mutate(act)
 
     @app.route("/api/another", methods=["POST"])
@@ -498,7 +607,7 @@ def create_app(store, studio, limits=None, origins=(), secure_cookie=False, jani
     def reset():
         """Start again from a new random garment; undo brings the old session back."""
         def act(s, meta, data):
-            state, fresh = studio.new()
+            state, fresh = studio.new(mode=studio.mode(s))  # in the same mode
             s.load(state)
             meta.clear()
             meta.update(json.loads(fresh))
@@ -522,15 +631,29 @@ def create_app(store, studio, limits=None, origins=(), secure_cookie=False, jani
     @app.route("/api/download/<what>")
     def download(what):
         sid = session_id()
-        t = number_t(request.args.get("t", "0.5"))
         row, s, meta = load(sid, with_meta=False)
-        z = s.point(t)
+        where = {}
+        if studio.mode(s) == "gallery":  # w=w1,w2 (default: the centre)
+            if "t" in request.args:
+                wrong_mode(sid, "slider")
+            text = request.args.get("w", "0,0").split(",")
+            if len(text) != 2:
+                raise ApiError(400, "bad_weights", "w must be two numbers: w=w1,w2")
+            w = [number_in(x, -1.0, 1.0, "bad_weights", "each weight") for x in text]
+            z = s.point_w(w)
+            where["w"] = w
+        else:
+            if "w" in request.args:
+                wrong_mode(sid, "gallery")
+            t = number_t(request.args.get("t", "0.5"))
+            z = s.point(t)
+            where["t"] = t
         if what == "image.png":
             return Response(studio.png(studio.decode(z)[0], scale=10), mimetype="image/png",
                             headers={"Content-Disposition":
                                      f'attachment; filename="dss-v{row.version}.png"'})
         if what == "latent.json":
-            out = {"model": studio.tag, "version": row.version, "t": t, "z": z.tolist()}
+            out = {"model": studio.tag, "version": row.version, **where, "z": z.tolist()}
             return Response(json.dumps(out, indent=1), mimetype="application/json",
                             headers={"Content-Disposition":
                                      f'attachment; filename="dss-v{row.version}-latent.json"'})

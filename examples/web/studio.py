@@ -7,7 +7,9 @@ Fashion-MNIST (dataset-fashion-mnist) and cached under build/web/, then loaded.
 A session is a libdss ``dss.Search`` on that decoder (full Jacobian from autograd). Between
 requests it exists only as the bytes of ``Search.save()`` plus JSON metadata (``Session``):
 every request loads those bytes into a fresh ``Search`` (a fraction of a millisecond), acts,
-and saves again.
+and saves again. A session's mode is its subspace dimension (saved with it): 1 for the
+slider, 2 for the gallery (``Studio.grid``: a grid of previews across the plane, decoded in
+one decoder call).
 """
 
 import argparse
@@ -51,6 +53,9 @@ CONFIG = {"h1": 256, "h2": 128, "train_epochs": 3, "train_images": 20000, "batch
           "seed": 1}
 HISTORY_KEPT = 48      # accepted images kept for the history strip
 SEARCH_PARAMS = {"jacobian": "full", "prior": "gaussian"}
+MODES = {"slider": 1, "gallery": 2}  # the page's modes and their subspace dimension
+GRID = 5               # the gallery's default size: GRID x GRID previews
+GRIDS = (3, 5, 7, 9)   # the sizes a page may ask for (odd: the middle cell is the centre)
 
 
 def model_tag(cfg=CONFIG):
@@ -220,11 +225,12 @@ class Studio:
 
     # ---- sessions -----------------------------------------------------------------------
 
-    def new(self, seed=None):
-        """A fresh session: (state bytes, meta JSON). Starts at a draw from the prior."""
+    def new(self, seed=None, mode="slider"):
+        """A fresh session: (state bytes, meta JSON). Starts at a draw from the prior, in
+        ``mode`` ('slider': a 1-D subspace; 'gallery': a 2-D one)."""
         seed = secrets.randbelow(2 ** 31) if seed is None else int(seed)
         z0 = np.random.default_rng(seed).standard_normal(self.n)
-        s = dss.Search(self.model, seed=seed, **SEARCH_PARAMS)
+        s = dss.Search(self.model, seed=seed, subspace_dim=MODES[mode], **SEARCH_PARAMS)
         s.start(z0)
         meta = {"seed": seed, "history": [], "accepted": 0}
         return s.save(), json.dumps(meta)
@@ -260,20 +266,87 @@ class Studio:
         meta["history"] = (meta["history"] + [s.center().tolist()])[-HISTORY_KEPT:]
         meta["accepted"] += 1
 
+    @staticmethod
+    def accept_w(s, meta, w):
+        """The gallery's accept: the centre moves to point_w(w), a new 2-D subspace."""
+        s.commit_w(np.asarray(w, dtype=np.float64))
+        meta["history"] = (meta["history"] + [s.center().tolist()])[-HISTORY_KEPT:]
+        meta["accepted"] += 1
+
+    @staticmethod
+    def mode(s):
+        """'slider' (l = 1) or 'gallery' (l = 2): the session's own subspace dimension."""
+        return "gallery" if s.subspace_dim == 2 else "slider"
+
+    @staticmethod
+    def set_mode(s, mode):
+        """Convert a session to ``mode``: the same centre and Jacobian, a new subspace of the
+        mode's dimension (libdss's resample with the new DSS_SEARCH_SUBSPACE_DIM)."""
+        s.set(subspace_dim=MODES[mode])
+        s.resample()
+
+    @staticmethod
+    def grid_weights(g, cx=0.0, cy=0.0, h=1.0):
+        """The (g*g, 2) weights of a g x g gallery over the square [cx - h, cx + h] x
+        [cy - h, cy + h], row-major from the top left: w1 grows to the right, w2 upwards. The
+        middle cell of an odd g is exactly (cx, cy). Clipped to [-1, 1] (libdss's range for
+        point_w), which a square that sticks out by a rounding error would leave."""
+        k = (2.0 * np.arange(g) - (g - 1)) / (g - 1)
+        w1 = np.clip(cx + h * k, -1.0, 1.0)
+        w2 = np.clip(cy - h * k, -1.0, 1.0)
+        return np.stack([np.tile(w1, g), np.repeat(w2, g)], axis=1)
+
+    def grid_latents(self, s, weights):
+        """point_w of each row of ``weights``: the latents the gallery shows (and commit_w
+        would move the centre to)."""
+        out = np.empty((len(weights), self.n))
+        for i, w in enumerate(weights):
+            s.point_w(w, out=out[i])
+        return out
+
+    @staticmethod
+    def sprite(imgs, g):
+        """(g*g, 28, 28) images -> one (28 g, 28 g) image, row-major cells."""
+        return imgs.reshape(g, g, fm.SIDE, fm.SIDE).transpose(0, 2, 1, 3).reshape(
+            g * fm.SIDE, g * fm.SIDE)
+
+    def grid(self, s, g=GRID, cx=0.0, cy=0.0, h=1.0, extra=None):
+        """A gallery of the session ``s`` (mode 'gallery'): its g*g latents decoded in one
+        decoder call (with ``extra`` latents appended to the same call) and encoded as one
+        PNG sprite. Returns (JSON-able dict, images of ``extra``, timings in ms)."""
+        t0 = time.perf_counter()
+        W = self.grid_weights(g, cx, cy, h)
+        Z = self.grid_latents(s, W)
+        t1 = time.perf_counter()
+        imgs = self.decode(Z if extra is None else np.vstack([Z, extra]))
+        t2 = time.perf_counter()
+        png = self.png(self.sprite(imgs[:g * g], g))
+        t3 = time.perf_counter()
+        out = {"g": g, "center": [cx, cy], "half": h, "weights": W.tolist(), "cell": fm.SIDE,
+               "sprite": "data:image/png;base64," + base64.b64encode(png).decode("ascii")}
+        times = {"points": 1e3 * (t1 - t0), "decode": 1e3 * (t2 - t1), "png": 1e3 * (t3 - t2)}
+        return out, imgs[g * g:], times
+
     def state(self, s, meta, version, undo_depth):
-        """What the page shows, as a JSON-able dict: images as data URLs."""
+        """What the page shows, as a JSON-able dict: images as data URLs. In the gallery mode
+        it carries the whole square's gallery (``grid``, GRID x GRID) instead of the slider's
+        ends, decoded in the same decoder call as the other images."""
         z = s.center()
-        lo, hi = s.slider_ends()
+        mode = self.mode(s)
         hist = np.array(meta["history"]).reshape(-1, self.n)
-        imgs = self.decode(np.vstack([z, lo, hi, hist]))
-        return {
-            "version": version,
-            "model": self.tag,
-            "seed": meta["seed"],
-            "accepted": meta["accepted"],
-            "z": z.tolist(),
-            "image": self.data_url(imgs[0]),
-            "ends": [self.data_url(imgs[1]), self.data_url(imgs[2])],
-            "history": [self.data_url(im) for im in imgs[3:]],
-            "undo": undo_depth,
-        }
+        out = {"version": version, "model": self.tag, "seed": meta["seed"], "mode": mode,
+               "accepted": meta["accepted"], "z": z.tolist()}
+        if mode == "gallery":
+            grid, imgs, _ = self.grid(s, extra=np.vstack([z, hist]))
+            out["grid"] = grid
+            out["ends"] = []
+            rest = imgs[1:]
+        else:
+            lo, hi = s.slider_ends()
+            imgs = self.decode(np.vstack([z, lo, hi, hist]))
+            out["ends"] = [self.data_url(imgs[1]), self.data_url(imgs[2])]
+            rest = imgs[3:]
+        out["image"] = self.data_url(imgs[0])
+        out["history"] = [self.data_url(im) for im in rest]
+        out["undo"] = undo_depth
+        return out
