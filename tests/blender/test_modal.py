@@ -23,6 +23,11 @@ a = common.args()
 bpy.context.preferences.filepaths.temporary_directory = a["out"]   # quit.blend goes there
 addon = common.enable_addon(a)
 session, ui = addon.session, addon.ui
+
+
+def key():
+    """The id the add-on keys Slow's session and job by (a uuid in its custom property)."""
+    return addon.guard.uid(slow)
 watched = common.watch_threads(addon)
 scene.build()
 # a slow model: the Geometry Nodes object on a dense sphere (about 8 000 vertices)
@@ -117,7 +122,7 @@ def driver():
         ok(rc == {'RUNNING_MODAL'}, f"Start on a slow model runs modal ({rc})")
         state["phase"] = "wait-start"
     elif ph == "wait-start":
-        if "Slow" not in ui.JOBS:
+        if key() not in ui.JOBS:
             s = session.get(slow)
             ok(s is not None and s.search.started and slow.dss_sliders.iteration == 0,
                "Start ran to its end")
@@ -128,14 +133,14 @@ def driver():
         state["before"] = s.search.save()
         rc = click_accept()
         ok(rc == {'RUNNING_MODAL'}, f"Accept on a slow model runs modal ({rc})")
-        state["job"] = ui.JOBS.get("Slow")
+        state["job"] = ui.JOBS.get(key())
         ok(state["job"] is not None, "a job runs")
         show_panel()
         # Esc at once, as a window event: queued before the operator's first timer tick
         press_esc()
         state["phase"] = "wait-cancel"
     elif ph == "wait-cancel":
-        if "Slow" not in ui.JOBS:
+        if key() not in ui.JOBS:
             job, s = state["job"], state["s"]
             ok(job.cancelled and job.evaluated < TOTAL,
                f"Esc at once cancelled the step ({job.evaluated} of {TOTAL} points evaluated)")
@@ -146,14 +151,14 @@ def driver():
             ui.BUDGET = 0.0
             rc = click_accept()
             ok(rc == {'RUNNING_MODAL'}, "a second Accept runs modal")
-            state["job"] = ui.JOBS.get("Slow")
+            state["job"] = ui.JOBS.get(key())
             state["phase"] = "wait-midway"
     elif ph == "wait-midway":
         job = state["job"]
         if job.evaluated >= 3 and "esc" not in state:
             state["esc"] = job.evaluated
             press_esc()
-        if "Slow" not in ui.JOBS:
+        if key() not in ui.JOBS:
             s = state["s"]
             ok("esc" in state and job.cancelled and state["esc"] <= job.evaluated < TOTAL,
                f"Esc mid-way (after {state.get('esc')} points) cancelled the step "
@@ -164,10 +169,10 @@ def driver():
             ui.BUDGET = budget
             rc = click_accept()
             ok(rc == {'RUNNING_MODAL'}, "a third Accept runs modal")
-            state["job"] = ui.JOBS.get("Slow")
+            state["job"] = ui.JOBS.get(key())
             state["phase"] = "wait-done"
     elif ph == "wait-done":
-        if "Slow" not in ui.JOBS:
+        if key() not in ui.JOBS:
             job, s = state["job"], state["s"]
             after = s.search.save()
             ok(slow.dss_sliders.iteration == 1 and after != state["before"]
