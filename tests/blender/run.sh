@@ -43,6 +43,8 @@ if [ -z "${MODAL_ONLY:-}" ]; then
     step resume run test_resume.py
     step derivatives run test_derivatives.py
     step edits run test_edits.py
+    step undo run test_undo.py
+    step safety run test_safety.py
     step artist run test_artist.py
     step missing env DSS_LIBRARY=/nonexistent/libdss.so.1 sh -c \
         "\"$BLENDER\" -b --factory-startup --python-exit-code 1 --python \"$here/test_missing.py\" -- --zip \"$zip\" --python-dir \"$pydir\" --out \"$out\""

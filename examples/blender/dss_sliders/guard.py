@@ -76,6 +76,10 @@ def gn_layout_change(modifier_name, before, now):
     ids1 = [s[0] for s in now[2]]
     gone = [s for s in before[2] if s[0] not in ids1]
     new = [s for s in now[2] if s[0] not in ids0]
+    retyped = [(g, w) for g in gone for w in new if g[1] == w[1]]
+    if len(retyped) == 1 and len(gone) == len(new) == 1:
+        (g, w), = retyped
+        return f"the input '{w[1]}' changed type from {g[2].lower()} to {w[2].lower()}"
     parts = []
     if gone:
         parts.append("the input" + ("s " if len(gone) > 1 else " ") +
