@@ -68,13 +68,13 @@ check(bpy.ops.ed.undo() == {'FINISHED'} and bpy.ops.ed.undo() == {'FINISHED'},
       "Blender's undo, twice")
 check(ico()[session.SESSION_KEY] == saved0 and ico().dss_sliders.iteration == 0,
       "Blender restored the saved session of before the Accepts and iteration 0")
+ico().dss_sliders.slider = 0.4
+check(not ico().dss_sliders.error and np.array_equal(positions(ico()), mesh0),
+      "touching the slider shows the mesh of before the two Accepts, bit for bit")
 s = live()
 check(s is not None and s.search.save() == saved0 and np.array_equal(s.search.center(), c0)
       and set(ui.LAST_SYNC.values()) == {"undone"},
       "the handler brought the session in memory back to it (libdss's undo, twice)")
-ico().dss_sliders.slider = 0.4
-check(not ico().dss_sliders.error and np.array_equal(positions(ico()), mesh0),
-      "touching the slider shows the mesh of before the two Accepts, bit for bit")
 msg = op_error(bpy.ops.dss.undo)
 check(msg.startswith("Nothing more to undo"),
       f"and the add-on's Undo agrees: the session is back at Start ({msg[:40]}...)")
