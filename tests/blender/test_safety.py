@@ -60,7 +60,7 @@ def socket_values(obj):
 def retype(ng, name):
     i = ng.inputs.find(name)
     ng.inputs.remove(ng.inputs[name])
-    s = ng.inputs.new("NodeSocketVector", name)
+    ng.inputs.new("NodeSocketVector", name)
     ng.inputs.move(len(ng.inputs) - 1, i)
 
 
