@@ -117,6 +117,20 @@ for what, edit, words, startable in GN_EDITS:
         check(m1 == m2 and "no Geometry Nodes modifier" in m1,
               f"where Start cannot, Reset reports the same: {m1!r}")
 
+print("== Reset recovers where Start can: a damaged saved session")
+blob = fresh_blob()
+for what, prop, bad in (("session bytes", session.SESSION_KEY, b"not a session"),
+                        ("space JSON", session.SPACE_KEY, "{damaged")):
+    blob[prop] = bad
+    session.drop(blob)                     # as after reopening the file
+    err = op_error(bpy.ops.dss.accept)
+    check(err, f"with damaged {what}, Accept reports: {err[:60]!r}...")
+    check(bpy.ops.dss.reset() == {'FINISHED'} and session.get(blob) is not None
+          and isinstance(blob[session.SESSION_KEY], bytes) and not blob.dss_sliders.error,
+          "Reset makes a new session on the current inputs (with a warning)")
+    blob.dss_sliders.slider = 0.2
+    check(not blob.dss_sliders.error, "whose slider works")
+
 print("== linked data")
 lib_path = os.path.join(os.path.abspath(a["out"]), "rig-library.blend")
 rig = scene.add_icosphere(name="Rig", location=(6.0, 0.0, 0.0))
