@@ -15,6 +15,7 @@ saved state, by libdss's undo when the restored bytes are an earlier step of thi
 then still goes back from there), by loading the bytes otherwise.
 """
 
+import hashlib
 import threading
 import time
 
@@ -63,8 +64,9 @@ class Session:
         if reach is not None:          # a resumed session gets its radius from the saved bytes
             self.search.set(radius=reach)
         self.history = []              # 'commit' / 'resample' per undoable step
-        self.saves = []                # save() after each state: saves[-1] is the current one,
-        #                                saves[i] the state len(saves) - 1 - i Undos back
+        self.saves = []                # digest(save()) after each state: saves[-1] is the
+        #                                current one, saves[i] len(saves) - 1 - i Undos back
+        self.saved = None              # the bytes of the current state (what store() writes)
         self.uid = None                # the object's id (guard.uid)
         self._z = np.empty(space.n)
 
@@ -110,16 +112,19 @@ class Session:
         """Book-keeping after a job of `action` ended successfully."""
         if action == "start":
             self.history = []
-            self.saves = [self.search.save()]
+            self.saved = self.search.save()
+            self.saves = [digest(self.saved)]
         elif action.startswith(("commit:", "resample")):
             self.history.append("commit" if action.startswith("commit:") else "resample")
-            self.saves.append(self.search.save())
+            self.saved = self.search.save()
+            self.saves.append(digest(self.saved))
             depth = int(self.search.get("history"))        # libdss keeps this many steps
             del self.history[:max(0, len(self.history) - depth)]
             del self.saves[:max(0, len(self.saves) - depth - 1)]
         elif action == "undo" and self.history:
             self.history.pop()
             self.saves.pop()
+            self.saved = self.search.save()
 
     def run(self, action):
         """Run an action to its end, synchronously (scripts, EXEC operators): the same job,
@@ -147,7 +152,7 @@ class Session:
     # ---- persistence -------------------------------------------------------------------
 
     def store(self, obj):
-        obj[SESSION_KEY] = self.saves[-1] if self.saves else self.search.save()
+        obj[SESSION_KEY] = self.saved if self.saved is not None else self.search.save()
         obj[SPACE_KEY] = self.space.to_json()
 
     def follow(self):
@@ -165,6 +170,12 @@ class Session:
     def close(self):
         self.search.close()
         self.model.close()
+
+
+def digest(data):
+    """What the session keeps of each earlier state's saved bytes (O(n^2) bytes each; the
+    history keeps up to 64): enough to recognise them after Blender's undo."""
+    return hashlib.sha256(bytes(data)).digest()
 
 
 def get(obj):
@@ -236,7 +247,8 @@ def resume(obj, python_dir=""):
     key = _own_uid(obj)
     drop(obj)
     s.uid = key
-    s.saves = [bytes(data)]
+    s.saved = bytes(data)
+    s.saves = [digest(s.saved)]
     SESSIONS[key] = s
     return s
 
@@ -265,16 +277,17 @@ def sync_after_undo(busy=()):
             drop(key)
             out[key] = "dropped"
             continue
-        if s.saves and data == s.saves[-1]:
+        d = digest(data)
+        if s.saves and d == s.saves[-1]:
             out[key] = "kept"
             continue
-        if data in s.saves[:-1]:
-            back = len(s.saves) - 1 - max(i for i, b in enumerate(s.saves[:-1]) if b == data)
+        if d in s.saves[:-1]:
+            back = len(s.saves) - 1 - max(i for i, b in enumerate(s.saves[:-1]) if b == d)
             try:
                 evaluated = 0
                 for _ in range(back):
                     evaluated += s.run("undo").evaluated
-                if s.saves[-1] == data:
+                if s.saves[-1] == d:
                     if evaluated:
                         s.show(obj.dss_sliders.slider)
                     out[key] = "undone"
