@@ -5,7 +5,8 @@
   direction refuse with a report naming the change, write no socket value and leave the
   session unchanged; Reset recovers wherever Start can.
 - Linked data: a linked object, and a library override whose mesh is still linked: Start
-  reports what to make local; made local, Start works and the slider moves the mesh.
+  reports what to make local; made local, Start works and the slider moves the mesh. A local
+  object with a linked node group needs nothing: Start works and the slider moves the mesh.
 - A muted key is never written (start, slider, Accept, Another direction, Undo, Reset).
 - A copy of the object (which copies its custom properties, the add-on's id included) does not
   share the original's session.
@@ -160,6 +161,21 @@ x0 = positions(ov).copy()
 check(bpy.ops.dss.start() == {'FINISHED'}, "with its mesh made local, Start works")
 ov.dss_sliders.slider = 0.9
 check(not ov.dss_sliders.error and np.abs(positions(ov) - x0).max() > 1e-3,
+      "and the slider moves the mesh")
+
+print("== a linked node group is fine (the values live on the local object's modifier)")
+blob = fresh_blob()
+group_lib = os.path.join(os.path.abspath(a["out"]), "nodes-library.blend")
+bpy.data.libraries.write(group_lib, {blob.modifiers["Shape"].node_group}, fake_user=True)
+with bpy.data.libraries.load(group_lib, link=True) as (src, dst):
+    dst.node_groups = ["BlobNodes"]
+blob.modifiers["Shape"].node_group = dst.node_groups[0]
+check(blob.modifiers["Shape"].node_group.library is not None and blob.library is None,
+      "a local object whose Geometry Nodes group is linked from a library")
+x0 = positions(blob).copy()
+check(bpy.ops.dss.start() == {'FINISHED'}, "Start works")
+blob.dss_sliders.slider = 0.9
+check(not blob.dss_sliders.error and np.abs(positions(blob) - x0).max() > 1e-3,
       "and the slider moves the mesh")
 
 print("== a muted key is never written")
