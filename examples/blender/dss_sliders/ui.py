@@ -209,8 +209,8 @@ class StepOperator:
         return self._job_ended(context)
 
     def _stop_timer(self, context):
-        wm = context.window_manager
         try:
+            wm = context.window_manager
             wm.event_timer_remove(self._timer)
             wm.progress_end()
         except (ReferenceError, RuntimeError, AttributeError):
@@ -454,20 +454,26 @@ LAST_SYNC = {}     # what the last undo/redo did to each session (session.sync_a
 def _after_undo(*_args):
     """Blender's undo or redo restored the objects' saved sessions: a step still running is
     cancelled (session unchanged), then every session in memory follows its saved bytes."""
-    for runner in list(JOBS.values()):
-        runner.cancel()
     LAST_SYNC.clear()
-    LAST_SYNC.update(session.sync_after_undo())
+    try:
+        for runner in list(JOBS.values()):
+            runner.cancel()
+        LAST_SYNC.update(session.sync_after_undo())
+    except Exception as exc:  # noqa: BLE001 - a handler must not raise: forget, resume later
+        LAST_SYNC["error"] = message(exc)
+        session.drop_all()
 
 
 @persistent
 def _after_load(*_args):
     """A file was opened (or File > New): the sessions in memory belong to the old file.
     Steps still running are cancelled; a session saved in the new file resumes on use."""
-    for runner in list(JOBS.values()):
-        runner.cancel()
-    JOBS.clear()
-    session.drop_all()
+    try:
+        for runner in list(JOBS.values()):
+            runner.cancel()
+    finally:
+        JOBS.clear()
+        session.drop_all()
 
 
 HANDLERS = ((bpy.app.handlers.undo_post, _after_undo), (bpy.app.handlers.redo_post, _after_undo),
