@@ -127,4 +127,6 @@ face.dss_sliders.slider = 0.2
 check(not face.dss_sliders.error, "its slider works")
 check(bpy.ops.dss.undo() == {'FINISHED'} and s.search.save() == first
       and face.dss_sliders.iteration == 0, "and Undo goes back over the Accept made before")
+session.drop("Face")
+check(session.get(face) is None, "session.drop takes an object's name too (scripts, tests)")
 print("result: undo test passed")

@@ -254,8 +254,14 @@ def resume(obj, python_dir=""):
 
 
 def drop(obj_or_key):
-    """Forget the session in memory of an object (or of an id)."""
-    key = obj_or_key if isinstance(obj_or_key, str) else guard.uid(obj_or_key)
+    """Forget the session in memory of an object (given as the object, its id, or its name)."""
+    if isinstance(obj_or_key, str):
+        key = obj_or_key
+        if key not in SESSIONS:                 # an object's name
+            obj = bpy.data.objects.get(key)
+            key = guard.uid(obj) if obj is not None else None
+    else:
+        key = guard.uid(obj_or_key)
     s = SESSIONS.pop(key, None) if key else None
     if s is not None:
         s.close()
