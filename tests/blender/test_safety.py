@@ -1,8 +1,8 @@
 """Blender process: the artist's other edits during a live session (issue 21 items 3-6).
 
-- Geometry Nodes: the node group's inputs added, removed, reordered or retyped, the modifier
-  renamed, removed or replaced, or its node group swapped: a slider move, Accept and Another
-  direction refuse with a report naming the change, write no socket value and leave the
+- Geometry Nodes: the node group's inputs added, removed, reordered, renamed or retyped, the
+  modifier renamed, removed or replaced, or its node group swapped: a slider move, Accept and
+  Another direction refuse with a report naming the change, write no socket value and leave the
   session unchanged; Reset recovers wherever Start can.
 - Linked data: a linked object, and a library override whose mesh is still linked: Start
   reports what to make local; made local, Start works and the slider moves the mesh. A local
@@ -78,6 +78,9 @@ GN_EDITS = [
         o.modifiers["Shape"].node_group.inputs["Bulge"]), "'Bulge' was removed", True),
     ("inputs reordered", lambda o: o.modifiers["Shape"].node_group.inputs.move(4, 2),
      "reordered", True),
+    ("an input renamed", lambda o: setattr(o.modifiers["Shape"].node_group.inputs["Bulge"],
+                                           "name", "Swell"),
+     "the input 'Bulge' was renamed to 'Swell'", True),
     ("an input retyped", lambda o: retype(o.modifiers["Shape"].node_group, "Stretch"),
      "'Stretch' changed type from value to vector", True),
     ("the modifier renamed", lambda o: setattr(o.modifiers["Shape"], "name", "Form"),
