@@ -132,7 +132,7 @@ def watch_threads(addon):
             record(name)
             return fn(*args, **kw)
         return watched
-    for modname in ("loader", "space", "session", "ui"):
+    for modname in ("loader", "guard", "space", "session", "ui"):
         mod = getattr(addon, modname)
         for name, obj in list(vars(mod).items()):
             if getattr(obj, "__module__", None) != mod.__name__:

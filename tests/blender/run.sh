@@ -42,7 +42,10 @@ if [ -z "${MODAL_ONLY:-}" ]; then
     step session run test_session.py
     step resume run test_resume.py
     step derivatives run test_derivatives.py
+    step gn-precision run test_gn_precision.py
     step edits run test_edits.py
+    step undo run test_undo.py
+    step safety run test_safety.py
     step artist run test_artist.py
     step rig run test_rig.py
     step missing env DSS_LIBRARY=/nonexistent/libdss.so.1 sh -c \

@@ -79,6 +79,17 @@ for what, edit, words in EDITS:
     check(words in msg, "so does Another direction")
     check(key_values(ico) == before and s.search.save() == saved
           and ico.dss_sliders.iteration == 0, "no key written, the session unchanged")
+    if what == "keys made absolute":
+        msg = op_error(bpy.ops.dss.start)
+        check("absolute" in msg and "Tick Relative" in msg and session.get(ico) is s,
+              f"Start refuses absolute keys, saying what to do: {msg!r}")
+        msg = op_error(bpy.ops.dss.reset)
+        check("Tick Relative" in msg and key_values(ico) == before, "so does Reset")
+        ico.data.shape_keys.use_relative = True
+    check(bpy.ops.dss.reset() == {'FINISHED'} and not ico.dss_sliders.error
+          and (session.get(ico) is not s) == (what != "keys made absolute")
+          and ico.dss_sliders.iteration == 0,
+          "Reset recovers where Start can: a new session on the keys as they are")
     check(bpy.ops.dss.start() == {'FINISHED'} and not ico.dss_sliders.error,
           "Start makes a new session on the keys as they are")
     ico.dss_sliders.slider = -0.5

@@ -7,6 +7,9 @@ the session unchanged. A third Accept runs to its end and gives the session the 
 gives (to within the ulp-level noise of Blender's own evaluation of this mesh). Throughout, no add-on code runs off the main thread: every add-on
 function is wrapped with a check, the only Python thread is the main one at every tick, and
 the model's callbacks are never called.
+Then the artist pulls the rug during a step (one point per tick): the object is deleted, the
+add-on disabled, File > New: each ends the step without a traceback (run.sh fails on one) and
+leaves nothing stuck: Start works again on an object of the same name.
 The verdict goes to OUT/modal.result (timers cannot set Blender's exit code)."""
 
 import os
@@ -23,6 +26,13 @@ a = common.args()
 bpy.context.preferences.filepaths.temporary_directory = a["out"]   # quit.blend goes there
 addon = common.enable_addon(a)
 session, ui = addon.session, addon.ui
+
+
+def key():
+    """The id the add-on keys Slow's session and job by (a uuid in its custom property)."""
+    return addon.guard.uid(slow)
+
+
 watched = common.watch_threads(addon)
 scene.build()
 # a slow model: the Geometry Nodes object on a dense sphere (about 8 000 vertices)
@@ -117,7 +127,7 @@ def driver():
         ok(rc == {'RUNNING_MODAL'}, f"Start on a slow model runs modal ({rc})")
         state["phase"] = "wait-start"
     elif ph == "wait-start":
-        if "Slow" not in ui.JOBS:
+        if key() not in ui.JOBS:
             s = session.get(slow)
             ok(s is not None and s.search.started and slow.dss_sliders.iteration == 0,
                "Start ran to its end")
@@ -128,14 +138,14 @@ def driver():
         state["before"] = s.search.save()
         rc = click_accept()
         ok(rc == {'RUNNING_MODAL'}, f"Accept on a slow model runs modal ({rc})")
-        state["job"] = ui.JOBS.get("Slow")
+        state["job"] = ui.JOBS.get(key())
         ok(state["job"] is not None, "a job runs")
         show_panel()
         # Esc at once, as a window event: queued before the operator's first timer tick
         press_esc()
         state["phase"] = "wait-cancel"
     elif ph == "wait-cancel":
-        if "Slow" not in ui.JOBS:
+        if key() not in ui.JOBS:
             job, s = state["job"], state["s"]
             ok(job.cancelled and job.evaluated < TOTAL,
                f"Esc at once cancelled the step ({job.evaluated} of {TOTAL} points evaluated)")
@@ -146,14 +156,14 @@ def driver():
             ui.BUDGET = 0.0
             rc = click_accept()
             ok(rc == {'RUNNING_MODAL'}, "a second Accept runs modal")
-            state["job"] = ui.JOBS.get("Slow")
+            state["job"] = ui.JOBS.get(key())
             state["phase"] = "wait-midway"
     elif ph == "wait-midway":
         job = state["job"]
         if job.evaluated >= 3 and "esc" not in state:
             state["esc"] = job.evaluated
             press_esc()
-        if "Slow" not in ui.JOBS:
+        if key() not in ui.JOBS:
             s = state["s"]
             ok("esc" in state and job.cancelled and state["esc"] <= job.evaluated < TOTAL,
                f"Esc mid-way (after {state.get('esc')} points) cancelled the step "
@@ -164,10 +174,10 @@ def driver():
             ui.BUDGET = budget
             rc = click_accept()
             ok(rc == {'RUNNING_MODAL'}, "a third Accept runs modal")
-            state["job"] = ui.JOBS.get("Slow")
+            state["job"] = ui.JOBS.get(key())
             state["phase"] = "wait-done"
     elif ph == "wait-done":
-        if "Slow" not in ui.JOBS:
+        if key() not in ui.JOBS:
             job, s = state["job"], state["s"]
             after = s.search.save()
             ok(slow.dss_sliders.iteration == 1 and after != state["before"]
@@ -196,9 +206,80 @@ def driver():
                and np.abs(s.search.singular_values() - sv1).max() <= 1e-3 * sv1[0],
                "the job's result is the callback call's (centre exactly, singular values "
                f"within {np.abs(s.search.singular_values() - sv1).max():.1e} of {sv1[0]:.3g})")
-            finish()
-            return None
+            ui.BUDGET = 0.0
+            small_accept()
+            state["phase"] = "delete"
+    elif ph == "delete":
+        job = state["job"]
+        if job.evaluated >= 1 and "deleted" not in state:
+            state["deleted"] = job.evaluated
+            bpy.data.objects.remove(bpy.data.objects["Small"])
+        if state["small"] not in ui.JOBS:
+            ok("deleted" in state and not job.running and job.error is not None
+               and "no longer exists" in ui.message(job.error),
+               f"the object deleted during a step: the step ends with a report "
+               f"({ui.message(job.error)!r})")
+            small_accept()
+            ok(state["small"] in ui.JOBS, "a new object of the same name is not stuck: a "
+               "step runs on it")
+            state["phase"] = "disable"
+    elif ph == "disable":
+        job = state["job"]
+        if job.evaluated >= 1:
+            addon_disable_enable()
+            ok(job.cancelled and not job.running and not state["ui"].JOBS,
+               "the add-on disabled during a step: the step is cancelled, no job left")
+            state["phase"] = "reenabled"
+    elif ph == "reenabled":
+        ok(bpy.ops.dss.start() == {'FINISHED'} and not ui.JOBS,
+           "enabled again, Start works on the object (the old operator left nothing behind)")
+        small_accept()
+        state["phase"] = "new-file"
+    elif ph == "new-file":
+        job = state["job"]
+        if job.evaluated >= 1:
+            win, area, region = view3d()
+            with bpy.context.temp_override(window=win, area=area, region=region):
+                rc = bpy.ops.wm.read_homefile(use_empty=True)
+            ok(rc == {'FINISHED'} and job.cancelled and not job.running and not ui.JOBS
+               and not session.SESSIONS,
+               "File > New during a step: the step is cancelled, no job or session left")
+            state["phase"] = "after-new"
+    elif ph == "after-new":
+        if a.get("python-dir"):
+            bpy.context.preferences.addons[common.ADDON].preferences.python_dir = \
+                a["python-dir"]
+        small = scene.add_gn_object("Small", False, (0.0, 0.0, 0.0))
+        small.dss_sliders.space = 'GEOMETRY_NODES'
+        bpy.context.view_layer.objects.active = small
+        ok(bpy.ops.dss.start() == {'FINISHED'}, "Start works in the new file")
+        finish()
+        return None
     return 0.02
 
 
-bpy.app.timers.register(driver, first_interval=0.5)
+def small_accept():
+    """A fresh small Geometry Nodes object 'Small' with a session; Accept clicked on it, one
+    point per tick (ui.BUDGET = 0)."""
+    small = scene.add_gn_object("Small", False, (3.0, 0.0, 0.0))
+    small.dss_sliders.space = 'GEOMETRY_NODES'
+    bpy.context.view_layer.objects.active = small
+    assert bpy.ops.dss.start() == {'FINISHED'}
+    small.dss_sliders.slider = 0.5
+    state["small"] = addon.guard.uid(small)
+    state["ui"] = ui
+    rc = click(bpy.ops.dss.accept)
+    ok(rc == {'RUNNING_MODAL'}, f"Accept on '{small.name}' runs modal ({rc})")
+    state["job"] = ui.JOBS.get(state["small"])
+
+
+def addon_disable_enable():
+    """Preferences > Add-ons: untick and tick the add-on again (its modules are reloaded)."""
+    global addon, session, ui
+    assert bpy.ops.preferences.addon_disable(module=common.ADDON) == {'FINISHED'}
+    addon = common.enable_addon(a, install=False)
+    session, ui = addon.session, addon.ui
+    ui.BUDGET = 0.0
+
+
+bpy.app.timers.register(driver, first_interval=0.5, persistent=True)   # past File > New

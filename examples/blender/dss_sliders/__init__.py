@@ -14,10 +14,10 @@ bl_info = {
 
 if "ui" in locals():                       # F8 / addon re-enable: reload the submodules
     import importlib
-    for _m in (loader, space, session, ui):  # noqa: F821 - defined on the first import
+    for _m in (loader, guard, space, session, ui):  # noqa: F821 - defined on the first import
         importlib.reload(_m)
 else:
-    from . import loader, space, session, ui
+    from . import loader, guard, space, session, ui
 
 
 def register():

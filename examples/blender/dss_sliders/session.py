@@ -6,15 +6,24 @@ obj["dss_session"] (the bytes of dss.Search.save: centre, subspace, decompositio
 RNG) and obj["dss_space"] (the inputs explored, as JSON), written after every step. A session
 missing from memory (after opening a file) is resumed from them, bit for bit; the undo history
 is not saved (libdss does not save it), so Undo starts empty after a reopen.
+
+Sessions are keyed by the object's stable id (guard.uid, a uuid in obj["dss_id"]), not its
+name: a renamed object keeps its session and Undo; a copy of the object (which copies the id)
+gets an id of its own. Blender's own undo and redo restore obj["dss_session"]: sync_after_undo()
+(called by the add-on's undo_post/redo_post handlers) brings the session in memory back to the
+saved state, by libdss's undo when the restored bytes are an earlier step of this session (Undo
+then still goes back from there), by loading the bytes otherwise.
 """
 
+import hashlib
 import threading
 import time
 
+import bpy
 import numpy as np
 
-from . import loader
-from .space import Space
+from . import guard, loader
+from .space import Space, SpaceError
 
 SESSION_KEY = "dss_session"
 SPACE_KEY = "dss_space"
@@ -23,7 +32,7 @@ SPACE_KEY = "dss_space"
 #: instead of double precision's 1.5e-8 (which differences rounding noise)
 FLT_EPSILON = float(np.finfo(np.float32).eps)
 
-SESSIONS = {}       # object name -> Session
+SESSIONS = {}       # object id (guard.uid) -> Session
 
 #: The panel's "Directions" choices -> libdss search parameters. "singular" is the paper's
 #: method (libdss's default); "once" adds DSS_SEARCH_KEEP_SHOWN (when the Jacobian has not
@@ -75,6 +84,10 @@ class Session:
         if reach is not None:          # a resumed session gets its radius from the saved bytes
             self.search.set(radius=reach)
         self.history = []              # 'commit' / 'resample' per undoable step
+        self.saves = []                # digest(save()) after each state: saves[-1] is the
+        #                                current one, saves[i] len(saves) - 1 - i Undos back
+        self.saved = None              # the bytes of the current state (what store() writes)
+        self.uid = None                # the object's id (guard.uid)
         self._z = np.empty(space.n)
 
     # ---- the model's callbacks: declarations only (jobs answer requests instead) ---------
@@ -119,10 +132,19 @@ class Session:
         """Book-keeping after a job of `action` ended successfully."""
         if action == "start":
             self.history = []
+            self.saved = self.search.save()
+            self.saves = [digest(self.saved)]
         elif action.startswith(("commit:", "resample")):
             self.history.append("commit" if action.startswith("commit:") else "resample")
+            self.saved = self.search.save()
+            self.saves.append(digest(self.saved))
+            depth = int(self.search.get("history"))        # libdss keeps this many steps
+            del self.history[:max(0, len(self.history) - depth)]
+            del self.saves[:max(0, len(self.saves) - depth - 1)]
         elif action == "undo" and self.history:
             self.history.pop()
+            self.saves.pop()
+            self.saved = self.search.save()
 
     def run(self, action):
         """Run an action to its end, synchronously (scripts, EXEC operators): the same job,
@@ -135,6 +157,7 @@ class Session:
             runner.close()
         if runner.error is not None:
             raise runner.error
+        return runner
 
     def show(self, slider):
         """Apply point(t) for the panel's slider value s in [-1, 1] (t = (s + 1) / 2)."""
@@ -149,27 +172,78 @@ class Session:
     # ---- persistence -------------------------------------------------------------------
 
     def store(self, obj):
-        obj[SESSION_KEY] = self.search.save()
+        obj[SESSION_KEY] = self.saved if self.saved is not None else self.search.save()
         obj[SPACE_KEY] = self.space.to_json()
+
+    def follow(self):
+        """The session's object (found by its id when it was renamed; the space follows the
+        new name), or None when it is gone."""
+        obj = bpy.data.objects.get(self.space.obj_name)
+        if obj is not None and guard.uid(obj) == self.uid:
+            return obj
+        for o in bpy.data.objects:
+            if guard.uid(o) == self.uid:
+                self.space.obj_name = o.name
+                return o
+        return None
 
     def close(self):
         self.search.close()
         self.model.close()
 
 
+def digest(data):
+    """What the session keeps of each earlier state's saved bytes (O(n^2) bytes each; the
+    history keeps up to 64): enough to recognise them after Blender's undo."""
+    return hashlib.sha256(bytes(data)).digest()
+
+
 def get(obj):
-    """The live session of obj, or None."""
-    s = SESSIONS.get(obj.name)
-    return s if s is not None and s.space.obj_name == obj.name else None
+    """The live session of obj, or None. Follows a renamed object; a copy of the session's
+    object (same id, another object) has none."""
+    key = guard.uid(obj)
+    s = SESSIONS.get(key) if key else None
+    if s is None:
+        return None
+    if s.space.obj_name != obj.name:
+        other = bpy.data.objects.get(s.space.obj_name)
+        if other is not None and other.as_pointer() != obj.as_pointer() \
+                and guard.uid(other) == key:
+            return None             # obj is a copy (Shift+D copies the custom properties)
+        s.space.obj_name = obj.name  # renamed: the session follows
+    return s
+
+
+def _own_uid(obj):
+    """obj's id, made unique: a copy of a session's object gets an id of its own."""
+    key = guard.uid(obj, create=True)
+    s = SESSIONS.get(key)
+    if s is not None and s.space.obj_name != obj.name:
+        other = bpy.data.objects.get(s.space.obj_name)
+        if other is not None and other.as_pointer() != obj.as_pointer() \
+                and guard.uid(other) == key:
+            key = guard.new_uid(obj)
+    return key
+
+
+def editable(obj, which):
+    """SpaceError when the add-on could not move obj's inputs (linked data, a system override,
+    absolute shape keys): the report says what to do."""
+    what = guard.not_editable(obj, which) or guard.absolute_keys(obj, which)
+    if what is not None:
+        raise SpaceError(what)
 
 
 def create(obj, which, modifier, seed, sampler, reach, python_dir=""):
     """A new session on obj (replacing any other): builds the space, started by the caller."""
     dss = loader.load(python_dir)
+    editable(obj, which)
+    key = _own_uid(obj)
     drop(obj)
     space = Space.from_object(obj, which, modifier)
     s = Session(dss, space, seed=seed, sampler=sampler, reach=reach)
-    SESSIONS[obj.name] = s
+    s.uid = key
+    SESSIONS[key] = s
     return s
 
 
@@ -183,27 +257,81 @@ def resume(obj, python_dir=""):
         raise dss.DssError(dss.EFORMAT, function="dss_search_load",
                            detail="the saved session property does not hold bytes")
     space = Space.from_json(obj, obj[SPACE_KEY])
+    editable(obj, space.which)
     s = Session(dss, space)
     try:
         s.search.load(data)
     except BaseException:
         s.close()
         raise
+    key = _own_uid(obj)
     drop(obj)
-    SESSIONS[obj.name] = s
+    s.uid = key
+    s.saved = bytes(data)
+    s.saves = [digest(s.saved)]
+    SESSIONS[key] = s
     return s
 
 
-def drop(obj_or_name):
-    name = getattr(obj_or_name, "name", obj_or_name)
-    s = SESSIONS.pop(name, None)
+def drop(obj_or_key):
+    """Forget the session in memory of an object (given as the object, its id, or its name)."""
+    if isinstance(obj_or_key, str):
+        key = obj_or_key
+        if key not in SESSIONS:                 # an object's name
+            obj = bpy.data.objects.get(key)
+            key = guard.uid(obj) if obj is not None else None
+    else:
+        key = guard.uid(obj_or_key)
+    s = SESSIONS.pop(key, None) if key else None
     if s is not None:
         s.close()
 
 
+def sync_after_undo(busy=()):
+    """After Blender's undo or redo: bring every session in memory to the state its object's
+    obj["dss_session"] now holds. The bytes of an earlier step of the session: libdss's undo
+    back to it (the add-on's Undo then goes on from there); other bytes: the session is loaded
+    from them (Undo starts empty); no bytes (undone to before Start) or no object: the session
+    is dropped. Sessions whose id is in `busy` (a step running) are dropped. The undo restored
+    the inputs, so nothing is written unless libdss had to evaluate f again (then the slider's
+    point is shown). Returns {id: 'kept' | 'undone' | 'loaded' | 'dropped'}."""
+    out = {}
+    for key, s in list(SESSIONS.items()):
+        obj = s.follow()
+        data = obj.get(SESSION_KEY) if obj is not None else None
+        if key in busy or not isinstance(data, bytes):
+            drop(key)
+            out[key] = "dropped"
+            continue
+        d = digest(data)
+        if s.saves and d == s.saves[-1]:
+            out[key] = "kept"
+            continue
+        if d in s.saves[:-1]:
+            back = len(s.saves) - 1 - max(i for i, b in enumerate(s.saves[:-1]) if b == d)
+            try:
+                evaluated = 0
+                for _ in range(back):
+                    evaluated += s.run("undo").evaluated
+                if s.saves[-1] == d:
+                    if evaluated:
+                        s.show(obj.dss_sliders.slider)
+                    out[key] = "undone"
+                    continue
+            except Exception:  # noqa: BLE001 - loaded from the bytes below instead
+                pass
+        try:
+            resume(obj)
+            out[key] = "loaded"
+        except Exception:  # noqa: BLE001 - the next action resumes or reports
+            drop(key)
+            out[key] = "dropped"
+    return out
+
+
 def drop_all():
-    for name in list(SESSIONS):
-        drop(name)
+    for key in list(SESSIONS):
+        drop(key)
 
 
 class Runner:
@@ -245,6 +373,7 @@ class Runner:
         on_main_thread()
         if not self.running:
             return False
+        self.session.follow()               # the object may have been renamed between ticks
         t_end = None if budget is None else time.perf_counter() + budget
         try:
             while True:

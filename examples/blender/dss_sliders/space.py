@@ -15,6 +15,8 @@ import json
 import bpy
 import numpy as np
 
+from . import guard
+
 SPACES = ("SHAPE_KEYS", "GEOMETRY_NODES", "BOTH")
 SURFACE_SAMPLES = 256        # points of the descriptor used when the topology changes
 UNBOUNDED = 1e30             # a socket range beyond this is taken as "no range"
@@ -144,6 +146,7 @@ class Space:
         self._key_index = None
         self._jacobian = None
         self._layout = _key_layout(obj) if self._keys else None
+        self._gn_layout = guard.gn_layout(obj, modifier) if self._gn else None
         self.n = len(inputs)
         self.m = 3 * SURFACE_SAMPLES if mode == 'SURFACE' else 3 * self.vertex_count()
         self.compact = False                # see use_compact()
@@ -285,9 +288,16 @@ class Space:
         laid out as when the session started (added, deleted, reordered, renamed, muted or
         unmuted keys, relative/absolute or a reference key changed): the session's key indices
         and Jacobian would write into the wrong keys."""
+        obj = self.obj if obj is None else obj
+        if self._gn:            # and the Geometry Nodes inputs (guard.py)
+            what = guard.gn_layout_change(self.modifier, self._gn_layout,
+                                          guard.gn_layout(obj, self.modifier))
+            if what is not None:
+                raise SpaceError(f"The Geometry Nodes inputs of '{obj.name}' changed since the "
+                                 f"session started: {what}. Nothing was written; press Start "
+                                 "for a new session on the inputs as they are now")
         if not self._keys:
             return
-        obj = self.obj if obj is None else obj
         what = _layout_change(self._layout, _key_layout(obj))
         if what is not None:
             raise SpaceError(f"The shape keys of '{obj.name}' changed since the session "

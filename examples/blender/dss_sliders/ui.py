@@ -1,14 +1,16 @@
 """Preferences, the per-object properties, the operators and the sidebar panel."""
 
 import bpy
+from bpy.app.handlers import persistent
 from bpy.props import (EnumProperty, FloatProperty, IntProperty, PointerProperty,
                        StringProperty)
 
-from . import loader, session
+from . import guard, loader, session
 from .space import SpaceError
 
 ADDON = __package__
-JOBS = {}          # object name -> running session.Runner (modal steps on slow models only)
+JOBS = {}          # object id (guard.uid) -> running session.Runner (modal steps on slow
+#                    models only)
 TICK = 0.02        # the modal operator's timer interval, s
 BUDGET = 0.02      # the time a tick spends answering libdss's requests, s (at least one point)
 _quiet = [False]   # set while an operator resets the slider (it applies the result itself)
@@ -56,7 +58,7 @@ def _slider_changed(self, context):
     if _quiet[0]:
         return
     obj = self.id_data
-    if obj.name in JOBS:
+    if guard.uid(obj) in JOBS:
         return
     try:
         s = session.get(obj) or session.resume(obj, python_dir())
@@ -124,7 +126,7 @@ class StepOperator:
     @classmethod
     def poll(cls, context):
         obj = context.active_object
-        return obj is not None and obj.name not in JOBS
+        return obj is not None and guard.uid(obj) not in JOBS
 
     def session(self, obj):
         return session.get(obj) or session.resume(obj, python_dir())
@@ -185,7 +187,7 @@ class StepOperator:
 
     def _start_job(self, context, obj, s, act):
         runner = session.Runner(s, act)
-        JOBS[obj.name] = runner
+        JOBS[s.uid] = runner
         self._runner, self._obj_name, self._act = runner, obj.name, act
         wm = context.window_manager
         self._timer = wm.event_timer_add(TICK, window=context.window)
@@ -213,15 +215,32 @@ class StepOperator:
             return {'RUNNING_MODAL'}
         return self._job_ended(context)
 
+    def _stop_timer(self, context):
+        try:
+            wm = context.window_manager
+            wm.event_timer_remove(self._timer)
+            wm.progress_end()
+        except (ReferenceError, RuntimeError, AttributeError):
+            pass                    # the window went with a file load
+        s = self._runner.session
+        if JOBS.get(s.uid) is self._runner:
+            JOBS.pop(s.uid)
+
+    def cancel(self, context):
+        """Blender ends the modal operator (a file load, File > New, closing the window):
+        the job is cancelled, the session unchanged, and the object is free again."""
+        self._runner.cancel()
+        self._stop_timer(context)
+
     def _job_ended(self, context):
         runner = self._runner
-        wm = context.window_manager
-        wm.event_timer_remove(self._timer)
-        wm.progress_end()
-        JOBS.pop(self._obj_name, None)
-        obj = bpy.data.objects.get(self._obj_name)
+        self._stop_timer(context)
+        s = runner.session
+        obj = s.follow() if session.SESSIONS.get(s.uid) is s else None
         if obj is None:
-            self.report({'WARNING'}, f"The object '{self._obj_name}' is gone: step abandoned")
+            self.report({'WARNING'}, f"The object '{self._obj_name}' or its session is gone "
+                        "(deleted, or a file was loaded, or Blender's undo went back): the "
+                        "step was abandoned")
             return {'CANCELLED'}
         if runner.cancelled:
             self._cancelled(obj, runner.session)
@@ -238,13 +257,14 @@ class StepOperator:
         any, resumes on the next action)."""
         if s.search.started:
             s.show(obj.dss_sliders.slider)
-        elif session.SESSIONS.get(obj.name) is s:
-            session.drop(obj)
+        elif session.SESSIONS.get(s.uid) is s:
+            session.drop(s.uid)
 
 class DSS_OT_start(StepOperator, bpy.types.Operator):
     """Start a slider session on the active object's current inputs"""
     bl_idname = "dss.start"
     bl_label = "Start"
+    bl_options = {'REGISTER', 'UNDO'}
 
     def session(self, obj):
         p = obj.dss_sliders
@@ -269,6 +289,7 @@ class DSS_OT_another(StepOperator, bpy.types.Operator):
     """Draw another direction through the same centre"""
     bl_idname = "dss.another"
     bl_label = "Another direction"
+    bl_options = {'REGISTER', 'UNDO'}
 
     def action(self, obj, s):
         return "resample"
@@ -278,9 +299,15 @@ class DSS_OT_undo(StepOperator, bpy.types.Operator):
     """Go back to the centre and direction before the last Accept or Another direction"""
     bl_idname = "dss.undo"
     bl_label = "Undo"
+    bl_options = {'REGISTER', 'UNDO'}
 
     def action(self, obj, s):
-        self._undid = s.history[-1] if s.history else None
+        if not s.history:
+            raise LookupError(
+                "Nothing more to undo: Undo goes back over the Accepts and Another directions "
+                "made since Start, Reset or opening the file, and keeps the last "
+                f"{int(s.search.get('history'))} of them")
+        self._undid = s.history[-1]
         return "undo"
 
 
@@ -288,9 +315,33 @@ class DSS_OT_reset(StepOperator, bpy.types.Operator):
     """Start the session again from the inputs it started with (clears Undo)"""
     bl_idname = "dss.reset"
     bl_label = "Reset"
+    bl_options = {'REGISTER', 'UNDO'}
+
+    def session(self, obj):
+        """The session to reset; where it cannot be (a damaged or unloadable saved session,
+        inputs changed since it started), a new session on the current inputs, as Start
+        makes it (reported as a warning when the step ends)."""
+        self._note = None
+        try:
+            s = session.get(obj) or session.resume(obj, python_dir())
+            s.space.check()
+            return s
+        except loader.MissingLibrary:
+            raise
+        except Exception as exc:  # noqa: BLE001 - Reset recovers wherever Start can
+            self._note = message(exc).split("; press ")[0]
+            p = obj.dss_sliders
+            return session.create(obj, p.space, p.modifier, p.seed, p.sampler, p.reach,
+                                  python_dir())
 
     def action(self, obj, s):
         return "start"
+
+    def _finish(self, obj, s, act):
+        super()._finish(obj, s, act)
+        if self._note:
+            self.report({'WARNING'}, "Reset started a new session on the inputs as they are "
+                        f"now, since the old one could not be reset. {self._note}")
 
 
 class DSS_OT_resume(bpy.types.Operator):
@@ -318,7 +369,7 @@ class DSS_OT_cancel(bpy.types.Operator):
     bl_label = "Cancel"
 
     def execute(self, context):
-        job = JOBS.get(context.active_object.name if context.active_object else "")
+        job = JOBS.get(guard.uid(context.active_object))
         if job is None:
             self.report({'WARNING'}, "Nothing is running")
             return {'CANCELLED'}
@@ -366,7 +417,7 @@ class DSS_PT_panel(bpy.types.Panel):
         row.prop(p, "seed")
         col.prop(p, "reach")
         col.operator("dss.start")
-        job = JOBS.get(obj.name)
+        job = JOBS.get(guard.uid(obj))
         live = session.get(obj)
         if job is not None:
             box = layout.box()
@@ -401,13 +452,57 @@ CLASSES = (DSS_Preferences, DSS_ObjectProps, DSS_OT_start, DSS_OT_accept, DSS_OT
            DSS_PT_panel)
 
 
+# ---- Blender's undo, redo and file loads ---------------------------------------------------
+
+LAST_SYNC = {}     # what the last undo/redo did to each session (session.sync_after_undo)
+
+
+@persistent
+def _after_undo(*_args):
+    """Blender's undo or redo restored the objects' saved sessions: a step still running is
+    cancelled (session unchanged), then every session in memory follows its saved bytes."""
+    LAST_SYNC.clear()
+    try:
+        for runner in list(JOBS.values()):
+            runner.cancel()
+        LAST_SYNC.update(session.sync_after_undo())
+    except Exception as exc:  # noqa: BLE001 - a handler must not raise: forget, resume later
+        LAST_SYNC["error"] = message(exc)
+        session.drop_all()
+
+
+@persistent
+def _after_load(*_args):
+    """A file was opened (or File > New): the sessions in memory belong to the old file.
+    Steps still running are cancelled; a session saved in the new file resumes on use."""
+    try:
+        for runner in list(JOBS.values()):
+            runner.cancel()
+    finally:
+        JOBS.clear()
+        session.drop_all()
+
+
+HANDLERS = ((bpy.app.handlers.undo_post, _after_undo), (bpy.app.handlers.redo_post, _after_undo),
+            (bpy.app.handlers.load_post, _after_load))
+
+
 def register():
     for cls in CLASSES:
         bpy.utils.register_class(cls)
     bpy.types.Object.dss_sliders = PointerProperty(type=DSS_ObjectProps)
+    for handlers, fn in HANDLERS:
+        for h in [h for h in handlers if getattr(h, "__name__", "") == fn.__name__
+                  and getattr(h, "__module__", "") == fn.__module__]:
+            handlers.remove(h)                 # a reloaded add-on's old handler
+        handlers.append(fn)
 
 
 def unregister():
+    for handlers, fn in HANDLERS:
+        for h in [h for h in handlers if getattr(h, "__name__", "") == fn.__name__
+                  and getattr(h, "__module__", "") == fn.__module__]:
+            handlers.remove(h)
     for runner in list(JOBS.values()):    # a step still running: cancelled, session unchanged
         runner.cancel()
     JOBS.clear()
