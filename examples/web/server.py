@@ -489,6 +489,22 @@ def create_app(store, studio, limits=None, origins=(), secure_cookie=False, jani
 
     # ---- routes -------------------------------------------------------------------------
 
+    def read_session(sid):
+        """The stored row and the cached (state, dss.Search, lock) of a read-only request
+        (a preview or a grid). With v= (the version the page shows), a session that moved on
+        gets 409 with its current state."""
+        v = request.args.get("v")
+        if v is not None and not (v.isdigit() and len(v) < 19):
+            raise ApiError(400, "bad_version", "v must be a positive integer")
+        row = store.get(sid, with_meta=False)
+        if row is not None and v is not None and int(v) != row.version:
+            conflict(sid)
+        entry = None if row is None or row.model != studio.tag else cache.get(sid, row.state)
+        if entry is None:
+            row, s, _ = load(sid, with_meta=False)
+            entry = cache.put(sid, row.state, s)
+        return row, entry
+
     @app.route("/")
     def index():
         return Response(page, mimetype="text/html", headers={"Cache-Control": "no-cache"})
@@ -516,16 +532,7 @@ def create_app(store, studio, limits=None, origins=(), secure_cookie=False, jani
         t0 = time.perf_counter()
         sid = session_id()
         t = number_t(request.args.get("t", ""))
-        v = request.args.get("v")
-        if v is not None and not (v.isdigit() and len(v) < 19):
-            raise ApiError(400, "bad_version", "v must be a positive integer")
-        row = store.get(sid, with_meta=False)
-        if row is not None and v is not None and int(v) != row.version:
-            conflict(sid)
-        entry = None if row is None or row.model != studio.tag else cache.get(sid, row.state)
-        if entry is None:
-            row, s, _ = load(sid, with_meta=False)
-            entry = cache.put(sid, row.state, s)
+        row, entry = read_session(sid)
         with entry[2]:  # one dss.Search is not for two threads at once
             if studio.mode(entry[1]) != "slider":
                 wrong_mode(sid, "slider")
@@ -554,16 +561,7 @@ def create_app(store, studio, limits=None, origins=(), secure_cookie=False, jani
         t0 = time.perf_counter()
         sid = session_id()
         g, cx, cy, h = grid_view(request.args)
-        v = request.args.get("v")
-        if v is not None and not (v.isdigit() and len(v) < 19):
-            raise ApiError(400, "bad_version", "v must be a positive integer")
-        row = store.get(sid, with_meta=False)
-        if row is not None and v is not None and int(v) != row.version:
-            conflict(sid)
-        entry = None if row is None or row.model != studio.tag else cache.get(sid, row.state)
-        if entry is None:
-            row, s, _ = load(sid, with_meta=False)
-            entry = cache.put(sid, row.state, s)
+        row, entry = read_session(sid)
         with entry[2]:
             if studio.mode(entry[1]) != "gallery":
                 wrong_mode(sid, "gallery")
