@@ -24,10 +24,9 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--window-size=1200,800"]
 
 
-@pytest.fixture(scope="module")
-def env():
-    tmp = tempfile.mkdtemp(prefix="dss-web-browser-")
-    profile = os.path.join(tmp, "profile")  # a new, empty profile: we may run as root
+def chromium(tmp):
+    """Headless chromium with a new, empty profile under tmp (we may run as root)."""
+    profile = os.path.join(tmp, "profile")
     os.makedirs(profile)
     opts = webdriver.ChromeOptions()
     for flag in FLAGS + [f"--user-data-dir={profile}"]:
@@ -37,6 +36,13 @@ def env():
                                               or "/usr/bin/chromedriver"), options=opts)
     driver.set_page_load_timeout(30)
     driver.set_script_timeout(30)
+    return driver
+
+
+@pytest.fixture(scope="module")
+def env():
+    tmp = tempfile.mkdtemp(prefix="dss-web-browser-")
+    driver = chromium(tmp)
     server = Server(os.path.join(tmp, "sessions.sqlite3"), name="browser")
     box = {"server": server, "db": os.path.join(tmp, "sessions.sqlite3")}
     yield driver, box

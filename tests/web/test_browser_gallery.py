@@ -16,24 +16,13 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from harness import OUT, TREE, Client, Server
-from test_browser import FLAGS, wait, wait_version  # the same browser flags and waits
+from test_browser import chromium, wait, wait_version  # the same browser and waits
 
 
 @pytest.fixture(scope="module")
 def env():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     tmp = tempfile.mkdtemp(prefix="dss-web-gallery-browser-")
-    profile = os.path.join(tmp, "profile")
-    os.makedirs(profile)
-    opts = webdriver.ChromeOptions()
-    for flag in FLAGS + [f"--user-data-dir={profile}"]:
-        opts.add_argument(flag)
-    opts.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")
-                                              or "/usr/bin/chromedriver"), options=opts)
-    driver.set_page_load_timeout(30)
-    driver.set_script_timeout(30)
+    driver = chromium(tmp)
     server = Server(os.path.join(tmp, "sessions.sqlite3"), name="browser-gallery")
     yield driver, server
     driver.quit()
