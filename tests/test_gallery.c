@@ -312,7 +312,7 @@ static void expect_failure(fixture *fx, int want)
 static void grid_parameter_defaults_to_five_and_rejects_fewer_than_two(void **state)
 {
     fixture *fx = *state;
-    double v, lo, hi;
+    double v = NAN, lo = NAN, hi = NAN; /* NAN: a bound not written fails the checks */
     assert_int_equal(dss_line_get(fx->line, DSS_LINE_GRID, &v), DSS_OK);
     assert_true(v == 5.0);
     assert_int_equal(dss_line_param_bounds(DSS_LINE_GRID, &lo, &hi), DSS_OK);
