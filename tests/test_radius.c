@@ -111,7 +111,7 @@ static double script_radius(void)
 {
     dss_synthetic *p;
     dss_search *s;
-    double z0[SCRIPT_N], r;
+    double z0[SCRIPT_N], r = NAN;
     assert_int_equal(dss_synthetic_create(&p, SCRIPT_N, SCRIPT_M, 2.0, 3), DSS_OK);
     assert_int_equal(dss_search_create(&s, dss_synthetic_model(p)), DSS_OK);
     assert_int_equal(dss_search_set(s, DSS_SEARCH_PRIOR, DSS_PRIOR_BOX), DSS_OK);
@@ -247,7 +247,7 @@ static void version_1_strings_still_load(void **state)
     dss_synthetic *p, *q;
     dss_search *s, *fresh, *twin;
     uint64_t hash;
-    double c[SCRIPT_N], v, r;
+    double c[SCRIPT_N], v, r = NAN;
     size_t len_a, len_b;
     (void)state;
     assert_int_equal(scripted_run(NULL, &p, &s, &hash, c, NULL), DSS_OK);
@@ -467,7 +467,7 @@ static int teardown(void **state)
 
 static double slider(const dss_search *s)
 {
-    double r;
+    double r = NAN; /* NAN if the call did not write it: the caller's checks fail */
     assert_int_equal(dss_search_slider_radius(s, &r), DSS_OK);
     return r;
 }
